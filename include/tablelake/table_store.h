@@ -1,0 +1,180 @@
+// The embedded table store: Tablestore's tables, rows, versions and change stream on RocksDB.
+//
+// Thread safety: every method may be called from many threads at once. Each row write is
+// atomic, and its change record (when the table keeps one) is committed in the same RocksDB
+// write, so a crash never leaves a row without its record or a record without its row.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tablelake/options.h"
+#include "tablelake/status.h"
+#include "tablelake/types.h"
+
+namespace tablelake {
+
+// A consistent view of every table, tied to a stream sequence: it contains exactly the writes
+// with sequence <= sequence(). Reading the snapshot and then the stream after sequence() sees
+// every write exactly once. Release by destroying it.
+class Snapshot {
+ public:
+  virtual ~Snapshot() = default;
+  virtual uint64_t sequence() const = 0;
+};
+
+struct PutRowRequest {
+  std::string table;
+  PrimaryKey primary_key;
+  std::vector<Cell> cells;  // one version per cell; kNoTimestamp takes the commit time
+  Condition condition;
+  ReturnType return_type = ReturnType::kNone;
+};
+
+struct UpdateRowRequest {
+  std::string table;
+  PrimaryKey primary_key;
+  std::vector<ColumnUpdate> updates;
+  Condition condition;
+  ReturnType return_type = ReturnType::kNone;
+};
+
+struct DeleteRowRequest {
+  std::string table;
+  PrimaryKey primary_key;
+  Condition condition;
+  ReturnType return_type = ReturnType::kNone;
+};
+
+struct WriteResult {
+  uint64_t sequence = 0;            // the change record's sequence (0 if the table keeps none)
+  std::optional<PrimaryKey> primary_key;  // RT_PK / RT_AFTER_MODIFY: the full key written
+  std::optional<Row> row;           // RT_AFTER_MODIFY: the columns changed, as written
+};
+
+struct ReadOptions {
+  const Snapshot* snapshot = nullptr;  // Default: the latest committed state
+};
+
+struct GetRowRequest {
+  std::string table;
+  PrimaryKey primary_key;
+  std::vector<std::string> columns_to_get;  // empty: all columns
+  std::optional<TimeRange> time_range;
+  int32_t max_versions = 0;                 // 0: 1 when no time_range, else all in range
+  std::optional<Filter> filter;
+  ReadOptions read_options;
+};
+
+enum class Direction : uint8_t { kForward = 0, kBackward = 1 };
+
+struct GetRangeRequest {
+  std::string table;
+  Direction direction = Direction::kForward;
+  PrimaryKey inclusive_start;   // may hold INF_MIN/INF_MAX
+  PrimaryKey exclusive_end;
+  int32_t limit = 0;            // 0: no limit beyond the store's reply caps
+  std::vector<std::string> columns_to_get;
+  std::optional<TimeRange> time_range;
+  int32_t max_versions = 0;
+  std::optional<Filter> filter;
+  ReadOptions read_options;
+};
+
+struct GetRangeResult {
+  std::vector<Row> rows;
+  // Where the next page starts; empty when the range is exhausted.
+  std::optional<PrimaryKey> next_start_primary_key;
+};
+
+// One row of a BatchWriteRow: exactly one of the three requests is used, by `type`.
+struct BatchWriteItem {
+  enum class Type : uint8_t { kPut = 1, kUpdate = 2, kDelete = 3 };
+  Type type = Type::kPut;
+  PutRowRequest put;
+  UpdateRowRequest update;
+  DeleteRowRequest del;
+};
+
+enum class ChangeOp : uint8_t { kPut = 1, kUpdate = 2, kDelete = 3 };
+const char* ChangeOpName(ChangeOp op);
+
+// One committed write as the stream records it.
+struct ChangeRecord {
+  uint64_t sequence = 0;
+  std::string table;
+  ChangeOp op = ChangeOp::kPut;
+  PrimaryKey primary_key;
+  std::vector<ColumnUpdate> columns;  // as written, each with its resolved timestamp
+  std::vector<Cell> row_image;        // newest version of every column after the write
+  int64_t commit_time_us = 0;
+};
+
+struct StreamReadResult {
+  std::vector<ChangeRecord> records;
+  uint64_t next_sequence = 0;  // pass as `from` to continue
+};
+
+// Iterates the rows of a range in key order (forward only), newest version per column.
+class RowIterator {
+ public:
+  virtual ~RowIterator() = default;
+  virtual bool Valid() const = 0;
+  virtual void Next() = 0;
+  virtual const Row& row() const = 0;
+  virtual Status status() const = 0;
+};
+
+class TableStore {
+ public:
+  // Opens (and by default creates) the store in folder `dir`.
+  static Result<std::unique_ptr<TableStore>> Open(const std::string& dir,
+                                                  const StoreOptions& options = {});
+  virtual ~TableStore() = default;
+
+  // ---- tables ----
+  virtual Status CreateTable(const TableMeta& meta, const TableOptions& options = {},
+                             const StreamSpecification& stream = {}) = 0;
+  virtual Result<std::vector<std::string>> ListTable() = 0;
+  virtual Result<TableDescription> DescribeTable(const std::string& table) = 0;
+  // Changes options and/or the stream; absent parts stay as they are.
+  virtual Status UpdateTable(const std::string& table, const std::optional<TableOptions>& options,
+                             const std::optional<StreamSpecification>& stream) = 0;
+  virtual Status DeleteTable(const std::string& table) = 0;
+
+  // ---- rows ----
+  virtual Result<WriteResult> PutRow(const PutRowRequest& request) = 0;
+  virtual Result<WriteResult> UpdateRow(const UpdateRowRequest& request) = 0;
+  virtual Result<WriteResult> DeleteRow(const DeleteRowRequest& request) = 0;
+  // Returns std::nullopt when the row does not exist (or the filter rejects it).
+  virtual Result<std::optional<Row>> GetRow(const GetRowRequest& request) = 0;
+  virtual Result<GetRangeResult> GetRange(const GetRangeRequest& request) = 0;
+  virtual std::vector<Result<std::optional<Row>>> BatchGetRow(
+      const std::vector<GetRowRequest>& requests) = 0;
+  // Per-row results, in request order. Rows are atomic one by one, not as a batch. A request
+  // that is malformed as a whole (too many rows, one row twice) fails every row.
+  virtual std::vector<Result<WriteResult>> BatchWriteRow(
+      const std::vector<BatchWriteItem>& items) = 0;
+
+  // Rows of [start, end) as of `options.snapshot`, newest version per column, for bulk reads.
+  virtual Result<std::unique_ptr<RowIterator>> NewRowIterator(const std::string& table,
+                                                              const PrimaryKey& inclusive_start,
+                                                              const PrimaryKey& exclusive_end,
+                                                              const ReadOptions& options) = 0;
+
+  // ---- stream ----
+  virtual Result<std::unique_ptr<Snapshot>> GetSnapshot() = 0;
+  // Records of `table` with sequence >= from, oldest first, at most `limit` (0: 1000).
+  virtual Result<StreamReadResult> ReadStream(const std::string& table, uint64_t from,
+                                              int32_t limit = 0) = 0;
+  // The sequence of the newest committed change record.
+  virtual uint64_t LastSequence() const = 0;
+
+  // Runs a full compaction now (TTL, max_versions and stream expiry are reclaimed by it).
+  virtual Status CompactAll() = 0;
+};
+
+}  // namespace tablelake

@@ -1,0 +1,61 @@
+// Shared pieces of the `tablelake` command: opening the store, parsing arguments, printing.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "nlohmann/json.hpp"
+#include "store/row_json.h"
+#include "tablelake/table_store.h"
+
+namespace tablelake::cli {
+
+// Options every command shares. `data_dir` is set by the global --data option.
+struct GlobalOptions {
+  std::string data_dir = "./tablelake-data";
+};
+
+Result<std::unique_ptr<TableStore>> OpenStore(const GlobalOptions& g);
+
+// Parses command-line JSON, naming the argument in the error.
+Result<nlohmann::json> ParseJsonArgument(const std::string& what, const std::string& text);
+
+// Parses `--if 'COLUMN OP VALUE'` (OP one of = != > >= < <=, VALUE in the row JSON form);
+// several are ANDed. Returns std::nullopt for none.
+Result<std::optional<Filter>> ParseConditions(const std::vector<std::string>& conditions);
+
+// Parses ignore|exist|not-exist.
+Result<RowExistence> ParseExistence(const std::string& text);
+
+// Adds the global options to a (sub)command so they may follow the subcommand too.
+void AddGlobalOptions(CLI::App* app, GlobalOptions* g);
+
+void PrintJsonLine(const nlohmann::ordered_json& j);
+
+void RegisterTableCommands(CLI::App& app, GlobalOptions& g, Status& status);
+void RegisterRowCommands(CLI::App& app, GlobalOptions& g, Status& status);
+void RegisterImportCommand(CLI::App& app, GlobalOptions& g, Status& status);
+
+}  // namespace tablelake::cli
+
+namespace tablelake::cli {
+
+// Parses rows of one text format, line by line.
+class RowParser {
+ public:
+  virtual ~RowParser() = default;
+  // The row on `line`, or std::nullopt for a line that holds none (blank, CSV header).
+  virtual Result<std::optional<store::JsonRow>> Parse(const std::string& line) = 0;
+};
+// format: "jsonl" or "csv".
+Result<std::unique_ptr<RowParser>> NewRowParser(const std::string& format, const TableMeta& meta);
+
+// Loads every row of `text_source` (a file path, or "-" with `stdin_text` holding standard
+// input) into `table`. Validates the whole input first, so bad input writes nothing; then
+// writes in BatchWriteRow batches, with progress on standard error.
+Status BulkLoad(TableStore& store, const std::string& table, const std::string& format,
+                const std::string& path, const std::string* stdin_text, const char* label);
+
+}  // namespace tablelake::cli

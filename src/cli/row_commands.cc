@@ -1,0 +1,285 @@
+// tablelake put|update|delete|get|range|stream read
+#include <iostream>
+#include <iterator>
+
+#include "cli/cli_util.h"
+#include "fmt/format.h"
+
+namespace tablelake::cli {
+namespace {
+
+struct WriteArgs {
+  std::string table;
+  std::string row;
+  std::string expect = "ignore";
+  std::vector<std::string> conditions;
+  // update only
+  std::vector<std::string> deletes;
+  std::vector<std::string> delete_versions;
+  std::vector<std::string> increments;
+};
+
+Result<Condition> BuildCondition(const WriteArgs& a) {
+  Condition c;
+  TL_ASSIGN_OR_RETURN(c.row_existence, ParseExistence(a.expect));
+  TL_ASSIGN_OR_RETURN(c.column_condition, ParseConditions(a.conditions));
+  return c;
+}
+
+Result<store::JsonRow> ParseRowArgument(TableStore& s, const std::string& table,
+                                        const std::string& text, store::MissingKey missing,
+                                        bool key_only) {
+  TL_ASSIGN_OR_RETURN(TableDescription d, s.DescribeTable(table));
+  TL_ASSIGN_OR_RETURN(nlohmann::json j, ParseJsonArgument("row", text));
+  return store::RowFromJson(d.meta, j, missing, key_only);
+}
+
+void PrintWriteResult(const WriteResult& r) {
+  if (!r.primary_key) return;
+  PrintJsonLine(store::RowToJson(r.row ? *r.row : Row{*r.primary_key, {}}));
+}
+
+Status Put(const GlobalOptions& g, const WriteArgs& a) {
+  TL_ASSIGN_OR_RETURN(auto s, OpenStore(g));
+  if (a.row.empty()) {
+    std::string input((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+    if (a.expect != "ignore" || !a.conditions.empty()) {
+      return Status::InvalidArgument("--expect and --if apply to a single row, not to stdin");
+    }
+    return BulkLoad(*s, a.table, "jsonl", "-", &input, "put");
+  }
+  TL_ASSIGN_OR_RETURN(store::JsonRow row,
+                      ParseRowArgument(*s, a.table, a.row, store::MissingKey::kAutoIncrement, false));
+  PutRowRequest r{a.table, std::move(row.primary_key), std::move(row.cells), {}, ReturnType::kNone};
+  TL_ASSIGN_OR_RETURN(r.condition, BuildCondition(a));
+  bool auto_increment = false;
+  for (const auto& c : r.primary_key) auto_increment |= c.value.type() == ValueType::kAutoIncrement;
+  if (auto_increment) r.return_type = ReturnType::kPrimaryKey;  // show the key assigned
+  TL_ASSIGN_OR_RETURN(WriteResult w, s->PutRow(r));
+  PrintWriteResult(w);
+  return Status::OK();
+}
+
+Result<int64_t> ParseInt(const std::string& what, const std::string& text) {
+  size_t pos = 0;
+  long long v = 0;
+  try {
+    v = std::stoll(text, &pos);
+  } catch (...) {
+    pos = 0;
+  }
+  if (pos == 0 || pos != text.size()) {
+    return Status::InvalidArgument(fmt::format("{}: '{}' is not an integer", what, text));
+  }
+  return static_cast<int64_t>(v);
+}
+
+// Splits "COL<sep>REST" into its two parts.
+Result<std::pair<std::string, std::string>> SplitAt(const std::string& what,
+                                                    const std::string& text, char sep) {
+  size_t pos = text.find(sep);
+  if (pos == std::string::npos || pos == 0) {
+    return Status::InvalidArgument(fmt::format("{} '{}' is not COLUMN{}VALUE", what, text, sep));
+  }
+  return std::make_pair(text.substr(0, pos), text.substr(pos + 1));
+}
+
+Status Update(const GlobalOptions& g, const WriteArgs& a) {
+  TL_ASSIGN_OR_RETURN(auto s, OpenStore(g));
+  TL_ASSIGN_OR_RETURN(store::JsonRow row,
+                      ParseRowArgument(*s, a.table, a.row, store::MissingKey::kError, false));
+  UpdateRowRequest r;
+  r.table = a.table;
+  r.primary_key = std::move(row.primary_key);
+  for (auto& c : row.cells) {
+    r.updates.push_back({ColumnUpdate::Op::kPut, c.name, std::move(c.value), c.timestamp});
+  }
+  for (const auto& col : a.deletes) {
+    r.updates.push_back({ColumnUpdate::Op::kDeleteAllVersions, col, Value(), kNoTimestamp});
+  }
+  for (const auto& text : a.delete_versions) {
+    TL_ASSIGN_OR_RETURN(auto parts, SplitAt("--delete-version", text, '@'));
+    TL_ASSIGN_OR_RETURN(int64_t ts, ParseInt("--delete-version", parts.second));
+    r.updates.push_back({ColumnUpdate::Op::kDeleteOneVersion, parts.first, Value(), ts});
+  }
+  for (const auto& text : a.increments) {
+    TL_ASSIGN_OR_RETURN(auto parts, SplitAt("--increment", text, '='));
+    TL_ASSIGN_OR_RETURN(int64_t delta, ParseInt("--increment", parts.second));
+    r.updates.push_back({ColumnUpdate::Op::kIncrement, parts.first, Value::Integer(delta), kNoTimestamp});
+  }
+  TL_ASSIGN_OR_RETURN(r.condition, BuildCondition(a));
+  return s->UpdateRow(r).status();
+}
+
+Status Delete(const GlobalOptions& g, const WriteArgs& a) {
+  TL_ASSIGN_OR_RETURN(auto s, OpenStore(g));
+  TL_ASSIGN_OR_RETURN(store::JsonRow row,
+                      ParseRowArgument(*s, a.table, a.row, store::MissingKey::kError, true));
+  DeleteRowRequest r{a.table, std::move(row.primary_key), {}, ReturnType::kNone};
+  TL_ASSIGN_OR_RETURN(r.condition, BuildCondition(a));
+  return s->DeleteRow(r).status();
+}
+
+struct ReadArgs {
+  std::string table;
+  std::string key;    // get
+  std::string start;  // range
+  std::string end;
+  int64_t limit = 0;
+  bool backward = false;
+  std::vector<std::string> columns;
+  int32_t max_versions = 0;
+  std::vector<std::string> conditions;
+};
+
+Status Get(const GlobalOptions& g, const ReadArgs& a) {
+  TL_ASSIGN_OR_RETURN(auto s, OpenStore(g));
+  TL_ASSIGN_OR_RETURN(store::JsonRow key,
+                      ParseRowArgument(*s, a.table, a.key, store::MissingKey::kError, true));
+  GetRowRequest r;
+  r.table = a.table;
+  r.primary_key = std::move(key.primary_key);
+  r.columns_to_get = a.columns;
+  r.max_versions = a.max_versions;
+  TL_ASSIGN_OR_RETURN(r.filter, ParseConditions(a.conditions));
+  TL_ASSIGN_OR_RETURN(std::optional<Row> row, s->GetRow(r));
+  if (!row) {
+    return Status::NotFound(fmt::format("table '{}': no row with key {}", a.table, a.key));
+  }
+  PrintJsonLine(store::RowToJson(*row, a.max_versions > 1));
+  return Status::OK();
+}
+
+Status Range(const GlobalOptions& g, const ReadArgs& a) {
+  TL_ASSIGN_OR_RETURN(auto s, OpenStore(g));
+  // Left-out key columns are open: the range's low side gets INF_MIN, its high side INF_MAX.
+  auto low = store::MissingKey::kInfMin, high = store::MissingKey::kInfMax;
+  if (a.backward) std::swap(low, high);
+  TL_ASSIGN_OR_RETURN(store::JsonRow start,
+                      ParseRowArgument(*s, a.table, a.start.empty() ? "{}" : a.start, low, true));
+  TL_ASSIGN_OR_RETURN(store::JsonRow end,
+                      ParseRowArgument(*s, a.table, a.end.empty() ? "{}" : a.end, high, true));
+  GetRangeRequest r;
+  r.table = a.table;
+  r.direction = a.backward ? Direction::kBackward : Direction::kForward;
+  r.inclusive_start = std::move(start.primary_key);
+  r.exclusive_end = std::move(end.primary_key);
+  r.columns_to_get = a.columns;
+  r.max_versions = a.max_versions;
+  TL_ASSIGN_OR_RETURN(r.filter, ParseConditions(a.conditions));
+  int64_t printed = 0;
+  while (true) {
+    if (a.limit > 0) r.limit = static_cast<int32_t>(std::min<int64_t>(a.limit - printed, 5000));
+    TL_ASSIGN_OR_RETURN(GetRangeResult page, s->GetRange(r));
+    for (const auto& row : page.rows) PrintJsonLine(store::RowToJson(row, a.max_versions > 1));
+    printed += static_cast<int64_t>(page.rows.size());
+    if (!page.next_start_primary_key || (a.limit > 0 && printed >= a.limit)) break;
+    r.inclusive_start = std::move(*page.next_start_primary_key);
+  }
+  return Status::OK();
+}
+
+struct StreamArgs {
+  std::string table;
+  uint64_t from = 0;
+  int64_t limit = 0;
+};
+
+Status StreamRead(const GlobalOptions& g, const StreamArgs& a) {
+  TL_ASSIGN_OR_RETURN(auto s, OpenStore(g));
+  uint64_t from = a.from;
+  int64_t printed = 0;
+  while (a.limit == 0 || printed < a.limit) {
+    int32_t batch = a.limit > 0 ? static_cast<int32_t>(std::min<int64_t>(a.limit - printed, 1000)) : 1000;
+    TL_ASSIGN_OR_RETURN(StreamReadResult page, s->ReadStream(a.table, from, batch));
+    for (const auto& rec : page.records) {
+      nlohmann::ordered_json cols = nlohmann::ordered_json::array();
+      for (const auto& c : rec.columns) {
+        nlohmann::ordered_json col = {{"op", ColumnUpdateOpName(c.op)}, {"name", c.name}};
+        if (c.op == ColumnUpdate::Op::kPut) col["value"] = store::ValueToJson(c.value);
+        if (c.timestamp != kNoTimestamp) col["ts"] = c.timestamp;
+        cols.push_back(col);
+      }
+      PrintJsonLine({{"seq", rec.sequence},
+                     {"op", ChangeOpName(rec.op)},
+                     {"commit_time_us", rec.commit_time_us},
+                     {"primary_key", store::RowToJson(Row{rec.primary_key, {}})},
+                     {"columns", cols},
+                     {"row", store::RowToJson(Row{rec.primary_key, rec.row_image})}});
+      ++printed;
+    }
+    if (page.records.empty() || page.next_sequence == from) break;
+    from = page.next_sequence;
+  }
+  return Status::OK();
+}
+
+void AddWriteOptions(CLI::App* cmd, WriteArgs* a, const char* row_help, bool row_required) {
+  cmd->add_option("table", a->table, "table name")->required();
+  auto* row = cmd->add_option("row", a->row, row_help);
+  if (row_required) row->required();
+  cmd->add_option("--expect", a->expect, "row existence: ignore (default), exist, not-exist");
+  cmd->add_option("--if", a->conditions, "column condition 'COLUMN OP VALUE' (repeatable, ANDed)");
+}
+
+void AddReadOptions(CLI::App* cmd, ReadArgs* a) {
+  cmd->add_option("table", a->table, "table name")->required();
+  cmd->add_option("--columns", a->columns, "columns to return (default all)")->delimiter(',');
+  cmd->add_option("--max-versions", a->max_versions, "versions per column (default 1)");
+  cmd->add_option("--if", a->conditions, "row filter 'COLUMN OP VALUE' (repeatable, ANDed)");
+}
+
+}  // namespace
+
+void RegisterRowCommands(CLI::App& app, GlobalOptions& g, Status& status) {
+  auto put_args = std::make_shared<WriteArgs>();
+  auto* put = app.add_subcommand("put", "write a row (replacing it), or JSON lines from stdin");
+  AddGlobalOptions(put, &g);
+  AddWriteOptions(put, put_args.get(), "row JSON; omit to read JSON lines from stdin", false);
+  put->callback([&g, &status, put_args] { status = Put(g, *put_args); });
+
+  auto update_args = std::make_shared<WriteArgs>();
+  auto* update = app.add_subcommand("update", "change columns of a row");
+  AddGlobalOptions(update, &g);
+  AddWriteOptions(update, update_args.get(), "primary key plus the columns to put, as JSON", true);
+  update->add_option("--delete", update_args->deletes, "delete every version of COLUMN");
+  update->add_option("--delete-version", update_args->delete_versions, "delete COLUMN@TIMESTAMP");
+  update->add_option("--increment", update_args->increments, "add to an INTEGER: COLUMN=DELTA");
+  update->callback([&g, &status, update_args] { status = Update(g, *update_args); });
+
+  auto delete_args = std::make_shared<WriteArgs>();
+  auto* del = app.add_subcommand("delete", "delete a row");
+  AddGlobalOptions(del, &g);
+  AddWriteOptions(del, delete_args.get(), "primary key JSON", true);
+  del->callback([&g, &status, delete_args] { status = Delete(g, *delete_args); });
+
+  auto get_args = std::make_shared<ReadArgs>();
+  auto* get = app.add_subcommand("get", "print one row as JSON");
+  AddGlobalOptions(get, &g);
+  AddReadOptions(get, get_args.get());
+  get->add_option("key", get_args->key, "primary key JSON")->required();
+  get->callback([&g, &status, get_args] { status = Get(g, *get_args); });
+
+  auto range_args = std::make_shared<ReadArgs>();
+  auto* range = app.add_subcommand("range", "print the rows of a key range as JSON lines");
+  AddGlobalOptions(range, &g);
+  AddReadOptions(range, range_args.get());
+  range->add_option("--start", range_args->start, "inclusive start key JSON (default: open)");
+  range->add_option("--end", range_args->end, "exclusive end key JSON (default: open)");
+  range->add_option("--limit", range_args->limit, "at most N rows");
+  range->add_flag("--backward", range_args->backward, "read from high keys to low");
+  range->callback([&g, &status, range_args] { status = Range(g, *range_args); });
+
+  auto* stream = app.add_subcommand("stream", "the change stream");
+  stream->require_subcommand(1);
+  AddGlobalOptions(stream, &g);
+  auto stream_args = std::make_shared<StreamArgs>();
+  auto* read = stream->add_subcommand("read", "print change records as JSON lines");
+  AddGlobalOptions(read, &g);
+  read->add_option("table", stream_args->table, "table name")->required();
+  read->add_option("--from", stream_args->from, "first sequence to read (default 0)");
+  read->add_option("--limit", stream_args->limit, "at most N records");
+  read->callback([&g, &status, stream_args] { status = StreamRead(g, *stream_args); });
+}
+
+}  // namespace tablelake::cli

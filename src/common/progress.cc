@@ -1,0 +1,51 @@
+#include "common/progress.h"
+
+#include <unistd.h>
+
+namespace tablelake {
+
+Progress::Progress(std::string label, uint64_t total, FILE* out)
+    : label_(std::move(label)),
+      total_(total),
+      out_(out),
+      tty_(isatty(fileno(out)) != 0),
+      start_(std::chrono::steady_clock::now()),
+      last_draw_(start_) {}
+
+void Progress::Update(uint64_t done, uint64_t items) {
+  auto now = std::chrono::steady_clock::now();
+  // Redraw a terminal bar 5 times a second; log a line every 5 s when not on a terminal.
+  auto period = tty_ ? std::chrono::milliseconds(200) : std::chrono::milliseconds(5000);
+  if (now - last_draw_ < period) return;
+  last_draw_ = now;
+  Draw(done, items);
+}
+
+void Progress::Draw(uint64_t done, uint64_t items) {
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  double rate = secs > 0 ? items / secs : 0;
+  if (tty_ && total_ > 0) {
+    constexpr int kWidth = 30;
+    double frac = done >= total_ ? 1.0 : static_cast<double>(done) / total_;
+    int filled = static_cast<int>(frac * kWidth);
+    std::string bar(filled, '#');
+    bar.append(kWidth - filled, '.');
+    std::fprintf(out_, "\r%s [%s] %5.1f%% %llu rows %.0f rows/s", label_.c_str(), bar.c_str(),
+                 frac * 100, static_cast<unsigned long long>(items), rate);
+  } else {
+    std::fprintf(out_, "%s%s: %llu rows, %.0f rows/s\n", tty_ ? "\r" : "", label_.c_str(),
+                 static_cast<unsigned long long>(items), rate);
+  }
+  std::fflush(out_);
+}
+
+void Progress::Finish(uint64_t items, const char* item_name) {
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  if (tty_) std::fprintf(out_, "\r\033[K");
+  std::fprintf(out_, "%s: %llu %s in %.2f s (%.0f %s/s)\n", label_.c_str(),
+               static_cast<unsigned long long>(items), item_name, secs,
+               secs > 0 ? items / secs : 0.0, item_name);
+  std::fflush(out_);
+}
+
+}  // namespace tablelake

@@ -1,0 +1,31 @@
+// Progress reporting for long work: a redrawn bar on a terminal, periodic lines otherwise.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+namespace tablelake {
+
+class Progress {
+ public:
+  // `total` in `unit`s (e.g. bytes); 0 when unknown. Writes to `out` (usually stderr).
+  Progress(std::string label, uint64_t total, FILE* out = stderr);
+  // Reports that `done` units and `items` items (e.g. rows) are complete. Cheap to call often.
+  void Update(uint64_t done, uint64_t items);
+  // Prints the final line: items, seconds, items/s.
+  void Finish(uint64_t items, const char* item_name);
+
+ private:
+  void Draw(uint64_t done, uint64_t items);
+
+  std::string label_;
+  uint64_t total_;
+  FILE* out_;
+  bool tty_;
+  std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point last_draw_;
+};
+
+}  // namespace tablelake

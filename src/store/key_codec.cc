@@ -1,0 +1,145 @@
+#include "store/key_codec.h"
+
+#include "common/coding.h"
+#include "fmt/format.h"
+
+namespace tablelake::store {
+namespace {
+
+// Each column starts with a marker; INF_MIN and INF_MAX sort around every value marker and
+// end the key, since the columns after an infinite one cannot change its order.
+constexpr char kInfMinMarker = 0x00;
+constexpr char kValueMarker = 0x01;
+constexpr char kInfMaxMarker = static_cast<char>(0xff);
+
+bool TypeMatches(PrimaryKeyType t, ValueType v) {
+  return (t == PrimaryKeyType::kInteger && v == ValueType::kInteger) ||
+         (t == PrimaryKeyType::kString && v == ValueType::kString) ||
+         (t == PrimaryKeyType::kBinary && v == ValueType::kBinary);
+}
+
+// Bytes with 0x00 escaped as 00 FF and terminated by 00 01: order-preserving, prefix-free.
+void AppendEscaped(std::string_view s, std::string* out) {
+  for (char c : s) {
+    out->push_back(c);
+    if (c == 0) out->push_back(static_cast<char>(0xff));
+  }
+  out->push_back(0);
+  out->push_back(1);
+}
+
+bool GetEscaped(std::string_view* in, std::string* s) {
+  s->clear();
+  while (!in->empty()) {
+    char c = (*in)[0];
+    in->remove_prefix(1);
+    if (c != 0) {
+      s->push_back(c);
+      continue;
+    }
+    if (in->empty()) return false;
+    char next = (*in)[0];
+    in->remove_prefix(1);
+    if (next == 1) return true;
+    if (next != static_cast<char>(0xff)) return false;
+    s->push_back(0);
+  }
+  return false;
+}
+
+}  // namespace
+
+Status ValidatePrimaryKey(const std::string& table, const std::vector<PrimaryKeySchema>& schema,
+                          const PrimaryKey& pk, KeyUse use) {
+  if (pk.size() != schema.size()) {
+    return Status::InvalidPrimaryKey(fmt::format(
+        "table '{}': primary key has {} columns, the table's schema has {}", table, pk.size(),
+        schema.size()));
+  }
+  for (size_t i = 0; i < pk.size(); ++i) {
+    const auto& col = pk[i];
+    const auto& sc = schema[i];
+    if (col.name != sc.name) {
+      return Status::InvalidPrimaryKey(fmt::format(
+          "table '{}': primary key column {} is '{}', expected '{}'", table, i + 1, col.name,
+          sc.name));
+    }
+    ValueType vt = col.value.type();
+    bool special_ok =
+        (use == KeyUse::kBound && (vt == ValueType::kInfMin || vt == ValueType::kInfMax)) ||
+        (use == KeyUse::kInsert && vt == ValueType::kAutoIncrement && sc.auto_increment);
+    if (!special_ok && !TypeMatches(sc.type, vt)) {
+      return Status::InvalidPrimaryKey(fmt::format(
+          "table '{}': primary key column '{}' is {}, got {}", table, sc.name,
+          PrimaryKeyTypeName(sc.type), col.value.DebugString()));
+    }
+    if ((vt == ValueType::kString || vt == ValueType::kBinary) &&
+        col.value.bytes().size() > kMaxPrimaryKeyValueBytes) {
+      return Status::InvalidArgument(fmt::format(
+          "table '{}': primary key column '{}' value is {} bytes, the limit is {}", table,
+          sc.name, col.value.bytes().size(), kMaxPrimaryKeyValueBytes));
+    }
+  }
+  return Status::OK();
+}
+
+std::string TablePrefix(uint32_t table_id) {
+  std::string p;
+  PutBigEndian32(&p, table_id);
+  return p;
+}
+
+void AppendPrimaryKey(const PrimaryKey& pk, std::string* out) {
+  for (const auto& col : pk) {
+    const Value& v = col.value;
+    switch (v.type()) {
+      case ValueType::kInfMin: out->push_back(kInfMinMarker); return;
+      case ValueType::kInfMax: out->push_back(kInfMaxMarker); return;
+      case ValueType::kInteger:
+        out->push_back(kValueMarker);
+        PutBigEndian64(out, static_cast<uint64_t>(v.integer()) ^ (1ULL << 63));
+        break;
+      default:
+        out->push_back(kValueMarker);
+        AppendEscaped(v.bytes(), out);
+        break;
+    }
+  }
+}
+
+Status DecodePrimaryKey(const std::vector<PrimaryKeySchema>& schema, std::string_view in,
+                        PrimaryKey* pk) {
+  pk->clear();
+  pk->reserve(schema.size());
+  for (const auto& sc : schema) {
+    if (in.empty() || in[0] != kValueMarker) return Status::Corruption("bad primary key marker");
+    in.remove_prefix(1);
+    if (sc.type == PrimaryKeyType::kInteger) {
+      if (in.size() < 8) return Status::Corruption("truncated INTEGER primary key");
+      int64_t v = static_cast<int64_t>(DecodeBigEndian64(in.data()) ^ (1ULL << 63));
+      in.remove_prefix(8);
+      pk->push_back({sc.name, Value::Integer(v)});
+    } else {
+      std::string s;
+      if (!GetEscaped(&in, &s)) return Status::Corruption("truncated primary key bytes");
+      pk->push_back({sc.name, sc.type == PrimaryKeyType::kString ? Value::String(std::move(s))
+                                                                 : Value::Binary(std::move(s))});
+    }
+  }
+  if (!in.empty()) return Status::Corruption("trailing bytes after primary key");
+  return Status::OK();
+}
+
+std::string PrefixSuccessor(std::string prefix) {
+  while (!prefix.empty()) {
+    auto& last = prefix.back();
+    if (static_cast<uint8_t>(last) != 0xff) {
+      ++last;
+      return prefix;
+    }
+    prefix.pop_back();
+  }
+  return prefix;
+}
+
+}  // namespace tablelake::store

@@ -1,0 +1,124 @@
+#include "store/row_codec.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "common/coding.h"
+
+namespace tablelake::store {
+namespace {
+constexpr uint8_t kRowFormat = 1;
+}
+
+void AppendValue(const Value& v, std::string* out) {
+  out->push_back(static_cast<char>(v.type()));
+  switch (v.type()) {
+    case ValueType::kInteger: PutFixed64(out, static_cast<uint64_t>(v.integer())); break;
+    case ValueType::kDouble: {
+      uint64_t bits;
+      double d = v.dbl();
+      std::memcpy(&bits, &d, 8);
+      PutFixed64(out, bits);
+      break;
+    }
+    case ValueType::kBoolean: out->push_back(v.boolean() ? 1 : 0); break;
+    case ValueType::kString:
+    case ValueType::kBinary: PutLengthPrefixed(out, v.bytes()); break;
+    default: break;
+  }
+}
+
+bool GetValue(std::string_view* in, Value* v) {
+  uint8_t type;
+  if (!GetByte(in, &type)) return false;
+  switch (static_cast<ValueType>(type)) {
+    case ValueType::kInteger: {
+      uint64_t x;
+      if (!GetFixed64(in, &x)) return false;
+      *v = Value::Integer(static_cast<int64_t>(x));
+      return true;
+    }
+    case ValueType::kDouble: {
+      uint64_t x;
+      if (!GetFixed64(in, &x)) return false;
+      double d;
+      std::memcpy(&d, &x, 8);
+      *v = Value::Double(d);
+      return true;
+    }
+    case ValueType::kBoolean: {
+      uint8_t b;
+      if (!GetByte(in, &b)) return false;
+      *v = Value::Boolean(b != 0);
+      return true;
+    }
+    case ValueType::kString:
+    case ValueType::kBinary: {
+      std::string_view s;
+      if (!GetLengthPrefixed(in, &s)) return false;
+      *v = static_cast<ValueType>(type) == ValueType::kString ? Value::String(std::string(s))
+                                                              : Value::Binary(std::string(s));
+      return true;
+    }
+    case ValueType::kInfMin: *v = Value::InfMin(); return true;
+    case ValueType::kInfMax: *v = Value::InfMax(); return true;
+    case ValueType::kAutoIncrement: *v = Value::AutoIncrement(); return true;
+  }
+  return false;
+}
+
+void SortCells(std::vector<Cell>* cells) {
+  std::stable_sort(cells->begin(), cells->end(), [](const Cell& a, const Cell& b) {
+    int c = a.name.compare(b.name);
+    return c != 0 ? c < 0 : a.timestamp > b.timestamp;
+  });
+}
+
+void EncodeCells(const std::vector<Cell>& cells, std::string* out) {
+  out->push_back(static_cast<char>(kRowFormat));
+  size_t groups = 0;
+  for (size_t i = 0; i < cells.size(); ++i) {
+    if (i == 0 || cells[i].name != cells[i - 1].name) ++groups;
+  }
+  PutVarint64(out, groups);
+  for (size_t i = 0; i < cells.size();) {
+    size_t j = i;
+    while (j < cells.size() && cells[j].name == cells[i].name) ++j;
+    PutLengthPrefixed(out, cells[i].name);
+    PutVarint64(out, j - i);
+    for (; i < j; ++i) {
+      PutVarint64(out, static_cast<uint64_t>(cells[i].timestamp));
+      AppendValue(cells[i].value, out);
+    }
+  }
+}
+
+Status DecodeCells(std::string_view in, std::vector<Cell>* cells) {
+  cells->clear();
+  uint8_t format;
+  uint64_t groups;
+  if (!GetByte(&in, &format) || format != kRowFormat || !GetVarint64(&in, &groups)) {
+    return Status::Corruption("bad row value header");
+  }
+  for (uint64_t g = 0; g < groups; ++g) {
+    std::string_view name;
+    uint64_t versions;
+    if (!GetLengthPrefixed(&in, &name) || !GetVarint64(&in, &versions)) {
+      return Status::Corruption("truncated row column");
+    }
+    for (uint64_t v = 0; v < versions; ++v) {
+      Cell cell;
+      uint64_t ts;
+      if (!GetVarint64(&in, &ts) || !GetValue(&in, &cell.value)) {
+        return Status::Corruption("truncated row cell");
+      }
+      cell.name.assign(name);
+      cell.timestamp = static_cast<int64_t>(ts);
+      cells->push_back(std::move(cell));
+    }
+  }
+  if (!in.empty()) return Status::Corruption("trailing bytes in row value");
+  return Status::OK();
+}
+
+}  // namespace tablelake::store

@@ -1,0 +1,27 @@
+// Encoding of a row's cells in one RocksDB value, and of single typed values.
+//
+// Row value: u8 format(1), varint column count, then per column: length-prefixed name, varint
+// version count, and per version (newest first): varint timestamp ms, value. A value is a type
+// byte then INTEGER/DOUBLE fixed64, BOOLEAN one byte, STRING/BINARY length-prefixed bytes.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tablelake/status.h"
+#include "tablelake/types.h"
+
+namespace tablelake::store {
+
+void AppendValue(const Value& v, std::string* out);
+bool GetValue(std::string_view* in, Value* v);
+
+// `cells` must be ordered by name, then newest timestamp first (see SortCells).
+void EncodeCells(const std::vector<Cell>& cells, std::string* out);
+Status DecodeCells(std::string_view in, std::vector<Cell>* cells);
+
+// Orders cells by column name, newest version first.
+void SortCells(std::vector<Cell>* cells);
+
+}  // namespace tablelake::store

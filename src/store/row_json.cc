@@ -1,0 +1,217 @@
+#include "store/row_json.h"
+
+#include <cmath>
+#include <limits>
+
+#include "common/base64.h"
+#include "fmt/format.h"
+
+namespace tablelake::store {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr int64_t kMaxSafeJsonInteger = int64_t{1} << 53;
+
+Status Bad(const std::string& column, const std::string& why) {
+  return Status::InvalidArgument(fmt::format("column '{}': {}", column, why));
+}
+
+Result<Value> DoubleFromJson(const json& v, const std::string& column) {
+  if (v.is_number()) return Value::Double(v.get<double>());
+  if (v.is_string()) {
+    const auto& s = v.get_ref<const std::string&>();
+    if (s == "NaN") return Value::Double(std::numeric_limits<double>::quiet_NaN());
+    if (s == "Infinity") return Value::Double(std::numeric_limits<double>::infinity());
+    if (s == "-Infinity") return Value::Double(-std::numeric_limits<double>::infinity());
+  }
+  return Bad(column, "$double takes a number, \"NaN\", \"Infinity\" or \"-Infinity\"");
+}
+
+Result<Value> IntFromString(const std::string& s, const std::string& column) {
+  size_t pos = 0;
+  long long v = 0;
+  try {
+    v = std::stoll(s, &pos, 10);
+  } catch (...) {
+    pos = 0;
+  }
+  if (pos == 0 || pos != s.size()) return Bad(column, fmt::format("'{}' is not an int64", s));
+  return Value::Integer(v);
+}
+
+Result<Value> TaggedValueFromJson(const json& j, const std::string& column) {
+  if (j.size() != 1) return Bad(column, "a typed value object has exactly one $-key");
+  auto first = j.begin();
+  const std::string& key = first.key();
+  const json& v = first.value();
+  if (key == "$int") {
+    if (v.is_string()) return IntFromString(v.get<std::string>(), column);
+    if (v.is_number_integer() && !(v.is_number_unsigned() && v.get<uint64_t>() > INT64_MAX)) {
+      return Value::Integer(v.get<int64_t>());
+    }
+    return Bad(column, "$int takes an int64 as a string or number");
+  }
+  if (key == "$double") return DoubleFromJson(v, column);
+  if (key == "$binary") {
+    if (!v.is_string()) return Bad(column, "$binary takes a base64 string");
+    auto bytes = Base64Decode(v.get<std::string>());
+    if (!bytes) return Bad(column, "$binary is not valid base64");
+    return Value::Binary(std::move(*bytes));
+  }
+  if (key == "$inf") {
+    if (v == "min") return Value::InfMin();
+    if (v == "max") return Value::InfMax();
+    return Bad(column, "$inf takes \"min\" or \"max\"");
+  }
+  return Bad(column, fmt::format("unknown typed value '{}'", key));
+}
+
+Value DefaultFor(MissingKey missing) {
+  switch (missing) {
+    case MissingKey::kInfMin: return Value::InfMin();
+    case MissingKey::kInfMax: return Value::InfMax();
+    default: return Value::AutoIncrement();
+  }
+}
+
+Result<Value> KeyValueFromJson(const PrimaryKeySchema& sc, const json& j) {
+  TL_ASSIGN_OR_RETURN(Value v, ValueFromJson(j, sc.name));
+  bool ok = v.type() == ValueType::kInfMin || v.type() == ValueType::kInfMax ||
+            (sc.type == PrimaryKeyType::kInteger && v.type() == ValueType::kInteger) ||
+            (sc.type == PrimaryKeyType::kString && v.type() == ValueType::kString) ||
+            (sc.type == PrimaryKeyType::kBinary && v.type() == ValueType::kBinary);
+  if (!ok) {
+    return Bad(sc.name, fmt::format("primary key column is {}, got {}", PrimaryKeyTypeName(sc.type),
+                                    v.DebugString()));
+  }
+  return v;
+}
+
+Status CellsFromJson(const std::string& column, const json& j, std::vector<Cell>* cells) {
+  auto one = [&](const json& x) -> Status {
+    if (x.is_object() && x.contains("$value")) {
+      if (!x.contains("$ts") || !x["$ts"].is_number_integer() || x.size() != 2) {
+        return Bad(column, "a versioned value is {\"$value\":V,\"$ts\":MILLISECONDS}");
+      }
+      TL_ASSIGN_OR_RETURN(Value v, ValueFromJson(x["$value"], column));
+      cells->push_back({column, std::move(v), x["$ts"].get<int64_t>()});
+      return Status::OK();
+    }
+    TL_ASSIGN_OR_RETURN(Value v, ValueFromJson(x, column));
+    cells->push_back({column, std::move(v), kNoTimestamp});
+    return Status::OK();
+  };
+  if (!j.is_array()) return one(j);
+  if (j.empty()) return Bad(column, "an array of versions must not be empty");
+  for (const auto& x : j) TL_RETURN_IF_ERROR(one(x));
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<Value> ValueFromJson(const json& j, const std::string& column) {
+  switch (j.type()) {
+    case json::value_t::number_integer: return Value::Integer(j.get<int64_t>());
+    case json::value_t::number_unsigned: {
+      uint64_t u = j.get<uint64_t>();
+      if (u > static_cast<uint64_t>(INT64_MAX)) return Bad(column, fmt::format("{} overflows int64", u));
+      return Value::Integer(static_cast<int64_t>(u));
+    }
+    case json::value_t::number_float: return Value::Double(j.get<double>());
+    case json::value_t::boolean: return Value::Boolean(j.get<bool>());
+    case json::value_t::string: return Value::String(j.get<std::string>());
+    case json::value_t::object: return TaggedValueFromJson(j, column);
+    case json::value_t::null: return Bad(column, "null is not a value (omit the column instead)");
+    default: return Bad(column, fmt::format("cannot use a JSON {} as a value", j.type_name()));
+  }
+}
+
+nlohmann::ordered_json ValueToJson(const Value& v) {
+  switch (v.type()) {
+    case ValueType::kInteger:
+      if (v.integer() > kMaxSafeJsonInteger || v.integer() < -kMaxSafeJsonInteger) {
+        return {{"$int", std::to_string(v.integer())}};
+      }
+      return v.integer();
+    case ValueType::kDouble:
+      if (std::isnan(v.dbl())) return {{"$double", "NaN"}};
+      if (std::isinf(v.dbl())) return {{"$double", v.dbl() > 0 ? "Infinity" : "-Infinity"}};
+      // A whole double prints as 1.0 here, which reads back as DOUBLE.
+      return v.dbl();
+    case ValueType::kBoolean: return v.boolean();
+    case ValueType::kString: return v.bytes();
+    case ValueType::kBinary: return {{"$binary", Base64Encode(v.bytes())}};
+    case ValueType::kInfMin: return {{"$inf", "min"}};
+    case ValueType::kInfMax: return {{"$inf", "max"}};
+    case ValueType::kAutoIncrement: return nullptr;
+  }
+  return nullptr;
+}
+
+Result<JsonRow> RowFromJson(const TableMeta& meta, const json& obj, MissingKey missing,
+                            bool key_only) {
+  if (!obj.is_object()) {
+    return Status::InvalidArgument(fmt::format("table '{}': a row must be a JSON object, got {}",
+                                               meta.name, obj.type_name()));
+  }
+  JsonRow row;
+  bool seen_infinite = false;
+  for (const auto& sc : meta.primary_key) {
+    auto it = obj.find(sc.name);
+    if (it == obj.end()) {
+      bool allowed = missing == MissingKey::kInfMin || missing == MissingKey::kInfMax ||
+                     (missing == MissingKey::kAutoIncrement && sc.auto_increment);
+      if (!allowed) {
+        return Status::InvalidArgument(fmt::format(
+            "table '{}': primary key column '{}' is missing", meta.name, sc.name));
+      }
+      row.primary_key.push_back({sc.name, DefaultFor(missing)});
+      seen_infinite = true;
+      continue;
+    }
+    if (seen_infinite && (missing == MissingKey::kInfMin || missing == MissingKey::kInfMax)) {
+      return Status::InvalidArgument(fmt::format(
+          "table '{}': range bound gives '{}' but leaves out an earlier key column", meta.name,
+          sc.name));
+    }
+    TL_ASSIGN_OR_RETURN(Value v, KeyValueFromJson(sc, *it));
+    row.primary_key.push_back({sc.name, std::move(v)});
+  }
+  for (const auto& [name, value] : obj.items()) {
+    bool is_key = false;
+    for (const auto& sc : meta.primary_key) is_key |= sc.name == name;
+    if (is_key) continue;
+    if (key_only) {
+      return Status::InvalidArgument(fmt::format(
+          "table '{}': '{}' is not a primary key column", meta.name, name));
+    }
+    TL_RETURN_IF_ERROR(CellsFromJson(name, value, &row.cells));
+  }
+  return row;
+}
+
+nlohmann::ordered_json RowToJson(const Row& row, bool with_versions) {
+  nlohmann::ordered_json ordered = nlohmann::ordered_json::object();
+  for (const auto& c : row.primary_key) ordered[c.name] = ValueToJson(c.value);
+  for (size_t i = 0; i < row.cells.size();) {
+    size_t j = i;
+    while (j < row.cells.size() && row.cells[j].name == row.cells[i].name) ++j;
+    const std::string& name = row.cells[i].name;
+    if (!with_versions) {
+      ordered[name] = ValueToJson(row.cells[i].value);
+    } else {
+      auto versions = nlohmann::ordered_json::array();
+      for (size_t k = i; k < j; ++k) {
+        versions.push_back({{"$value", ValueToJson(row.cells[k].value)},
+                            {"$ts", row.cells[k].timestamp}});
+      }
+      ordered[name] = versions;
+    }
+    i = j;
+  }
+  return ordered;
+}
+
+}  // namespace tablelake::store

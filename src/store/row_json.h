@@ -1,0 +1,46 @@
+// The JSON form of rows used by the CLI and by dirty-row files.
+//
+// A row is an object of column name to value: a JSON integer is INTEGER, a number with a
+// fraction or exponent DOUBLE, true/false BOOLEAN, a string STRING. Explicit forms cover what
+// plain JSON cannot: {"$int":"123"} (int64 beyond 2^53), {"$double":1} or {"$double":"NaN"},
+// {"$binary":"BASE64"}, {"$inf":"min"|"max"} (range bounds only). An attribute may carry a
+// version, {"$value":V,"$ts":MS}, or several, as an array of those. Output uses the same forms,
+// so printed rows read back as the same row.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "nlohmann/json.hpp"
+#include "tablelake/status.h"
+#include "tablelake/types.h"
+
+namespace tablelake::store {
+
+Result<Value> ValueFromJson(const nlohmann::json& j, const std::string& column);
+// Output keeps column order, hence ordered_json.
+nlohmann::ordered_json ValueToJson(const Value& v);
+
+struct JsonRow {
+  PrimaryKey primary_key;
+  std::vector<Cell> cells;
+};
+
+// How primary-key columns absent from the object are filled.
+enum class MissingKey {
+  kError,          // every key column is required
+  kAutoIncrement,  // an AUTO_INCREMENT column may be left out (row insert)
+  kInfMin,         // range start
+  kInfMax,         // range end
+};
+
+// Splits a row object into key (in schema order) and attribute cells. Primary-key values are
+// read in the column's declared type, so {"PK":5} fits a STRING key only as "5" - an error.
+Result<JsonRow> RowFromJson(const TableMeta& meta, const nlohmann::json& obj, MissingKey missing,
+                            bool key_only = false);
+
+// The row as one object: key columns first, then each attribute's newest value, or all its
+// versions as an array when `with_versions`.
+nlohmann::ordered_json RowToJson(const Row& row, bool with_versions = false);
+
+}  // namespace tablelake::store

@@ -1,0 +1,983 @@
+// The embedded table store on RocksDB. See docs/key_format.md for the on-disk layout.
+//
+// Write protocol: a writer resolves its table and key, locks the row's stripe, reads the stored
+// row when the operation needs it (conditions, updates), computes the new row, and then, under
+// the commit mutex, assigns stream sequences and applies data, change records and counters in
+// one RocksDB WriteBatch. Commit order therefore equals sequence order, which is what lets a
+// snapshot taken under the same mutex stand for "every sequence <= S and nothing after".
+#include <algorithm>
+#include <array>
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <set>
+#include <shared_mutex>
+#include <unordered_set>
+
+#include "common/coding.h"
+#include "fmt/format.h"
+#include "rocksdb/db.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/table.h"
+#include "rocksdb/write_batch.h"
+#include "store/catalog.h"
+#include "store/cell_rules.h"
+#include "store/change_codec.h"
+#include "store/compaction.h"
+#include "store/condition.h"
+#include "store/key_codec.h"
+#include "store/row_codec.h"
+#include "tablelake/table_store.h"
+
+namespace tablelake {
+namespace {
+
+using store::TableInfo;
+using TablePtr = std::shared_ptr<const TableInfo>;
+
+constexpr char kTableMetaPrefix[] = "table/";
+constexpr char kNextTableIdKey[] = "next_table_id";
+constexpr char kLastSequenceKey[] = "last_sequence";
+constexpr char kAutoIncrementPrefix[] = "autoinc/";
+constexpr size_t kRowLockStripes = 1024;
+
+Status FromRocks(const rocksdb::Status& s, const std::string& what) {
+  if (s.ok()) return Status::OK();
+  if (s.IsCorruption()) return Status::Corruption(what + ": " + s.ToString());
+  if (s.IsBusy() || s.IsTryAgain() || s.IsTimedOut()) return Status::Unavailable(what + ": " + s.ToString());
+  return Status::IOError(what + ": " + s.ToString());
+}
+
+rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+std::string_view ToView(const rocksdb::Slice& s) { return std::string_view(s.data(), s.size()); }
+
+bool KeepsStream(const TableInfo& t) { return t.desc.stream.enabled; }
+
+std::string TableMetaKey(const std::string& name) { return kTableMetaPrefix + name; }
+std::string AutoIncrementKey(uint32_t id) { return kAutoIncrementPrefix + std::to_string(id); }
+
+class SnapshotImpl : public Snapshot {
+ public:
+  SnapshotImpl(rocksdb::DB* db, const rocksdb::Snapshot* snap, uint64_t seq)
+      : db_(db), snap_(snap), seq_(seq) {}
+  ~SnapshotImpl() override { db_->ReleaseSnapshot(snap_); }
+  uint64_t sequence() const override { return seq_; }
+  const rocksdb::Snapshot* rocks() const { return snap_; }
+
+ private:
+  rocksdb::DB* db_;
+  const rocksdb::Snapshot* snap_;
+  uint64_t seq_;
+};
+
+// A row write between resolution and commit.
+struct PendingWrite {
+  TablePtr table;
+  ChangeOp op = ChangeOp::kPut;
+  PrimaryKey pk;                 // resolved (auto-increment filled in)
+  std::string data_key;
+  int64_t auto_increment = 0;    // the value assigned, 0 if none
+  bool mutate = true;            // false: nothing to store (e.g. deletes of absent columns)
+  std::optional<std::string> new_value;  // nullopt with mutate: delete the row
+  std::vector<ColumnUpdate> columns;     // as they took effect
+  std::vector<Cell> image;               // UPDATE: newest version per column after the write
+  std::string change_value;              // encoded change record, commit time patched at commit
+  ReturnType return_type = ReturnType::kNone;
+  Condition condition;
+  WriteResult result;
+};
+
+class RowIteratorImpl;
+
+class TableStoreImpl : public TableStore {
+ public:
+  TableStoreImpl(StoreOptions options) : options_(std::move(options)) {
+    if (!options_.clock) options_.clock = Clock::System();
+    registry_ = std::make_shared<store::RetentionRegistry>(options_.clock);
+  }
+  ~TableStoreImpl() override {
+    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+    if (db_) db_->Close();
+  }
+
+  Status Open(const std::string& dir);
+
+  Status CreateTable(const TableMeta& meta, const TableOptions& options,
+                     const StreamSpecification& stream) override;
+  Result<std::vector<std::string>> ListTable() override;
+  Result<TableDescription> DescribeTable(const std::string& table) override;
+  Status UpdateTable(const std::string& table, const std::optional<TableOptions>& options,
+                     const std::optional<StreamSpecification>& stream) override;
+  Status DeleteTable(const std::string& table) override;
+
+  Result<WriteResult> PutRow(const PutRowRequest& r) override;
+  Result<WriteResult> UpdateRow(const UpdateRowRequest& r) override;
+  Result<WriteResult> DeleteRow(const DeleteRowRequest& r) override;
+  Result<std::optional<Row>> GetRow(const GetRowRequest& r) override;
+  Result<GetRangeResult> GetRange(const GetRangeRequest& r) override;
+  std::vector<Result<std::optional<Row>>> BatchGetRow(
+      const std::vector<GetRowRequest>& requests) override;
+  std::vector<Result<WriteResult>> BatchWriteRow(const std::vector<BatchWriteItem>& items) override;
+  Result<std::unique_ptr<RowIterator>> NewRowIterator(const std::string& table,
+                                                      const PrimaryKey& start,
+                                                      const PrimaryKey& end,
+                                                      const ReadOptions& options) override;
+
+  Result<std::unique_ptr<Snapshot>> GetSnapshot() override;
+  Result<StreamReadResult> ReadStream(const std::string& table, uint64_t from,
+                                      int32_t limit) override;
+  uint64_t LastSequence() const override { return last_seq_.load(); }
+  Status CompactAll() override;
+
+  // Used by RowIteratorImpl.
+  int64_t NowMillis() const { return options_.clock->NowMillis(); }
+
+ private:
+  Result<TablePtr> FindTable(const std::string& name) const;
+  void PublishRetention();  // requires catalog_mu_ held
+  Status PersistTable(const TableInfo& info);
+
+  // ---- writes ----
+  Result<PendingWrite> ResolvePut(const PutRowRequest& r);
+  Result<PendingWrite> ResolveUpdate(const UpdateRowRequest& r);
+  Result<PendingWrite> ResolveDelete(const DeleteRowRequest& r);
+  Result<PendingWrite> ResolveItem(const BatchWriteItem& item);
+  Status Evaluate(PendingWrite* w, const BatchWriteItem& item);
+  Status CheckCondition(const PendingWrite& w, const std::optional<std::vector<Cell>>& row);
+  Status Commit(const std::vector<PendingWrite*>& writes);
+  Result<WriteResult> WriteOne(const BatchWriteItem& item);
+  std::mutex& StripeFor(const std::string& key) {
+    return row_locks_[std::hash<std::string>{}(key) % kRowLockStripes];
+  }
+  int64_t NextAutoIncrement(uint32_t table_id);
+
+  // ---- reads ----
+  // The stored cells of a row with retention applied; nullopt when absent or fully expired.
+  Result<std::optional<std::vector<Cell>>> LoadRow(const TableInfo& t, const std::string& key,
+                                                   const rocksdb::Snapshot* snap);
+  const rocksdb::Snapshot* RocksSnapshot(const ReadOptions& o) const {
+    return o.snapshot ? static_cast<const SnapshotImpl*>(o.snapshot)->rocks() : nullptr;
+  }
+
+  friend class RowIteratorImpl;
+
+  StoreOptions options_;
+  std::shared_ptr<store::RetentionRegistry> registry_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* data_cf_ = nullptr;
+  rocksdb::ColumnFamilyHandle* stream_cf_ = nullptr;
+  rocksdb::WriteOptions write_options_;
+
+  mutable std::shared_mutex catalog_mu_;
+  std::map<std::string, TablePtr> tables_;
+  uint32_t next_table_id_ = 1;
+
+  std::array<std::mutex, kRowLockStripes> row_locks_;
+  std::mutex commit_mu_;
+  std::atomic<uint64_t> last_seq_{0};
+  int64_t last_commit_us_ = 0;
+
+  std::mutex autoinc_mu_;
+  std::map<uint32_t, int64_t> autoinc_;  // last value handed out per table
+};
+
+// ---------------------------------------------------------------------------------------------
+// open and catalog
+
+Status TableStoreImpl::Open(const std::string& dir) {
+  std::error_code ec;
+  if (options_.create_if_missing) std::filesystem::create_directories(dir, ec);
+
+  rocksdb::DBOptions db_opts;
+  db_opts.create_if_missing = options_.create_if_missing;
+  db_opts.create_missing_column_families = true;
+  db_opts.IncreaseParallelism(2);
+  db_opts.max_background_jobs = 2;
+
+  rocksdb::BlockBasedTableOptions table_opts;
+  table_opts.block_cache = rocksdb::NewLRUCache(options_.block_cache_bytes);
+  table_opts.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table_opts.block_size = 16 * 1024;
+
+  rocksdb::ColumnFamilyOptions data_opts;
+  data_opts.OptimizeLevelStyleCompaction(64 << 20);
+  data_opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_opts));
+  data_opts.compression = rocksdb::kLZ4Compression;
+  data_opts.compaction_filter_factory = store::NewDataCompactionFilterFactory(registry_);
+  rocksdb::ColumnFamilyOptions stream_opts = data_opts;
+  stream_opts.compaction_filter_factory = store::NewStreamCompactionFilterFactory(registry_);
+  rocksdb::ColumnFamilyOptions meta_opts;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
+      {rocksdb::kDefaultColumnFamilyName, meta_opts}, {"data", data_opts}, {"stream", stream_opts}};
+  rocksdb::DB* raw = nullptr;
+  TL_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(db_opts, dir, cfs, &handles_, &raw),
+                               "open store '" + dir + "'"));
+  db_.reset(raw);
+  meta_cf_ = handles_[0];
+  data_cf_ = handles_[1];
+  stream_cf_ = handles_[2];
+  write_options_.sync = options_.sync_writes;
+
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), meta_cf_));
+  for (it->Seek(kTableMetaPrefix); it->Valid() && it->key().starts_with(kTableMetaPrefix);
+       it->Next()) {
+    auto info = std::make_shared<TableInfo>();
+    TL_RETURN_IF_ERROR(store::ParseTableInfo(ToView(it->value()), info.get()));
+    tables_[info->desc.meta.name] = info;
+  }
+  TL_RETURN_IF_ERROR(FromRocks(it->status(), "read catalog"));
+  for (it->Seek(kAutoIncrementPrefix); it->Valid() && it->key().starts_with(kAutoIncrementPrefix);
+       it->Next()) {
+    uint32_t id = static_cast<uint32_t>(std::stoul(it->key().ToString().substr(8)));
+    autoinc_[id] = static_cast<int64_t>(DecodeBigEndian64(it->value().data()));
+  }
+  std::string v;
+  if (db_->Get(rocksdb::ReadOptions(), meta_cf_, kNextTableIdKey, &v).ok() && v.size() == 4) {
+    next_table_id_ = DecodeBigEndian32(v.data());
+  }
+  if (db_->Get(rocksdb::ReadOptions(), meta_cf_, kLastSequenceKey, &v).ok() && v.size() == 8) {
+    last_seq_ = DecodeBigEndian64(v.data());
+  }
+  std::unique_lock lock(catalog_mu_);
+  PublishRetention();
+  return Status::OK();
+}
+
+void TableStoreImpl::PublishRetention() {
+  store::RetentionRegistry::Map map;
+  for (const auto& [name, t] : tables_) {
+    map[t->id] = {t->desc.options, KeepsStream(*t), t->desc.stream.expiration_hours};
+  }
+  registry_->Publish(std::move(map));
+}
+
+Result<TablePtr> TableStoreImpl::FindTable(const std::string& name) const {
+  std::shared_lock lock(catalog_mu_);
+  auto it = tables_.find(name);
+  if (it == tables_.end()) {
+    return Status::NotFound(fmt::format("table '{}' does not exist", name));
+  }
+  return it->second;
+}
+
+Status TableStoreImpl::PersistTable(const TableInfo& info) {
+  return FromRocks(db_->Put(write_options_, meta_cf_, TableMetaKey(info.desc.meta.name),
+                            store::SerializeTableInfo(info)),
+                   "write table meta");
+}
+
+Status TableStoreImpl::CreateTable(const TableMeta& meta, const TableOptions& options,
+                                   const StreamSpecification& stream) {
+  TL_RETURN_IF_ERROR(store::ValidateTableMeta(meta));
+  TL_RETURN_IF_ERROR(store::ValidateTableOptions(meta.name, options));
+  TL_RETURN_IF_ERROR(store::ValidateStream(meta.name, stream));
+  std::unique_lock lock(catalog_mu_);
+  if (tables_.count(meta.name)) {
+    return Status::AlreadyExists(fmt::format("table '{}' already exists", meta.name));
+  }
+  if (static_cast<int32_t>(tables_.size()) >= options_.max_tables) {
+    return Status(StatusCode::kQuotaExhausted,
+                  fmt::format("cannot create table '{}': the store holds the maximum of {} tables",
+                              meta.name, options_.max_tables));
+  }
+  auto info = std::make_shared<TableInfo>();
+  info->id = next_table_id_;
+  info->desc.meta = meta;
+  info->desc.options = options;
+  info->desc.stream = stream;
+  info->desc.creation_time_us = options_.clock->NowMicros();
+  if (stream.enabled) {
+    info->desc.stream_id = fmt::format("{}_{}", meta.name, info->desc.creation_time_us);
+    info->desc.stream_enable_time_us = info->desc.creation_time_us;
+  }
+  rocksdb::WriteBatch batch;
+  std::string next_id;
+  PutBigEndian32(&next_id, next_table_id_ + 1);
+  batch.Put(meta_cf_, kNextTableIdKey, next_id);
+  batch.Put(meta_cf_, TableMetaKey(meta.name), store::SerializeTableInfo(*info));
+  TL_RETURN_IF_ERROR(FromRocks(db_->Write(write_options_, &batch), "create table"));
+  ++next_table_id_;
+  tables_[meta.name] = info;
+  PublishRetention();
+  return Status::OK();
+}
+
+Result<std::vector<std::string>> TableStoreImpl::ListTable() {
+  std::shared_lock lock(catalog_mu_);
+  std::vector<std::string> names;
+  for (const auto& [name, t] : tables_) names.push_back(name);
+  return names;
+}
+
+Result<TableDescription> TableStoreImpl::DescribeTable(const std::string& table) {
+  TL_ASSIGN_OR_RETURN(TablePtr t, FindTable(table));
+  return t->desc;
+}
+
+Status TableStoreImpl::UpdateTable(const std::string& table,
+                                   const std::optional<TableOptions>& options,
+                                   const std::optional<StreamSpecification>& stream) {
+  std::unique_lock lock(catalog_mu_);
+  auto it = tables_.find(table);
+  if (it == tables_.end()) return Status::NotFound(fmt::format("table '{}' does not exist", table));
+  auto info = std::make_shared<TableInfo>(*it->second);
+  if (options) {
+    TL_RETURN_IF_ERROR(store::ValidateTableOptions(table, *options));
+    info->desc.options = *options;
+  }
+  bool drop_stream = false;
+  if (stream) {
+    TL_RETURN_IF_ERROR(store::ValidateStream(table, *stream));
+    if (stream->enabled && !info->desc.stream.enabled) {
+      int64_t now = options_.clock->NowMicros();
+      info->desc.stream_id = fmt::format("{}_{}", table, now);
+      info->desc.stream_enable_time_us = now;
+    }
+    drop_stream = !stream->enabled && info->desc.stream.enabled;
+    info->desc.stream = *stream;
+  }
+  TL_RETURN_IF_ERROR(PersistTable(*info));
+  if (drop_stream) {
+    std::string begin = store::TablePrefix(info->id);
+    std::string end = store::PrefixSuccessor(begin);
+    TL_RETURN_IF_ERROR(
+        FromRocks(db_->DeleteRange(write_options_, stream_cf_, begin, end), "drop stream"));
+  }
+  it->second = info;
+  PublishRetention();
+  return Status::OK();
+}
+
+Status TableStoreImpl::DeleteTable(const std::string& table) {
+  std::unique_lock lock(catalog_mu_);
+  auto it = tables_.find(table);
+  if (it == tables_.end()) return Status::NotFound(fmt::format("table '{}' does not exist", table));
+  uint32_t id = it->second->id;
+  std::string begin = store::TablePrefix(id);
+  std::string end = store::PrefixSuccessor(begin);
+  rocksdb::WriteBatch batch;
+  batch.Delete(meta_cf_, TableMetaKey(table));
+  batch.Delete(meta_cf_, AutoIncrementKey(id));
+  batch.DeleteRange(data_cf_, begin, end);
+  batch.DeleteRange(stream_cf_, begin, end);
+  TL_RETURN_IF_ERROR(FromRocks(db_->Write(write_options_, &batch), "drop table"));
+  tables_.erase(it);
+  PublishRetention();
+  return Status::OK();
+}
+
+// ---------------------------------------------------------------------------------------------
+// writes
+
+int64_t TableStoreImpl::NextAutoIncrement(uint32_t table_id) {
+  // Unique and strictly increasing: at least the clock in µs, at least one past the last value.
+  std::lock_guard lock(autoinc_mu_);
+  int64_t& last = autoinc_[table_id];
+  last = std::max(last + 1, options_.clock->NowMicros());
+  return last;
+}
+
+namespace {
+
+Status ValidateNotPrimaryKeyName(const TableInfo& t, const std::string& column) {
+  for (const auto& pk : t.desc.meta.primary_key) {
+    if (pk.name == column) {
+      return Status::InvalidArgument(fmt::format(
+          "table '{}': '{}' is a primary key column and cannot be written as an attribute",
+          t.desc.meta.name, column));
+    }
+  }
+  return Status::OK();
+}
+
+Status ValidateCondition(const std::string& table, const Condition& c) {
+  if (!c.column_condition) return Status::OK();
+  return store::ValidateFilter(*c.column_condition, false)
+      .WithContext(fmt::format("table '{}': condition", table));
+}
+
+std::string DataKey(const TableInfo& t, const PrimaryKey& pk) {
+  std::string key = store::TablePrefix(t.id);
+  store::AppendPrimaryKey(pk, &key);
+  return key;
+}
+
+}  // namespace
+
+Result<PendingWrite> TableStoreImpl::ResolvePut(const PutRowRequest& r) {
+  PendingWrite w;
+  TL_ASSIGN_OR_RETURN(w.table, FindTable(r.table));
+  const TableInfo& t = *w.table;
+  TL_RETURN_IF_ERROR(
+      store::ValidatePrimaryKey(r.table, t.desc.meta.primary_key, r.primary_key, store::KeyUse::kInsert));
+  int64_t now_ms = options_.clock->NowMillis();
+  for (const Cell& c : r.cells) {
+    TL_RETURN_IF_ERROR(store::ValidateName("column", c.name).WithContext("table '" + r.table + "'"));
+    TL_RETURN_IF_ERROR(ValidateNotPrimaryKeyName(t, c.name));
+    TL_RETURN_IF_ERROR(store::ValidateAttributeValue(r.table, c.name, c.value));
+    if (c.timestamp != kNoTimestamp) {
+      TL_RETURN_IF_ERROR(
+          store::ValidateCellTimestamp(r.table, c.name, c.timestamp, t.desc.options, now_ms));
+    }
+  }
+  TL_RETURN_IF_ERROR(ValidateCondition(r.table, r.condition));
+  w.pk = r.primary_key;
+  for (auto& col : w.pk) {
+    if (col.value.type() == ValueType::kAutoIncrement) {
+      if (r.condition.row_existence != RowExistence::kIgnore) {
+        return Status::InvalidArgument(fmt::format(
+            "table '{}': a row with an AUTO_INCREMENT placeholder needs row existence IGNORE",
+            r.table));
+      }
+      w.auto_increment = NextAutoIncrement(t.id);
+      col.value = Value::Integer(w.auto_increment);
+    }
+  }
+  w.op = ChangeOp::kPut;
+  w.data_key = DataKey(t, w.pk);
+  w.return_type = r.return_type;
+  w.condition = r.condition;
+  return w;
+}
+
+Result<PendingWrite> TableStoreImpl::ResolveUpdate(const UpdateRowRequest& r) {
+  PendingWrite w;
+  TL_ASSIGN_OR_RETURN(w.table, FindTable(r.table));
+  const TableInfo& t = *w.table;
+  if (!t.desc.options.allow_update) {
+    return Status::InvalidArgument(fmt::format("table '{}' does not allow UpdateRow", r.table));
+  }
+  TL_RETURN_IF_ERROR(
+      store::ValidatePrimaryKey(r.table, t.desc.meta.primary_key, r.primary_key, store::KeyUse::kRow));
+  if (r.updates.empty()) {
+    return Status::InvalidArgument(fmt::format("table '{}': UpdateRow has no columns", r.table));
+  }
+  int64_t now_ms = options_.clock->NowMillis();
+  for (const ColumnUpdate& u : r.updates) {
+    TL_RETURN_IF_ERROR(store::ValidateName("column", u.name).WithContext("table '" + r.table + "'"));
+    TL_RETURN_IF_ERROR(ValidateNotPrimaryKeyName(t, u.name));
+    switch (u.op) {
+      case ColumnUpdate::Op::kPut:
+        TL_RETURN_IF_ERROR(store::ValidateAttributeValue(r.table, u.name, u.value));
+        if (u.timestamp != kNoTimestamp) {
+          TL_RETURN_IF_ERROR(
+              store::ValidateCellTimestamp(r.table, u.name, u.timestamp, t.desc.options, now_ms));
+        }
+        break;
+      case ColumnUpdate::Op::kDeleteOneVersion:
+        if (u.timestamp == kNoTimestamp) {
+          return Status::InvalidArgument(fmt::format(
+              "table '{}': deleting one version of column '{}' needs its timestamp", r.table,
+              u.name));
+        }
+        break;
+      case ColumnUpdate::Op::kIncrement:
+        if (u.value.type() != ValueType::kInteger) {
+          return Status::InvalidArgument(fmt::format(
+              "table '{}': increment of column '{}' needs an INTEGER, got {}", r.table, u.name,
+              u.value.DebugString()));
+        }
+        break;
+      case ColumnUpdate::Op::kDeleteAllVersions: break;
+    }
+  }
+  TL_RETURN_IF_ERROR(ValidateCondition(r.table, r.condition));
+  w.op = ChangeOp::kUpdate;
+  w.pk = r.primary_key;
+  w.data_key = DataKey(t, w.pk);
+  w.return_type = r.return_type;
+  w.condition = r.condition;
+  return w;
+}
+
+Result<PendingWrite> TableStoreImpl::ResolveDelete(const DeleteRowRequest& r) {
+  PendingWrite w;
+  TL_ASSIGN_OR_RETURN(w.table, FindTable(r.table));
+  TL_RETURN_IF_ERROR(store::ValidatePrimaryKey(r.table, w.table->desc.meta.primary_key,
+                                               r.primary_key, store::KeyUse::kRow));
+  TL_RETURN_IF_ERROR(ValidateCondition(r.table, r.condition));
+  w.op = ChangeOp::kDelete;
+  w.pk = r.primary_key;
+  w.data_key = DataKey(*w.table, w.pk);
+  w.return_type = r.return_type;
+  w.condition = r.condition;
+  return w;
+}
+
+Result<PendingWrite> TableStoreImpl::ResolveItem(const BatchWriteItem& item) {
+  switch (item.type) {
+    case BatchWriteItem::Type::kPut: return ResolvePut(item.put);
+    case BatchWriteItem::Type::kUpdate: return ResolveUpdate(item.update);
+    case BatchWriteItem::Type::kDelete: return ResolveDelete(item.del);
+  }
+  return Status::InvalidArgument("unknown batch write type");
+}
+
+Result<std::optional<std::vector<Cell>>> TableStoreImpl::LoadRow(const TableInfo& t,
+                                                                 const std::string& key,
+                                                                 const rocksdb::Snapshot* snap) {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snap;
+  rocksdb::PinnableSlice value;
+  rocksdb::Status s = db_->Get(ro, data_cf_, key, &value);
+  if (s.IsNotFound()) return std::optional<std::vector<Cell>>();
+  TL_RETURN_IF_ERROR(FromRocks(s, "read row of table '" + t.desc.meta.name + "'"));
+  std::vector<Cell> cells;
+  TL_RETURN_IF_ERROR(store::DecodeCells(ToView(value), &cells));
+  bool had_cells = !cells.empty();
+  store::ApplyRetention(t.desc.options, NowMillis(), &cells);
+  if (had_cells && cells.empty()) return std::optional<std::vector<Cell>>();
+  return std::optional<std::vector<Cell>>(std::move(cells));
+}
+
+Status TableStoreImpl::CheckCondition(const PendingWrite& w,
+                                      const std::optional<std::vector<Cell>>& row) {
+  const Condition& c = w.condition;
+  const std::string& table = w.table->desc.meta.name;
+  if (c.row_existence == RowExistence::kExpectExist && !row) {
+    return Status::ConditionFailed(
+        fmt::format("table '{}': condition check failed: the row does not exist", table));
+  }
+  if (c.row_existence == RowExistence::kExpectNotExist && row) {
+    return Status::ConditionFailed(
+        fmt::format("table '{}': condition check failed: the row already exists", table));
+  }
+  if (c.column_condition &&
+      !store::RowMatches(*c.column_condition, row ? *row : std::vector<Cell>())) {
+    return Status::ConditionFailed(
+        fmt::format("table '{}': condition check failed: the column condition is false", table));
+  }
+  return Status::OK();
+}
+
+Status TableStoreImpl::Evaluate(PendingWrite* w, const BatchWriteItem& item) {
+  const TableInfo& t = *w->table;
+  const std::string& table = t.desc.meta.name;
+  int64_t now_ms = NowMillis();
+  // A blind PutRow (IGNORE, no column condition) replaces the row without reading it.
+  bool needs_read = w->op == ChangeOp::kUpdate ||
+                    w->condition.row_existence != RowExistence::kIgnore ||
+                    w->condition.column_condition.has_value();
+  std::optional<std::vector<Cell>> row;
+  if (needs_read) {
+    TL_ASSIGN_OR_RETURN(row, LoadRow(t, w->data_key, nullptr));
+    TL_RETURN_IF_ERROR(CheckCondition(*w, row));
+  }
+  std::vector<Cell> written;
+  switch (w->op) {
+    case ChangeOp::kPut: {
+      std::vector<Cell> cells = item.put.cells;
+      for (Cell& c : cells) {
+        if (c.timestamp == kNoTimestamp) c.timestamp = now_ms;
+      }
+      // The last of two cells with the same column and version wins, as for sequential puts.
+      std::reverse(cells.begin(), cells.end());
+      store::SortCells(&cells);
+      cells.erase(std::unique(cells.begin(), cells.end(),
+                              [](const Cell& a, const Cell& b) {
+                                return a.name == b.name && a.timestamp == b.timestamp;
+                              }),
+                  cells.end());
+      for (const Cell& c : cells) w->columns.push_back({ColumnUpdate::Op::kPut, c.name, c.value, c.timestamp});
+      written = cells;
+      store::ApplyRetention(t.desc.options, now_ms, &cells);
+      w->new_value.emplace();
+      store::EncodeCells(cells, &*w->new_value);
+      break;
+    }
+    case ChangeOp::kUpdate: {
+      std::vector<Cell> cells = row ? std::move(*row) : std::vector<Cell>();
+      TL_RETURN_IF_ERROR(store::ApplyUpdates(table, item.update.updates, now_ms, &cells, &w->columns));
+      store::ApplyRetention(t.desc.options, now_ms, &cells);
+      for (const auto& c : w->columns) {
+        if (c.op == ColumnUpdate::Op::kPut) written.push_back({c.name, c.value, c.timestamp});
+      }
+      if (!row && cells.empty()) {
+        w->mutate = false;  // only deletions on an absent row: nothing to store or record
+        break;
+      }
+      w->image = store::LatestImage(cells);
+      w->new_value.emplace();
+      store::EncodeCells(cells, &*w->new_value);
+      break;
+    }
+    case ChangeOp::kDelete: break;  // new_value stays empty: delete
+  }
+  if (w->mutate && KeepsStream(t)) {
+    w->change_value = store::EncodeChange(0, w->op, std::string_view(w->data_key).substr(4),
+                                          w->columns, w->image);
+  }
+  if (w->return_type != ReturnType::kNone) w->result.primary_key = w->pk;
+  if (w->return_type == ReturnType::kAfterModify) w->result.row = Row{w->pk, std::move(written)};
+  return Status::OK();
+}
+
+Status TableStoreImpl::Commit(const std::vector<PendingWrite*>& writes) {
+  rocksdb::WriteBatch batch;
+  std::lock_guard lock(commit_mu_);
+  int64_t commit_us = std::max(options_.clock->NowMicros(), last_commit_us_);
+  uint64_t seq = last_seq_.load();
+  for (PendingWrite* w : writes) {
+    if (!w->mutate) continue;
+    if (w->new_value) {
+      batch.Put(data_cf_, w->data_key, *w->new_value);
+    } else {
+      batch.Delete(data_cf_, w->data_key);
+    }
+    if (!w->change_value.empty()) {
+      std::memcpy(w->change_value.data(), &commit_us, 8);  // fixed64 commit time, see codec
+      batch.Put(stream_cf_, store::StreamKey(w->table->id, ++seq), w->change_value);
+      w->result.sequence = seq;
+    }
+    if (w->auto_increment != 0) {
+      std::string v;
+      PutBigEndian64(&v, static_cast<uint64_t>(w->auto_increment));
+      batch.Put(meta_cf_, AutoIncrementKey(w->table->id), v);
+    }
+  }
+  if (seq != last_seq_.load()) {
+    std::string v;
+    PutBigEndian64(&v, seq);
+    batch.Put(meta_cf_, kLastSequenceKey, v);
+  }
+  if (batch.Count() == 0) return Status::OK();
+  TL_RETURN_IF_ERROR(FromRocks(db_->Write(write_options_, &batch), "commit"));
+  last_seq_ = seq;
+  last_commit_us_ = commit_us;
+  return Status::OK();
+}
+
+Result<WriteResult> TableStoreImpl::WriteOne(const BatchWriteItem& item) {
+  TL_ASSIGN_OR_RETURN(PendingWrite w, ResolveItem(item));
+  std::lock_guard row_lock(StripeFor(w.data_key));
+  TL_RETURN_IF_ERROR(Evaluate(&w, item));
+  TL_RETURN_IF_ERROR(Commit({&w}));
+  return std::move(w.result);
+}
+
+Result<WriteResult> TableStoreImpl::PutRow(const PutRowRequest& r) {
+  BatchWriteItem item;
+  item.type = BatchWriteItem::Type::kPut;
+  item.put = r;
+  return WriteOne(item);
+}
+
+Result<WriteResult> TableStoreImpl::UpdateRow(const UpdateRowRequest& r) {
+  BatchWriteItem item;
+  item.type = BatchWriteItem::Type::kUpdate;
+  item.update = r;
+  return WriteOne(item);
+}
+
+Result<WriteResult> TableStoreImpl::DeleteRow(const DeleteRowRequest& r) {
+  BatchWriteItem item;
+  item.type = BatchWriteItem::Type::kDelete;
+  item.del = r;
+  return WriteOne(item);
+}
+
+std::vector<Result<WriteResult>> TableStoreImpl::BatchWriteRow(
+    const std::vector<BatchWriteItem>& items) {
+  auto fail_all = [&](const Status& s) {
+    return std::vector<Result<WriteResult>>(items.size(), Result<WriteResult>(s));
+  };
+  if (static_cast<int32_t>(items.size()) > options_.max_batch_write_rows) {
+    return fail_all(Status::InvalidArgument(fmt::format(
+        "BatchWriteRow: {} rows exceed the limit of {}", items.size(),
+        options_.max_batch_write_rows)));
+  }
+  std::vector<Result<PendingWrite>> pending;
+  pending.reserve(items.size());
+  std::unordered_set<std::string> keys;
+  std::set<size_t> stripes;
+  for (const auto& item : items) {
+    pending.push_back(ResolveItem(item));
+    if (!pending.back().ok()) continue;
+    const std::string& key = pending.back()->data_key;
+    if (!keys.insert(key).second) {
+      return fail_all(Status::InvalidArgument(fmt::format(
+          "BatchWriteRow: table '{}' has the same row twice in one batch",
+          pending.back()->table->desc.meta.name)));
+    }
+    stripes.insert(std::hash<std::string>{}(key) % kRowLockStripes);
+  }
+  // Stripes are locked in ascending order so that concurrent batches cannot deadlock.
+  std::vector<std::unique_lock<std::mutex>> locks;
+  for (size_t s : stripes) locks.emplace_back(row_locks_[s]);
+  std::vector<Status> errors(items.size());
+  std::vector<PendingWrite*> to_commit;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (!pending[i].ok()) continue;
+    errors[i] = Evaluate(&*pending[i], items[i]);
+    if (errors[i].ok()) to_commit.push_back(&*pending[i]);
+  }
+  Status commit = Commit(to_commit);
+  std::vector<Result<WriteResult>> results;
+  results.reserve(items.size());
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (!pending[i].ok()) {
+      results.emplace_back(pending[i].status());
+    } else if (!errors[i].ok()) {
+      results.emplace_back(errors[i]);
+    } else if (!commit.ok()) {
+      results.emplace_back(commit);
+    } else {
+      results.emplace_back(std::move(pending[i]->result));
+    }
+  }
+  return results;
+}
+
+// ---------------------------------------------------------------------------------------------
+// reads
+
+namespace {
+
+struct ReadShape {
+  const std::vector<std::string>* columns_to_get;
+  const std::optional<TimeRange>* time_range;
+  int32_t max_versions;
+  const std::optional<Filter>* filter;
+};
+
+// Applies filter and projection to a visible row; false when the row is not returned.
+bool ShapeRow(const ReadShape& shape, std::vector<Cell>* cells) {
+  if (*shape.filter && !store::RowMatches(**shape.filter, *cells)) return false;
+  store::SelectForRead(*shape.columns_to_get, *shape.time_range, shape.max_versions, cells);
+  if (*shape.filter) store::ApplyColumnPagination(**shape.filter, cells);
+  return true;
+}
+
+Status ValidateRead(const std::string& table, int32_t max_versions,
+                    const std::optional<TimeRange>& time_range, const std::optional<Filter>& filter) {
+  if (max_versions < 0) {
+    return Status::InvalidArgument(
+        fmt::format("table '{}': max_versions must be positive, got {}", table, max_versions));
+  }
+  if (time_range && (time_range->start_ms < 0 || time_range->start_ms >= time_range->end_ms)) {
+    return Status::InvalidArgument(fmt::format(
+        "table '{}': time range [{}, {}) is empty or negative", table, time_range->start_ms,
+        time_range->end_ms));
+  }
+  if (filter) {
+    TL_RETURN_IF_ERROR(store::ValidateFilter(*filter, true).WithContext("table '" + table + "'"));
+  }
+  return Status::OK();
+}
+
+size_t ApproximateBytes(const Row& row) {
+  size_t n = 0;
+  for (const auto& c : row.cells) n += c.name.size() + 8 + c.value.bytes().size() + 8;
+  for (const auto& c : row.primary_key) n += c.name.size() + 8 + c.value.bytes().size();
+  return n;
+}
+
+}  // namespace
+
+Result<std::optional<Row>> TableStoreImpl::GetRow(const GetRowRequest& r) {
+  TL_ASSIGN_OR_RETURN(TablePtr t, FindTable(r.table));
+  TL_RETURN_IF_ERROR(
+      store::ValidatePrimaryKey(r.table, t->desc.meta.primary_key, r.primary_key, store::KeyUse::kRow));
+  TL_RETURN_IF_ERROR(ValidateRead(r.table, r.max_versions, r.time_range, r.filter));
+  TL_ASSIGN_OR_RETURN(auto cells, LoadRow(*t, DataKey(*t, r.primary_key), RocksSnapshot(r.read_options)));
+  if (!cells) return std::optional<Row>();
+  if (!ShapeRow({&r.columns_to_get, &r.time_range, r.max_versions, &r.filter}, &*cells)) {
+    return std::optional<Row>();
+  }
+  return std::optional<Row>(Row{r.primary_key, std::move(*cells)});
+}
+
+std::vector<Result<std::optional<Row>>> TableStoreImpl::BatchGetRow(
+    const std::vector<GetRowRequest>& requests) {
+  if (static_cast<int32_t>(requests.size()) > options_.max_batch_get_rows) {
+    Status s = Status::InvalidArgument(fmt::format(
+        "BatchGetRow: {} rows exceed the limit of {}", requests.size(), options_.max_batch_get_rows));
+    return std::vector<Result<std::optional<Row>>>(requests.size(), s);
+  }
+  std::vector<Result<std::optional<Row>>> results;
+  results.reserve(requests.size());
+  for (const auto& r : requests) results.push_back(GetRow(r));
+  return results;
+}
+
+Result<GetRangeResult> TableStoreImpl::GetRange(const GetRangeRequest& r) {
+  TL_ASSIGN_OR_RETURN(TablePtr t, FindTable(r.table));
+  const auto& schema = t->desc.meta.primary_key;
+  TL_RETURN_IF_ERROR(store::ValidatePrimaryKey(r.table, schema, r.inclusive_start, store::KeyUse::kBound)
+                         .WithContext("inclusive start"));
+  TL_RETURN_IF_ERROR(store::ValidatePrimaryKey(r.table, schema, r.exclusive_end, store::KeyUse::kBound)
+                         .WithContext("exclusive end"));
+  TL_RETURN_IF_ERROR(ValidateRead(r.table, r.max_versions, r.time_range, r.filter));
+  if (r.limit < 0) {
+    return Status::InvalidArgument(fmt::format("table '{}': limit must be >= 0", r.table));
+  }
+  std::string start = DataKey(*t, r.inclusive_start);
+  std::string end = DataKey(*t, r.exclusive_end);
+  bool forward = r.direction == Direction::kForward;
+  if (forward ? start > end : start < end) {
+    return Status::InvalidArgument(fmt::format(
+        "table '{}': the start key must be {} the end key for a {} range", r.table,
+        forward ? "less than" : "greater than", forward ? "FORWARD" : "BACKWARD"));
+  }
+  rocksdb::ReadOptions ro;
+  ro.snapshot = RocksSnapshot(r.read_options);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, data_cf_));
+  auto in_range = [&] {
+    if (!it->Valid()) return false;
+    std::string_view k = ToView(it->key());
+    return forward ? k < std::string_view(end) : k > std::string_view(end);
+  };
+  if (forward) {
+    it->Seek(start);
+  } else {
+    it->SeekForPrev(start);
+  }
+  int32_t max_rows = r.limit > 0 ? std::min(r.limit, options_.max_range_rows) : options_.max_range_rows;
+  int64_t now_ms = NowMillis();
+  ReadShape shape{&r.columns_to_get, &r.time_range, r.max_versions, &r.filter};
+  GetRangeResult result;
+  int64_t bytes = 0;
+  for (; in_range(); forward ? it->Next() : it->Prev()) {
+    if (static_cast<int32_t>(result.rows.size()) >= max_rows || bytes >= options_.max_range_bytes) {
+      PrimaryKey next;
+      TL_RETURN_IF_ERROR(store::DecodePrimaryKey(schema, ToView(it->key()).substr(4), &next));
+      result.next_start_primary_key = std::move(next);
+      break;
+    }
+    Row row;
+    TL_RETURN_IF_ERROR(store::DecodeCells(ToView(it->value()), &row.cells));
+    bool had_cells = !row.cells.empty();
+    store::ApplyRetention(t->desc.options, now_ms, &row.cells);
+    if (had_cells && row.cells.empty()) continue;
+    if (!ShapeRow(shape, &row.cells)) continue;
+    TL_RETURN_IF_ERROR(store::DecodePrimaryKey(schema, ToView(it->key()).substr(4), &row.primary_key));
+    bytes += ApproximateBytes(row);
+    result.rows.push_back(std::move(row));
+  }
+  TL_RETURN_IF_ERROR(FromRocks(it->status(), "range read of table '" + r.table + "'"));
+  return result;
+}
+
+class RowIteratorImpl : public RowIterator {
+ public:
+  RowIteratorImpl(TablePtr table, std::unique_ptr<rocksdb::Iterator> it, std::string start,
+                  std::string end, int64_t now_ms)
+      : table_(std::move(table)), it_(std::move(it)), end_(std::move(end)), now_ms_(now_ms) {
+    it_->Seek(start);
+    Settle();
+  }
+  bool Valid() const override { return valid_; }
+  void Next() override {
+    it_->Next();
+    Settle();
+  }
+  const Row& row() const override { return row_; }
+  Status status() const override { return status_; }
+
+ private:
+  // Moves to the first visible row at or after the iterator, decoding it.
+  void Settle() {
+    valid_ = false;
+    for (; it_->Valid() && ToView(it_->key()) < std::string_view(end_); it_->Next()) {
+      status_ = store::DecodeCells(ToView(it_->value()), &row_.cells);
+      if (!status_.ok()) return;
+      bool had_cells = !row_.cells.empty();
+      store::ApplyRetention(table_->desc.options, now_ms_, &row_.cells);
+      if (had_cells && row_.cells.empty()) continue;
+      row_.cells = store::LatestImage(row_.cells);
+      status_ = store::DecodePrimaryKey(table_->desc.meta.primary_key, ToView(it_->key()).substr(4),
+                                        &row_.primary_key);
+      valid_ = status_.ok();
+      return;
+    }
+    if (!it_->status().ok()) status_ = FromRocks(it_->status(), "scan");
+  }
+
+  TablePtr table_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+  std::string end_;
+  int64_t now_ms_;
+  Row row_;
+  bool valid_ = false;
+  Status status_;
+};
+
+Result<std::unique_ptr<RowIterator>> TableStoreImpl::NewRowIterator(const std::string& table,
+                                                                    const PrimaryKey& start,
+                                                                    const PrimaryKey& end,
+                                                                    const ReadOptions& options) {
+  TL_ASSIGN_OR_RETURN(TablePtr t, FindTable(table));
+  const auto& schema = t->desc.meta.primary_key;
+  TL_RETURN_IF_ERROR(store::ValidatePrimaryKey(table, schema, start, store::KeyUse::kBound));
+  TL_RETURN_IF_ERROR(store::ValidatePrimaryKey(table, schema, end, store::KeyUse::kBound));
+  rocksdb::ReadOptions ro;
+  ro.snapshot = RocksSnapshot(options);
+  ro.readahead_size = 2 << 20;
+  ro.fill_cache = false;  // bulk scans should not evict the point-read working set
+  std::string start_key = DataKey(*t, start);
+  std::string end_key = DataKey(*t, end);
+  ro.iterate_upper_bound = nullptr;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, data_cf_));
+  return std::unique_ptr<RowIterator>(std::make_unique<RowIteratorImpl>(
+      t, std::move(it), std::move(start_key), std::move(end_key), NowMillis()));
+}
+
+// ---------------------------------------------------------------------------------------------
+// stream
+
+Result<std::unique_ptr<Snapshot>> TableStoreImpl::GetSnapshot() {
+  std::lock_guard lock(commit_mu_);
+  return std::unique_ptr<Snapshot>(
+      std::make_unique<SnapshotImpl>(db_.get(), db_->GetSnapshot(), last_seq_.load()));
+}
+
+Result<StreamReadResult> TableStoreImpl::ReadStream(const std::string& table, uint64_t from,
+                                                    int32_t limit) {
+  TL_ASSIGN_OR_RETURN(TablePtr t, FindTable(table));
+  if (!KeepsStream(*t)) {
+    return Status::InvalidArgument(fmt::format("table '{}' has no stream enabled", table));
+  }
+  if (limit <= 0) limit = 1000;
+  std::string prefix = store::TablePrefix(t->id);
+  int64_t oldest_us = options_.clock->NowMicros() - int64_t{t->desc.stream.expiration_hours} * 3600 * 1000000;
+  StreamReadResult result;
+  result.next_sequence = from;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), stream_cf_));
+  for (it->Seek(store::StreamKey(t->id, from));
+       it->Valid() && it->key().starts_with(prefix) &&
+       static_cast<int32_t>(result.records.size()) < limit;
+       it->Next()) {
+    ChangeRecord rec;
+    rec.sequence = DecodeBigEndian64(it->key().data() + 4);
+    result.next_sequence = rec.sequence + 1;
+    TL_RETURN_IF_ERROR(store::DecodeChange(t->desc.meta.primary_key, ToView(it->value()), &rec));
+    if (rec.commit_time_us < oldest_us) continue;  // expired, not yet compacted away
+    rec.table = table;
+    result.records.push_back(std::move(rec));
+  }
+  TL_RETURN_IF_ERROR(FromRocks(it->status(), "read stream of table '" + table + "'"));
+  return result;
+}
+
+Status TableStoreImpl::CompactAll() {
+  rocksdb::CompactRangeOptions o;
+  o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  for (auto* cf : {data_cf_, stream_cf_}) {
+    TL_RETURN_IF_ERROR(FromRocks(db_->CompactRange(o, cf, nullptr, nullptr), "compact"));
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<TableStore>> TableStore::Open(const std::string& dir,
+                                                     const StoreOptions& options) {
+  auto store = std::make_unique<TableStoreImpl>(options);
+  TL_RETURN_IF_ERROR(store->Open(dir));
+  return std::unique_ptr<TableStore>(std::move(store));
+}
+
+}  // namespace tablelake
