@@ -1,1 +1,183 @@
-#include <gtest/gtest.h>
+#include <algorithm>
+#include <map>
+#include <random>
+
+#include "store_fixture.h"
+
+namespace tablelake::testing {
+namespace {
+
+class RangeTest : public StoreTest {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    CreateSample();
+    // PK1 in [-3, 3], PK2 in {"", "a", "b"}: 21 rows.
+    for (int64_t i = -3; i <= 3; ++i) {
+      for (const char* s : {"", "a", "b"}) {
+        ASSERT_TRUE(Put(Key(i, s), {{"i", Value::Integer(i)}, {"s", Value::String(s)}}).ok());
+      }
+    }
+  }
+  GetRangeRequest Range(PrimaryKey start, PrimaryKey end, Direction d = Direction::kForward) {
+    GetRangeRequest r;
+    r.table = "sampleTable";
+    r.direction = d;
+    r.inclusive_start = std::move(start);
+    r.exclusive_end = std::move(end);
+    return r;
+  }
+  static PrimaryKey Min() { return {{"PK1", Value::InfMin()}, {"PK2", Value::InfMin()}}; }
+  static PrimaryKey Max() { return {{"PK1", Value::InfMax()}, {"PK2", Value::InfMax()}}; }
+  std::vector<PrimaryKey> Keys(const GetRangeRequest& r) {
+    auto res = store_->GetRange(r);
+    EXPECT_TRUE(res.ok()) << res.status().ToString();
+    std::vector<PrimaryKey> keys;
+    for (const auto& row : res->rows) keys.push_back(row.primary_key);
+    return keys;
+  }
+};
+
+TEST_F(RangeTest, ForwardWholeTableInOrder) {
+  auto keys = Keys(Range(Min(), Max()));
+  ASSERT_EQ(keys.size(), 21u);
+  EXPECT_EQ(keys.front(), Key(-3, ""));  // negative integers first
+  EXPECT_EQ(keys[1], Key(-3, "a"));
+  EXPECT_EQ(keys.back(), Key(3, "b"));
+}
+
+TEST_F(RangeTest, InclusiveStartExclusiveEnd) {
+  auto keys = Keys(Range(Key(-1, "a"), Key(1, "a")));
+  std::vector<PrimaryKey> expected = {Key(-1, "a"), Key(-1, "b"), Key(0, ""), Key(0, "a"),
+                                      Key(0, "b"), Key(1, "")};
+  EXPECT_EQ(keys, expected);
+  // INF_MIN/INF_MAX inside a key: all of PK1 == 2.
+  keys = Keys(Range({{"PK1", Value::Integer(2)}, {"PK2", Value::InfMin()}},
+                    {{"PK1", Value::Integer(2)}, {"PK2", Value::InfMax()}}));
+  EXPECT_EQ(keys, (std::vector<PrimaryKey>{Key(2, ""), Key(2, "a"), Key(2, "b")}));
+}
+
+TEST_F(RangeTest, Backward) {
+  auto keys = Keys(Range(Key(1, "a"), Key(-1, "a"), Direction::kBackward));
+  std::vector<PrimaryKey> expected = {Key(1, "a"), Key(1, ""), Key(0, "b"), Key(0, "a"),
+                                      Key(0, ""), Key(-1, "b")};
+  EXPECT_EQ(keys, expected);
+  keys = Keys(Range(Max(), Min(), Direction::kBackward));
+  ASSERT_EQ(keys.size(), 21u);
+  EXPECT_EQ(keys.front(), Key(3, "b"));
+  EXPECT_EQ(keys.back(), Key(-3, ""));
+}
+
+TEST_F(RangeTest, LimitAndPagingVisitEveryRowOnce) {
+  for (Direction d : {Direction::kForward, Direction::kBackward}) {
+    auto r = d == Direction::kForward ? Range(Min(), Max()) : Range(Max(), Min(), d);
+    r.limit = 4;
+    std::vector<PrimaryKey> all;
+    int pages = 0;
+    while (true) {
+      auto res = store_->GetRange(r);
+      ASSERT_TRUE(res.ok());
+      ++pages;
+      EXPECT_LE(res->rows.size(), 4u);
+      for (auto& row : res->rows) all.push_back(row.primary_key);
+      if (!res->next_start_primary_key) break;
+      r.inclusive_start = *res->next_start_primary_key;
+    }
+    EXPECT_EQ(all.size(), 21u);
+    EXPECT_EQ(pages, 6);
+    auto fwd = Keys(Range(Min(), Max()));
+    if (d == Direction::kBackward) std::reverse(fwd.begin(), fwd.end());
+    EXPECT_EQ(all, fwd);
+  }
+}
+
+TEST_F(RangeTest, ReplyCapSetsNextStart) {
+  StoreOptions options;
+  options.clock = clock_;
+  options.max_range_rows = 5;
+  store_.reset();
+  store_ = std::move(TableStore::Open(dir_, options)).value();
+  auto res = store_->GetRange(Range(Min(), Max()));
+  ASSERT_EQ(res->rows.size(), 5u);
+  ASSERT_TRUE(res->next_start_primary_key);
+  EXPECT_EQ(*res->next_start_primary_key, Key(-2, "b"));
+}
+
+TEST_F(RangeTest, FilterAndColumns) {
+  auto r = Range(Min(), Max());
+  r.filter = Filter::Compare("s", Comparator::kEqual, Value::String("a"));
+  r.columns_to_get = {"i"};
+  auto res = store_->GetRange(r);
+  ASSERT_EQ(res->rows.size(), 7u);
+  for (const auto& row : res->rows) {
+    ASSERT_EQ(row.cells.size(), 1u);
+    EXPECT_EQ(row.cells[0].name, "i");
+    EXPECT_EQ(row.primary_key[1].value, Value::String("a"));
+  }
+}
+
+TEST_F(RangeTest, BadBounds) {
+  auto r = Range(Key(2, ""), Key(1, ""));
+  Status s = store_->GetRange(r).status();
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("FORWARD"), std::string::npos) << s.message();
+  r = Range(Key(1, ""), Key(2, ""), Direction::kBackward);
+  EXPECT_FALSE(store_->GetRange(r).ok());
+  r = Range({{"PK1", Value::InfMin()}}, Max());
+  EXPECT_EQ(store_->GetRange(r).status().code(), StatusCode::kInvalidPrimaryKey);
+  EXPECT_TRUE(Keys(Range(Key(1, "a"), Key(1, "a"))).empty());
+}
+
+TEST_F(RangeTest, RowIteratorSeesLatestVersions) {
+  auto it = store_->NewRowIterator("sampleTable", Key(0, ""), Max(), {});
+  ASSERT_TRUE(it.ok());
+  int n = 0;
+  for (; (*it)->Valid(); (*it)->Next()) {
+    EXPECT_EQ((*it)->row().cells.size(), 2u);
+    ++n;
+  }
+  EXPECT_TRUE((*it)->status().ok());
+  EXPECT_EQ(n, 12);
+}
+
+TEST_F(RangeTest, RandomizedAgainstModel) {
+  std::mt19937_64 rng(11);
+  TableMeta meta{"rnd", {{"k", PrimaryKeyType::kBinary}, {"n", PrimaryKeyType::kInteger}}, {}};
+  ASSERT_TRUE(store_->CreateTable(meta).ok());
+  auto cmp = [](const PrimaryKey& a, const PrimaryKey& b) {
+    for (size_t i = 0; i < a.size(); ++i) {
+      int c = ComparePrimaryKeyValues(a[i].value, b[i].value);
+      if (c) return c < 0;
+    }
+    return false;
+  };
+  std::map<PrimaryKey, int, decltype(cmp)> model(cmp);
+  auto random_key = [&] {
+    std::string k(rng() % 3, '\0');
+    for (char& c : k) c = static_cast<char>(rng() % 3 == 0 ? 0xff : rng() % 3);
+    return PrimaryKey{{"k", Value::Binary(k)}, {"n", Value::Integer(static_cast<int64_t>(rng() % 7) - 3)}};
+  };
+  for (int i = 0; i < 300; ++i) {
+    auto k = random_key();
+    ASSERT_TRUE(store_->PutRow({"rnd", k, {}, {}, {}}).ok());
+    model[k] = i;
+  }
+  for (int q = 0; q < 200; ++q) {
+    auto a = random_key(), b = random_key();
+    if (cmp(b, a)) std::swap(a, b);
+    GetRangeRequest r;
+    r.table = "rnd";
+    r.inclusive_start = a;
+    r.exclusive_end = b;
+    auto res = store_->GetRange(r);
+    ASSERT_TRUE(res.ok());
+    std::vector<PrimaryKey> expected;
+    for (auto it = model.lower_bound(a); it != model.end() && cmp(it->first, b); ++it) expected.push_back(it->first);
+    std::vector<PrimaryKey> got;
+    for (auto& row : res->rows) got.push_back(row.primary_key);
+    ASSERT_EQ(got, expected);
+  }
+}
+
+}  // namespace
+}  // namespace tablelake::testing

@@ -1,1 +1,90 @@
+#include "store/row_json.h"
+
 #include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace tablelake::store {
+namespace {
+
+using nlohmann::json;
+
+const TableMeta kMeta{"t",
+                      {{"id", PrimaryKeyType::kInteger}, {"name", PrimaryKeyType::kString},
+                       {"seq", PrimaryKeyType::kInteger, true}},
+                      {}};
+
+TEST(RowJson, TypedValues) {
+  auto v = [](const char* text) { return ValueFromJson(json::parse(text), "c"); };
+  EXPECT_EQ(*v("5"), Value::Integer(5));
+  EXPECT_EQ(*v("-5"), Value::Integer(-5));
+  EXPECT_EQ(*v("5.0"), Value::Double(5));
+  EXPECT_EQ(*v("1e3"), Value::Double(1000));
+  EXPECT_EQ(*v("true"), Value::Boolean(true));
+  EXPECT_EQ(*v("\"x\""), Value::String("x"));
+  EXPECT_EQ(*v(R"({"$int":"9223372036854775807"})"), Value::Integer(INT64_MAX));
+  EXPECT_EQ(*v(R"({"$int":"-9223372036854775808"})"), Value::Integer(INT64_MIN));
+  EXPECT_EQ(*v(R"({"$double":1})"), Value::Double(1));
+  EXPECT_TRUE(std::isnan(v(R"({"$double":"NaN"})")->dbl()));
+  EXPECT_EQ(*v(R"({"$binary":"AP8="})"), Value::Binary(std::string("\0\xff", 2)));
+  EXPECT_FALSE(v("null").ok());
+  EXPECT_FALSE(v("[1]").ok());
+  EXPECT_FALSE(v("18446744073709551615").ok());
+  EXPECT_FALSE(v(R"({"$int":"9223372036854775808"})").ok());
+  EXPECT_FALSE(v(R"({"$int":"12x"})").ok());
+  EXPECT_FALSE(v(R"({"$binary":"***"})").ok());
+  EXPECT_FALSE(v(R"({"$what":1})").ok());
+}
+
+TEST(RowJson, ValuesRoundTripExactly) {
+  const Value values[] = {Value::Integer(INT64_MAX), Value::Integer(INT64_MIN),
+                          Value::Integer((int64_t{1} << 53) + 1), Value::Integer(42),
+                          Value::Double(0.1), Value::Double(1.0), Value::Double(-0.0),
+                          Value::Double(1e-310), Value::Double(INFINITY), Value::Double(-INFINITY),
+                          Value::Boolean(false), Value::String("ünï\"\n"),
+                          Value::Binary(std::string("\0\1\2\xff", 4))};
+  for (const Value& v : values) {
+    std::string text = ValueToJson(v).dump();
+    auto back = ValueFromJson(json::parse(text), "c");
+    ASSERT_TRUE(back.ok()) << text;
+    EXPECT_EQ(*back, v) << text;
+  }
+  EXPECT_EQ(ValueToJson(Value::Integer(INT64_MAX)).dump(), R"({"$int":"9223372036854775807"})");
+  EXPECT_EQ(ValueToJson(Value::Double(1.0)).dump(), "1.0");
+}
+
+TEST(RowJson, SplitsKeyAndAttributes) {
+  auto row = RowFromJson(kMeta, json::parse(R"({"name":"n","id":1,"seq":7,"a":1,"b":[{"$value":2,"$ts":100},{"$value":3,"$ts":200}]})"),
+                         MissingKey::kError);
+  ASSERT_TRUE(row.ok()) << row.status().ToString();
+  ASSERT_EQ(row->primary_key.size(), 3u);
+  EXPECT_EQ(row->primary_key[0].name, "id");  // schema order, not object order
+  EXPECT_EQ(row->cells.size(), 3u);
+  EXPECT_EQ(row->cells[1].timestamp, 100);
+}
+
+TEST(RowJson, MissingKeys) {
+  auto j = json::parse(R"({"id":1,"name":"n"})");
+  EXPECT_FALSE(RowFromJson(kMeta, j, MissingKey::kError).ok());
+  auto row = RowFromJson(kMeta, j, MissingKey::kAutoIncrement);
+  ASSERT_TRUE(row.ok());
+  EXPECT_EQ(row->primary_key[2].value.type(), ValueType::kAutoIncrement);
+  auto bound = RowFromJson(kMeta, json::parse(R"({"id":1})"), MissingKey::kInfMax, true);
+  EXPECT_EQ(bound->primary_key[1].value.type(), ValueType::kInfMax);
+  EXPECT_FALSE(RowFromJson(kMeta, json::parse(R"({"name":"x"})"), MissingKey::kInfMin, true).ok());
+  auto err = RowFromJson(kMeta, json::parse(R"({"id":"1","name":"n","seq":1})"), MissingKey::kError);
+  EXPECT_NE(err.status().message().find("'id'"), std::string::npos);
+  EXPECT_FALSE(RowFromJson(kMeta, json::parse(R"({"id":1,"name":"n","seq":1,"x":1})"), MissingKey::kError, true).ok());
+  EXPECT_FALSE(RowFromJson(kMeta, json::parse("[1]"), MissingKey::kError).ok());
+}
+
+TEST(RowJson, OutputKeepsKeyColumnsFirst) {
+  Row row{{{"z", Value::Integer(1)}, {"a", Value::String("k")}},
+          {{"b", Value::Integer(2), 10}, {"b", Value::Integer(1), 5}, {"c", Value::Boolean(true), 1}}};
+  EXPECT_EQ(RowToJson(row).dump(), R"({"z":1,"a":"k","b":2,"c":true})");
+  EXPECT_EQ(RowToJson(row, true).dump(),
+            R"({"z":1,"a":"k","b":[{"$value":2,"$ts":10},{"$value":1,"$ts":5}],"c":[{"$value":true,"$ts":1}]})");
+}
+
+}  // namespace
+}  // namespace tablelake::store
