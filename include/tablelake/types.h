@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tablelake {
@@ -35,6 +36,13 @@ class Value {
   static Value InfMin();
   static Value InfMax();
   static Value AutoIncrement();
+
+  // In-place setters: reuse the value's buffer, for decoders that fill one Value many times.
+  void SetInteger(int64_t v) { type_ = ValueType::kInteger; int_ = v; }
+  void SetDouble(double v) { type_ = ValueType::kDouble; double_ = v; }
+  void SetBoolean(bool v) { type_ = ValueType::kBoolean; int_ = v ? 1 : 0; }
+  // `type` is kString or kBinary.
+  void SetBytes(ValueType type, std::string_view bytes) { type_ = type; bytes_.assign(bytes); }
 
   ValueType type() const { return type_; }
   int64_t integer() const { return int_; }

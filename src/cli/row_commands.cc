@@ -99,12 +99,13 @@ Status Update(const GlobalOptions& g, const WriteArgs& a) {
   }
   for (const auto& text : a.delete_versions) {
     TL_ASSIGN_OR_RETURN(auto parts, SplitAt("--delete-version", text, '@'));
-    TL_ASSIGN_OR_RETURN(int64_t ts, ParseInt("--delete-version", parts.second));
+    TL_ASSIGN_OR_RETURN(int64_t ts,
+                        ParseInt(fmt::format("--delete-version '{}'", text), parts.second));
     r.updates.push_back({ColumnUpdate::Op::kDeleteOneVersion, parts.first, Value(), ts});
   }
   for (const auto& text : a.increments) {
     TL_ASSIGN_OR_RETURN(auto parts, SplitAt("--increment", text, '='));
-    TL_ASSIGN_OR_RETURN(int64_t delta, ParseInt("--increment", parts.second));
+    TL_ASSIGN_OR_RETURN(int64_t delta, ParseInt(fmt::format("--increment '{}'", text), parts.second));
     r.updates.push_back({ColumnUpdate::Op::kIncrement, parts.first, Value::Integer(delta), kNoTimestamp});
   }
   TL_ASSIGN_OR_RETURN(r.condition, BuildCondition(a));
@@ -152,13 +153,17 @@ Status Get(const GlobalOptions& g, const ReadArgs& a) {
 
 Status Range(const GlobalOptions& g, const ReadArgs& a) {
   TL_ASSIGN_OR_RETURN(auto s, OpenStore(g));
-  // Left-out key columns are open: the range's low side gets INF_MIN, its high side INF_MAX.
-  auto low = store::MissingKey::kInfMin, high = store::MissingKey::kInfMax;
-  if (a.backward) std::swap(low, high);
+  // A bound left out is open. A partial bound compares as its prefix: forward, {"PK1":3}
+  // starts at the first row with PK1 = 3 and, as an end, stops before it; backward mirrors it.
+  auto partial = a.backward ? store::MissingKey::kInfMax : store::MissingKey::kInfMin;
+  auto open_start = a.backward ? store::MissingKey::kInfMax : store::MissingKey::kInfMin;
+  auto open_end = a.backward ? store::MissingKey::kInfMin : store::MissingKey::kInfMax;
   TL_ASSIGN_OR_RETURN(store::JsonRow start,
-                      ParseRowArgument(*s, a.table, a.start.empty() ? "{}" : a.start, low, true));
+                      ParseRowArgument(*s, a.table, a.start.empty() ? "{}" : a.start,
+                                       a.start.empty() ? open_start : partial, true));
   TL_ASSIGN_OR_RETURN(store::JsonRow end,
-                      ParseRowArgument(*s, a.table, a.end.empty() ? "{}" : a.end, high, true));
+                      ParseRowArgument(*s, a.table, a.end.empty() ? "{}" : a.end,
+                                       a.end.empty() ? open_end : partial, true));
   GetRangeRequest r;
   r.table = a.table;
   r.direction = a.backward ? Direction::kBackward : Direction::kForward;

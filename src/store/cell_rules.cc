@@ -125,51 +125,75 @@ Status ValidateCellTimestamp(const std::string& table, const std::string& column
   return Status::OK();
 }
 
+namespace {
+
+// Removes the cells `keep(cell, kept_before)` rejects, where kept_before counts the cells kept
+// so far in the same column. Decides for every cell before moving any, since a moved-from cell
+// has no name left to compare. Rows of up to 64 cells need no allocation.
+template <typename Keep>
+bool FilterCells(std::vector<Cell>* cells, Keep&& keep) {
+  size_t n = cells->size();
+  uint8_t small[64];
+  std::vector<uint8_t> large;
+  uint8_t* flags = small;
+  if (n > sizeof(small)) {
+    large.resize(n);
+    flags = large.data();
+  }
+  bool dropped = false;
+  int32_t kept_in_column = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (i == 0 || (*cells)[i].name != (*cells)[i - 1].name) kept_in_column = 0;
+    bool k = keep((*cells)[i], kept_in_column);
+    flags[i] = k;
+    kept_in_column += k;
+    dropped |= !k;
+  }
+  if (!dropped) return false;
+  size_t w = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (!flags[i]) continue;
+    if (w != i) std::swap((*cells)[w], (*cells)[i]);
+    ++w;
+  }
+  cells->resize(w);
+  return true;
+}
+
+}  // namespace
+
 bool ApplyRetention(const TableOptions& options, int64_t now_ms, std::vector<Cell>* cells) {
   int64_t oldest_live =
       options.time_to_live < 0 ? INT64_MIN : now_ms - int64_t{options.time_to_live} * 1000;
-  size_t before = cells->size();
-  // remove_if moves kept cells over earlier slots, so remember the column by value.
-  int32_t kept_in_column = 0;
-  std::string column;
-  bool first = true;
-  std::erase_if(*cells, [&](const Cell& c) {
-    if (first || column != c.name) {
-      column = c.name;
-      first = false;
-      kept_in_column = 0;
-    }
-    if (c.timestamp <= oldest_live || kept_in_column >= options.max_versions) return true;
-    ++kept_in_column;
-    return false;
+  return FilterCells(cells, [&](const Cell& c, int32_t kept) {
+    return c.timestamp > oldest_live && kept < options.max_versions;
   });
-  return cells->size() != before;
 }
 
 void SelectForRead(const std::vector<std::string>& columns_to_get,
                    const std::optional<TimeRange>& time_range, int32_t max_versions,
                    std::vector<Cell>* cells) {
   int32_t limit = max_versions > 0 ? max_versions : (time_range ? INT32_MAX : 1);
-  int32_t kept_in_column = 0;
-  std::string column;
-  bool first = true;
-  std::erase_if(*cells, [&](const Cell& c) {
+  FilterCells(cells, [&](const Cell& c, int32_t kept) {
     if (!columns_to_get.empty() &&
         std::find(columns_to_get.begin(), columns_to_get.end(), c.name) == columns_to_get.end()) {
-      return true;
+      return false;
     }
     if (time_range && (c.timestamp < time_range->start_ms || c.timestamp >= time_range->end_ms)) {
-      return true;
+      return false;
     }
-    if (first || column != c.name) {
-      column = c.name;
-      first = false;
-      kept_in_column = 0;
-    }
-    if (kept_in_column >= limit) return true;
-    ++kept_in_column;
-    return false;
+    return kept < limit;
   });
+}
+
+void KeepNewestLiveVersion(const TableOptions& options, int64_t now_ms, std::vector<Cell>* cells) {
+  int64_t oldest_live =
+      options.time_to_live < 0 ? INT64_MIN : now_ms - int64_t{options.time_to_live} * 1000;
+  FilterCells(cells, [&](const Cell& c, int32_t kept) { return kept == 0 && c.timestamp > oldest_live; });
+}
+
+void KeepNewestVersion(std::vector<Cell>* cells) {
+  FilterCells(cells, [](const Cell&, int32_t kept) { return kept == 0; });
 }
 
 namespace {
@@ -234,10 +258,8 @@ Status ApplyUpdates(const std::string& table, const std::vector<ColumnUpdate>& u
 }
 
 std::vector<Cell> LatestImage(const std::vector<Cell>& cells) {
-  std::vector<Cell> image;
-  for (const Cell& c : cells) {
-    if (image.empty() || image.back().name != c.name) image.push_back(c);
-  }
+  std::vector<Cell> image = cells;
+  KeepNewestVersion(&image);
   return image;
 }
 

@@ -42,6 +42,10 @@ void SelectForRead(const std::vector<std::string>& columns_to_get,
 Status ApplyUpdates(const std::string& table, const std::vector<ColumnUpdate>& updates,
                     int64_t now_ms, std::vector<Cell>* cells, std::vector<ColumnUpdate>* resolved);
 
+// Keeps the newest version of each column that is within the TTL, in place: one pass for scans.
+void KeepNewestLiveVersion(const TableOptions& options, int64_t now_ms, std::vector<Cell>* cells);
+// Keeps the newest version of each column, in place.
+void KeepNewestVersion(std::vector<Cell>* cells);
 // The newest version of each column.
 std::vector<Cell> LatestImage(const std::vector<Cell>& cells);
 

@@ -109,22 +109,30 @@ void AppendPrimaryKey(const PrimaryKey& pk, std::string* out) {
 
 Status DecodePrimaryKey(const std::vector<PrimaryKeySchema>& schema, std::string_view in,
                         PrimaryKey* pk) {
-  pk->clear();
-  pk->reserve(schema.size());
-  for (const auto& sc : schema) {
+  // Fills the existing columns in place: scans decode one key per row into the same buffers.
+  pk->resize(schema.size());
+  for (size_t i = 0; i < schema.size(); ++i) {
+    const auto& sc = schema[i];
+    PrimaryKeyColumn& col = (*pk)[i];
     if (in.empty() || in[0] != kValueMarker) return Status::Corruption("bad primary key marker");
     in.remove_prefix(1);
+    if (col.name != sc.name) col.name = sc.name;
     if (sc.type == PrimaryKeyType::kInteger) {
       if (in.size() < 8) return Status::Corruption("truncated INTEGER primary key");
-      int64_t v = static_cast<int64_t>(DecodeBigEndian64(in.data()) ^ (1ULL << 63));
+      col.value.SetInteger(static_cast<int64_t>(DecodeBigEndian64(in.data()) ^ (1ULL << 63)));
       in.remove_prefix(8);
-      pk->push_back({sc.name, Value::Integer(v)});
-    } else {
-      std::string s;
-      if (!GetEscaped(&in, &s)) return Status::Corruption("truncated primary key bytes");
-      pk->push_back({sc.name, sc.type == PrimaryKeyType::kString ? Value::String(std::move(s))
-                                                                 : Value::Binary(std::move(s))});
+      continue;
     }
+    ValueType type = sc.type == PrimaryKeyType::kString ? ValueType::kString : ValueType::kBinary;
+    size_t zero = in.find('\0');
+    if (zero != std::string_view::npos && zero + 1 < in.size() && in[zero + 1] == 1) {
+      col.value.SetBytes(type, in.substr(0, zero));  // the common case: no escaped zero byte
+      in.remove_prefix(zero + 2);
+      continue;
+    }
+    std::string s;
+    if (!GetEscaped(&in, &s)) return Status::Corruption("truncated primary key bytes");
+    col.value.SetBytes(type, s);
   }
   if (!in.empty()) return Status::Corruption("trailing bytes after primary key");
   return Status::OK();

@@ -35,7 +35,7 @@ bool GetValue(std::string_view* in, Value* v) {
     case ValueType::kInteger: {
       uint64_t x;
       if (!GetFixed64(in, &x)) return false;
-      *v = Value::Integer(static_cast<int64_t>(x));
+      v->SetInteger(static_cast<int64_t>(x));
       return true;
     }
     case ValueType::kDouble: {
@@ -43,21 +43,20 @@ bool GetValue(std::string_view* in, Value* v) {
       if (!GetFixed64(in, &x)) return false;
       double d;
       std::memcpy(&d, &x, 8);
-      *v = Value::Double(d);
+      v->SetDouble(d);
       return true;
     }
     case ValueType::kBoolean: {
       uint8_t b;
       if (!GetByte(in, &b)) return false;
-      *v = Value::Boolean(b != 0);
+      v->SetBoolean(b != 0);
       return true;
     }
     case ValueType::kString:
     case ValueType::kBinary: {
       std::string_view s;
       if (!GetLengthPrefixed(in, &s)) return false;
-      *v = static_cast<ValueType>(type) == ValueType::kString ? Value::String(std::string(s))
-                                                              : Value::Binary(std::string(s));
+      v->SetBytes(static_cast<ValueType>(type), s);
       return true;
     }
     case ValueType::kInfMin: *v = Value::InfMin(); return true;
@@ -94,29 +93,34 @@ void EncodeCells(const std::vector<Cell>& cells, std::string* out) {
 }
 
 Status DecodeCells(std::string_view in, std::vector<Cell>* cells) {
-  cells->clear();
+  // Decodes over the vector's existing cells so that a reader scanning many rows reuses their
+  // buffers instead of allocating per cell.
   uint8_t format;
   uint64_t groups;
   if (!GetByte(&in, &format) || format != kRowFormat || !GetVarint64(&in, &groups)) {
     return Status::Corruption("bad row value header");
   }
+  if (groups > in.size()) return Status::Corruption("bad row column count");
+  cells->reserve(groups);
+  size_t n = 0;
   for (uint64_t g = 0; g < groups; ++g) {
     std::string_view name;
     uint64_t versions;
-    if (!GetLengthPrefixed(&in, &name) || !GetVarint64(&in, &versions)) {
+    if (!GetLengthPrefixed(&in, &name) || !GetVarint64(&in, &versions) || versions > in.size()) {
       return Status::Corruption("truncated row column");
     }
-    for (uint64_t v = 0; v < versions; ++v) {
-      Cell cell;
+    for (uint64_t v = 0; v < versions; ++v, ++n) {
+      if (n == cells->size()) cells->emplace_back();
+      Cell& cell = (*cells)[n];
       uint64_t ts;
       if (!GetVarint64(&in, &ts) || !GetValue(&in, &cell.value)) {
         return Status::Corruption("truncated row cell");
       }
       cell.name.assign(name);
       cell.timestamp = static_cast<int64_t>(ts);
-      cells->push_back(std::move(cell));
     }
   }
+  cells->resize(n);
   if (!in.empty()) return Status::Corruption("trailing bytes in row value");
   return Status::OK();
 }

@@ -1,1 +1,251 @@
+// Runs the built `tablelake` binary as a user would and checks its output and exit codes.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "nlohmann/json.hpp"
+
+namespace {
+
+struct CmdResult {
+  int exit_code;
+  std::string out;
+  std::string err;
+  std::vector<nlohmann::json> Lines() const {
+    std::vector<nlohmann::json> lines;
+    std::istringstream in(out);
+    for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
+    return lines;
+  }
+};
+
+std::string Slurp(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+std::string Quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::random_device rd;
+    dir_ = std::filesystem::temp_directory_path() / ("tablelake-cli-" + std::to_string(rd()));
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // Runs `tablelake --data DIR ARGS` in the test folder, feeding `input` on stdin.
+  CmdResult Tl(const std::vector<std::string>& args, const std::string& input = "") {
+    std::string cmd = "cd " + Quote(dir_.string()) + " && " + TABLELAKE_BIN;
+    for (const auto& a : args) cmd += " " + Quote(a);
+    std::ofstream(dir_ / "stdin") << input;
+    cmd += " < stdin > stdout 2> stderr";
+    int status = std::system(cmd.c_str());
+    return {WEXITSTATUS(status), Slurp(dir_ / "stdout"), Slurp(dir_ / "stderr")};
+  }
+  void Ok(const std::vector<std::string>& args, const std::string& input = "") {
+    CmdResult r = Tl(args, input);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  void CreateSample() {
+    Ok({"table", "create", "sampleTable", "--pk", "PK1:INTEGER", "--pk", "PK2:STRING",
+        "--stream-hours", "24"});
+  }
+  // A failed command exits non-zero with exactly one line on stderr naming `expected`.
+  void ExpectError(const CmdResult& r, const std::string& expected) {
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE(r.err.find(expected), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+
+  std::filesystem::path dir_;
+};
+
+TEST_F(CliTest, TableLifecycleAndDataOption) {
+  Ok({"--data", "d1", "table", "create", "t", "--pk", "id:INTEGER", "--max-versions", "3"});
+  CmdResult list = Tl({"table", "list", "--data", "d1"});  // --data after the subcommand too
+  EXPECT_EQ(list.out, "t\n");
+  EXPECT_EQ(Tl({"table", "list"}).out, "");  // the default folder is another store
+  CmdResult d = Tl({"--data", "d1", "table", "describe", "t"});
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+  auto j = nlohmann::json::parse(d.out);
+  EXPECT_EQ(j["table_options"]["max_versions"], 3);
+  EXPECT_EQ(j["primary_key"][0]["type"], "INTEGER");
+  Ok({"--data", "d1", "table", "update", "t", "--stream-hours", "12", "--max-versions", "2"});
+  j = nlohmann::json::parse(Tl({"--data", "d1", "table", "describe", "t"}).out);
+  EXPECT_EQ(j["stream"]["enabled"], true);
+  EXPECT_EQ(j["stream"]["expiration_hours"], 12);
+  EXPECT_EQ(j["table_options"]["max_versions"], 2);
+  Ok({"--data", "d1", "table", "drop", "t"});
+  ExpectError(Tl({"--data", "d1", "table", "describe", "t"}), "OTSObjectNotExist");
+}
+
+TEST_F(CliTest, CreateRejectsBadArguments) {
+  ExpectError(Tl({"table", "create", "t", "--pk", "id:FLOAT"}), "FLOAT");
+  ExpectError(Tl({"table", "create", "t", "--pk", "id"}), "COL:TYPE");
+  ExpectError(Tl({"table", "create", "t", "--pk", "id:INTEGER:AUTO_INCREMENT"}), "AUTO_INCREMENT");
+  ExpectError(Tl({"table", "create", "bad-name", "--pk", "id:INTEGER"}), "bad-name");
+  EXPECT_NE(Tl({"table", "create", "t"}).exit_code, 0);
+  EXPECT_EQ(Tl({"table", "list"}).out, "");
+}
+
+TEST_F(CliTest, TypedValuesRoundTrip) {
+  CreateSample();
+  std::string row =
+      R"({"PK1":{"$int":"-9223372036854775808"},"PK2":"ü","big":{"$int":"9007199254740993"},)"
+      R"("bin":{"$binary":"AAH/"},"d":0.1,"whole":{"$double":3},"nan":{"$double":"NaN"},)"
+      R"("t":true,"s":"line\nbreak"})";
+  Ok({"put", "sampleTable", row});
+  CmdResult got = Tl({"get", "sampleTable", R"({"PK1":{"$int":"-9223372036854775808"},"PK2":"ü"})"});
+  ASSERT_EQ(got.exit_code, 0) << got.err;
+  auto j = nlohmann::json::parse(got.out);
+  EXPECT_EQ(j["big"]["$int"], "9007199254740993");
+  EXPECT_EQ(j["bin"]["$binary"], "AAH/");
+  EXPECT_EQ(j["whole"].dump(), "3.0");
+  EXPECT_EQ(j["nan"]["$double"], "NaN");
+  // Printed output fed back as input writes the same row.
+  Ok({"table", "create", "copy", "--pk", "PK1:INTEGER", "--pk", "PK2:STRING"});
+  Ok({"put", "copy", got.out});
+  CmdResult again = Tl({"range", "copy"});
+  EXPECT_EQ(again.out, got.out);
+}
+
+TEST_F(CliTest, PutFromStdinAndRange) {
+  CreateSample();
+  std::string input;
+  for (int i = 0; i < 1000; ++i) {
+    input += "{\"PK1\":" + std::to_string(i % 10) + ",\"PK2\":\"k" + std::to_string(i) + "\",\"Col1\":" +
+             std::to_string(i) + ".5}\n";
+  }
+  CmdResult put = Tl({"put", "sampleTable"}, input);
+  ASSERT_EQ(put.exit_code, 0) << put.err;
+  EXPECT_NE(put.err.find("1000 rows"), std::string::npos) << put.err;  // the rows/s summary
+  EXPECT_EQ(Tl({"range", "sampleTable"}).Lines().size(), 1000u);
+  auto some = Tl({"range", "sampleTable", "--start", R"({"PK1":3})", "--end", R"({"PK1":5})"}).Lines();
+  EXPECT_EQ(some.size(), 200u);
+  EXPECT_EQ(some.front()["PK1"], 3);
+  auto limited = Tl({"range", "sampleTable", "--backward", "--limit", "3"}).Lines();
+  ASSERT_EQ(limited.size(), 3u);
+  EXPECT_EQ(limited[0]["PK1"], 9);
+  auto filtered = Tl({"range", "sampleTable", "--if", "Col1 >= 998.0", "--columns", "Col1"}).Lines();
+  ASSERT_EQ(filtered.size(), 2u);
+  EXPECT_EQ(filtered[0].size(), 3u);  // PK1, PK2, Col1
+}
+
+TEST_F(CliTest, BadInputWritesNothing) {
+  CreateSample();
+  std::string input = "{\"PK1\":1,\"PK2\":\"a\"}\n{\"PK1\":2,\"PK2\":\"b\"}\n{\"PK1\":\"3\",\"PK2\":\"c\"}\n";
+  CmdResult r = Tl({"put", "sampleTable"}, input);
+  ExpectError(r, "stdin line 3");
+  EXPECT_NE(r.err.find("'PK1'"), std::string::npos);
+  ExpectError(Tl({"put", "sampleTable"}, "{\"PK1\":1,\"PK2\":\"a\"}\nnot json\n"), "line 2");
+  ExpectError(Tl({"put", "sampleTable", "{oops"}), "not valid JSON");
+  ExpectError(Tl({"put", "sampleTable", R"({"PK1":1})"}), "'PK2' is missing");
+  ExpectError(Tl({"put", "sampleTable", R"({"PK1":1,"PK2":"a","x":null})"}), "null");
+  ExpectError(Tl({"put", "nope", R"({"PK1":1,"PK2":"a"})"}), "'nope'");
+  ExpectError(Tl({"get", "sampleTable", R"({"PK1":1,"PK2":"zz"})"}), "no row");
+  EXPECT_EQ(Tl({"range", "sampleTable"}).out, "");
+}
+
+TEST_F(CliTest, UpdateDeleteAndConditions) {
+  CreateSample();
+  Ok({"put", "sampleTable", R"({"PK1":1,"PK2":"a","n":1,"s":"x"})", "--expect", "not-exist"});
+  ExpectError(Tl({"put", "sampleTable", R"({"PK1":1,"PK2":"a"})", "--expect", "not-exist"}),
+              "OTSConditionCheckFail");
+  Ok({"update", "sampleTable", R"({"PK1":1,"PK2":"a","m":"new"})", "--increment", "n=41",
+      "--delete", "s", "--if", "n = 1"});
+  auto j = nlohmann::json::parse(Tl({"get", "sampleTable", R"({"PK1":1,"PK2":"a"})"}).out);
+  EXPECT_EQ(j["n"], 42);
+  EXPECT_EQ(j["m"], "new");
+  EXPECT_FALSE(j.contains("s"));
+  ExpectError(Tl({"update", "sampleTable", R"({"PK1":1,"PK2":"a"})", "--increment", "n=1",
+                  "--if", "n = 1"}),
+              "OTSConditionCheckFail");
+  ExpectError(Tl({"update", "sampleTable", R"({"PK1":1,"PK2":"a"})", "--increment", "n=x"}), "n=x");
+  ExpectError(Tl({"delete", "sampleTable", R"({"PK1":1,"PK2":"a"})", "--if", "n lt 4"}), "COLUMN OP VALUE");
+  ExpectError(Tl({"delete", "sampleTable", R"({"PK1":1,"PK2":"a"})", "--expect", "maybe"}), "maybe");
+  Ok({"delete", "sampleTable", R"({"PK1":1,"PK2":"a"})", "--expect", "exist"});
+  ExpectError(Tl({"delete", "sampleTable", R"({"PK1":1,"PK2":"a"})", "--expect", "exist"}),
+              "does not exist");
+}
+
+TEST_F(CliTest, VersionsOutput) {
+  Ok({"table", "create", "v", "--pk", "id:INTEGER", "--max-versions", "3"});
+  Ok({"put", "v", R"({"id":1,"c":[{"$value":1,"$ts":1795478400000},{"$value":2,"$ts":1795478401000}]})"});
+  auto j = nlohmann::json::parse(Tl({"get", "v", R"({"id":1})", "--max-versions", "3"}).out);
+  ASSERT_EQ(j["c"].size(), 2u);
+  EXPECT_EQ(j["c"][0]["$value"], 2);
+  Ok({"update", "v", R"({"id":1})", "--delete-version", "c@1795478401000"});
+  j = nlohmann::json::parse(Tl({"get", "v", R"({"id":1})"}).out);
+  EXPECT_EQ(j["c"], 1);
+}
+
+TEST_F(CliTest, AutoIncrementPrintsTheKey) {
+  Ok({"table", "create", "ai", "--pk", "p:STRING", "--pk", "id:INTEGER:AUTO_INCREMENT"});
+  CmdResult r = Tl({"put", "ai", R"({"p":"x","v":1})"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(j["id"].is_number_integer() || j["id"].contains("$int"));
+}
+
+TEST_F(CliTest, ImportJsonlAndCsv) {
+  CreateSample();
+  {
+    std::ofstream f(dir_ / "rows.jsonl");
+    for (int i = 0; i < 500; ++i) f << "{\"PK1\":" << i << ",\"PK2\":\"j\",\"Col1\":" << i << ".25}\n";
+  }
+  {
+    std::ofstream f(dir_ / "rows.csv");
+    f << "PK1,PK2,Col1,flag,note:STRING,raw:BINARY\n";
+    f << "1,c,1.5,true,007,AAE=\n";
+    f << "2,\"c,2\",2,false,\"say \"\"hi\"\"\",\n";
+  }
+  CmdResult r = Tl({"import", "--table", "sampleTable", "--format", "jsonl", "rows.jsonl"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("500 rows"), std::string::npos) << r.err;
+  Ok({"import", "sampleTable", "rows.csv", "--format", "csv"});
+  auto rows = Tl({"range", "sampleTable", "--start", R"({"PK1":1,"PK2":"c"})", "--end", R"({"PK1":2,"PK2":"d"})"}).Lines();
+  ASSERT_EQ(rows.size(), 3u);  // (1,c), (1,j), (2,"c,2")
+  EXPECT_EQ(rows[0]["Col1"], 1.5);
+  EXPECT_EQ(rows[0]["flag"], true);
+  EXPECT_EQ(rows[0]["note"], "007");
+  EXPECT_EQ(rows[0]["raw"]["$binary"], "AAE=");
+  EXPECT_EQ(rows[2]["PK2"], "c,2");
+  EXPECT_EQ(rows[2]["Col1"], 2);  // inferred INTEGER
+  EXPECT_EQ(rows[2]["note"], "say \"hi\"");
+  EXPECT_FALSE(rows[2].contains("raw"));
+
+  std::ofstream(dir_ / "bad.csv") << "PK1,PK2\n1,a\nx,b\n";
+  ExpectError(Tl({"import", "--table", "sampleTable", "--format", "csv", "bad.csv"}), "bad.csv line 3");
+  ExpectError(Tl({"import", "--table", "sampleTable", "--format", "xml", "rows.csv"}), "xml");
+  ExpectError(Tl({"import", "--table", "sampleTable", "--format", "csv", "missing.csv"}), "missing.csv");
+  EXPECT_EQ(Tl({"range", "sampleTable"}).Lines().size(), 502u);  // bad.csv wrote nothing
+}
+
+TEST_F(CliTest, StreamRead) {
+  CreateSample();
+  Ok({"put", "sampleTable", R"({"PK1":1,"PK2":"a","x":1})"});
+  Ok({"update", "sampleTable", R"({"PK1":1,"PK2":"a","y":2})"});
+  Ok({"delete", "sampleTable", R"({"PK1":1,"PK2":"a"})"});
+  auto recs = Tl({"stream", "read", "sampleTable"}).Lines();
+  ASSERT_EQ(recs.size(), 3u);
+  EXPECT_EQ(recs[0]["op"], "PUT");
+  EXPECT_EQ(recs[1]["op"], "UPDATE");
+  EXPECT_EQ(recs[1]["row"]["x"], 1);
+  EXPECT_EQ(recs[1]["row"]["y"], 2);
+  EXPECT_EQ(recs[2]["op"], "DELETE");
+  auto from = Tl({"stream", "read", "sampleTable", "--from", recs[1]["seq"].dump(), "--limit", "1"}).Lines();
+  ASSERT_EQ(from.size(), 1u);
+  EXPECT_EQ(from[0]["op"], "UPDATE");
+}
+
+}  // namespace
