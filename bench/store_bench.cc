@@ -36,7 +36,8 @@ std::vector<BenchRow> MakeRows(size_t n) {
   for (size_t i = 0; i < n; ++i) {
     char name[16];
     std::snprintf(name, sizeof(name), "user%08zu", i);
-    rows[i].pk = {{"PK1", Value::Integer(static_cast<int64_t>(rng() >> 1))}, {"PK2", Value::String(name)}};
+    rows[i].pk = {{"PK1", Value::Integer(static_cast<int64_t>(rng() >> 1))},
+                  {"PK2", Value::String(name)}};
     rows[i].cells = {{"Col1", Value::Double(static_cast<double>(rng() % 100000) / 7), ts},
                      {"Col2", Value::String(std::string(40, static_cast<char>('a' + i % 26))), ts},
                      {"Col3", Value::Integer(static_cast<int64_t>(i)), ts}};
@@ -60,7 +61,8 @@ double BestOf3(Fn&& fn) {
   return best;
 }
 
-void Report(const char* what, size_t rows, uint64_t bytes, double secs, double peer_rows_per_s = 0) {
+void Report(const char* what, size_t rows, uint64_t bytes, double secs,
+            double peer_rows_per_s = 0) {
   double rps = rows / secs;
   std::printf("%-34s %10zu rows %8.2f s %12.0f rows/s %8.1f MB/s", what, rows, secs, rps,
               bytes / secs / 1e6);
@@ -138,7 +140,8 @@ int main(int argc, char** argv) {
 
   // ---- Tablelake ----
   auto store = std::move(TableStore::Open((base / "store").string())).value();
-  TableMeta meta{"bench", {{"PK1", PrimaryKeyType::kInteger}, {"PK2", PrimaryKeyType::kString}}, {}};
+  TableMeta meta{
+      "bench", {{"PK1", PrimaryKeyType::kInteger}, {"PK2", PrimaryKeyType::kString}}, {}};
   if (!store->CreateTable(meta).ok()) return 1;
   start = Steady::now();
   for (size_t i = 0; i < n; i += 200) {

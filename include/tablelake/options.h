@@ -17,18 +17,18 @@ class Clock {
 };
 
 struct StoreOptions {
-  bool create_if_missing = true;        // Default: true
-  std::shared_ptr<Clock> clock;         // Default: Clock::System()
+  bool create_if_missing = true;  // Default: true
+  std::shared_ptr<Clock> clock;   // Default: Clock::System()
   // Caps on one GetRange reply, as the cloud service has them.
-  int32_t max_range_rows = 5000;        // Default: 5000
-  int64_t max_range_bytes = 4 << 20;    // Default: 4 MiB
-  int32_t max_batch_write_rows = 200;   // Default: 200
-  int32_t max_batch_get_rows = 100;     // Default: 100
-  int32_t max_tables = 64;              // Default: 64
+  int32_t max_range_rows = 5000;       // Default: 5000
+  int64_t max_range_bytes = 4 << 20;   // Default: 4 MiB
+  int32_t max_batch_write_rows = 200;  // Default: 200
+  int32_t max_batch_get_rows = 100;    // Default: 100
+  int32_t max_tables = 64;             // Default: 64
   // RocksDB block cache for table data.
   int64_t block_cache_bytes = 256 << 20;  // Default: 256 MiB
   // fsync the WAL on every commit (survives power loss, not only process crashes).
-  bool sync_writes = false;             // Default: false
+  bool sync_writes = false;  // Default: false
 };
 
 }  // namespace tablelake

@@ -14,17 +14,17 @@ namespace tablelake {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,   // OTSParameterInvalid
-  kNotFound,          // OTSObjectNotExist
-  kAlreadyExists,     // OTSObjectAlreadyExist
-  kConditionFailed,   // OTSConditionCheckFail
-  kInvalidPrimaryKey, // OTSInvalidPK
-  kQuotaExhausted,    // OTSQuotaExhausted
-  kIOError,           // OTSInternalServerError, retryable
-  kCorruption,        // OTSInternalServerError, not retryable
-  kUnavailable,       // OTSServerUnavailable, retryable
-  kNotSupported,      // OTSParameterInvalid ("not supported")
-  kInternal,          // OTSInternalServerError
+  kInvalidArgument,    // OTSParameterInvalid
+  kNotFound,           // OTSObjectNotExist
+  kAlreadyExists,      // OTSObjectAlreadyExist
+  kConditionFailed,    // OTSConditionCheckFail
+  kInvalidPrimaryKey,  // OTSInvalidPK
+  kQuotaExhausted,     // OTSQuotaExhausted
+  kIOError,            // OTSInternalServerError, retryable
+  kCorruption,         // OTSInternalServerError, not retryable
+  kUnavailable,        // OTSServerUnavailable, retryable
+  kNotSupported,       // OTSParameterInvalid ("not supported")
+  kInternal,           // OTSInternalServerError
 };
 
 class [[nodiscard]] Status {
@@ -33,11 +33,17 @@ class [[nodiscard]] Status {
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
   static Status OK() { return Status(); }
-  static Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+  static Status InvalidArgument(std::string m) {
+    return {StatusCode::kInvalidArgument, std::move(m)};
+  }
   static Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
   static Status AlreadyExists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
-  static Status ConditionFailed(std::string m) { return {StatusCode::kConditionFailed, std::move(m)}; }
-  static Status InvalidPrimaryKey(std::string m) { return {StatusCode::kInvalidPrimaryKey, std::move(m)}; }
+  static Status ConditionFailed(std::string m) {
+    return {StatusCode::kConditionFailed, std::move(m)};
+  }
+  static Status InvalidPrimaryKey(std::string m) {
+    return {StatusCode::kInvalidPrimaryKey, std::move(m)};
+  }
   static Status IOError(std::string m) { return {StatusCode::kIOError, std::move(m)}; }
   static Status Corruption(std::string m) { return {StatusCode::kCorruption, std::move(m)}; }
   static Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
@@ -47,7 +53,9 @@ class [[nodiscard]] Status {
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }
   const std::string& message() const { return message_; }
-  bool IsRetryable() const { return code_ == StatusCode::kIOError || code_ == StatusCode::kUnavailable; }
+  bool IsRetryable() const {
+    return code_ == StatusCode::kIOError || code_ == StatusCode::kUnavailable;
+  }
 
   // Tablestore's error code string, e.g. "OTSParameterInvalid"; empty for OK.
   const char* OtsErrorCode() const;
@@ -66,7 +74,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}          // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {}  // NOLINT: implicit by design
 
   bool ok() const { return status_.ok(); }
@@ -89,10 +97,10 @@ class [[nodiscard]] Result {
 #define TL_CONCAT_INNER(a, b) a##b
 #define TL_CONCAT(a, b) TL_CONCAT_INNER(a, b)
 
-#define TL_RETURN_IF_ERROR(expr)             \
-  do {                                       \
-    ::tablelake::Status _tl_st = (expr);     \
-    if (!_tl_st.ok()) return _tl_st;         \
+#define TL_RETURN_IF_ERROR(expr)         \
+  do {                                   \
+    ::tablelake::Status _tl_st = (expr); \
+    if (!_tl_st.ok()) return _tl_st;     \
   } while (0)
 
 #define TL_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \

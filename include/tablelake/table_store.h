@@ -50,9 +50,9 @@ struct DeleteRowRequest {
 };
 
 struct WriteResult {
-  uint64_t sequence = 0;            // the change record's sequence (0 if the table keeps none)
+  uint64_t sequence = 0;  // the change record's sequence (0 if the table keeps none)
   std::optional<PrimaryKey> primary_key;  // RT_PK / RT_AFTER_MODIFY: the full key written
-  std::optional<Row> row;           // RT_AFTER_MODIFY: the columns changed, as written
+  std::optional<Row> row;                 // RT_AFTER_MODIFY: the columns changed, as written
 };
 
 struct ReadOptions {
@@ -64,7 +64,7 @@ struct GetRowRequest {
   PrimaryKey primary_key;
   std::vector<std::string> columns_to_get;  // empty: all columns
   std::optional<TimeRange> time_range;
-  int32_t max_versions = 0;                 // 0: 1 when no time_range, else all in range
+  int32_t max_versions = 0;  // 0: 1 when no time_range, else all in range
   std::optional<Filter> filter;
   ReadOptions read_options;
 };
@@ -74,9 +74,9 @@ enum class Direction : uint8_t { kForward = 0, kBackward = 1 };
 struct GetRangeRequest {
   std::string table;
   Direction direction = Direction::kForward;
-  PrimaryKey inclusive_start;   // may hold INF_MIN/INF_MAX
+  PrimaryKey inclusive_start;  // may hold INF_MIN/INF_MAX
   PrimaryKey exclusive_end;
-  int32_t limit = 0;            // 0: no limit beyond the store's reply caps
+  int32_t limit = 0;  // 0: no limit beyond the store's reply caps
   std::vector<std::string> columns_to_get;
   std::optional<TimeRange> time_range;
   int32_t max_versions = 0;

@@ -38,11 +38,23 @@ class Value {
   static Value AutoIncrement();
 
   // In-place setters: reuse the value's buffer, for decoders that fill one Value many times.
-  void SetInteger(int64_t v) { type_ = ValueType::kInteger; int_ = v; }
-  void SetDouble(double v) { type_ = ValueType::kDouble; double_ = v; }
-  void SetBoolean(bool v) { type_ = ValueType::kBoolean; int_ = v ? 1 : 0; }
+  void SetInteger(int64_t v) {
+    type_ = ValueType::kInteger;
+    int_ = v;
+  }
+  void SetDouble(double v) {
+    type_ = ValueType::kDouble;
+    double_ = v;
+  }
+  void SetBoolean(bool v) {
+    type_ = ValueType::kBoolean;
+    int_ = v ? 1 : 0;
+  }
   // `type` is kString or kBinary.
-  void SetBytes(ValueType type, std::string_view bytes) { type_ = type; bytes_.assign(bytes); }
+  void SetBytes(ValueType type, std::string_view bytes) {
+    type_ = type;
+    bytes_.assign(bytes);
+  }
 
   ValueType type() const { return type_; }
   int64_t integer() const { return int_; }
@@ -100,11 +112,16 @@ struct Row {
 
 // One change of an UpdateRow.
 struct ColumnUpdate {
-  enum class Op : uint8_t { kPut = 0, kDeleteOneVersion = 1, kDeleteAllVersions = 2, kIncrement = 3 };
+  enum class Op : uint8_t {
+    kPut = 0,
+    kDeleteOneVersion = 1,
+    kDeleteAllVersions = 2,
+    kIncrement = 3
+  };
   Op op = Op::kPut;
   std::string name;
-  Value value;                        // kPut: the value; kIncrement: the INTEGER delta
-  int64_t timestamp = kNoTimestamp;   // kPut: optional version; kDeleteOneVersion: required
+  Value value;                       // kPut: the value; kIncrement: the INTEGER delta
+  int64_t timestamp = kNoTimestamp;  // kPut: optional version; kDeleteOneVersion: required
 };
 const char* ColumnUpdateOpName(ColumnUpdate::Op op);
 
@@ -120,7 +137,11 @@ struct PrimaryKeySchema {
 };
 
 enum class DefinedColumnType : uint8_t {
-  kInteger = 1, kDouble = 2, kBoolean = 3, kString = 4, kBlob = 7
+  kInteger = 1,
+  kDouble = 2,
+  kBoolean = 3,
+  kString = 4,
+  kBlob = 7
 };
 
 struct DefinedColumnSchema {
@@ -137,13 +158,13 @@ struct TableOptions {
 };
 
 struct StreamSpecification {
-  bool enabled = false;          // Default: false
-  int32_t expiration_hours = 24; // record retention, 1..168. Default: 24
+  bool enabled = false;           // Default: false
+  int32_t expiration_hours = 24;  // record retention, 1..168. Default: 24
 };
 
 struct TableMeta {
   std::string name;
-  std::vector<PrimaryKeySchema> primary_key;  // 1..4 columns, the first is the partition key
+  std::vector<PrimaryKeySchema> primary_key;         // 1..4 columns, the first is the partition key
   std::vector<DefinedColumnSchema> defined_columns;  // informational, cells stay schema-free
 };
 
@@ -151,7 +172,7 @@ struct TableDescription {
   TableMeta meta;
   TableOptions options;
   StreamSpecification stream;
-  std::string stream_id;        // empty when the stream was never enabled
+  std::string stream_id;  // empty when the stream was never enabled
   int64_t creation_time_us = 0;
   int64_t stream_enable_time_us = 0;
 };
@@ -161,7 +182,12 @@ struct TableDescription {
 enum class RowExistence : uint8_t { kIgnore = 0, kExpectExist = 1, kExpectNotExist = 2 };
 
 enum class Comparator : uint8_t {
-  kEqual = 1, kNotEqual = 2, kGreaterThan = 3, kGreaterEqual = 4, kLessThan = 5, kLessEqual = 6
+  kEqual = 1,
+  kNotEqual = 2,
+  kGreaterThan = 3,
+  kGreaterEqual = 4,
+  kLessThan = 5,
+  kLessEqual = 6
 };
 enum class LogicalOp : uint8_t { kNot = 1, kAnd = 2, kOr = 3 };
 
@@ -183,7 +209,8 @@ struct Filter {
   int32_t offset = 0;
   int32_t limit = 0;
 
-  static Filter Compare(std::string column, Comparator cmp, Value value, bool pass_if_missing = true);
+  static Filter Compare(std::string column, Comparator cmp, Value value,
+                        bool pass_if_missing = true);
   static Filter Combine(LogicalOp op, std::vector<Filter> children);
 };
 
@@ -195,8 +222,8 @@ struct Condition {
 enum class ReturnType : uint8_t { kNone = 0, kPrimaryKey = 1, kAfterModify = 2 };
 
 struct TimeRange {
-  int64_t start_ms = 0;           // inclusive
-  int64_t end_ms = INT64_MAX;     // exclusive
+  int64_t start_ms = 0;        // inclusive
+  int64_t end_ms = INT64_MAX;  // exclusive
   static TimeRange Specific(int64_t ts) { return {ts, ts + 1}; }
 };
 

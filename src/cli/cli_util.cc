@@ -21,7 +21,8 @@ Result<nlohmann::json> ParseJsonArgument(const std::string& what, const std::str
 }
 
 Result<std::optional<Filter>> ParseConditions(const std::vector<std::string>& conditions) {
-  static const std::regex kCondition(R"(^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(!=|>=|<=|=|>|<)\s*(.+?)\s*$)");
+  static const std::regex kCondition(
+      R"(^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(!=|>=|<=|=|>|<)\s*(.+?)\s*$)");
   std::vector<Filter> filters;
   for (const auto& text : conditions) {
     std::smatch m;
@@ -30,9 +31,9 @@ Result<std::optional<Filter>> ParseConditions(const std::vector<std::string>& co
           "condition '{}' is not 'COLUMN OP VALUE' with OP one of = != > >= < <=", text));
     }
     static const std::map<std::string, Comparator> kOps = {
-        {"=", Comparator::kEqual},        {"!=", Comparator::kNotEqual},
-        {">", Comparator::kGreaterThan},  {">=", Comparator::kGreaterEqual},
-        {"<", Comparator::kLessThan},     {"<=", Comparator::kLessEqual}};
+        {"=", Comparator::kEqual},       {"!=", Comparator::kNotEqual},
+        {">", Comparator::kGreaterThan}, {">=", Comparator::kGreaterEqual},
+        {"<", Comparator::kLessThan},    {"<=", Comparator::kLessEqual}};
     TL_ASSIGN_OR_RETURN(nlohmann::json j, ParseJsonArgument("condition value", m[3].str()));
     TL_ASSIGN_OR_RETURN(Value v, store::ValueFromJson(j, m[1].str()));
     filters.push_back(Filter::Compare(m[1].str(), kOps.at(m[2].str()), std::move(v),

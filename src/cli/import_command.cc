@@ -1,8 +1,8 @@
 // tablelake import, and the bulk loader `put` uses for standard input.
 #include <cerrno>
 #include <filesystem>
-#include <set>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "cli/cli_util.h"
@@ -18,10 +18,12 @@ class JsonLinesParser : public RowParser {
  public:
   explicit JsonLinesParser(TableMeta meta) : meta_(std::move(meta)) {}
   Result<std::optional<store::JsonRow>> Parse(const std::string& line) override {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) return std::optional<store::JsonRow>();
+    if (line.find_first_not_of(" \t\r") == std::string::npos)
+      return std::optional<store::JsonRow>();
     auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded()) return Status::InvalidArgument("not valid JSON");
-    TL_ASSIGN_OR_RETURN(store::JsonRow row, store::RowFromJson(meta_, j, store::MissingKey::kAutoIncrement));
+    TL_ASSIGN_OR_RETURN(store::JsonRow row,
+                        store::RowFromJson(meta_, j, store::MissingKey::kAutoIncrement));
     return std::optional<store::JsonRow>(std::move(row));
   }
 
@@ -56,7 +58,8 @@ class CsvParser : public RowParser {
       if (fields[i].text.empty() && !fields[i].quoted) continue;
       TL_ASSIGN_OR_RETURN(obj[columns_[i].name], ToJson(columns_[i], fields[i]));
     }
-    TL_ASSIGN_OR_RETURN(store::JsonRow row, store::RowFromJson(meta_, obj, store::MissingKey::kAutoIncrement));
+    TL_ASSIGN_OR_RETURN(store::JsonRow row,
+                        store::RowFromJson(meta_, obj, store::MissingKey::kAutoIncrement));
     return std::optional<store::JsonRow>(std::move(row));
   }
 
@@ -114,11 +117,11 @@ class CsvParser : public RowParser {
       size_t colon = f.text.find(':');
       c.name = f.text.substr(0, colon);
       if (colon != std::string::npos) c.type = f.text.substr(colon + 1);
-      static const std::set<std::string> kTypes = {"", "INTEGER", "DOUBLE", "BOOLEAN", "STRING",
-                                                   "BINARY"};
+      static const std::set<std::string> kTypes = {"",        "INTEGER", "DOUBLE",
+                                                   "BOOLEAN", "STRING",  "BINARY"};
       if (!kTypes.count(c.type)) {
-        return Status::InvalidArgument(fmt::format("header column '{}': unknown type '{}'",
-                                                   c.name, c.type));
+        return Status::InvalidArgument(
+            fmt::format("header column '{}': unknown type '{}'", c.name, c.type));
       }
       for (const auto& pk : meta_.primary_key) {
         if (pk.name == c.name && c.type.empty()) c.type = PrimaryKeyTypeName(pk.type);
@@ -225,8 +228,8 @@ Status BulkLoad(TableStore& store, const std::string& table, const std::string& 
     auto results = store.BatchWriteRow(batch);
     for (size_t i = 0; i < results.size(); ++i) {
       if (!results[i].ok()) {
-        return results[i].status().WithContext(fmt::format(
-            "line {} ({} rows written before it)", lines[i], written + i));
+        return results[i].status().WithContext(
+            fmt::format("line {} ({} rows written before it)", lines[i], written + i));
       }
     }
     written += batch.size();
@@ -234,17 +237,18 @@ Status BulkLoad(TableStore& store, const std::string& table, const std::string& 
     lines.clear();
     return Status::OK();
   };
-  TL_RETURN_IF_ERROR(ForEachRow(d.meta, format, path, stdin_text,
-                                [&](uint64_t line, uint64_t offset, const store::JsonRow& row) {
-                                  BatchWriteItem item;
-                                  item.type = BatchWriteItem::Type::kPut;
-                                  item.put = {table, row.primary_key, row.cells, {}, ReturnType::kNone};
-                                  batch.push_back(std::move(item));
-                                  lines.push_back(line);
-                                  if (batch.size() == kBatch) TL_RETURN_IF_ERROR(flush());
-                                  progress.Update(offset, written);
-                                  return Status::OK();
-                                }));
+  TL_RETURN_IF_ERROR(
+      ForEachRow(d.meta, format, path, stdin_text,
+                 [&](uint64_t line, uint64_t offset, const store::JsonRow& row) {
+                   BatchWriteItem item;
+                   item.type = BatchWriteItem::Type::kPut;
+                   item.put = {table, row.primary_key, row.cells, {}, ReturnType::kNone};
+                   batch.push_back(std::move(item));
+                   lines.push_back(line);
+                   if (batch.size() == kBatch) TL_RETURN_IF_ERROR(flush());
+                   progress.Update(offset, written);
+                   return Status::OK();
+                 }));
   TL_RETURN_IF_ERROR(flush());
   progress.Finish(written, "rows");
   return Status::OK();

@@ -48,8 +48,9 @@ Status Put(const GlobalOptions& g, const WriteArgs& a) {
     }
     return BulkLoad(*s, a.table, "jsonl", "-", &input, "put");
   }
-  TL_ASSIGN_OR_RETURN(store::JsonRow row,
-                      ParseRowArgument(*s, a.table, a.row, store::MissingKey::kAutoIncrement, false));
+  TL_ASSIGN_OR_RETURN(
+      store::JsonRow row,
+      ParseRowArgument(*s, a.table, a.row, store::MissingKey::kAutoIncrement, false));
   PutRowRequest r{a.table, std::move(row.primary_key), std::move(row.cells), {}, ReturnType::kNone};
   TL_ASSIGN_OR_RETURN(r.condition, BuildCondition(a));
   bool auto_increment = false;
@@ -105,8 +106,10 @@ Status Update(const GlobalOptions& g, const WriteArgs& a) {
   }
   for (const auto& text : a.increments) {
     TL_ASSIGN_OR_RETURN(auto parts, SplitAt("--increment", text, '='));
-    TL_ASSIGN_OR_RETURN(int64_t delta, ParseInt(fmt::format("--increment '{}'", text), parts.second));
-    r.updates.push_back({ColumnUpdate::Op::kIncrement, parts.first, Value::Integer(delta), kNoTimestamp});
+    TL_ASSIGN_OR_RETURN(int64_t delta,
+                        ParseInt(fmt::format("--increment '{}'", text), parts.second));
+    r.updates.push_back(
+        {ColumnUpdate::Op::kIncrement, parts.first, Value::Integer(delta), kNoTimestamp});
   }
   TL_ASSIGN_OR_RETURN(r.condition, BuildCondition(a));
   return s->UpdateRow(r).status();
@@ -195,7 +198,8 @@ Status StreamRead(const GlobalOptions& g, const StreamArgs& a) {
   uint64_t from = a.from;
   int64_t printed = 0;
   while (a.limit == 0 || printed < a.limit) {
-    int32_t batch = a.limit > 0 ? static_cast<int32_t>(std::min<int64_t>(a.limit - printed, 1000)) : 1000;
+    int32_t batch =
+        a.limit > 0 ? static_cast<int32_t>(std::min<int64_t>(a.limit - printed, 1000)) : 1000;
     TL_ASSIGN_OR_RETURN(StreamReadResult page, s->ReadStream(a.table, from, batch));
     for (const auto& rec : page.records) {
       nlohmann::ordered_json cols = nlohmann::ordered_json::array();

@@ -26,8 +26,8 @@ Result<PrimaryKeySchema> ParsePrimaryKeyArgument(const std::string& text) {
   } else if (parts[1] == "BINARY") {
     pk.type = PrimaryKeyType::kBinary;
   } else {
-    return Status::InvalidArgument(fmt::format(
-        "--pk '{}': type '{}' is not INTEGER, STRING or BINARY", text, parts[1]));
+    return Status::InvalidArgument(
+        fmt::format("--pk '{}': type '{}' is not INTEGER, STRING or BINARY", text, parts[1]));
   }
   if (parts.size() == 3) {
     if (parts[2] != "AUTO_INCREMENT") {
@@ -117,8 +117,9 @@ Status UpdateTable(const GlobalOptions& g, const UpdateArgs& a) {
   if (a.no_stream) stream = StreamSpecification{false, d.stream.expiration_hours};
   if (a.stream_hours) stream = StreamSpecification{true, *a.stream_hours};
   if (!options && !stream) {
-    return Status::InvalidArgument("table update: give at least one of --ttl, --max-versions, "
-                                   "--deviation, --stream-hours, --no-stream");
+    return Status::InvalidArgument(
+        "table update: give at least one of --ttl, --max-versions, "
+        "--deviation, --stream-hours, --no-stream");
   }
   return store->UpdateTable(a.name, options, stream);
 }

@@ -4,18 +4,27 @@ namespace tablelake {
 
 const char* Status::OtsErrorCode() const {
   switch (code_) {
-    case StatusCode::kOk: return "";
+    case StatusCode::kOk:
+      return "";
     case StatusCode::kInvalidArgument:
-    case StatusCode::kNotSupported: return "OTSParameterInvalid";
-    case StatusCode::kNotFound: return "OTSObjectNotExist";
-    case StatusCode::kAlreadyExists: return "OTSObjectAlreadyExist";
-    case StatusCode::kConditionFailed: return "OTSConditionCheckFail";
-    case StatusCode::kInvalidPrimaryKey: return "OTSInvalidPK";
-    case StatusCode::kQuotaExhausted: return "OTSQuotaExhausted";
-    case StatusCode::kUnavailable: return "OTSServerUnavailable";
+    case StatusCode::kNotSupported:
+      return "OTSParameterInvalid";
+    case StatusCode::kNotFound:
+      return "OTSObjectNotExist";
+    case StatusCode::kAlreadyExists:
+      return "OTSObjectAlreadyExist";
+    case StatusCode::kConditionFailed:
+      return "OTSConditionCheckFail";
+    case StatusCode::kInvalidPrimaryKey:
+      return "OTSInvalidPK";
+    case StatusCode::kQuotaExhausted:
+      return "OTSQuotaExhausted";
+    case StatusCode::kUnavailable:
+      return "OTSServerUnavailable";
     case StatusCode::kIOError:
     case StatusCode::kCorruption:
-    case StatusCode::kInternal: return "OTSInternalServerError";
+    case StatusCode::kInternal:
+      return "OTSInternalServerError";
   }
   return "OTSInternalServerError";
 }

@@ -10,7 +10,8 @@ std::string SerializeTableInfo(const TableInfo& info) {
   const TableDescription& d = info.desc;
   json pk = json::array();
   for (const auto& c : d.meta.primary_key) {
-    pk.push_back({{"name", c.name}, {"type", static_cast<int>(c.type)},
+    pk.push_back({{"name", c.name},
+                  {"type", static_cast<int>(c.type)},
                   {"auto_increment", c.auto_increment}});
   }
   json defined = json::array();

@@ -34,17 +34,17 @@ Status ValidateTableMeta(const TableMeta& meta) {
   TL_RETURN_IF_ERROR(ValidateName("table", meta.name));
   const auto& pk = meta.primary_key;
   if (pk.empty() || pk.size() > 4) {
-    return Status::InvalidArgument(fmt::format(
-        "table '{}': needs 1 to 4 primary key columns, got {}", meta.name, pk.size()));
+    return Status::InvalidArgument(
+        fmt::format("table '{}': needs 1 to 4 primary key columns, got {}", meta.name, pk.size()));
   }
   int auto_increments = 0;
   for (size_t i = 0; i < pk.size(); ++i) {
-    TL_RETURN_IF_ERROR(ValidateName("primary key column", pk[i].name).WithContext(
-        fmt::format("table '{}'", meta.name)));
+    TL_RETURN_IF_ERROR(ValidateName("primary key column", pk[i].name)
+                           .WithContext(fmt::format("table '{}'", meta.name)));
     for (size_t j = 0; j < i; ++j) {
       if (pk[j].name == pk[i].name) {
-        return Status::InvalidArgument(fmt::format(
-            "table '{}': duplicated primary key name: '{}'", meta.name, pk[i].name));
+        return Status::InvalidArgument(
+            fmt::format("table '{}': duplicated primary key name: '{}'", meta.name, pk[i].name));
       }
     }
     if (pk[i].auto_increment) {
@@ -62,17 +62,17 @@ Status ValidateTableMeta(const TableMeta& meta) {
         fmt::format("table '{}': at most one AUTO_INCREMENT column is allowed", meta.name));
   }
   for (const auto& dc : meta.defined_columns) {
-    TL_RETURN_IF_ERROR(ValidateName("defined column", dc.name).WithContext(
-        fmt::format("table '{}'", meta.name)));
+    TL_RETURN_IF_ERROR(
+        ValidateName("defined column", dc.name).WithContext(fmt::format("table '{}'", meta.name)));
   }
   return Status::OK();
 }
 
 Status ValidateTableOptions(const std::string& table, const TableOptions& o) {
   if (o.time_to_live != -1 && o.time_to_live < 86400) {
-    return Status::InvalidArgument(fmt::format(
-        "table '{}': time_to_live must be -1 or at least 86400 seconds, got {}", table,
-        o.time_to_live));
+    return Status::InvalidArgument(
+        fmt::format("table '{}': time_to_live must be -1 or at least 86400 seconds, got {}", table,
+                    o.time_to_live));
   }
   if (o.max_versions < 1) {
     return Status::InvalidArgument(
@@ -89,8 +89,7 @@ Status ValidateTableOptions(const std::string& table, const TableOptions& o) {
 Status ValidateStream(const std::string& table, const StreamSpecification& s) {
   if (s.enabled && (s.expiration_hours < 1 || s.expiration_hours > 168)) {
     return Status::InvalidArgument(fmt::format(
-        "table '{}': stream expiration must be 1 to 168 hours, got {}", table,
-        s.expiration_hours));
+        "table '{}': stream expiration must be 1 to 168 hours, got {}", table, s.expiration_hours));
   }
   return Status::OK();
 }
@@ -99,18 +98,19 @@ Status ValidateAttributeValue(const std::string& table, const std::string& colum
   switch (v.type()) {
     case ValueType::kInteger:
     case ValueType::kDouble:
-    case ValueType::kBoolean: return Status::OK();
+    case ValueType::kBoolean:
+      return Status::OK();
     case ValueType::kString:
     case ValueType::kBinary:
       if (v.bytes().size() > kMaxAttributeValueBytes) {
-        return Status::InvalidArgument(fmt::format(
-            "table '{}': column '{}' value is {} bytes, the limit is {}", table, column,
-            v.bytes().size(), kMaxAttributeValueBytes));
+        return Status::InvalidArgument(
+            fmt::format("table '{}': column '{}' value is {} bytes, the limit is {}", table, column,
+                        v.bytes().size(), kMaxAttributeValueBytes));
       }
       return Status::OK();
     default:
-      return Status::InvalidArgument(fmt::format(
-          "table '{}': column '{}' cannot hold a {} value", table, column, ValueTypeName(v.type())));
+      return Status::InvalidArgument(fmt::format("table '{}': column '{}' cannot hold a {} value",
+                                                 table, column, ValueTypeName(v.type())));
   }
 }
 
@@ -118,9 +118,9 @@ Status ValidateCellTimestamp(const std::string& table, const std::string& column
                              const TableOptions& options, int64_t now_ms) {
   int64_t deviation_ms = options.deviation_cell_version_in_sec * 1000;
   if (ts_ms < 0 || ts_ms < now_ms - deviation_ms || ts_ms > now_ms + deviation_ms) {
-    return Status::InvalidArgument(fmt::format(
-        "table '{}': column '{}' version {} is more than {} s away from now ({})", table, column,
-        ts_ms, options.deviation_cell_version_in_sec, now_ms));
+    return Status::InvalidArgument(
+        fmt::format("table '{}': column '{}' version {} is more than {} s away from now ({})",
+                    table, column, ts_ms, options.deviation_cell_version_in_sec, now_ms));
   }
   return Status::OK();
 }
@@ -189,7 +189,8 @@ void SelectForRead(const std::vector<std::string>& columns_to_get,
 void KeepNewestLiveVersion(const TableOptions& options, int64_t now_ms, std::vector<Cell>* cells) {
   int64_t oldest_live =
       options.time_to_live < 0 ? INT64_MIN : now_ms - int64_t{options.time_to_live} * 1000;
-  FilterCells(cells, [&](const Cell& c, int32_t kept) { return kept == 0 && c.timestamp > oldest_live; });
+  FilterCells(cells,
+              [&](const Cell& c, int32_t kept) { return kept == 0 && c.timestamp > oldest_live; });
 }
 
 void KeepNewestVersion(std::vector<Cell>* cells) {
@@ -226,16 +227,16 @@ Status ApplyOne(const std::string& table, const ColumnUpdate& u, int64_t now_ms,
       int64_t base = 0;
       if (latest != nullptr) {
         if (latest->value.type() != ValueType::kInteger) {
-          return Status::InvalidArgument(fmt::format(
-              "table '{}': cannot increment column '{}': it holds {}", table, u.name,
-              latest->value.DebugString()));
+          return Status::InvalidArgument(
+              fmt::format("table '{}': cannot increment column '{}': it holds {}", table, u.name,
+                          latest->value.DebugString()));
         }
         base = latest->value.integer();
       }
       int64_t sum;
       if (__builtin_add_overflow(base, u.value.integer(), &sum)) {
-        return Status::InvalidArgument(fmt::format(
-            "table '{}': increment of column '{}' overflows int64", table, u.name));
+        return Status::InvalidArgument(
+            fmt::format("table '{}': increment of column '{}' overflows int64", table, u.name));
       }
       int64_t ts = std::max(now_ms, latest ? latest->timestamp + 1 : now_ms);
       cells->push_back({u.name, Value::Integer(sum), ts});

@@ -25,7 +25,9 @@ class RetentionRegistry {
  public:
   explicit RetentionRegistry(std::shared_ptr<Clock> clock) : clock_(std::move(clock)) {}
   using Map = std::map<uint32_t, RetentionPolicy>;
-  void Publish(Map policies) { std::atomic_store(&map_, std::make_shared<const Map>(std::move(policies))); }
+  void Publish(Map policies) {
+    std::atomic_store(&map_, std::make_shared<const Map>(std::move(policies)));
+  }
   std::shared_ptr<const Map> Current() const { return std::atomic_load(&map_); }
   const Clock& clock() const { return *clock_; }
 

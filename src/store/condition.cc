@@ -26,12 +26,18 @@ bool Compare(const Value& cell, Comparator cmp, const Value& operand) {
     }
   }
   switch (cmp) {
-    case Comparator::kEqual: return c == 0;
-    case Comparator::kNotEqual: return c != 0;
-    case Comparator::kGreaterThan: return c > 0;
-    case Comparator::kGreaterEqual: return c >= 0;
-    case Comparator::kLessThan: return c < 0;
-    case Comparator::kLessEqual: return c <= 0;
+    case Comparator::kEqual:
+      return c == 0;
+    case Comparator::kNotEqual:
+      return c != 0;
+    case Comparator::kGreaterThan:
+      return c > 0;
+    case Comparator::kGreaterEqual:
+      return c >= 0;
+    case Comparator::kLessThan:
+      return c < 0;
+    case Comparator::kLessEqual:
+      return c <= 0;
   }
   return false;
 }
@@ -55,8 +61,8 @@ Status ValidateFilter(const Filter& f, bool allow_pagination) {
       if (f.column.empty()) return Status::InvalidArgument("filter: column name is empty");
       ValueType t = f.value.type();
       if (t == ValueType::kInfMin || t == ValueType::kInfMax || t == ValueType::kAutoIncrement) {
-        return Status::InvalidArgument(fmt::format(
-            "filter on column '{}': cannot compare with {}", f.column, ValueTypeName(t)));
+        return Status::InvalidArgument(fmt::format("filter on column '{}': cannot compare with {}",
+                                                   f.column, ValueTypeName(t)));
       }
       int cmp = static_cast<int>(f.comparator);
       if (cmp < 1 || cmp > 6) {
@@ -74,7 +80,8 @@ Status ValidateFilter(const Filter& f, bool allow_pagination) {
         return Status::InvalidArgument(
             fmt::format("filter: AND/OR take at least 2 sub-filters, got {}", n));
       }
-      for (const auto& child : f.children) TL_RETURN_IF_ERROR(ValidateFilter(child, allow_pagination));
+      for (const auto& child : f.children)
+        TL_RETURN_IF_ERROR(ValidateFilter(child, allow_pagination));
       return Status::OK();
     }
     case Filter::Kind::kColumnPagination:
@@ -91,11 +98,14 @@ Status ValidateFilter(const Filter& f, bool allow_pagination) {
 
 bool RowMatches(const Filter& f, const std::vector<Cell>& cells) {
   switch (f.kind) {
-    case Filter::Kind::kSingleColumn: return SingleMatches(f, cells);
-    case Filter::Kind::kColumnPagination: return true;
+    case Filter::Kind::kSingleColumn:
+      return SingleMatches(f, cells);
+    case Filter::Kind::kColumnPagination:
+      return true;
     case Filter::Kind::kComposite:
       switch (f.logical_op) {
-        case LogicalOp::kNot: return !RowMatches(f.children[0], cells);
+        case LogicalOp::kNot:
+          return !RowMatches(f.children[0], cells);
         case LogicalOp::kAnd:
           for (const auto& c : f.children) {
             if (!RowMatches(c, cells)) return false;

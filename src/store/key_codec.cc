@@ -52,32 +52,32 @@ bool GetEscaped(std::string_view* in, std::string* s) {
 Status ValidatePrimaryKey(const std::string& table, const std::vector<PrimaryKeySchema>& schema,
                           const PrimaryKey& pk, KeyUse use) {
   if (pk.size() != schema.size()) {
-    return Status::InvalidPrimaryKey(fmt::format(
-        "table '{}': primary key has {} columns, the table's schema has {}", table, pk.size(),
-        schema.size()));
+    return Status::InvalidPrimaryKey(
+        fmt::format("table '{}': primary key has {} columns, the table's schema has {}", table,
+                    pk.size(), schema.size()));
   }
   for (size_t i = 0; i < pk.size(); ++i) {
     const auto& col = pk[i];
     const auto& sc = schema[i];
     if (col.name != sc.name) {
-      return Status::InvalidPrimaryKey(fmt::format(
-          "table '{}': primary key column {} is '{}', expected '{}'", table, i + 1, col.name,
-          sc.name));
+      return Status::InvalidPrimaryKey(
+          fmt::format("table '{}': primary key column {} is '{}', expected '{}'", table, i + 1,
+                      col.name, sc.name));
     }
     ValueType vt = col.value.type();
     bool special_ok =
         (use == KeyUse::kBound && (vt == ValueType::kInfMin || vt == ValueType::kInfMax)) ||
         (use == KeyUse::kInsert && vt == ValueType::kAutoIncrement && sc.auto_increment);
     if (!special_ok && !TypeMatches(sc.type, vt)) {
-      return Status::InvalidPrimaryKey(fmt::format(
-          "table '{}': primary key column '{}' is {}, got {}", table, sc.name,
-          PrimaryKeyTypeName(sc.type), col.value.DebugString()));
+      return Status::InvalidPrimaryKey(
+          fmt::format("table '{}': primary key column '{}' is {}, got {}", table, sc.name,
+                      PrimaryKeyTypeName(sc.type), col.value.DebugString()));
     }
     if ((vt == ValueType::kString || vt == ValueType::kBinary) &&
         col.value.bytes().size() > kMaxPrimaryKeyValueBytes) {
-      return Status::InvalidArgument(fmt::format(
-          "table '{}': primary key column '{}' value is {} bytes, the limit is {}", table,
-          sc.name, col.value.bytes().size(), kMaxPrimaryKeyValueBytes));
+      return Status::InvalidArgument(
+          fmt::format("table '{}': primary key column '{}' value is {} bytes, the limit is {}",
+                      table, sc.name, col.value.bytes().size(), kMaxPrimaryKeyValueBytes));
     }
   }
   return Status::OK();
@@ -93,8 +93,12 @@ void AppendPrimaryKey(const PrimaryKey& pk, std::string* out) {
   for (const auto& col : pk) {
     const Value& v = col.value;
     switch (v.type()) {
-      case ValueType::kInfMin: out->push_back(kInfMinMarker); return;
-      case ValueType::kInfMax: out->push_back(kInfMaxMarker); return;
+      case ValueType::kInfMin:
+        out->push_back(kInfMinMarker);
+        return;
+      case ValueType::kInfMax:
+        out->push_back(kInfMaxMarker);
+        return;
       case ValueType::kInteger:
         out->push_back(kValueMarker);
         PutBigEndian64(out, static_cast<uint64_t>(v.integer()) ^ (1ULL << 63));

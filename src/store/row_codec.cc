@@ -13,7 +13,9 @@ constexpr uint8_t kRowFormat = 1;
 void AppendValue(const Value& v, std::string* out) {
   out->push_back(static_cast<char>(v.type()));
   switch (v.type()) {
-    case ValueType::kInteger: PutFixed64(out, static_cast<uint64_t>(v.integer())); break;
+    case ValueType::kInteger:
+      PutFixed64(out, static_cast<uint64_t>(v.integer()));
+      break;
     case ValueType::kDouble: {
       uint64_t bits;
       double d = v.dbl();
@@ -21,10 +23,15 @@ void AppendValue(const Value& v, std::string* out) {
       PutFixed64(out, bits);
       break;
     }
-    case ValueType::kBoolean: out->push_back(v.boolean() ? 1 : 0); break;
+    case ValueType::kBoolean:
+      out->push_back(v.boolean() ? 1 : 0);
+      break;
     case ValueType::kString:
-    case ValueType::kBinary: PutLengthPrefixed(out, v.bytes()); break;
-    default: break;
+    case ValueType::kBinary:
+      PutLengthPrefixed(out, v.bytes());
+      break;
+    default:
+      break;
   }
 }
 
@@ -59,9 +66,15 @@ bool GetValue(std::string_view* in, Value* v) {
       v->SetBytes(static_cast<ValueType>(type), s);
       return true;
     }
-    case ValueType::kInfMin: *v = Value::InfMin(); return true;
-    case ValueType::kInfMax: *v = Value::InfMax(); return true;
-    case ValueType::kAutoIncrement: *v = Value::AutoIncrement(); return true;
+    case ValueType::kInfMin:
+      *v = Value::InfMin();
+      return true;
+    case ValueType::kInfMax:
+      *v = Value::InfMax();
+      return true;
+    case ValueType::kAutoIncrement:
+      *v = Value::AutoIncrement();
+      return true;
   }
   return false;
 }

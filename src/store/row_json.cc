@@ -70,9 +70,12 @@ Result<Value> TaggedValueFromJson(const json& j, const std::string& column) {
 
 Value DefaultFor(MissingKey missing) {
   switch (missing) {
-    case MissingKey::kInfMin: return Value::InfMin();
-    case MissingKey::kInfMax: return Value::InfMax();
-    default: return Value::AutoIncrement();
+    case MissingKey::kInfMin:
+      return Value::InfMin();
+    case MissingKey::kInfMax:
+      return Value::InfMax();
+    default:
+      return Value::AutoIncrement();
   }
 }
 
@@ -113,18 +116,26 @@ Status CellsFromJson(const std::string& column, const json& j, std::vector<Cell>
 
 Result<Value> ValueFromJson(const json& j, const std::string& column) {
   switch (j.type()) {
-    case json::value_t::number_integer: return Value::Integer(j.get<int64_t>());
+    case json::value_t::number_integer:
+      return Value::Integer(j.get<int64_t>());
     case json::value_t::number_unsigned: {
       uint64_t u = j.get<uint64_t>();
-      if (u > static_cast<uint64_t>(INT64_MAX)) return Bad(column, fmt::format("{} overflows int64", u));
+      if (u > static_cast<uint64_t>(INT64_MAX))
+        return Bad(column, fmt::format("{} overflows int64", u));
       return Value::Integer(static_cast<int64_t>(u));
     }
-    case json::value_t::number_float: return Value::Double(j.get<double>());
-    case json::value_t::boolean: return Value::Boolean(j.get<bool>());
-    case json::value_t::string: return Value::String(j.get<std::string>());
-    case json::value_t::object: return TaggedValueFromJson(j, column);
-    case json::value_t::null: return Bad(column, "null is not a value (omit the column instead)");
-    default: return Bad(column, fmt::format("cannot use a JSON {} as a value", j.type_name()));
+    case json::value_t::number_float:
+      return Value::Double(j.get<double>());
+    case json::value_t::boolean:
+      return Value::Boolean(j.get<bool>());
+    case json::value_t::string:
+      return Value::String(j.get<std::string>());
+    case json::value_t::object:
+      return TaggedValueFromJson(j, column);
+    case json::value_t::null:
+      return Bad(column, "null is not a value (omit the column instead)");
+    default:
+      return Bad(column, fmt::format("cannot use a JSON {} as a value", j.type_name()));
   }
 }
 
@@ -140,12 +151,18 @@ nlohmann::ordered_json ValueToJson(const Value& v) {
       if (std::isinf(v.dbl())) return {{"$double", v.dbl() > 0 ? "Infinity" : "-Infinity"}};
       // A whole double prints as 1.0 here, which reads back as DOUBLE.
       return v.dbl();
-    case ValueType::kBoolean: return v.boolean();
-    case ValueType::kString: return v.bytes();
-    case ValueType::kBinary: return {{"$binary", Base64Encode(v.bytes())}};
-    case ValueType::kInfMin: return {{"$inf", "min"}};
-    case ValueType::kInfMax: return {{"$inf", "max"}};
-    case ValueType::kAutoIncrement: return nullptr;
+    case ValueType::kBoolean:
+      return v.boolean();
+    case ValueType::kString:
+      return v.bytes();
+    case ValueType::kBinary:
+      return {{"$binary", Base64Encode(v.bytes())}};
+    case ValueType::kInfMin:
+      return {{"$inf", "min"}};
+    case ValueType::kInfMax:
+      return {{"$inf", "max"}};
+    case ValueType::kAutoIncrement:
+      return nullptr;
   }
   return nullptr;
 }
@@ -153,8 +170,8 @@ nlohmann::ordered_json ValueToJson(const Value& v) {
 Result<JsonRow> RowFromJson(const TableMeta& meta, const json& obj, MissingKey missing,
                             bool key_only) {
   if (!obj.is_object()) {
-    return Status::InvalidArgument(fmt::format("table '{}': a row must be a JSON object, got {}",
-                                               meta.name, obj.type_name()));
+    return Status::InvalidArgument(
+        fmt::format("table '{}': a row must be a JSON object, got {}", meta.name, obj.type_name()));
   }
   JsonRow row;
   bool seen_infinite = false;
@@ -164,17 +181,17 @@ Result<JsonRow> RowFromJson(const TableMeta& meta, const json& obj, MissingKey m
       bool allowed = missing == MissingKey::kInfMin || missing == MissingKey::kInfMax ||
                      (missing == MissingKey::kAutoIncrement && sc.auto_increment);
       if (!allowed) {
-        return Status::InvalidArgument(fmt::format(
-            "table '{}': primary key column '{}' is missing", meta.name, sc.name));
+        return Status::InvalidArgument(
+            fmt::format("table '{}': primary key column '{}' is missing", meta.name, sc.name));
       }
       row.primary_key.push_back({sc.name, DefaultFor(missing)});
       seen_infinite = true;
       continue;
     }
     if (seen_infinite && (missing == MissingKey::kInfMin || missing == MissingKey::kInfMax)) {
-      return Status::InvalidArgument(fmt::format(
-          "table '{}': range bound gives '{}' but leaves out an earlier key column", meta.name,
-          sc.name));
+      return Status::InvalidArgument(
+          fmt::format("table '{}': range bound gives '{}' but leaves out an earlier key column",
+                      meta.name, sc.name));
     }
     TL_ASSIGN_OR_RETURN(Value v, KeyValueFromJson(sc, *it));
     row.primary_key.push_back({sc.name, std::move(v)});
@@ -184,8 +201,8 @@ Result<JsonRow> RowFromJson(const TableMeta& meta, const json& obj, MissingKey m
     for (const auto& sc : meta.primary_key) is_key |= sc.name == name;
     if (is_key) continue;
     if (key_only) {
-      return Status::InvalidArgument(fmt::format(
-          "table '{}': '{}' is not a primary key column", meta.name, name));
+      return Status::InvalidArgument(
+          fmt::format("table '{}': '{}' is not a primary key column", meta.name, name));
     }
     TL_RETURN_IF_ERROR(CellsFromJson(name, value, &row.cells));
   }
@@ -204,8 +221,8 @@ nlohmann::ordered_json RowToJson(const Row& row, bool with_versions) {
     } else {
       auto versions = nlohmann::ordered_json::array();
       for (size_t k = i; k < j; ++k) {
-        versions.push_back({{"$value", ValueToJson(row.cells[k].value)},
-                            {"$ts", row.cells[k].timestamp}});
+        versions.push_back(
+            {{"$value", ValueToJson(row.cells[k].value)}, {"$ts", row.cells[k].timestamp}});
       }
       ordered[name] = versions;
     }

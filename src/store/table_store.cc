@@ -5,6 +5,8 @@
 // the commit mutex, assigns stream sequences and applies data, change records and counters in
 // one RocksDB WriteBatch. Commit order therefore equals sequence order, which is what lets a
 // snapshot taken under the same mutex stand for "every sequence <= S and nothing after".
+#include "tablelake/table_store.h"
+
 #include <algorithm>
 #include <array>
 #include <filesystem>
@@ -27,7 +29,6 @@
 #include "store/condition.h"
 #include "store/key_codec.h"
 #include "store/row_codec.h"
-#include "tablelake/table_store.h"
 
 namespace tablelake {
 namespace {
@@ -44,7 +45,8 @@ constexpr size_t kRowLockStripes = 1024;
 Status FromRocks(const rocksdb::Status& s, const std::string& what) {
   if (s.ok()) return Status::OK();
   if (s.IsCorruption()) return Status::Corruption(what + ": " + s.ToString());
-  if (s.IsBusy() || s.IsTryAgain() || s.IsTimedOut()) return Status::Unavailable(what + ": " + s.ToString());
+  if (s.IsBusy() || s.IsTryAgain() || s.IsTimedOut())
+    return Status::Unavailable(what + ": " + s.ToString());
   return Status::IOError(what + ": " + s.ToString());
 }
 
@@ -74,10 +76,10 @@ class SnapshotImpl : public Snapshot {
 struct PendingWrite {
   TablePtr table;
   ChangeOp op = ChangeOp::kPut;
-  PrimaryKey pk;                 // resolved (auto-increment filled in)
+  PrimaryKey pk;  // resolved (auto-increment filled in)
   std::string data_key;
-  int64_t auto_increment = 0;    // the value assigned, 0 if none
-  bool mutate = true;            // false: nothing to store (e.g. deletes of absent columns)
+  int64_t auto_increment = 0;            // the value assigned, 0 if none
+  bool mutate = true;                    // false: nothing to store (e.g. deletes of absent columns)
   std::optional<std::string> new_value;  // nullopt with mutate: delete the row
   std::vector<ColumnUpdate> columns;     // as they took effect
   std::vector<Cell> image;               // UPDATE: newest version per column after the write
@@ -213,8 +215,8 @@ Status TableStoreImpl::Open(const std::string& dir) {
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
       {rocksdb::kDefaultColumnFamilyName, meta_opts}, {"data", data_opts}, {"stream", stream_opts}};
   rocksdb::DB* raw = nullptr;
-  TL_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(db_opts, dir, cfs, &handles_, &raw),
-                               "open store '" + dir + "'"));
+  TL_RETURN_IF_ERROR(
+      FromRocks(rocksdb::DB::Open(db_opts, dir, cfs, &handles_, &raw), "open store '" + dir + "'"));
   db_.reset(raw);
   meta_cf_ = handles_[0];
   data_cf_ = handles_[1];
@@ -411,11 +413,12 @@ Result<PendingWrite> TableStoreImpl::ResolvePut(const PutRowRequest& r) {
   PendingWrite w;
   TL_ASSIGN_OR_RETURN(w.table, FindTable(r.table));
   const TableInfo& t = *w.table;
-  TL_RETURN_IF_ERROR(
-      store::ValidatePrimaryKey(r.table, t.desc.meta.primary_key, r.primary_key, store::KeyUse::kInsert));
+  TL_RETURN_IF_ERROR(store::ValidatePrimaryKey(r.table, t.desc.meta.primary_key, r.primary_key,
+                                               store::KeyUse::kInsert));
   int64_t now_ms = options_.clock->NowMillis();
   for (const Cell& c : r.cells) {
-    TL_RETURN_IF_ERROR(store::ValidateName("column", c.name).WithContext("table '" + r.table + "'"));
+    TL_RETURN_IF_ERROR(
+        store::ValidateName("column", c.name).WithContext("table '" + r.table + "'"));
     TL_RETURN_IF_ERROR(ValidateNotPrimaryKeyName(t, c.name));
     TL_RETURN_IF_ERROR(store::ValidateAttributeValue(r.table, c.name, c.value));
     if (c.timestamp != kNoTimestamp) {
@@ -450,14 +453,15 @@ Result<PendingWrite> TableStoreImpl::ResolveUpdate(const UpdateRowRequest& r) {
   if (!t.desc.options.allow_update) {
     return Status::InvalidArgument(fmt::format("table '{}' does not allow UpdateRow", r.table));
   }
-  TL_RETURN_IF_ERROR(
-      store::ValidatePrimaryKey(r.table, t.desc.meta.primary_key, r.primary_key, store::KeyUse::kRow));
+  TL_RETURN_IF_ERROR(store::ValidatePrimaryKey(r.table, t.desc.meta.primary_key, r.primary_key,
+                                               store::KeyUse::kRow));
   if (r.updates.empty()) {
     return Status::InvalidArgument(fmt::format("table '{}': UpdateRow has no columns", r.table));
   }
   int64_t now_ms = options_.clock->NowMillis();
   for (const ColumnUpdate& u : r.updates) {
-    TL_RETURN_IF_ERROR(store::ValidateName("column", u.name).WithContext("table '" + r.table + "'"));
+    TL_RETURN_IF_ERROR(
+        store::ValidateName("column", u.name).WithContext("table '" + r.table + "'"));
     TL_RETURN_IF_ERROR(ValidateNotPrimaryKeyName(t, u.name));
     switch (u.op) {
       case ColumnUpdate::Op::kPut:
@@ -469,19 +473,20 @@ Result<PendingWrite> TableStoreImpl::ResolveUpdate(const UpdateRowRequest& r) {
         break;
       case ColumnUpdate::Op::kDeleteOneVersion:
         if (u.timestamp == kNoTimestamp) {
-          return Status::InvalidArgument(fmt::format(
-              "table '{}': deleting one version of column '{}' needs its timestamp", r.table,
-              u.name));
+          return Status::InvalidArgument(
+              fmt::format("table '{}': deleting one version of column '{}' needs its timestamp",
+                          r.table, u.name));
         }
         break;
       case ColumnUpdate::Op::kIncrement:
         if (u.value.type() != ValueType::kInteger) {
-          return Status::InvalidArgument(fmt::format(
-              "table '{}': increment of column '{}' needs an INTEGER, got {}", r.table, u.name,
-              u.value.DebugString()));
+          return Status::InvalidArgument(
+              fmt::format("table '{}': increment of column '{}' needs an INTEGER, got {}", r.table,
+                          u.name, u.value.DebugString()));
         }
         break;
-      case ColumnUpdate::Op::kDeleteAllVersions: break;
+      case ColumnUpdate::Op::kDeleteAllVersions:
+        break;
     }
   }
   TL_RETURN_IF_ERROR(ValidateCondition(r.table, r.condition));
@@ -509,9 +514,12 @@ Result<PendingWrite> TableStoreImpl::ResolveDelete(const DeleteRowRequest& r) {
 
 Result<PendingWrite> TableStoreImpl::ResolveItem(const BatchWriteItem& item) {
   switch (item.type) {
-    case BatchWriteItem::Type::kPut: return ResolvePut(item.put);
-    case BatchWriteItem::Type::kUpdate: return ResolveUpdate(item.update);
-    case BatchWriteItem::Type::kDelete: return ResolveDelete(item.del);
+    case BatchWriteItem::Type::kPut:
+      return ResolvePut(item.put);
+    case BatchWriteItem::Type::kUpdate:
+      return ResolveUpdate(item.update);
+    case BatchWriteItem::Type::kDelete:
+      return ResolveDelete(item.del);
   }
   return Status::InvalidArgument("unknown batch write type");
 }
@@ -581,7 +589,8 @@ Status TableStoreImpl::Evaluate(PendingWrite* w, const BatchWriteItem& item) {
                                 return a.name == b.name && a.timestamp == b.timestamp;
                               }),
                   cells.end());
-      for (const Cell& c : cells) w->columns.push_back({ColumnUpdate::Op::kPut, c.name, c.value, c.timestamp});
+      for (const Cell& c : cells)
+        w->columns.push_back({ColumnUpdate::Op::kPut, c.name, c.value, c.timestamp});
       written = cells;
       store::ApplyRetention(t.desc.options, now_ms, &cells);
       w->new_value.emplace();
@@ -590,7 +599,8 @@ Status TableStoreImpl::Evaluate(PendingWrite* w, const BatchWriteItem& item) {
     }
     case ChangeOp::kUpdate: {
       std::vector<Cell> cells = row ? std::move(*row) : std::vector<Cell>();
-      TL_RETURN_IF_ERROR(store::ApplyUpdates(table, item.update.updates, now_ms, &cells, &w->columns));
+      TL_RETURN_IF_ERROR(
+          store::ApplyUpdates(table, item.update.updates, now_ms, &cells, &w->columns));
       store::ApplyRetention(t.desc.options, now_ms, &cells);
       for (const auto& c : w->columns) {
         if (c.op == ColumnUpdate::Op::kPut) written.push_back({c.name, c.value, c.timestamp});
@@ -604,7 +614,8 @@ Status TableStoreImpl::Evaluate(PendingWrite* w, const BatchWriteItem& item) {
       store::EncodeCells(cells, &*w->new_value);
       break;
     }
-    case ChangeOp::kDelete: break;  // new_value stays empty: delete
+    case ChangeOp::kDelete:
+      break;  // new_value stays empty: delete
   }
   if (w->mutate && KeepsStream(t)) {
     w->change_value = store::EncodeChange(0, w->op, std::string_view(w->data_key).substr(4),
@@ -685,9 +696,9 @@ std::vector<Result<WriteResult>> TableStoreImpl::BatchWriteRow(
     return std::vector<Result<WriteResult>>(items.size(), Result<WriteResult>(s));
   };
   if (static_cast<int32_t>(items.size()) > options_.max_batch_write_rows) {
-    return fail_all(Status::InvalidArgument(fmt::format(
-        "BatchWriteRow: {} rows exceed the limit of {}", items.size(),
-        options_.max_batch_write_rows)));
+    return fail_all(
+        Status::InvalidArgument(fmt::format("BatchWriteRow: {} rows exceed the limit of {}",
+                                            items.size(), options_.max_batch_write_rows)));
   }
   std::vector<Result<PendingWrite>> pending;
   pending.reserve(items.size());
@@ -698,9 +709,9 @@ std::vector<Result<WriteResult>> TableStoreImpl::BatchWriteRow(
     if (!pending.back().ok()) continue;
     const std::string& key = pending.back()->data_key;
     if (!keys.insert(key).second) {
-      return fail_all(Status::InvalidArgument(fmt::format(
-          "BatchWriteRow: table '{}' has the same row twice in one batch",
-          pending.back()->table->desc.meta.name)));
+      return fail_all(Status::InvalidArgument(
+          fmt::format("BatchWriteRow: table '{}' has the same row twice in one batch",
+                      pending.back()->table->desc.meta.name)));
     }
     stripes.insert(std::hash<std::string>{}(key) % kRowLockStripes);
   }
@@ -752,15 +763,16 @@ bool ShapeRow(const ReadShape& shape, std::vector<Cell>* cells) {
 }
 
 Status ValidateRead(const std::string& table, int32_t max_versions,
-                    const std::optional<TimeRange>& time_range, const std::optional<Filter>& filter) {
+                    const std::optional<TimeRange>& time_range,
+                    const std::optional<Filter>& filter) {
   if (max_versions < 0) {
     return Status::InvalidArgument(
         fmt::format("table '{}': max_versions must be positive, got {}", table, max_versions));
   }
   if (time_range && (time_range->start_ms < 0 || time_range->start_ms >= time_range->end_ms)) {
-    return Status::InvalidArgument(fmt::format(
-        "table '{}': time range [{}, {}) is empty or negative", table, time_range->start_ms,
-        time_range->end_ms));
+    return Status::InvalidArgument(
+        fmt::format("table '{}': time range [{}, {}) is empty or negative", table,
+                    time_range->start_ms, time_range->end_ms));
   }
   if (filter) {
     TL_RETURN_IF_ERROR(store::ValidateFilter(*filter, true).WithContext("table '" + table + "'"));
@@ -779,10 +791,11 @@ size_t ApproximateBytes(const Row& row) {
 
 Result<std::optional<Row>> TableStoreImpl::GetRow(const GetRowRequest& r) {
   TL_ASSIGN_OR_RETURN(TablePtr t, FindTable(r.table));
-  TL_RETURN_IF_ERROR(
-      store::ValidatePrimaryKey(r.table, t->desc.meta.primary_key, r.primary_key, store::KeyUse::kRow));
+  TL_RETURN_IF_ERROR(store::ValidatePrimaryKey(r.table, t->desc.meta.primary_key, r.primary_key,
+                                               store::KeyUse::kRow));
   TL_RETURN_IF_ERROR(ValidateRead(r.table, r.max_versions, r.time_range, r.filter));
-  TL_ASSIGN_OR_RETURN(auto cells, LoadRow(*t, DataKey(*t, r.primary_key), RocksSnapshot(r.read_options)));
+  TL_ASSIGN_OR_RETURN(auto cells,
+                      LoadRow(*t, DataKey(*t, r.primary_key), RocksSnapshot(r.read_options)));
   if (!cells) return std::optional<Row>();
   if (!ShapeRow({&r.columns_to_get, &r.time_range, r.max_versions, &r.filter}, &*cells)) {
     return std::optional<Row>();
@@ -793,8 +806,8 @@ Result<std::optional<Row>> TableStoreImpl::GetRow(const GetRowRequest& r) {
 std::vector<Result<std::optional<Row>>> TableStoreImpl::BatchGetRow(
     const std::vector<GetRowRequest>& requests) {
   if (static_cast<int32_t>(requests.size()) > options_.max_batch_get_rows) {
-    Status s = Status::InvalidArgument(fmt::format(
-        "BatchGetRow: {} rows exceed the limit of {}", requests.size(), options_.max_batch_get_rows));
+    Status s = Status::InvalidArgument(fmt::format("BatchGetRow: {} rows exceed the limit of {}",
+                                                   requests.size(), options_.max_batch_get_rows));
     return std::vector<Result<std::optional<Row>>>(requests.size(), s);
   }
   std::vector<Result<std::optional<Row>>> results;
@@ -806,10 +819,12 @@ std::vector<Result<std::optional<Row>>> TableStoreImpl::BatchGetRow(
 Result<GetRangeResult> TableStoreImpl::GetRange(const GetRangeRequest& r) {
   TL_ASSIGN_OR_RETURN(TablePtr t, FindTable(r.table));
   const auto& schema = t->desc.meta.primary_key;
-  TL_RETURN_IF_ERROR(store::ValidatePrimaryKey(r.table, schema, r.inclusive_start, store::KeyUse::kBound)
-                         .WithContext("inclusive start"));
-  TL_RETURN_IF_ERROR(store::ValidatePrimaryKey(r.table, schema, r.exclusive_end, store::KeyUse::kBound)
-                         .WithContext("exclusive end"));
+  TL_RETURN_IF_ERROR(
+      store::ValidatePrimaryKey(r.table, schema, r.inclusive_start, store::KeyUse::kBound)
+          .WithContext("inclusive start"));
+  TL_RETURN_IF_ERROR(
+      store::ValidatePrimaryKey(r.table, schema, r.exclusive_end, store::KeyUse::kBound)
+          .WithContext("exclusive end"));
   TL_RETURN_IF_ERROR(ValidateRead(r.table, r.max_versions, r.time_range, r.filter));
   if (r.limit < 0) {
     return Status::InvalidArgument(fmt::format("table '{}': limit must be >= 0", r.table));
@@ -818,9 +833,9 @@ Result<GetRangeResult> TableStoreImpl::GetRange(const GetRangeRequest& r) {
   std::string end = DataKey(*t, r.exclusive_end);
   bool forward = r.direction == Direction::kForward;
   if (forward ? start > end : start < end) {
-    return Status::InvalidArgument(fmt::format(
-        "table '{}': the start key must be {} the end key for a {} range", r.table,
-        forward ? "less than" : "greater than", forward ? "FORWARD" : "BACKWARD"));
+    return Status::InvalidArgument(
+        fmt::format("table '{}': the start key must be {} the end key for a {} range", r.table,
+                    forward ? "less than" : "greater than", forward ? "FORWARD" : "BACKWARD"));
   }
   rocksdb::ReadOptions ro;
   ro.snapshot = RocksSnapshot(r.read_options);
@@ -835,7 +850,8 @@ Result<GetRangeResult> TableStoreImpl::GetRange(const GetRangeRequest& r) {
   } else {
     it->SeekForPrev(start);
   }
-  int32_t max_rows = r.limit > 0 ? std::min(r.limit, options_.max_range_rows) : options_.max_range_rows;
+  int32_t max_rows =
+      r.limit > 0 ? std::min(r.limit, options_.max_range_rows) : options_.max_range_rows;
   int64_t now_ms = NowMillis();
   ReadShape shape{&r.columns_to_get, &r.time_range, r.max_versions, &r.filter};
   GetRangeResult result;
@@ -854,7 +870,8 @@ Result<GetRangeResult> TableStoreImpl::GetRange(const GetRangeRequest& r) {
     store::ApplyRetention(t->desc.options, now_ms, &row.cells);
     if (had_cells && row.cells.empty()) continue;
     if (!ShapeRow(shape, &row.cells)) continue;
-    TL_RETURN_IF_ERROR(store::DecodePrimaryKey(schema, ToView(it->key()).substr(4), &row.primary_key));
+    TL_RETURN_IF_ERROR(
+        store::DecodePrimaryKey(schema, ToView(it->key()).substr(4), &row.primary_key));
     bytes += ApproximateBytes(row);
     result.rows.push_back(std::move(row));
   }
@@ -945,13 +962,13 @@ Result<StreamReadResult> TableStoreImpl::ReadStream(const std::string& table, ui
   }
   if (limit <= 0) limit = 1000;
   std::string prefix = store::TablePrefix(t->id);
-  int64_t oldest_us = options_.clock->NowMicros() - int64_t{t->desc.stream.expiration_hours} * 3600 * 1000000;
+  int64_t oldest_us =
+      options_.clock->NowMicros() - int64_t{t->desc.stream.expiration_hours} * 3600 * 1000000;
   StreamReadResult result;
   result.next_sequence = from;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), stream_cf_));
-  for (it->Seek(store::StreamKey(t->id, from));
-       it->Valid() && it->key().starts_with(prefix) &&
-       static_cast<int32_t>(result.records.size()) < limit;
+  for (it->Seek(store::StreamKey(t->id, from)); it->Valid() && it->key().starts_with(prefix) &&
+                                                static_cast<int32_t>(result.records.size()) < limit;
        it->Next()) {
     ChangeRecord rec;
     rec.sequence = DecodeBigEndian64(it->key().data() + 4);

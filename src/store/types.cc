@@ -1,50 +1,69 @@
+#include "tablelake/types.h"
+
 #include <cmath>
 #include <cstring>
 
 #include "fmt/format.h"
 #include "tablelake/table_store.h"
-#include "tablelake/types.h"
 
 namespace tablelake {
 
 const char* ValueTypeName(ValueType type) {
   switch (type) {
-    case ValueType::kInteger: return "INTEGER";
-    case ValueType::kDouble: return "DOUBLE";
-    case ValueType::kBoolean: return "BOOLEAN";
-    case ValueType::kString: return "STRING";
-    case ValueType::kBinary: return "BINARY";
-    case ValueType::kInfMin: return "INF_MIN";
-    case ValueType::kInfMax: return "INF_MAX";
-    case ValueType::kAutoIncrement: return "AUTO_INCREMENT";
+    case ValueType::kInteger:
+      return "INTEGER";
+    case ValueType::kDouble:
+      return "DOUBLE";
+    case ValueType::kBoolean:
+      return "BOOLEAN";
+    case ValueType::kString:
+      return "STRING";
+    case ValueType::kBinary:
+      return "BINARY";
+    case ValueType::kInfMin:
+      return "INF_MIN";
+    case ValueType::kInfMax:
+      return "INF_MAX";
+    case ValueType::kAutoIncrement:
+      return "AUTO_INCREMENT";
   }
   return "UNKNOWN";
 }
 
 const char* PrimaryKeyTypeName(PrimaryKeyType type) {
   switch (type) {
-    case PrimaryKeyType::kInteger: return "INTEGER";
-    case PrimaryKeyType::kString: return "STRING";
-    case PrimaryKeyType::kBinary: return "BINARY";
+    case PrimaryKeyType::kInteger:
+      return "INTEGER";
+    case PrimaryKeyType::kString:
+      return "STRING";
+    case PrimaryKeyType::kBinary:
+      return "BINARY";
   }
   return "UNKNOWN";
 }
 
 const char* ColumnUpdateOpName(ColumnUpdate::Op op) {
   switch (op) {
-    case ColumnUpdate::Op::kPut: return "PUT";
-    case ColumnUpdate::Op::kDeleteOneVersion: return "DELETE_ONE_VERSION";
-    case ColumnUpdate::Op::kDeleteAllVersions: return "DELETE_ALL_VERSIONS";
-    case ColumnUpdate::Op::kIncrement: return "INCREMENT";
+    case ColumnUpdate::Op::kPut:
+      return "PUT";
+    case ColumnUpdate::Op::kDeleteOneVersion:
+      return "DELETE_ONE_VERSION";
+    case ColumnUpdate::Op::kDeleteAllVersions:
+      return "DELETE_ALL_VERSIONS";
+    case ColumnUpdate::Op::kIncrement:
+      return "INCREMENT";
   }
   return "UNKNOWN";
 }
 
 const char* ChangeOpName(ChangeOp op) {
   switch (op) {
-    case ChangeOp::kPut: return "PUT";
-    case ChangeOp::kUpdate: return "UPDATE";
-    case ChangeOp::kDelete: return "DELETE";
+    case ChangeOp::kPut:
+      return "PUT";
+    case ChangeOp::kUpdate:
+      return "UPDATE";
+    case ChangeOp::kDelete:
+      return "DELETE";
   }
   return "UNKNOWN";
 }
@@ -99,25 +118,34 @@ bool Value::operator==(const Value& other) const {
   if (type_ != other.type_) return false;
   switch (type_) {
     case ValueType::kInteger:
-    case ValueType::kBoolean: return int_ == other.int_;
-    case ValueType::kDouble: return std::memcmp(&double_, &other.double_, sizeof(double)) == 0;
+    case ValueType::kBoolean:
+      return int_ == other.int_;
+    case ValueType::kDouble:
+      return std::memcmp(&double_, &other.double_, sizeof(double)) == 0;
     case ValueType::kString:
-    case ValueType::kBinary: return bytes_ == other.bytes_;
-    default: return true;
+    case ValueType::kBinary:
+      return bytes_ == other.bytes_;
+    default:
+      return true;
   }
 }
 
 std::string Value::DebugString() const {
   switch (type_) {
-    case ValueType::kInteger: return fmt::format("INTEGER {}", int_);
-    case ValueType::kDouble: return fmt::format("DOUBLE {}", double_);
-    case ValueType::kBoolean: return int_ ? "BOOLEAN true" : "BOOLEAN false";
+    case ValueType::kInteger:
+      return fmt::format("INTEGER {}", int_);
+    case ValueType::kDouble:
+      return fmt::format("DOUBLE {}", double_);
+    case ValueType::kBoolean:
+      return int_ ? "BOOLEAN true" : "BOOLEAN false";
     case ValueType::kString: {
       std::string s = bytes_.size() > 64 ? bytes_.substr(0, 64) + "..." : bytes_;
       return fmt::format("STRING \"{}\"", s);
     }
-    case ValueType::kBinary: return fmt::format("BINARY ({} bytes)", bytes_.size());
-    default: return ValueTypeName(type_);
+    case ValueType::kBinary:
+      return fmt::format("BINARY ({} bytes)", bytes_.size());
+    default:
+      return ValueTypeName(type_);
   }
 }
 

@@ -105,7 +105,8 @@ TEST_F(CliTest, TypedValuesRoundTrip) {
       R"("bin":{"$binary":"AAH/"},"d":0.1,"whole":{"$double":3},"nan":{"$double":"NaN"},)"
       R"("t":true,"s":"line\nbreak"})";
   Ok({"put", "sampleTable", row});
-  CmdResult got = Tl({"get", "sampleTable", R"({"PK1":{"$int":"-9223372036854775808"},"PK2":"ü"})"});
+  CmdResult got =
+      Tl({"get", "sampleTable", R"({"PK1":{"$int":"-9223372036854775808"},"PK2":"ü"})"});
   ASSERT_EQ(got.exit_code, 0) << got.err;
   auto j = nlohmann::json::parse(got.out);
   EXPECT_EQ(j["big"]["$int"], "9007199254740993");
@@ -123,27 +124,30 @@ TEST_F(CliTest, PutFromStdinAndRange) {
   CreateSample();
   std::string input;
   for (int i = 0; i < 1000; ++i) {
-    input += "{\"PK1\":" + std::to_string(i % 10) + ",\"PK2\":\"k" + std::to_string(i) + "\",\"Col1\":" +
-             std::to_string(i) + ".5}\n";
+    input += "{\"PK1\":" + std::to_string(i % 10) + ",\"PK2\":\"k" + std::to_string(i) +
+             "\",\"Col1\":" + std::to_string(i) + ".5}\n";
   }
   CmdResult put = Tl({"put", "sampleTable"}, input);
   ASSERT_EQ(put.exit_code, 0) << put.err;
   EXPECT_NE(put.err.find("1000 rows"), std::string::npos) << put.err;  // the rows/s summary
   EXPECT_EQ(Tl({"range", "sampleTable"}).Lines().size(), 1000u);
-  auto some = Tl({"range", "sampleTable", "--start", R"({"PK1":3})", "--end", R"({"PK1":5})"}).Lines();
+  auto some =
+      Tl({"range", "sampleTable", "--start", R"({"PK1":3})", "--end", R"({"PK1":5})"}).Lines();
   EXPECT_EQ(some.size(), 200u);
   EXPECT_EQ(some.front()["PK1"], 3);
   auto limited = Tl({"range", "sampleTable", "--backward", "--limit", "3"}).Lines();
   ASSERT_EQ(limited.size(), 3u);
   EXPECT_EQ(limited[0]["PK1"], 9);
-  auto filtered = Tl({"range", "sampleTable", "--if", "Col1 >= 998.0", "--columns", "Col1"}).Lines();
+  auto filtered =
+      Tl({"range", "sampleTable", "--if", "Col1 >= 998.0", "--columns", "Col1"}).Lines();
   ASSERT_EQ(filtered.size(), 2u);
   EXPECT_EQ(filtered[0].size(), 3u);  // PK1, PK2, Col1
 }
 
 TEST_F(CliTest, BadInputWritesNothing) {
   CreateSample();
-  std::string input = "{\"PK1\":1,\"PK2\":\"a\"}\n{\"PK1\":2,\"PK2\":\"b\"}\n{\"PK1\":\"3\",\"PK2\":\"c\"}\n";
+  std::string input =
+      "{\"PK1\":1,\"PK2\":\"a\"}\n{\"PK1\":2,\"PK2\":\"b\"}\n{\"PK1\":\"3\",\"PK2\":\"c\"}\n";
   CmdResult r = Tl({"put", "sampleTable"}, input);
   ExpectError(r, "stdin line 3");
   EXPECT_NE(r.err.find("'PK1'"), std::string::npos);
@@ -167,12 +171,14 @@ TEST_F(CliTest, UpdateDeleteAndConditions) {
   EXPECT_EQ(j["n"], 42);
   EXPECT_EQ(j["m"], "new");
   EXPECT_FALSE(j.contains("s"));
-  ExpectError(Tl({"update", "sampleTable", R"({"PK1":1,"PK2":"a"})", "--increment", "n=1",
-                  "--if", "n = 1"}),
+  ExpectError(Tl({"update", "sampleTable", R"({"PK1":1,"PK2":"a"})", "--increment", "n=1", "--if",
+                  "n = 1"}),
               "OTSConditionCheckFail");
   ExpectError(Tl({"update", "sampleTable", R"({"PK1":1,"PK2":"a"})", "--increment", "n=x"}), "n=x");
-  ExpectError(Tl({"delete", "sampleTable", R"({"PK1":1,"PK2":"a"})", "--if", "n lt 4"}), "COLUMN OP VALUE");
-  ExpectError(Tl({"delete", "sampleTable", R"({"PK1":1,"PK2":"a"})", "--expect", "maybe"}), "maybe");
+  ExpectError(Tl({"delete", "sampleTable", R"({"PK1":1,"PK2":"a"})", "--if", "n lt 4"}),
+              "COLUMN OP VALUE");
+  ExpectError(Tl({"delete", "sampleTable", R"({"PK1":1,"PK2":"a"})", "--expect", "maybe"}),
+              "maybe");
   Ok({"delete", "sampleTable", R"({"PK1":1,"PK2":"a"})", "--expect", "exist"});
   ExpectError(Tl({"delete", "sampleTable", R"({"PK1":1,"PK2":"a"})", "--expect", "exist"}),
               "does not exist");
@@ -180,7 +186,8 @@ TEST_F(CliTest, UpdateDeleteAndConditions) {
 
 TEST_F(CliTest, VersionsOutput) {
   Ok({"table", "create", "v", "--pk", "id:INTEGER", "--max-versions", "3"});
-  Ok({"put", "v", R"({"id":1,"c":[{"$value":1,"$ts":1795478400000},{"$value":2,"$ts":1795478401000}]})"});
+  Ok({"put", "v",
+      R"({"id":1,"c":[{"$value":1,"$ts":1795478400000},{"$value":2,"$ts":1795478401000}]})"});
   auto j = nlohmann::json::parse(Tl({"get", "v", R"({"id":1})", "--max-versions", "3"}).out);
   ASSERT_EQ(j["c"].size(), 2u);
   EXPECT_EQ(j["c"][0]["$value"], 2);
@@ -201,7 +208,8 @@ TEST_F(CliTest, ImportJsonlAndCsv) {
   CreateSample();
   {
     std::ofstream f(dir_ / "rows.jsonl");
-    for (int i = 0; i < 500; ++i) f << "{\"PK1\":" << i << ",\"PK2\":\"j\",\"Col1\":" << i << ".25}\n";
+    for (int i = 0; i < 500; ++i)
+      f << "{\"PK1\":" << i << ",\"PK2\":\"j\",\"Col1\":" << i << ".25}\n";
   }
   {
     std::ofstream f(dir_ / "rows.csv");
@@ -213,7 +221,9 @@ TEST_F(CliTest, ImportJsonlAndCsv) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("500 rows"), std::string::npos) << r.err;
   Ok({"import", "sampleTable", "rows.csv", "--format", "csv"});
-  auto rows = Tl({"range", "sampleTable", "--start", R"({"PK1":1,"PK2":"c"})", "--end", R"({"PK1":2,"PK2":"d"})"}).Lines();
+  auto rows = Tl({"range", "sampleTable", "--start", R"({"PK1":1,"PK2":"c"})", "--end",
+                  R"({"PK1":2,"PK2":"d"})"})
+                  .Lines();
   ASSERT_EQ(rows.size(), 3u);  // (1,c), (1,j), (2,"c,2")
   EXPECT_EQ(rows[0]["Col1"], 1.5);
   EXPECT_EQ(rows[0]["flag"], true);
@@ -225,9 +235,11 @@ TEST_F(CliTest, ImportJsonlAndCsv) {
   EXPECT_FALSE(rows[2].contains("raw"));
 
   std::ofstream(dir_ / "bad.csv") << "PK1,PK2\n1,a\nx,b\n";
-  ExpectError(Tl({"import", "--table", "sampleTable", "--format", "csv", "bad.csv"}), "bad.csv line 3");
+  ExpectError(Tl({"import", "--table", "sampleTable", "--format", "csv", "bad.csv"}),
+              "bad.csv line 3");
   ExpectError(Tl({"import", "--table", "sampleTable", "--format", "xml", "rows.csv"}), "xml");
-  ExpectError(Tl({"import", "--table", "sampleTable", "--format", "csv", "missing.csv"}), "missing.csv");
+  ExpectError(Tl({"import", "--table", "sampleTable", "--format", "csv", "missing.csv"}),
+              "missing.csv");
   EXPECT_EQ(Tl({"range", "sampleTable"}).Lines().size(), 502u);  // bad.csv wrote nothing
 }
 
@@ -243,7 +255,8 @@ TEST_F(CliTest, StreamRead) {
   EXPECT_EQ(recs[1]["row"]["x"], 1);
   EXPECT_EQ(recs[1]["row"]["y"], 2);
   EXPECT_EQ(recs[2]["op"], "DELETE");
-  auto from = Tl({"stream", "read", "sampleTable", "--from", recs[1]["seq"].dump(), "--limit", "1"}).Lines();
+  auto from = Tl({"stream", "read", "sampleTable", "--from", recs[1]["seq"].dump(), "--limit", "1"})
+                  .Lines();
   ASSERT_EQ(from.size(), 1u);
   EXPECT_EQ(from[0]["op"], "UPDATE");
 }

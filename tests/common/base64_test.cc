@@ -5,9 +5,13 @@
 namespace tablelake {
 
 TEST(Base64, Rfc4648Vectors) {
-  const std::pair<const char*, const char*> vectors[] = {
-      {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},         {"foo", "Zm9v"},
-      {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"}};
+  const std::pair<const char*, const char*> vectors[] = {{"", ""},
+                                                         {"f", "Zg=="},
+                                                         {"fo", "Zm8="},
+                                                         {"foo", "Zm9v"},
+                                                         {"foob", "Zm9vYg=="},
+                                                         {"fooba", "Zm9vYmE="},
+                                                         {"foobar", "Zm9vYmFy"}};
   for (const auto& [plain, encoded] : vectors) {
     EXPECT_EQ(Base64Encode(plain), encoded);
     EXPECT_EQ(Base64Decode(encoded), std::string(plain));
@@ -21,10 +25,10 @@ TEST(Base64, RoundTripsEveryByte) {
 }
 
 TEST(Base64, RejectsMalformed) {
-  EXPECT_FALSE(Base64Decode("Zg="));     // length not a multiple of 4
-  EXPECT_FALSE(Base64Decode("Z==="));    // too much padding
-  EXPECT_FALSE(Base64Decode("Zm9v!A==")); // bad character
-  EXPECT_FALSE(Base64Decode("Zg==Zm8=")); // padding in the middle
+  EXPECT_FALSE(Base64Decode("Zg="));       // length not a multiple of 4
+  EXPECT_FALSE(Base64Decode("Z==="));      // too much padding
+  EXPECT_FALSE(Base64Decode("Zm9v!A=="));  // bad character
+  EXPECT_FALSE(Base64Decode("Zg==Zm8="));  // padding in the middle
 }
 
 }  // namespace tablelake

@@ -5,9 +5,9 @@
 
 #include <cstdlib>
 #include <map>
-#include <set>
 #include <mutex>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "store_fixture.h"
@@ -39,7 +39,9 @@ using Image = std::map<int64_t, std::vector<Cell>>;
 Image ScanAll(TableStore& store, const Snapshot* snap) {
   ReadOptions ro;
   ro.snapshot = snap;
-  auto it = std::move(store.NewRowIterator("t", {{"k", Value::InfMin()}}, {{"k", Value::InfMax()}}, ro)).value();
+  auto it =
+      std::move(store.NewRowIterator("t", {{"k", Value::InfMin()}}, {{"k", Value::InfMax()}}, ro))
+          .value();
   Image image;
   for (; it->Valid(); it->Next()) image[it->row().primary_key[0].value.integer()] = it->row().cells;
   EXPECT_TRUE(it->status().ok());
@@ -65,12 +67,16 @@ TEST_F(ConcurrencyTest, SnapshotThenStreamSeesEveryWriteExactlyOnce) {
         int kind = static_cast<int>(rng() % 10);
         if (kind < 6) {
           // Two columns written together must never be seen apart.
-          r = store_->PutRow({"t", pk, {{"a", Value::Integer(value)}, {"b", Value::Integer(value)}}, {}, {}});
+          r = store_->PutRow(
+              {"t", pk, {{"a", Value::Integer(value)}, {"b", Value::Integer(value)}}, {}, {}});
         } else if (kind < 9) {
-          r = store_->UpdateRow({"t", pk,
-                                 {{ColumnUpdate::Op::kPut, "a", Value::Integer(value), kNoTimestamp},
-                                  {ColumnUpdate::Op::kPut, "b", Value::Integer(value), kNoTimestamp}},
-                                 {}, {}});
+          r = store_->UpdateRow(
+              {"t",
+               pk,
+               {{ColumnUpdate::Op::kPut, "a", Value::Integer(value), kNoTimestamp},
+                {ColumnUpdate::Op::kPut, "b", Value::Integer(value), kNoTimestamp}},
+               {},
+               {}});
         } else {
           value = -1;
           r = store_->DeleteRow({"t", pk, {}, {}});
@@ -148,8 +154,11 @@ TEST_F(ConcurrencyTest, BatchWritersDoNotDeadlock) {
         for (int64_t k : keys) {
           BatchWriteItem item;
           item.type = BatchWriteItem::Type::kUpdate;
-          item.update = {"t", {{"k", Value::Integer(k)}},
-                         {{ColumnUpdate::Op::kIncrement, "n", Value::Integer(1), kNoTimestamp}}, {}, {}};
+          item.update = {"t",
+                         {{"k", Value::Integer(k)}},
+                         {{ColumnUpdate::Op::kIncrement, "n", Value::Integer(1), kNoTimestamp}},
+                         {},
+                         {}};
           items.push_back(std::move(item));
         }
         for (const auto& r : store_->BatchWriteRow(items)) ASSERT_TRUE(r.ok());
@@ -171,9 +180,13 @@ TEST(CrashChild, WritesUntilKilled) {
   for (int64_t i = 0;; ++i) {
     std::vector<BatchWriteItem> items(10);
     for (int j = 0; j < 10; ++j) {
-      items[j].put = {"t", {{"k", Value::Integer(i * 10 + j)}},
-                      {{"a", Value::Integer(i)}, {"b", Value::String(std::string(100, 'x'))},
-                       {"c", Value::Integer(i)}}, {}, {}};
+      items[j].put = {"t",
+                      {{"k", Value::Integer(i * 10 + j)}},
+                      {{"a", Value::Integer(i)},
+                       {"b", Value::String(std::string(100, 'x'))},
+                       {"c", Value::Integer(i)}},
+                      {},
+                      {}};
     }
     for (const auto& r : store->BatchWriteRow(items)) ASSERT_TRUE(r.ok());
   }
@@ -209,7 +222,8 @@ TEST_F(ConcurrencyTest, SurvivesKillDashNine) {
   for (uint64_t from = 0;;) {
     auto page = std::move(store_->ReadStream("t", from, 1000)).value();
     if (page.records.empty()) break;
-    for (const auto& rec : page.records) recorded[rec.primary_key[0].value.integer()] = rec.sequence;
+    for (const auto& rec : page.records)
+      recorded[rec.primary_key[0].value.integer()] = rec.sequence;
     from = page.next_sequence;
   }
   EXPECT_EQ(recorded.size(), image.size());  // no row without its record, no record without row

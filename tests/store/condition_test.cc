@@ -9,7 +9,8 @@ TEST_F(ConditionTest, RowExistence) {
   CreateSample();
   Condition not_exist{RowExistence::kExpectNotExist, std::nullopt};
   Condition exist{RowExistence::kExpectExist, std::nullopt};
-  EXPECT_EQ(Put(Key(1, "a"), {{"v", Value::Integer(1)}}, exist).code(), StatusCode::kConditionFailed);
+  EXPECT_EQ(Put(Key(1, "a"), {{"v", Value::Integer(1)}}, exist).code(),
+            StatusCode::kConditionFailed);
   EXPECT_TRUE(Put(Key(1, "a"), {{"v", Value::Integer(1)}}, not_exist).ok());
   Status s = Put(Key(1, "a"), {{"v", Value::Integer(2)}}, not_exist);
   EXPECT_EQ(s.code(), StatusCode::kConditionFailed);
@@ -51,13 +52,17 @@ TEST_F(ConditionTest, CompositeConditions) {
   ASSERT_TRUE(Put(Key(1, "a"), {{"n", Value::Integer(10)}}).ok());
   auto gt5 = Filter::Compare("n", Comparator::kGreaterThan, Value::Integer(5));
   auto lt8 = Filter::Compare("n", Comparator::kLessThan, Value::Integer(8));
-  auto check = [&](Filter f) { return Put(Key(1, "a"), {{"n", Value::Integer(10)}}, {RowExistence::kExpectExist, f}); };
+  auto check = [&](Filter f) {
+    return Put(Key(1, "a"), {{"n", Value::Integer(10)}}, {RowExistence::kExpectExist, f});
+  };
   EXPECT_FALSE(check(Filter::Combine(LogicalOp::kAnd, {gt5, lt8})).ok());
   EXPECT_TRUE(check(Filter::Combine(LogicalOp::kOr, {gt5, lt8})).ok());
   EXPECT_TRUE(check(Filter::Combine(LogicalOp::kNot, {lt8})).ok());
-  EXPECT_TRUE(check(Filter::Combine(LogicalOp::kAnd, {gt5, Filter::Combine(LogicalOp::kNot, {lt8})})).ok());
+  EXPECT_TRUE(
+      check(Filter::Combine(LogicalOp::kAnd, {gt5, Filter::Combine(LogicalOp::kNot, {lt8})})).ok());
   // Malformed trees are parameter errors, not check failures.
-  EXPECT_EQ(check(Filter::Combine(LogicalOp::kNot, {gt5, lt8})).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(check(Filter::Combine(LogicalOp::kNot, {gt5, lt8})).code(),
+            StatusCode::kInvalidArgument);
   EXPECT_EQ(check(Filter::Combine(LogicalOp::kAnd, {gt5})).code(), StatusCode::kInvalidArgument);
   Filter page;
   page.kind = Filter::Kind::kColumnPagination;
@@ -68,13 +73,20 @@ TEST_F(ConditionTest, CompositeConditions) {
 TEST_F(ConditionTest, LatestVersionOnlyOrAnyVersion) {
   CreateSample("sampleTable", {.max_versions = 3});
   int64_t t = NowMs();
-  UpdateRowRequest u{"sampleTable", Key(1, "a"),
+  UpdateRowRequest u{"sampleTable",
+                     Key(1, "a"),
                      {{ColumnUpdate::Op::kPut, "n", Value::Integer(1), t - 2},
-                      {ColumnUpdate::Op::kPut, "n", Value::Integer(2), t - 1}}, {}, {}};
+                      {ColumnUpdate::Op::kPut, "n", Value::Integer(2), t - 1}},
+                     {},
+                     {}};
   ASSERT_TRUE(store_->UpdateRow(u).ok());
   auto eq1 = Filter::Compare("n", Comparator::kEqual, Value::Integer(1));
   Condition c{RowExistence::kIgnore, eq1};
-  UpdateRowRequest touch{"sampleTable", Key(1, "a"), {{ColumnUpdate::Op::kPut, "m", Value::Integer(0), kNoTimestamp}}, c, {}};
+  UpdateRowRequest touch{"sampleTable",
+                         Key(1, "a"),
+                         {{ColumnUpdate::Op::kPut, "m", Value::Integer(0), kNoTimestamp}},
+                         c,
+                         {}};
   EXPECT_FALSE(store_->UpdateRow(touch).ok());
   touch.condition.column_condition->latest_version_only = false;
   EXPECT_TRUE(store_->UpdateRow(touch).ok());
@@ -85,9 +97,11 @@ TEST_F(ConditionTest, UpdateAndDeleteHonourConditions) {
   ASSERT_TRUE(Put(Key(1, "a"), {{"state", Value::String("open")}}).ok());
   Condition only_open{RowExistence::kExpectExist,
                       Filter::Compare("state", Comparator::kEqual, Value::String("open"))};
-  UpdateRowRequest close{"sampleTable", Key(1, "a"),
+  UpdateRowRequest close{"sampleTable",
+                         Key(1, "a"),
                          {{ColumnUpdate::Op::kPut, "state", Value::String("closed"), kNoTimestamp}},
-                         only_open, {}};
+                         only_open,
+                         {}};
   EXPECT_TRUE(store_->UpdateRow(close).ok());
   EXPECT_EQ(store_->UpdateRow(close).status().code(), StatusCode::kConditionFailed);
   EXPECT_EQ(store_->DeleteRow({"sampleTable", Key(1, "a"), only_open, {}}).status().code(),
@@ -97,7 +111,9 @@ TEST_F(ConditionTest, UpdateAndDeleteHonourConditions) {
 
 TEST_F(ConditionTest, ReadFiltersAndColumnPagination) {
   CreateSample();
-  ASSERT_TRUE(Put(Key(1, "a"), {{"a", Value::Integer(1)}, {"b", Value::Integer(2)}, {"c", Value::Integer(3)}}).ok());
+  ASSERT_TRUE(Put(Key(1, "a"),
+                  {{"a", Value::Integer(1)}, {"b", Value::Integer(2)}, {"c", Value::Integer(3)}})
+                  .ok());
   GetRowRequest r;
   r.table = "sampleTable";
   r.primary_key = Key(1, "a");

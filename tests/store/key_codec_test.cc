@@ -10,20 +10,23 @@
 namespace tablelake::store {
 namespace {
 
-const std::vector<PrimaryKeySchema> kSchema = {
-    {"a", PrimaryKeyType::kInteger}, {"b", PrimaryKeyType::kString}, {"c", PrimaryKeyType::kBinary}};
+const std::vector<PrimaryKeySchema> kSchema = {{"a", PrimaryKeyType::kInteger},
+                                               {"b", PrimaryKeyType::kString},
+                                               {"c", PrimaryKeyType::kBinary}};
 
 int ReferenceCompare(const PrimaryKey& x, const PrimaryKey& y) {
   for (size_t i = 0; i < x.size(); ++i) {
     int c = ComparePrimaryKeyValues(x[i].value, y[i].value);
     if (c != 0) return c;
-    if (x[i].value.type() == ValueType::kInfMin || x[i].value.type() == ValueType::kInfMax) return 0;
+    if (x[i].value.type() == ValueType::kInfMin || x[i].value.type() == ValueType::kInfMax)
+      return 0;
   }
   return 0;
 }
 
 std::string RandomBytes(std::mt19937_64& rng) {
-  static const char kAlphabet[] = {0, 1, 'a', 'b', static_cast<char>(0xfe), static_cast<char>(0xff)};
+  static const char kAlphabet[] = {
+      0, 1, 'a', 'b', static_cast<char>(0xfe), static_cast<char>(0xff)};
   std::string s(rng() % 5, ' ');
   for (char& c : s) c = kAlphabet[rng() % sizeof(kAlphabet)];
   return s;
@@ -80,12 +83,14 @@ TEST(KeyCodec, SortedEncodingsSortRows) {
   auto by_reference = keys;
   std::sort(by_reference.begin(), by_reference.end(),
             [](const auto& a, const auto& b) { return ReferenceCompare(a, b) < 0; });
-  std::sort(keys.begin(), keys.end(), [](const auto& a, const auto& b) { return Encode(a) < Encode(b); });
+  std::sort(keys.begin(), keys.end(),
+            [](const auto& a, const auto& b) { return Encode(a) < Encode(b); });
   for (size_t i = 0; i < keys.size(); ++i) ASSERT_EQ(ReferenceCompare(keys[i], by_reference[i]), 0);
 }
 
 TEST(KeyCodec, ValidationNamesTheProblem) {
-  PrimaryKey wrong_type = {{"a", Value::String("x")}, {"b", Value::String("")}, {"c", Value::Binary("")}};
+  PrimaryKey wrong_type = {
+      {"a", Value::String("x")}, {"b", Value::String("")}, {"c", Value::Binary("")}};
   Status s = ValidatePrimaryKey("orders", kSchema, wrong_type, KeyUse::kRow);
   EXPECT_EQ(s.code(), StatusCode::kInvalidPrimaryKey);
   EXPECT_NE(s.message().find("'a' is INTEGER"), std::string::npos) << s.message();
@@ -97,7 +102,8 @@ TEST(KeyCodec, ValidationNamesTheProblem) {
   EXPECT_FALSE(ValidatePrimaryKey("orders", kSchema, inf, KeyUse::kRow).ok());
   EXPECT_TRUE(ValidatePrimaryKey("orders", kSchema, inf, KeyUse::kBound).ok());
 
-  PrimaryKey too_long = {{"a", Value::Integer(1)}, {"b", Value::String(std::string(1025, 'x'))},
+  PrimaryKey too_long = {{"a", Value::Integer(1)},
+                         {"b", Value::String(std::string(1025, 'x'))},
                          {"c", Value::Binary("")}};
   EXPECT_EQ(ValidatePrimaryKey("orders", kSchema, too_long, KeyUse::kRow).code(),
             StatusCode::kInvalidArgument);

@@ -48,8 +48,8 @@ TEST_F(RangeTest, ForwardWholeTableInOrder) {
 
 TEST_F(RangeTest, InclusiveStartExclusiveEnd) {
   auto keys = Keys(Range(Key(-1, "a"), Key(1, "a")));
-  std::vector<PrimaryKey> expected = {Key(-1, "a"), Key(-1, "b"), Key(0, ""), Key(0, "a"),
-                                      Key(0, "b"), Key(1, "")};
+  std::vector<PrimaryKey> expected = {Key(-1, "a"), Key(-1, "b"), Key(0, ""),
+                                      Key(0, "a"),  Key(0, "b"),  Key(1, "")};
   EXPECT_EQ(keys, expected);
   // INF_MIN/INF_MAX inside a key: all of PK1 == 2.
   keys = Keys(Range({{"PK1", Value::Integer(2)}, {"PK2", Value::InfMin()}},
@@ -59,8 +59,8 @@ TEST_F(RangeTest, InclusiveStartExclusiveEnd) {
 
 TEST_F(RangeTest, Backward) {
   auto keys = Keys(Range(Key(1, "a"), Key(-1, "a"), Direction::kBackward));
-  std::vector<PrimaryKey> expected = {Key(1, "a"), Key(1, ""), Key(0, "b"), Key(0, "a"),
-                                      Key(0, ""), Key(-1, "b")};
+  std::vector<PrimaryKey> expected = {Key(1, "a"), Key(1, ""), Key(0, "b"),
+                                      Key(0, "a"), Key(0, ""), Key(-1, "b")};
   EXPECT_EQ(keys, expected);
   keys = Keys(Range(Max(), Min(), Direction::kBackward));
   ASSERT_EQ(keys.size(), 21u);
@@ -155,7 +155,8 @@ TEST_F(RangeTest, RandomizedAgainstModel) {
   auto random_key = [&] {
     std::string k(rng() % 3, '\0');
     for (char& c : k) c = static_cast<char>(rng() % 3 == 0 ? 0xff : rng() % 3);
-    return PrimaryKey{{"k", Value::Binary(k)}, {"n", Value::Integer(static_cast<int64_t>(rng() % 7) - 3)}};
+    return PrimaryKey{{"k", Value::Binary(k)},
+                      {"n", Value::Integer(static_cast<int64_t>(rng() % 7) - 3)}};
   };
   for (int i = 0; i < 300; ++i) {
     auto k = random_key();
@@ -172,7 +173,8 @@ TEST_F(RangeTest, RandomizedAgainstModel) {
     auto res = store_->GetRange(r);
     ASSERT_TRUE(res.ok());
     std::vector<PrimaryKey> expected;
-    for (auto it = model.lower_bound(a); it != model.end() && cmp(it->first, b); ++it) expected.push_back(it->first);
+    for (auto it = model.lower_bound(a); it != model.end() && cmp(it->first, b); ++it)
+      expected.push_back(it->first);
     std::vector<PrimaryKey> got;
     for (auto& row : res->rows) got.push_back(row.primary_key);
     ASSERT_EQ(got, expected);

@@ -10,7 +10,8 @@ namespace {
 using nlohmann::json;
 
 const TableMeta kMeta{"t",
-                      {{"id", PrimaryKeyType::kInteger}, {"name", PrimaryKeyType::kString},
+                      {{"id", PrimaryKeyType::kInteger},
+                       {"name", PrimaryKeyType::kString},
                        {"seq", PrimaryKeyType::kInteger, true}},
                       {}};
 
@@ -37,11 +38,18 @@ TEST(RowJson, TypedValues) {
 }
 
 TEST(RowJson, ValuesRoundTripExactly) {
-  const Value values[] = {Value::Integer(INT64_MAX), Value::Integer(INT64_MIN),
-                          Value::Integer((int64_t{1} << 53) + 1), Value::Integer(42),
-                          Value::Double(0.1), Value::Double(1.0), Value::Double(-0.0),
-                          Value::Double(1e-310), Value::Double(INFINITY), Value::Double(-INFINITY),
-                          Value::Boolean(false), Value::String("ünï\"\n"),
+  const Value values[] = {Value::Integer(INT64_MAX),
+                          Value::Integer(INT64_MIN),
+                          Value::Integer((int64_t{1} << 53) + 1),
+                          Value::Integer(42),
+                          Value::Double(0.1),
+                          Value::Double(1.0),
+                          Value::Double(-0.0),
+                          Value::Double(1e-310),
+                          Value::Double(INFINITY),
+                          Value::Double(-INFINITY),
+                          Value::Boolean(false),
+                          Value::String("ünï\"\n"),
                           Value::Binary(std::string("\0\1\2\xff", 4))};
   for (const Value& v : values) {
     std::string text = ValueToJson(v).dump();
@@ -54,8 +62,11 @@ TEST(RowJson, ValuesRoundTripExactly) {
 }
 
 TEST(RowJson, SplitsKeyAndAttributes) {
-  auto row = RowFromJson(kMeta, json::parse(R"({"name":"n","id":1,"seq":7,"a":1,"b":[{"$value":2,"$ts":100},{"$value":3,"$ts":200}]})"),
-                         MissingKey::kError);
+  auto row = RowFromJson(
+      kMeta,
+      json::parse(
+          R"({"name":"n","id":1,"seq":7,"a":1,"b":[{"$value":2,"$ts":100},{"$value":3,"$ts":200}]})"),
+      MissingKey::kError);
   ASSERT_TRUE(row.ok()) << row.status().ToString();
   ASSERT_EQ(row->primary_key.size(), 3u);
   EXPECT_EQ(row->primary_key[0].name, "id");  // schema order, not object order
@@ -72,18 +83,23 @@ TEST(RowJson, MissingKeys) {
   auto bound = RowFromJson(kMeta, json::parse(R"({"id":1})"), MissingKey::kInfMax, true);
   EXPECT_EQ(bound->primary_key[1].value.type(), ValueType::kInfMax);
   EXPECT_FALSE(RowFromJson(kMeta, json::parse(R"({"name":"x"})"), MissingKey::kInfMin, true).ok());
-  auto err = RowFromJson(kMeta, json::parse(R"({"id":"1","name":"n","seq":1})"), MissingKey::kError);
+  auto err =
+      RowFromJson(kMeta, json::parse(R"({"id":"1","name":"n","seq":1})"), MissingKey::kError);
   EXPECT_NE(err.status().message().find("'id'"), std::string::npos);
-  EXPECT_FALSE(RowFromJson(kMeta, json::parse(R"({"id":1,"name":"n","seq":1,"x":1})"), MissingKey::kError, true).ok());
+  EXPECT_FALSE(RowFromJson(kMeta, json::parse(R"({"id":1,"name":"n","seq":1,"x":1})"),
+                           MissingKey::kError, true)
+                   .ok());
   EXPECT_FALSE(RowFromJson(kMeta, json::parse("[1]"), MissingKey::kError).ok());
 }
 
 TEST(RowJson, OutputKeepsKeyColumnsFirst) {
-  Row row{{{"z", Value::Integer(1)}, {"a", Value::String("k")}},
-          {{"b", Value::Integer(2), 10}, {"b", Value::Integer(1), 5}, {"c", Value::Boolean(true), 1}}};
+  Row row{
+      {{"z", Value::Integer(1)}, {"a", Value::String("k")}},
+      {{"b", Value::Integer(2), 10}, {"b", Value::Integer(1), 5}, {"c", Value::Boolean(true), 1}}};
   EXPECT_EQ(RowToJson(row).dump(), R"({"z":1,"a":"k","b":2,"c":true})");
-  EXPECT_EQ(RowToJson(row, true).dump(),
-            R"({"z":1,"a":"k","b":[{"$value":2,"$ts":10},{"$value":1,"$ts":5}],"c":[{"$value":true,"$ts":1}]})");
+  EXPECT_EQ(
+      RowToJson(row, true).dump(),
+      R"({"z":1,"a":"k","b":[{"$value":2,"$ts":10},{"$value":1,"$ts":5}],"c":[{"$value":true,"$ts":1}]})");
 }
 
 }  // namespace

@@ -106,8 +106,11 @@ TEST_F(RowOpsTest, UpdateOperations) {
 
 TEST_F(RowOpsTest, UpdateOfAbsentRowWithOnlyDeletesWritesNothing) {
   CreateSample();
-  UpdateRowRequest u{"sampleTable", Key(1, "a"),
-                     {{ColumnUpdate::Op::kDeleteAllVersions, "x", Value(), kNoTimestamp}}, {}, {}};
+  UpdateRowRequest u{"sampleTable",
+                     Key(1, "a"),
+                     {{ColumnUpdate::Op::kDeleteAllVersions, "x", Value(), kNoTimestamp}},
+                     {},
+                     {}};
   ASSERT_TRUE(store_->UpdateRow(u).ok());
   EXPECT_FALSE(Get(Key(1, "a")).has_value());
   EXPECT_TRUE(store_->ReadStream("sampleTable", 0)->records.empty());
@@ -134,12 +137,16 @@ TEST_F(RowOpsTest, PrimaryKeyOnlyRowExists) {
 }
 
 TEST_F(RowOpsTest, AutoIncrementAssignsIncreasingKeysAndReturnsThem) {
-  TableMeta meta{"ai", {{"p", PrimaryKeyType::kString}, {"id", PrimaryKeyType::kInteger, true}}, {}};
+  TableMeta meta{
+      "ai", {{"p", PrimaryKeyType::kString}, {"id", PrimaryKeyType::kInteger, true}}, {}};
   ASSERT_TRUE(store_->CreateTable(meta).ok());
   int64_t last = 0;
   for (int i = 0; i < 50; ++i) {
-    PutRowRequest r{"ai", {{"p", Value::String("x")}, {"id", Value::AutoIncrement()}},
-                    {{"i", Value::Integer(i)}}, {}, ReturnType::kPrimaryKey};
+    PutRowRequest r{"ai",
+                    {{"p", Value::String("x")}, {"id", Value::AutoIncrement()}},
+                    {{"i", Value::Integer(i)}},
+                    {},
+                    ReturnType::kPrimaryKey};
     auto res = store_->PutRow(r);
     ASSERT_TRUE(res.ok()) << res.status().ToString();
     ASSERT_TRUE(res->primary_key);
@@ -148,7 +155,10 @@ TEST_F(RowOpsTest, AutoIncrementAssignsIncreasingKeysAndReturnsThem) {
     last = id;
   }
   Reopen();  // still increasing after a restart, even if the clock stood still
-  PutRowRequest r{"ai", {{"p", Value::String("x")}, {"id", Value::AutoIncrement()}}, {}, {},
+  PutRowRequest r{"ai",
+                  {{"p", Value::String("x")}, {"id", Value::AutoIncrement()}},
+                  {},
+                  {},
                   ReturnType::kPrimaryKey};
   auto res = store_->PutRow(r);
   ASSERT_TRUE(res.ok());
@@ -163,8 +173,10 @@ TEST_F(RowOpsTest, AutoIncrementAssignsIncreasingKeysAndReturnsThem) {
 
 TEST_F(RowOpsTest, ReturnAfterModify) {
   CreateSample();
-  UpdateRowRequest u{"sampleTable", Key(1, "a"),
-                     {{ColumnUpdate::Op::kIncrement, "n", Value::Integer(5), kNoTimestamp}}, {},
+  UpdateRowRequest u{"sampleTable",
+                     Key(1, "a"),
+                     {{ColumnUpdate::Op::kIncrement, "n", Value::Integer(5), kNoTimestamp}},
+                     {},
                      ReturnType::kAfterModify};
   auto res = store_->UpdateRow(u);
   ASSERT_TRUE(res.ok());
@@ -181,11 +193,17 @@ TEST_F(RowOpsTest, BatchWriteAndBatchGet) {
   items[0].type = BatchWriteItem::Type::kPut;
   items[0].put = {"sampleTable", Key(1, "a"), {{"x", Value::Integer(1)}}, {}, {}};
   items[1].type = BatchWriteItem::Type::kPut;  // fails its condition, alone
-  items[1].put = {"sampleTable", Key(3, "c"), {{"x", Value::Integer(99)}},
-                  {RowExistence::kExpectNotExist, std::nullopt}, {}};
+  items[1].put = {"sampleTable",
+                  Key(3, "c"),
+                  {{"x", Value::Integer(99)}},
+                  {RowExistence::kExpectNotExist, std::nullopt},
+                  {}};
   items[2].type = BatchWriteItem::Type::kUpdate;
-  items[2].update = {"sampleTable", Key(2, "b"),
-                     {{ColumnUpdate::Op::kPut, "x", Value::Integer(2), kNoTimestamp}}, {}, {}};
+  items[2].update = {"sampleTable",
+                     Key(2, "b"),
+                     {{ColumnUpdate::Op::kPut, "x", Value::Integer(2), kNoTimestamp}},
+                     {},
+                     {}};
   items[3].type = BatchWriteItem::Type::kDelete;
   items[3].del = {"nope", Key(4, "d"), {}, {}};
   auto results = store_->BatchWriteRow(items);

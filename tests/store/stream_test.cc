@@ -9,11 +9,13 @@ TEST_F(StreamTest, RecordsEveryOperationWithItsImage) {
   CreateSample();
   int64_t t = NowMs();
   ASSERT_TRUE(Put(Key(1, "a"), {{"x", Value::Integer(1)}, {"y", Value::String("y")}}).ok());
-  UpdateRowRequest u{"sampleTable", Key(1, "a"),
+  UpdateRowRequest u{"sampleTable",
+                     Key(1, "a"),
                      {{ColumnUpdate::Op::kPut, "x", Value::Integer(2), kNoTimestamp},
                       {ColumnUpdate::Op::kDeleteAllVersions, "y", Value(), kNoTimestamp},
                       {ColumnUpdate::Op::kIncrement, "n", Value::Integer(5), kNoTimestamp}},
-                     {}, {}};
+                     {},
+                     {}};
   clock_->AdvanceMicros(1000);
   ASSERT_TRUE(store_->UpdateRow(u).ok());
   ASSERT_TRUE(store_->DeleteRow({"sampleTable", Key(1, "a"), {}, {}}).ok());
@@ -99,7 +101,8 @@ TEST_F(StreamTest, RecordsExpireAndAreReclaimed) {
   EXPECT_EQ(res->records[0].primary_key, Key(2, "new"));
   ASSERT_TRUE(store_->CompactAll().ok());
   // With a longer retention the reclaimed record does not come back.
-  ASSERT_TRUE(store_->UpdateTable("sampleTable", std::nullopt, StreamSpecification{true, 168}).ok());
+  ASSERT_TRUE(
+      store_->UpdateTable("sampleTable", std::nullopt, StreamSpecification{true, 168}).ok());
   EXPECT_EQ(store_->ReadStream("sampleTable", 0)->records.size(), 1u);
 }
 

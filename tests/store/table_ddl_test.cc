@@ -6,7 +6,8 @@ namespace {
 using TableDdlTest = StoreTest;
 
 TEST_F(TableDdlTest, CreateDescribeListDrop) {
-  TableMeta meta{"orders", {{"shop", PrimaryKeyType::kString}, {"id", PrimaryKeyType::kInteger, true}}, {}};
+  TableMeta meta{
+      "orders", {{"shop", PrimaryKeyType::kString}, {"id", PrimaryKeyType::kInteger, true}}, {}};
   TableOptions options;
   options.time_to_live = 86400 * 7;
   options.max_versions = 3;
@@ -36,20 +37,33 @@ TEST_F(TableDdlTest, RejectsBadDefinitions) {
   auto create = [&](TableMeta meta, TableOptions o = {}, StreamSpecification s = {}) {
     return store_->CreateTable(meta, o, s);
   };
-  EXPECT_EQ(create({"9bad", {{"a", PrimaryKeyType::kInteger}}, {}}).code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(create({"t-x", {{"a", PrimaryKeyType::kInteger}}, {}}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(create({"9bad", {{"a", PrimaryKeyType::kInteger}}, {}}).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(create({"t-x", {{"a", PrimaryKeyType::kInteger}}, {}}).code(),
+            StatusCode::kInvalidArgument);
   EXPECT_EQ(create({"t", {}, {}}).code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(create({"t", {{"a", PrimaryKeyType::kInteger}, {"b", PrimaryKeyType::kInteger},
-                          {"c", PrimaryKeyType::kInteger}, {"d", PrimaryKeyType::kInteger},
-                          {"e", PrimaryKeyType::kInteger}}, {}}).code(),
+  EXPECT_EQ(create({"t",
+                    {{"a", PrimaryKeyType::kInteger},
+                     {"b", PrimaryKeyType::kInteger},
+                     {"c", PrimaryKeyType::kInteger},
+                     {"d", PrimaryKeyType::kInteger},
+                     {"e", PrimaryKeyType::kInteger}},
+                    {}})
+                .code(),
             StatusCode::kInvalidArgument);
   Status dup = create({"t", {{"a", PrimaryKeyType::kInteger}, {"a", PrimaryKeyType::kString}}, {}});
   EXPECT_NE(dup.message().find("duplicated primary key name: 'a'"), std::string::npos);
   // AUTO_INCREMENT never on the partition key, only on INTEGER, at most once.
   EXPECT_FALSE(create({"t", {{"a", PrimaryKeyType::kInteger, true}}, {}}).ok());
-  EXPECT_FALSE(create({"t", {{"a", PrimaryKeyType::kInteger}, {"b", PrimaryKeyType::kString, true}}, {}}).ok());
-  EXPECT_FALSE(create({"t", {{"a", PrimaryKeyType::kInteger}, {"b", PrimaryKeyType::kInteger, true},
-                             {"c", PrimaryKeyType::kInteger, true}}, {}}).ok());
+  EXPECT_FALSE(
+      create({"t", {{"a", PrimaryKeyType::kInteger}, {"b", PrimaryKeyType::kString, true}}, {}})
+          .ok());
+  EXPECT_FALSE(create({"t",
+                       {{"a", PrimaryKeyType::kInteger},
+                        {"b", PrimaryKeyType::kInteger, true},
+                        {"c", PrimaryKeyType::kInteger, true}},
+                       {}})
+                   .ok());
   TableOptions bad_ttl;
   bad_ttl.time_to_live = 10;
   EXPECT_FALSE(create({"t", {{"a", PrimaryKeyType::kInteger}}, {}}, bad_ttl).ok());
@@ -92,7 +106,8 @@ TEST_F(TableDdlTest, UpdateTableChangesOptionsAndStream) {
   EXPECT_EQ(d->stream.expiration_hours, 12);
   ASSERT_TRUE(Put(Key(1, "a"), {{"c", Value::Integer(1)}}).ok());
   EXPECT_EQ(store_->ReadStream("sampleTable", 0)->records.size(), 1u);
-  ASSERT_TRUE(store_->UpdateTable("sampleTable", std::nullopt, StreamSpecification{false, 12}).ok());
+  ASSERT_TRUE(
+      store_->UpdateTable("sampleTable", std::nullopt, StreamSpecification{false, 12}).ok());
   EXPECT_FALSE(store_->ReadStream("sampleTable", 0).ok());
   EXPECT_EQ(store_->UpdateTable("nope", o, std::nullopt).code(), StatusCode::kNotFound);
 }

@@ -18,8 +18,11 @@ TEST_F(VersionsTest, MaxVersionsKeepsNewest) {
   CreateSample("sampleTable", {.max_versions = 3});
   int64_t t = NowMs();
   for (int i = 0; i < 5; ++i) {
-    UpdateRowRequest u{"sampleTable", Key(1, "a"),
-                       {{ColumnUpdate::Op::kPut, "v", Value::Integer(i), t - 5000 + i * 1000}}, {}, {}};
+    UpdateRowRequest u{"sampleTable",
+                       Key(1, "a"),
+                       {{ColumnUpdate::Op::kPut, "v", Value::Integer(i), t - 5000 + i * 1000}},
+                       {},
+                       {}};
     ASSERT_TRUE(store_->UpdateRow(u).ok());
   }
   auto row = Get(Key(1, "a"), 10);
@@ -33,7 +36,8 @@ TEST_F(VersionsTest, SameVersionOverwrites) {
   CreateSample("sampleTable", {.max_versions = 3});
   int64_t t = NowMs() - 10;
   for (int i = 0; i < 3; ++i) {
-    UpdateRowRequest u{"sampleTable", Key(1, "a"), {{ColumnUpdate::Op::kPut, "v", Value::Integer(i), t}}, {}, {}};
+    UpdateRowRequest u{
+        "sampleTable", Key(1, "a"), {{ColumnUpdate::Op::kPut, "v", Value::Integer(i), t}}, {}, {}};
     ASSERT_TRUE(store_->UpdateRow(u).ok());
   }
   auto row = Get(Key(1, "a"), 10);
@@ -45,7 +49,8 @@ TEST_F(VersionsTest, TimeRangeAndMaxVersionsOnRead) {
   CreateSample("sampleTable", {.max_versions = 10});
   int64_t t = NowMs();
   std::vector<ColumnUpdate> ups;
-  for (int i = 1; i <= 6; ++i) ups.push_back({ColumnUpdate::Op::kPut, "v", Value::Integer(i), t - i * 1000});
+  for (int i = 1; i <= 6; ++i)
+    ups.push_back({ColumnUpdate::Op::kPut, "v", Value::Integer(i), t - i * 1000});
   ASSERT_TRUE(store_->UpdateRow({"sampleTable", Key(1, "a"), ups, {}, {}}).ok());
   GetRowRequest r;
   r.table = "sampleTable";
@@ -66,7 +71,9 @@ TEST_F(VersionsTest, TimeRangeAndMaxVersionsOnRead) {
 
 TEST_F(VersionsTest, ColumnsToGet) {
   CreateSample();
-  ASSERT_TRUE(Put(Key(1, "a"), {{"a", Value::Integer(1)}, {"b", Value::Integer(2)}, {"c", Value::Integer(3)}}).ok());
+  ASSERT_TRUE(Put(Key(1, "a"),
+                  {{"a", Value::Integer(1)}, {"b", Value::Integer(2)}, {"c", Value::Integer(3)}})
+                  .ok());
   GetRowRequest r;
   r.table = "sampleTable";
   r.primary_key = Key(1, "a");
@@ -106,18 +113,22 @@ TEST_F(VersionsTest, LoweredMaxVersionsAppliesOnReadAndIsReclaimed) {
   CreateSample("sampleTable", {.max_versions = 5});
   int64_t t = NowMs();
   std::vector<ColumnUpdate> ups;
-  for (int i = 1; i <= 5; ++i) ups.push_back({ColumnUpdate::Op::kPut, "v", Value::Integer(i), t - i});
+  for (int i = 1; i <= 5; ++i)
+    ups.push_back({ColumnUpdate::Op::kPut, "v", Value::Integer(i), t - i});
   ASSERT_TRUE(store_->UpdateRow({"sampleTable", Key(1, "a"), ups, {}, {}}).ok());
-  ASSERT_TRUE(store_->UpdateTable("sampleTable", TableOptions{.max_versions = 2}, std::nullopt).ok());
+  ASSERT_TRUE(
+      store_->UpdateTable("sampleTable", TableOptions{.max_versions = 2}, std::nullopt).ok());
   EXPECT_EQ(Versions(*Get(Key(1, "a"), 10), "v").size(), 2u);
   ASSERT_TRUE(store_->CompactAll().ok());
-  ASSERT_TRUE(store_->UpdateTable("sampleTable", TableOptions{.max_versions = 5}, std::nullopt).ok());
+  ASSERT_TRUE(
+      store_->UpdateTable("sampleTable", TableOptions{.max_versions = 5}, std::nullopt).ok());
   EXPECT_EQ(Versions(*Get(Key(1, "a"), 10), "v"), (std::vector<int64_t>{t - 1, t - 2}));
 }
 
 TEST_F(VersionsTest, CompactionDropsDataOfDroppedTables) {
   CreateSample("gone");
-  for (int i = 0; i < 100; ++i) ASSERT_TRUE(Put(Key(i, "x"), {{"v", Value::Integer(i)}}, {}, "gone").ok());
+  for (int i = 0; i < 100; ++i)
+    ASSERT_TRUE(Put(Key(i, "x"), {{"v", Value::Integer(i)}}, {}, "gone").ok());
   ASSERT_TRUE(store_->DeleteTable("gone").ok());
   ASSERT_TRUE(store_->CompactAll().ok());
   CreateSample("gone");
