@@ -69,6 +69,11 @@ inline void PutVarint64(std::string* dst, uint64_t v) {
 
 // Reads a varint from the front of `in` and advances it; false if truncated or too long.
 inline bool GetVarint64(std::string_view* in, uint64_t* v) {
+  if (!in->empty() && static_cast<uint8_t>((*in)[0]) < 0x80) {  // one byte: lengths, counts
+    *v = static_cast<uint8_t>((*in)[0]);
+    in->remove_prefix(1);
+    return true;
+  }
   uint64_t result = 0;
   for (int shift = 0; shift <= 63 && !in->empty(); shift += 7) {
     uint8_t byte = static_cast<uint8_t>((*in)[0]);

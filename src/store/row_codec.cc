@@ -129,7 +129,7 @@ Status DecodeCells(std::string_view in, std::vector<Cell>* cells) {
       if (!GetVarint64(&in, &ts) || !GetValue(&in, &cell.value)) {
         return Status::Corruption("truncated row cell");
       }
-      cell.name.assign(name);
+      if (cell.name != name) cell.name.assign(name);  // scans repeat the same names
       cell.timestamp = static_cast<int64_t>(ts);
     }
   }
