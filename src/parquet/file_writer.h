@@ -1,0 +1,49 @@
+// A streaming Parquet file writer: column batches in, one file out.
+//
+// Memory stays bounded by one row group: rows are encoded into pages as they arrive, and a row
+// group is written to the sink as soon as it reaches WriterOptions::row_group_bytes (or
+// max_row_group_rows). Close writes the footer and commits the sink; until then, and after any
+// failure, the sink holds nothing that looks like a finished file.
+//
+// Not thread-safe: one thread writes one file. Errors are sticky: after a failed call every
+// later call returns the same error.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "parquet/column_vector.h"
+#include "parquet/column_writer.h"
+#include "parquet/schema.h"
+#include "parquet/sink.h"
+
+namespace tablelake::parquet {
+
+constexpr const char* kCreatedBy = "tablelake version 0.1.0";
+
+class FileWriter {
+ public:
+  static Result<std::unique_ptr<FileWriter>> Open(std::vector<ColumnSpec> schema,
+                                                  WriterOptions options, std::unique_ptr<Sink> sink);
+  // Aborts the sink unless Close succeeded.
+  ~FileWriter();
+
+  const std::vector<ColumnSpec>& schema() const;
+  // Appends rows: one vector per schema column, each with the same number of rows.
+  Status WriteBatch(const std::vector<ColumnVector>& columns);
+  // Ends the open row group, writes the footer and commits the sink.
+  Status Close();
+  // Discards the file.
+  void Abort();
+
+  int64_t rows_written() const;
+  // Bytes sent to the sink so far, plus what the open row group holds.
+  int64_t bytes_written() const;
+
+ private:
+  class Impl;
+  explicit FileWriter(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tablelake::parquet

@@ -1,0 +1,132 @@
+#include "parquet/sink.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <random>
+
+#include "fmt/format.h"
+
+namespace tablelake::parquet {
+namespace {
+
+Status Errno(const std::string& what, const std::string& path) {
+  return Status::IOError(fmt::format("{} '{}': {}", what, path, std::strerror(errno)));
+}
+
+class FileSink : public Sink {
+ public:
+  FileSink(std::string path, std::string temp, int fd, bool sync)
+      : path_(std::move(path)), temp_(std::move(temp)), fd_(fd), sync_(sync) {
+    buffer_.reserve(kBufferBytes);
+  }
+  ~FileSink() override { Abort(); }
+
+  Status Append(std::string_view data) override {
+    if (fd_ < 0) return Status::Internal(fmt::format("'{}': append after close", path_));
+    position_ += static_cast<int64_t>(data.size());
+    if (buffer_.size() + data.size() < kBufferBytes) {
+      buffer_.append(data);
+      return Status::OK();
+    }
+    TL_RETURN_IF_ERROR(Flush());
+    return WriteAll(data);
+  }
+
+  Status Commit() override {
+    if (fd_ < 0) return Status::Internal(fmt::format("'{}': commit after close", path_));
+    TL_RETURN_IF_ERROR(Flush());
+    if (sync_ && ::fsync(fd_) != 0) return Errno("fsync", temp_);
+    if (::close(fd_) != 0) {
+      fd_ = -1;
+      return Errno("close", temp_);
+    }
+    fd_ = -1;
+    if (::rename(temp_.c_str(), path_.c_str()) != 0) return Errno("rename onto", path_);
+    committed_ = true;
+    if (sync_) {
+      int dir = ::open(std::filesystem::path(path_).parent_path().c_str(), O_RDONLY | O_DIRECTORY);
+      if (dir >= 0) {
+        ::fsync(dir);
+        ::close(dir);
+      }
+    }
+    return Status::OK();
+  }
+
+  void Abort() override {
+    if (committed_) return;
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+    ::unlink(temp_.c_str());
+  }
+
+  int64_t Tell() const override { return position_; }
+
+ private:
+  static constexpr size_t kBufferBytes = 1 << 20;
+
+  Status Flush() {
+    Status s = WriteAll(buffer_);
+    buffer_.clear();
+    return s;
+  }
+  Status WriteAll(std::string_view data) {
+    while (!data.empty()) {
+      ssize_t n = ::write(fd_, data.data(), data.size());
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return Errno("write", temp_);
+      }
+      data.remove_prefix(static_cast<size_t>(n));
+    }
+    return Status::OK();
+  }
+
+  std::string path_;
+  std::string temp_;
+  int fd_;
+  bool sync_;
+  bool committed_ = false;
+  int64_t position_ = 0;
+  std::string buffer_;
+};
+
+class StringSink : public Sink {
+ public:
+  explicit StringSink(std::string* out) : out_(out) {}
+  Status Append(std::string_view data) override {
+    data_.append(data);
+    return Status::OK();
+  }
+  Status Commit() override {
+    *out_ = std::move(data_);
+    return Status::OK();
+  }
+  void Abort() override { data_.clear(); }
+  int64_t Tell() const override { return static_cast<int64_t>(data_.size()); }
+
+ private:
+  std::string* out_;
+  std::string data_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Sink>> NewFileSink(const std::string& path, bool sync) {
+  std::random_device rd;
+  // A dot-prefixed temporary name: engines listing the folder skip hidden files.
+  auto p = std::filesystem::path(path);
+  std::string temp =
+      (p.parent_path() / fmt::format(".{}.tmp-{:08x}", p.filename().string(), rd())).string();
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return Errno("create", temp);
+  return std::unique_ptr<Sink>(std::make_unique<FileSink>(path, std::move(temp), fd, sync));
+}
+
+std::unique_ptr<Sink> NewStringSink(std::string* out) { return std::make_unique<StringSink>(out); }
+
+}  // namespace tablelake::parquet

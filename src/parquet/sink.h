@@ -1,0 +1,32 @@
+// Where a Parquet file's bytes go. A file appears complete only after Commit: a writer that
+// fails or is abandoned calls Abort and leaves nothing that looks like a finished file.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "tablelake/status.h"
+
+namespace tablelake::parquet {
+
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  virtual Status Append(std::string_view data) = 0;
+  // Makes the file visible, whole. Nothing may be appended after.
+  virtual Status Commit() = 0;
+  // Discards everything written. Safe to call more than once, and after a failed Commit.
+  virtual void Abort() = 0;
+  virtual int64_t Tell() const = 0;
+};
+
+// Writes `path` through a temporary file beside it, renamed onto `path` by Commit (atomic in
+// one file system). `sync`: fsync the file and its folder before the rename returns.
+Result<std::unique_ptr<Sink>> NewFileSink(const std::string& path, bool sync = false);
+
+// Collects the bytes in memory; Commit hands them to `*out`.
+std::unique_ptr<Sink> NewStringSink(std::string* out);
+
+}  // namespace tablelake::parquet

@@ -1,0 +1,341 @@
+// Writes the Parquet conformance matrix for the independent readers to check.
+//
+//   parquet_conformance_gen DIR
+//
+// For every column type x REQUIRED/OPTIONAL x applicable encoding x codec it writes a file
+// DIR/<name>.parquet with edge-case values, several row groups and many pages, and records the
+// values it wrote, as canonical text, in DIR/manifest.json. tests/interop/check_parquet.mjs
+// reads each file with DuckDB, hyparquet and parquet-wasm and compares every value.
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+
+#include "nlohmann/json.hpp"
+#include "parquet/file_writer.h"
+
+using namespace tablelake;
+using namespace tablelake::parquet;
+using nlohmann::json;
+
+namespace {
+
+std::string Hex(std::string_view s) {
+  static const char* kDigits = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : s) {
+    out += kDigits[c >> 4];
+    out += kDigits[c & 15];
+  }
+  return out;
+}
+
+std::string Int128ToString(__int128 v) {
+  if (v == 0) return "0";
+  bool neg = v < 0;
+  unsigned __int128 u = neg ? -static_cast<unsigned __int128>(v) : static_cast<unsigned __int128>(v);
+  std::string s;
+  while (u > 0) {
+    s.insert(s.begin(), static_cast<char>('0' + static_cast<int>(u % 10)));
+    u /= 10;
+  }
+  return neg ? "-" + s : s;
+}
+
+std::string DoubleText(double d) {
+  if (std::isnan(d)) return "nan";
+  if (std::isinf(d)) return d > 0 ? "inf" : "-inf";
+  char buf[40];
+  std::snprintf(buf, sizeof(buf), "%.17g", d);
+  return buf;
+}
+
+uint64_t Rand(uint64_t i) {  // deterministic, so runs are reproducible
+  uint64_t x = i * 0x9e3779b97f4a7c15ULL + 12345;
+  x ^= x >> 31;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  return x ^ (x >> 29);
+}
+
+__int128 Pow10(int p) {
+  __int128 v = 1;
+  for (int i = 0; i < p; ++i) v *= 10;
+  return v;
+}
+
+// Appends the value of row i (never null) and returns its canonical text.
+std::string AppendValue(const ColumnSpec& spec, size_t i, ColumnVector* v) {
+  uint64_t r = Rand(i);
+  bool edge = i < 16;
+  switch (spec.type) {
+    case ColumnType::kBool: {
+      bool b = (r % 3) == 0;
+      v->AppendBool(b);
+      return b ? "true" : "false";
+    }
+    case ColumnType::kInt32: {
+      static const int32_t kEdges[] = {INT32_MIN, INT32_MAX, 0, -1, 1, 7, 7, 7, 7, 7, 7, 7, 7, 7, -100, 100};
+      int32_t x = edge ? kEdges[i] : (r % 4 == 0 ? static_cast<int32_t>(r) : static_cast<int32_t>(i % 50) - 25);
+      v->AppendInt32(x);
+      return std::to_string(x);
+    }
+    case ColumnType::kInt64: {
+      static const int64_t kEdges[] = {INT64_MIN, INT64_MAX, 0, -1, 1, INT64_MIN + 1, 5, 5, 5, 5, 5, 5, 5, 5, 5, -5};
+      int64_t x = edge ? kEdges[i] : (r % 4 == 0 ? static_cast<int64_t>(r) : static_cast<int64_t>(i) * 1000 - 7);
+      v->AppendInt64(x);
+      return std::to_string(x);
+    }
+    case ColumnType::kFloat:
+    case ColumnType::kDouble: {
+      static const double kEdges[] = {std::numeric_limits<double>::quiet_NaN(),
+                                      std::numeric_limits<double>::infinity(),
+                                      -std::numeric_limits<double>::infinity(), -0.0, 0.0, 0.1, -1e300,
+                                      1e300, 5e-324, 2.5, 2.5, 2.5, 2.5, 2.5, 2.5, 2.5};
+      double d = edge ? kEdges[i] : static_cast<double>(static_cast<int64_t>(r % 200000) - 100000) / 64.0;
+      if (spec.type == ColumnType::kFloat) {
+        float f = static_cast<float>(d);
+        if (edge && (i == 6 || i == 7 || i == 8)) f = i == 8 ? 1e-45f : (i == 6 ? -3e38f : 3e38f);
+        v->AppendFloat(f);
+        return DoubleText(static_cast<double>(f));
+      }
+      v->AppendDouble(d);
+      return DoubleText(d);
+    }
+    case ColumnType::kUtf8:
+    case ColumnType::kBinary: {
+      std::string s;
+      if (i == 0) s = "";
+      else if (i == 1) s = std::string(20000, 'L') + "ong";  // longer than a page
+      else if (i == 2) s = "héllo 東京 🎉";
+      else if (i < 12) s = "repeat";
+      else s = "v" + std::to_string(r % 300);
+      if (spec.type == ColumnType::kBinary) {
+        if (i == 3) s = std::string("\0\x01\xff\xfe", 4);
+        v->AppendBytes(s);
+        return Hex(s);
+      }
+      v->AppendBytes(s);
+      return s;
+    }
+    case ColumnType::kDate: {
+      static const int32_t kEdges[] = {0, -1, -719162, 2932896, 20781, 20781, 20781, 20781, 20781, 20781, 20781, 20781, 20781, -25567, 11016, 19000};
+      int32_t days = edge ? kEdges[i] : static_cast<int32_t>(r % 40000) - 10000;
+      v->AppendInt32(days);
+      return std::to_string(days);
+    }
+    case ColumnType::kTimeMillis: {
+      int32_t ms = edge ? static_cast<int32_t>(i == 1 ? 86399999 : i * 1000) : static_cast<int32_t>(r % 86400000);
+      v->AppendInt32(ms);
+      return std::to_string(ms);
+    }
+    case ColumnType::kTimeMicros: {
+      int64_t us = edge ? (i == 1 ? 86399999999LL : static_cast<int64_t>(i) * 1000001) : static_cast<int64_t>(r % 86400000000ULL);
+      v->AppendInt64(us);
+      return std::to_string(us);
+    }
+    case ColumnType::kTimestampMillis:
+    case ColumnType::kTimestampMicros: {
+      int64_t unit = spec.type == ColumnType::kTimestampMillis ? 1 : 1000;
+      static const int64_t kEdgesMs[] = {0, -1, 1795478400000, -2208988800000, 4102444800000, 1795478400000, 1795478400000, 1795478400000, 1795478400000, 1795478400000, 1795478400000, 1795478400000, 1795478400000, 1, 86400000, -86400001};
+      int64_t t = edge ? kEdgesMs[i] * unit + (unit > 1 && i == 2 ? 123 : 0)
+                       : (1700000000000LL + static_cast<int64_t>(r % 100000000000ULL)) * unit + static_cast<int64_t>(r % unit);
+      v->AppendInt64(t);
+      return std::to_string(t);
+    }
+    case ColumnType::kInt96: {
+      static const int64_t kEdgesNs[] = {0, -1, 1795478400123456789, -2208988800000000000, 1, 86400000000000, -86400000000001, 5, 5, 5, 5, 5, 5, 5, 5, 5};
+      __int128 ns = edge ? kEdgesNs[i] : static_cast<__int128>(1600000000000000000LL + static_cast<int64_t>(r % 200000000000000000ULL));
+      v->AppendBytes(Int96FromNanos(ns));
+      return Int128ToString(ns);
+    }
+    case ColumnType::kInterval: {
+      uint32_t months = static_cast<uint32_t>(r % 30), days = static_cast<uint32_t>((r >> 8) % 40),
+               ms = static_cast<uint32_t>((r >> 16) % 86400000);
+      if (i == 0) months = days = ms = 0;
+      v->AppendBytes(IntervalBytes(months, days, ms));
+      return std::to_string(months) + "," + std::to_string(days) + "," + std::to_string(ms);
+    }
+    case ColumnType::kDecimal: {
+      __int128 max = Pow10(spec.precision) - 1;
+      __int128 x;
+      if (i == 0) x = max;
+      else if (i == 1) x = -max;
+      else if (i == 2) x = 0;
+      else if (i == 3) x = -1;
+      else if (i == 4) x = 1;
+      else x = (static_cast<__int128>(r) * static_cast<__int128>(Rand(i + 7))) % (max + 1) * ((r & 1) ? 1 : -1);
+      if (spec.precision <= 9) v->AppendInt32(static_cast<int32_t>(x));
+      else if (spec.precision <= 18) v->AppendInt64(static_cast<int64_t>(x));
+      else v->AppendBytes(DecimalToFixed(x, FixedLengthOf(spec)));
+      return Int128ToString(x);
+    }
+  }
+  return "";
+}
+
+std::vector<Encoding> EncodingsFor(const ColumnSpec& base) {
+  std::vector<Encoding> out;
+  for (Encoding e : {Encoding::kPlain, Encoding::kDictionary, Encoding::kDeltaBinaryPacked,
+                     Encoding::kDeltaLengthByteArray, Encoding::kDeltaByteArray}) {
+    ColumnSpec c = base;
+    c.encoding = e;
+    if (ValidateColumn(c).ok()) out.push_back(e);
+  }
+  return out;
+}
+
+struct FileCase {
+  std::string name;
+  std::vector<ColumnSpec> columns;
+  size_t rows;
+  WriterOptions options;
+  bool all_null = false;
+};
+
+json ColumnJson(const ColumnSpec& c) {
+  return {{"name", c.name}, {"type", ColumnTypeName(c.type)}, {"optional", c.optional},
+          {"encoding", EncodingName(c.encoding)}, {"precision", c.precision}, {"scale", c.scale}};
+}
+
+// Writes one file and returns its manifest entry.
+json WriteCase(const std::filesystem::path& dir, const FileCase& fc) {
+  std::vector<ColumnVector> batch;
+  for (const auto& c : fc.columns) batch.emplace_back(c);
+  json rows = json::array();
+  for (size_t i = 0; i < fc.rows; ++i) {
+    json row = json::array();
+    for (size_t c = 0; c < fc.columns.size(); ++c) {
+      const ColumnSpec& spec = fc.columns[c];
+      bool null = spec.optional && (fc.all_null || (i % 7 == 3) || (i >= 100 && i < 120));
+      if (null) {
+        batch[c].AppendNull();
+        row.push_back(nullptr);
+      } else {
+        row.push_back(AppendValue(spec, i, &batch[c]));
+      }
+    }
+    rows.push_back(row);
+  }
+  std::string path = (dir / (fc.name + ".parquet")).string();
+  auto sink = NewFileSink(path);
+  auto writer = FileWriter::Open(fc.columns, fc.options, std::move(sink).value());
+  if (!writer.ok()) {
+    std::fprintf(stderr, "%s: %s\n", fc.name.c_str(), writer.status().ToString().c_str());
+    std::exit(1);
+  }
+  // Several batches, as a streaming caller sends them.
+  for (size_t begin = 0; begin < fc.rows || begin == 0; begin += 1000) {
+    size_t end = std::min(fc.rows, begin + 1000);
+    std::vector<ColumnVector> part;
+    for (size_t c = 0; c < fc.columns.size(); ++c) {
+      ColumnVector cv(fc.columns[c]);
+      size_t value = 0;
+      const auto& d = batch[c].defined();
+      for (size_t i = 0; i < begin; ++i) value += d[i];
+      for (size_t i = begin; i < end; ++i) {
+        if (!d[i]) {
+          cv.AppendNull();
+          continue;
+        }
+        switch (cv.type()) {
+          case PhysicalType::kBoolean: cv.AppendBool(batch[c].bools()[value]); break;
+          case PhysicalType::kInt32: cv.AppendInt32(batch[c].int32s()[value]); break;
+          case PhysicalType::kInt64: cv.AppendInt64(batch[c].int64s()[value]); break;
+          case PhysicalType::kFloat: cv.AppendFloat(batch[c].floats()[value]); break;
+          case PhysicalType::kDouble: cv.AppendDouble(batch[c].doubles()[value]); break;
+          default: cv.AppendBytes(batch[c].bytes_at(value)); break;
+        }
+        ++value;
+      }
+      part.push_back(std::move(cv));
+    }
+    Status s = (*writer)->WriteBatch(part);
+    if (!s.ok()) {
+      std::fprintf(stderr, "%s: %s\n", fc.name.c_str(), s.ToString().c_str());
+      std::exit(1);
+    }
+    if (fc.rows == 0) break;
+  }
+  Status s = (*writer)->Close();
+  if (!s.ok()) {
+    std::fprintf(stderr, "%s: %s\n", fc.name.c_str(), s.ToString().c_str());
+    std::exit(1);
+  }
+  json columns = json::array();
+  for (const auto& c : fc.columns) columns.push_back(ColumnJson(c));
+  return {{"file", fc.name + ".parquet"}, {"codec", CodecName(fc.options.codec)},
+          {"columns", columns}, {"rows", rows}};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: parquet_conformance_gen DIR\n");
+    return 2;
+  }
+  std::filesystem::path dir = argv[1];
+  std::filesystem::create_directories(dir);
+  std::vector<ColumnSpec> types = {
+      {"c", ColumnType::kBool},          {"c", ColumnType::kInt32},
+      {"c", ColumnType::kInt64},         {"c", ColumnType::kFloat},
+      {"c", ColumnType::kDouble},        {"c", ColumnType::kUtf8},
+      {"c", ColumnType::kBinary},        {"c", ColumnType::kDate},
+      {"c", ColumnType::kTimeMillis},    {"c", ColumnType::kTimeMicros},
+      {"c", ColumnType::kTimestampMillis}, {"c", ColumnType::kTimestampMicros},
+      {"c", ColumnType::kInt96},         {"c", ColumnType::kInterval},
+      {"c", ColumnType::kDecimal, true, Encoding::kPlain, 9, 2},
+      {"c", ColumnType::kDecimal, true, Encoding::kPlain, 18, 4},
+      {"c", ColumnType::kDecimal, true, Encoding::kPlain, 38, 10},
+  };
+  std::vector<FileCase> cases;
+  for (const auto& base : types) {
+    for (bool optional : {false, true}) {
+      for (Encoding e : EncodingsFor(base)) {
+        for (Codec codec : {Codec::kUncompressed, Codec::kSnappy, Codec::kGzip, Codec::kZstd, Codec::kLz4Raw}) {
+          FileCase fc;
+          ColumnSpec c = base;
+          c.optional = optional;
+          c.encoding = e;
+          std::string type = ColumnTypeName(c.type);
+          if (c.type == ColumnType::kDecimal) type += std::to_string(c.precision);
+          fc.name = type + (optional ? "_opt_" : "_req_") + EncodingName(e) + "_" + CodecName(codec);
+          fc.columns = {c};
+          fc.rows = 2500;
+          fc.options.codec = codec;
+          fc.options.page_bytes = 2048;          // many pages per chunk
+          fc.options.max_row_group_rows = 1000;  // several row groups
+          cases.push_back(fc);
+        }
+      }
+    }
+  }
+  // Edge files: zero rows, an all-null column, a dictionary that overflows into PLAIN, a wide
+  // file of every type together.
+  FileCase empty{"empty", {{"a", ColumnType::kInt64}, {"b", ColumnType::kUtf8}}, 0, {}};
+  cases.push_back(empty);
+  FileCase nulls{"all_null", {{"a", ColumnType::kInt64, true, Encoding::kDictionary}, {"b", ColumnType::kUtf8}}, 300, {}};
+  nulls.all_null = true;
+  cases.push_back(nulls);
+  FileCase overflow{"dictionary_overflow", {{"s", ColumnType::kUtf8, true, Encoding::kDictionary}}, 2500, {}};
+  overflow.options.dictionary_bytes = 600;
+  overflow.options.page_bytes = 1024;
+  cases.push_back(overflow);
+  FileCase wide{"wide", {}, 3000, {}};
+  for (size_t i = 0; i < types.size(); ++i) {
+    ColumnSpec c = types[i];
+    c.name = std::string("col_") + ColumnTypeName(c.type) + "_" + std::to_string(i);
+    c.optional = i % 2 == 0;
+    wide.columns.push_back(c);
+  }
+  wide.options.codec = Codec::kZstd;
+  wide.options.row_group_bytes = 16 * 1024;
+  cases.push_back(wide);
+
+  json manifest = json::array();
+  for (const auto& fc : cases) manifest.push_back(WriteCase(dir, fc));
+  std::ofstream(dir / "manifest.json") << manifest.dump();
+  std::printf("wrote %zu Parquet files to %s\n", cases.size(), dir.c_str());
+  return 0;
+}
