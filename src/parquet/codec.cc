@@ -88,12 +88,17 @@ class Gzip : public Compressor {
 
 Result<std::unique_ptr<Compressor>> NewCompressor(Codec codec, int level) {
   switch (codec) {
-    case Codec::kUncompressed: return std::unique_ptr<Compressor>(std::make_unique<Uncompressed>());
-    case Codec::kSnappy: return std::unique_ptr<Compressor>(std::make_unique<Snappy>());
-    case Codec::kZstd: return std::unique_ptr<Compressor>(std::make_unique<Zstd>(level ? level : 3));
-    case Codec::kLz4Raw: return std::unique_ptr<Compressor>(std::make_unique<Lz4Raw>());
+    case Codec::kUncompressed:
+      return std::unique_ptr<Compressor>(std::make_unique<Uncompressed>());
+    case Codec::kSnappy:
+      return std::unique_ptr<Compressor>(std::make_unique<Snappy>());
+    case Codec::kZstd:
+      return std::unique_ptr<Compressor>(std::make_unique<Zstd>(level ? level : 3));
+    case Codec::kLz4Raw:
+      return std::unique_ptr<Compressor>(std::make_unique<Lz4Raw>());
     case Codec::kGzip:
-      return std::unique_ptr<Compressor>(std::make_unique<Gzip>(level ? level : Z_DEFAULT_COMPRESSION));
+      return std::unique_ptr<Compressor>(
+          std::make_unique<Gzip>(level ? level : Z_DEFAULT_COMPRESSION));
   }
   return Status::InvalidArgument(fmt::format("unknown codec {}", static_cast<int>(codec)));
 }

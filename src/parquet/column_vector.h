@@ -27,11 +27,26 @@ class ColumnVector {
 
   void AppendNull() { defined_.push_back(0); }
   // The physical type decides which of these applies: BOOLEAN, INT32, INT64, FLOAT, DOUBLE.
-  void AppendBool(bool v) { Mark(); bools_.push_back(v ? 1 : 0); }
-  void AppendInt32(int32_t v) { Mark(); i32_.push_back(v); }
-  void AppendInt64(int64_t v) { Mark(); i64_.push_back(v); }
-  void AppendFloat(float v) { Mark(); f32_.push_back(v); }
-  void AppendDouble(double v) { Mark(); f64_.push_back(v); }
+  void AppendBool(bool v) {
+    Mark();
+    bools_.push_back(v ? 1 : 0);
+  }
+  void AppendInt32(int32_t v) {
+    Mark();
+    i32_.push_back(v);
+  }
+  void AppendInt64(int64_t v) {
+    Mark();
+    i64_.push_back(v);
+  }
+  void AppendFloat(float v) {
+    Mark();
+    f32_.push_back(v);
+  }
+  void AppendDouble(double v) {
+    Mark();
+    f64_.push_back(v);
+  }
   // BYTE_ARRAY values, or exactly fixed_length() bytes for FIXED_LEN_BYTE_ARRAY and INT96.
   void AppendBytes(std::string_view v) {
     Mark();

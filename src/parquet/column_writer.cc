@@ -135,7 +135,8 @@ class Statistics {
     has_ = true;
   }
   // Min and max PLAIN-encoded for the footer; absent when no value bounds the chunk.
-  void Encode(PhysicalType type, std::optional<std::string>* min, std::optional<std::string>* max) const;
+  void Encode(PhysicalType type, std::optional<std::string>* min,
+              std::optional<std::string>* max) const;
   void Reset() {
     has_ = seen_true_ = seen_false_ = false;
     bmin_.clear();
@@ -202,15 +203,20 @@ void Statistics::Encode(PhysicalType type, std::optional<std::string>* min,
 Statistics::Order OrderOf(const ColumnSpec& spec) {
   switch (spec.type) {
     case ColumnType::kInt96:
-    case ColumnType::kInterval: return Statistics::Order::kNone;  // undefined sort order
-    case ColumnType::kBool: return Statistics::Order::kBool;
+    case ColumnType::kInterval:
+      return Statistics::Order::kNone;  // undefined sort order
+    case ColumnType::kBool:
+      return Statistics::Order::kBool;
     case ColumnType::kFloat:
-    case ColumnType::kDouble: return Statistics::Order::kFloat;
+    case ColumnType::kDouble:
+      return Statistics::Order::kFloat;
     case ColumnType::kUtf8:
-    case ColumnType::kBinary: return Statistics::Order::kUnsignedBytes;
+    case ColumnType::kBinary:
+      return Statistics::Order::kUnsignedBytes;
     case ColumnType::kDecimal:
       return spec.precision > 18 ? Statistics::Order::kSignedBytes : Statistics::Order::kSigned;
-    default: return Statistics::Order::kSigned;
+    default:
+      return Statistics::Order::kSigned;
   }
 }
 
@@ -261,11 +267,21 @@ class ColumnChunkWriter::Impl {
 
   void Reset() {
     switch (spec_.encoding) {
-      case Encoding::kPlain: mode_ = Mode::kPlain; break;
-      case Encoding::kDictionary: mode_ = Mode::kDictionary; break;
-      case Encoding::kDeltaBinaryPacked: mode_ = Mode::kDeltaInts; break;
-      case Encoding::kDeltaLengthByteArray: mode_ = Mode::kDeltaLength; break;
-      case Encoding::kDeltaByteArray: mode_ = Mode::kDeltaBytes; break;
+      case Encoding::kPlain:
+        mode_ = Mode::kPlain;
+        break;
+      case Encoding::kDictionary:
+        mode_ = Mode::kDictionary;
+        break;
+      case Encoding::kDeltaBinaryPacked:
+        mode_ = Mode::kDeltaInts;
+        break;
+      case Encoding::kDeltaLengthByteArray:
+        mode_ = Mode::kDeltaLength;
+        break;
+      case Encoding::kDeltaByteArray:
+        mode_ = Mode::kDeltaBytes;
+        break;
     }
     dictionary_.Clear();
     stats_.Reset();
@@ -288,10 +304,14 @@ class ColumnChunkWriter::Impl {
   }
   int64_t PageBytes() const {
     switch (mode_) {
-      case Mode::kPlain: return static_cast<int64_t>(page_plain_.size() + page_bools_.size() / 8);
-      case Mode::kDictionary: return static_cast<int64_t>(page_indices_.size()) * 2;
-      case Mode::kDeltaInts: return static_cast<int64_t>(page_i32_.size() * 4 + page_i64_.size() * 8);
-      default: return static_cast<int64_t>(page_bytes_.size() + page_offsets_.size() * 4);
+      case Mode::kPlain:
+        return static_cast<int64_t>(page_plain_.size() + page_bools_.size() / 8);
+      case Mode::kDictionary:
+        return static_cast<int64_t>(page_indices_.size()) * 2;
+      case Mode::kDeltaInts:
+        return static_cast<int64_t>(page_i32_.size() * 4 + page_i64_.size() * 8);
+      default:
+        return static_cast<int64_t>(page_bytes_.size() + page_offsets_.size() * 4);
     }
   }
 
@@ -341,7 +361,9 @@ void ColumnChunkWriter::Impl::AppendFixed(const T* values, size_t n) {
     }
   }
   switch (mode_) {
-    case Mode::kPlain: page_plain_.append(reinterpret_cast<const char*>(values), n * sizeof(T)); break;
+    case Mode::kPlain:
+      page_plain_.append(reinterpret_cast<const char*>(values), n * sizeof(T));
+      break;
     case Mode::kDictionary:
       for (size_t i = 0; i < n; ++i) {
         page_indices_.push_back(dictionary_.Insert(
@@ -349,10 +371,13 @@ void ColumnChunkWriter::Impl::AppendFixed(const T* values, size_t n) {
       }
       break;
     case Mode::kDeltaInts:
-      if constexpr (std::is_same_v<T, int32_t>) page_i32_.insert(page_i32_.end(), values, values + n);
-      if constexpr (std::is_same_v<T, int64_t>) page_i64_.insert(page_i64_.end(), values, values + n);
+      if constexpr (std::is_same_v<T, int32_t>)
+        page_i32_.insert(page_i32_.end(), values, values + n);
+      if constexpr (std::is_same_v<T, int64_t>)
+        page_i64_.insert(page_i64_.end(), values, values + n);
       break;
-    default: break;  // ValidateColumn keeps other encodings off fixed-width types
+    default:
+      break;  // ValidateColumn keeps other encodings off fixed-width types
   }
 }
 
@@ -370,7 +395,9 @@ void ColumnChunkWriter::Impl::AddBytesValue(std::string_view b) {
       }
       page_plain_.append(b);
       break;
-    case Mode::kDictionary: page_indices_.push_back(dictionary_.Insert(b)); break;
+    case Mode::kDictionary:
+      page_indices_.push_back(dictionary_.Insert(b));
+      break;
     default:
       page_bytes_.append(b);
       page_offsets_.push_back(static_cast<uint32_t>(page_bytes_.size()));
@@ -396,12 +423,24 @@ Status ColumnChunkWriter::Impl::Append(const ColumnVector& v, size_t row_begin, 
   }
   if (spec_.optional) page_defined_.insert(page_defined_.end(), defined, defined + rows);
   switch (physical_) {
-    case PhysicalType::kBoolean: AppendBools(v.bools().data() + value_begin, values); break;
-    case PhysicalType::kInt32: AppendFixed(v.int32s().data() + value_begin, values); break;
-    case PhysicalType::kInt64: AppendFixed(v.int64s().data() + value_begin, values); break;
-    case PhysicalType::kFloat: AppendFixed(v.floats().data() + value_begin, values); break;
-    case PhysicalType::kDouble: AppendFixed(v.doubles().data() + value_begin, values); break;
-    default: AppendByteValues(v, value_begin, values); break;
+    case PhysicalType::kBoolean:
+      AppendBools(v.bools().data() + value_begin, values);
+      break;
+    case PhysicalType::kInt32:
+      AppendFixed(v.int32s().data() + value_begin, values);
+      break;
+    case PhysicalType::kInt64:
+      AppendFixed(v.int64s().data() + value_begin, values);
+      break;
+    case PhysicalType::kFloat:
+      AppendFixed(v.floats().data() + value_begin, values);
+      break;
+    case PhysicalType::kDouble:
+      AppendFixed(v.doubles().data() + value_begin, values);
+      break;
+    default:
+      AppendByteValues(v, value_begin, values);
+      break;
   }
   page_rows_ += rows;
   page_values_ += values;
@@ -420,8 +459,8 @@ Status ColumnChunkWriter::Impl::EmitPage(int32_t type, std::string_view body, in
                                          int32_t encoding) {
   TL_RETURN_IF_ERROR(compressor_->Compress(body, &compressed_));
   std::string header;
-  AppendPageHeader(type, static_cast<int32_t>(body.size()), static_cast<int32_t>(compressed_.size()),
-                   num_values, encoding, &header);
+  AppendPageHeader(type, static_cast<int32_t>(body.size()),
+                   static_cast<int32_t>(compressed_.size()), num_values, encoding, &header);
   uncompressed_total_ += static_cast<int64_t>(header.size() + body.size());
   pages_.append(header);
   pages_.append(compressed_);
@@ -488,7 +527,8 @@ Status ColumnChunkWriter::Impl::Flush(Sink* sink, ChunkMetadata* meta) {
     uncompressed_total_ = 0;
     std::string plain;
     dictionary_.AppendPlain(&plain);
-    TL_RETURN_IF_ERROR(EmitPage(kDictionaryPage, plain, static_cast<int32_t>(dictionary_.size()), kPlain));
+    TL_RETURN_IF_ERROR(
+        EmitPage(kDictionaryPage, plain, static_cast<int32_t>(dictionary_.size()), kPlain));
     uncompressed_total_ += data_uncompressed;
     meta->dictionary_page_offset = start;
     meta->data_page_offset = start + static_cast<int64_t>(pages_.size());
@@ -520,6 +560,8 @@ Status ColumnChunkWriter::Append(const ColumnVector& v, size_t row_begin, size_t
   return impl_->Append(v, row_begin, row_end, value_begin);
 }
 int64_t ColumnChunkWriter::BufferedBytes() const { return impl_->BufferedBytes(); }
-Status ColumnChunkWriter::Flush(Sink* sink, ChunkMetadata* meta) { return impl_->Flush(sink, meta); }
+Status ColumnChunkWriter::Flush(Sink* sink, ChunkMetadata* meta) {
+  return impl_->Flush(sink, meta);
+}
 
 }  // namespace tablelake::parquet

@@ -15,14 +15,14 @@
 namespace tablelake::parquet {
 
 struct WriterOptions {
-  Codec codec = Codec::kSnappy;        // Default: SNAPPY
-  int compression_level = 0;           // 0: the codec's default (zstd 3, gzip 6)
-  int64_t row_group_bytes = 128 << 20; // a row group ends past this many buffered bytes.
-                                       // Default: 128 MiB (memory is bounded by one row group)
-  int64_t max_row_group_rows = 0;      // also end it at this many rows; 0: no limit. Default: 0
-  int64_t page_bytes = 1 << 20;        // a page ends past this many encoded bytes. Default: 1 MiB
-  int64_t dictionary_bytes = 1 << 20;  // a dictionary past this falls back to PLAIN for the
-                                       // rest of the chunk. Default: 1 MiB
+  Codec codec = Codec::kSnappy;         // Default: SNAPPY
+  int compression_level = 0;            // 0: the codec's default (zstd 3, gzip 6)
+  int64_t row_group_bytes = 128 << 20;  // a row group ends past this many buffered bytes.
+                                        // Default: 128 MiB (memory is bounded by one row group)
+  int64_t max_row_group_rows = 0;       // also end it at this many rows; 0: no limit. Default: 0
+  int64_t page_bytes = 1 << 20;         // a page ends past this many encoded bytes. Default: 1 MiB
+  int64_t dictionary_bytes = 1 << 20;   // a dictionary past this falls back to PLAIN for the
+                                        // rest of the chunk. Default: 1 MiB
   // Written into the footer's key-value metadata (writer, source table, task...).
   std::vector<std::pair<std::string, std::string>> key_value_metadata;
 };
@@ -35,7 +35,7 @@ struct ChunkMetadata {
   int64_t total_uncompressed_size = 0;
   int64_t total_compressed_size = 0;
   int64_t data_page_offset = 0;
-  int64_t dictionary_page_offset = -1;  // -1: none
+  int64_t dictionary_page_offset = -1;              // -1: none
   std::optional<std::string> min_value, max_value;  // PLAIN-encoded, absent where not allowed
 };
 

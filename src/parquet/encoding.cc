@@ -17,7 +17,9 @@ void PutVarint(uint64_t v, std::string* out) {
   out->push_back(static_cast<char>(v));
 }
 
-uint64_t Zigzag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
+uint64_t Zigzag(int64_t v) {
+  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+}
 
 // Packs 64-bit values of up to 64 bits, LSB first; n need not be a multiple of 8.
 void BitPack64(const uint64_t* values, size_t n, int bit_width, std::string* out) {
@@ -146,7 +148,8 @@ void EncodeDeltaBinaryPacked(const T* values, size_t n, std::string* out) {
     // Deltas wrap in T's width; the minimum is taken as a signed T.
     T min_delta = std::numeric_limits<T>::max();
     for (size_t k = 0; k < count; ++k) {
-      T d = static_cast<T>(static_cast<U>(values[first + k]) - static_cast<U>(values[first + k - 1]));
+      T d =
+          static_cast<T>(static_cast<U>(values[first + k]) - static_cast<U>(values[first + k - 1]));
       deltas[k] = static_cast<U>(d);
       min_delta = std::min(min_delta, d);
     }
@@ -163,7 +166,8 @@ void EncodeDeltaBinaryPacked(const T* values, size_t n, std::string* out) {
       widths[m] = static_cast<uint8_t>(BitWidth(max));
     }
     out->append(reinterpret_cast<const char*>(widths), kMiniblocks);
-    for (size_t m = 0; m < used; ++m) BitPack64(deltas + m * kMiniblock, kMiniblock, widths[m], out);
+    for (size_t m = 0; m < used; ++m)
+      BitPack64(deltas + m * kMiniblock, kMiniblock, widths[m], out);
   }
 }
 

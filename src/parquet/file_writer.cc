@@ -26,7 +26,7 @@ constexpr int32_t kConvertedUtf8 = 0, kConvertedDecimal = 5, kConvertedDate = 6,
 // LogicalType is a union: exactly one field, a struct.
 void WriteLogicalType(const ColumnSpec& c, thrift::CompactWriter& w) {
   auto time_unit = [&](int16_t id, bool micros) {
-    w.BeginStruct(id);          // TimeUnit union
+    w.BeginStruct(id);              // TimeUnit union
     w.BeginStruct(micros ? 2 : 1);  // MICROS : MILLIS (empty structs)
     w.EndStruct();
     w.EndStruct();
@@ -73,19 +73,27 @@ void WriteLogicalType(const ColumnSpec& c, thrift::CompactWriter& w) {
       w.EndStruct();
       w.EndStruct();
       return;
-    default: return;
+    default:
+      return;
   }
 }
 
 std::optional<int32_t> ConvertedTypeOf(ColumnType t) {
   switch (t) {
-    case ColumnType::kUtf8: return kConvertedUtf8;
-    case ColumnType::kDecimal: return kConvertedDecimal;
-    case ColumnType::kDate: return kConvertedDate;
-    case ColumnType::kTimestampMillis: return kConvertedTimestampMillis;
-    case ColumnType::kTimestampMicros: return kConvertedTimestampMicros;
-    case ColumnType::kInterval: return kConvertedInterval;
-    default: return std::nullopt;
+    case ColumnType::kUtf8:
+      return kConvertedUtf8;
+    case ColumnType::kDecimal:
+      return kConvertedDecimal;
+    case ColumnType::kDate:
+      return kConvertedDate;
+    case ColumnType::kTimestampMillis:
+      return kConvertedTimestampMillis;
+    case ColumnType::kTimestampMicros:
+      return kConvertedTimestampMicros;
+    case ColumnType::kInterval:
+      return kConvertedInterval;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -113,7 +121,7 @@ void WriteSchema(const std::vector<ColumnSpec>& schema, thrift::CompactWriter& w
 
 void WriteColumnChunk(const ColumnSpec& c, const ChunkMetadata& m, Codec codec,
                       thrift::CompactWriter& w) {
-  w.BeginListStruct();  // ColumnChunk
+  w.BeginListStruct();           // ColumnChunk
   w.I64(2, m.data_page_offset);  // file_offset: deprecated; where the chunk's pages start
   w.BeginStruct(3);              // ColumnMetaData
   w.I32(1, static_cast<int32_t>(PhysicalTypeOf(c)));
@@ -191,8 +199,8 @@ Status FileWriter::Impl::WriteBatch(const std::vector<ColumnVector>& batch) {
   TL_RETURN_IF_ERROR(error_);
   if (closed_) return Status::Internal("Parquet writer: write after close");
   if (batch.size() != schema_.size()) {
-    return Status::InvalidArgument(fmt::format("Parquet batch has {} columns, the schema {}",
-                                               batch.size(), schema_.size()));
+    return Status::InvalidArgument(
+        fmt::format("Parquet batch has {} columns, the schema {}", batch.size(), schema_.size()));
   }
   size_t rows = batch[0].num_rows();
   for (size_t c = 0; c < batch.size(); ++c) {
@@ -253,7 +261,8 @@ std::string FileWriter::Impl::SerializeFooter() const {
   for (const auto& rg : row_groups_) {
     w.BeginListStruct();
     w.BeginList(1, thrift::Type::kStruct, rg.columns.size());
-    for (size_t c = 0; c < rg.columns.size(); ++c) WriteColumnChunk(schema_[c], rg.columns[c], options_.codec, w);
+    for (size_t c = 0; c < rg.columns.size(); ++c)
+      WriteColumnChunk(schema_[c], rg.columns[c], options_.codec, w);
     w.I64(2, rg.total_byte_size);
     w.I64(3, rg.num_rows);
     w.I64(5, rg.file_offset);

@@ -24,7 +24,8 @@ constexpr const char* kCreatedBy = "tablelake version 0.1.0";
 class FileWriter {
  public:
   static Result<std::unique_ptr<FileWriter>> Open(std::vector<ColumnSpec> schema,
-                                                  WriterOptions options, std::unique_ptr<Sink> sink);
+                                                  WriterOptions options,
+                                                  std::unique_ptr<Sink> sink);
   // Aborts the sink unless Close succeeded.
   ~FileWriter();
 

@@ -17,20 +17,28 @@ int32_t DecimalBytes(int32_t precision) {
 
 PhysicalType PhysicalTypeOf(const ColumnSpec& c) {
   switch (c.type) {
-    case ColumnType::kBool: return PhysicalType::kBoolean;
+    case ColumnType::kBool:
+      return PhysicalType::kBoolean;
     case ColumnType::kInt32:
     case ColumnType::kDate:
-    case ColumnType::kTimeMillis: return PhysicalType::kInt32;
+    case ColumnType::kTimeMillis:
+      return PhysicalType::kInt32;
     case ColumnType::kInt64:
     case ColumnType::kTimeMicros:
     case ColumnType::kTimestampMillis:
-    case ColumnType::kTimestampMicros: return PhysicalType::kInt64;
-    case ColumnType::kFloat: return PhysicalType::kFloat;
-    case ColumnType::kDouble: return PhysicalType::kDouble;
+    case ColumnType::kTimestampMicros:
+      return PhysicalType::kInt64;
+    case ColumnType::kFloat:
+      return PhysicalType::kFloat;
+    case ColumnType::kDouble:
+      return PhysicalType::kDouble;
     case ColumnType::kUtf8:
-    case ColumnType::kBinary: return PhysicalType::kByteArray;
-    case ColumnType::kInt96: return PhysicalType::kInt96;
-    case ColumnType::kInterval: return PhysicalType::kFixedLenByteArray;
+    case ColumnType::kBinary:
+      return PhysicalType::kByteArray;
+    case ColumnType::kInt96:
+      return PhysicalType::kInt96;
+    case ColumnType::kInterval:
+      return PhysicalType::kFixedLenByteArray;
     case ColumnType::kDecimal:
       return c.precision <= 9    ? PhysicalType::kInt32
              : c.precision <= 18 ? PhysicalType::kInt64
@@ -42,9 +50,12 @@ PhysicalType PhysicalTypeOf(const ColumnSpec& c) {
 int32_t FixedLengthOf(const ColumnSpec& c) {
   switch (c.type) {
     case ColumnType::kInt96:
-    case ColumnType::kInterval: return 12;
-    case ColumnType::kDecimal: return c.precision > 18 ? DecimalBytes(c.precision) : 0;
-    default: return 0;
+    case ColumnType::kInterval:
+      return 12;
+    case ColumnType::kDecimal:
+      return c.precision > 18 ? DecimalBytes(c.precision) : 0;
+    default:
+      return 0;
   }
 }
 
@@ -52,10 +63,14 @@ namespace {
 
 bool EncodingFits(Encoding e, PhysicalType p) {
   switch (e) {
-    case Encoding::kPlain: return true;
-    case Encoding::kDictionary: return p != PhysicalType::kBoolean;
-    case Encoding::kDeltaBinaryPacked: return p == PhysicalType::kInt32 || p == PhysicalType::kInt64;
-    case Encoding::kDeltaLengthByteArray: return p == PhysicalType::kByteArray;
+    case Encoding::kPlain:
+      return true;
+    case Encoding::kDictionary:
+      return p != PhysicalType::kBoolean;
+    case Encoding::kDeltaBinaryPacked:
+      return p == PhysicalType::kInt32 || p == PhysicalType::kInt64;
+    case Encoding::kDeltaLengthByteArray:
+      return p == PhysicalType::kByteArray;
     case Encoding::kDeltaByteArray:
       return p == PhysicalType::kByteArray || p == PhysicalType::kFixedLenByteArray;
   }
@@ -85,16 +100,16 @@ Status ValidateColumn(const ColumnSpec& c) {
           "column '{}': DECIMAL precision must be 1 to 38, got {}", c.name, c.precision));
     }
     if (c.scale < 0 || c.scale > c.precision) {
-      return Status::InvalidArgument(fmt::format(
-          "column '{}': DECIMAL scale must be 0 to the precision ({}), got {}", c.name,
-          c.precision, c.scale));
+      return Status::InvalidArgument(
+          fmt::format("column '{}': DECIMAL scale must be 0 to the precision ({}), got {}", c.name,
+                      c.precision, c.scale));
     }
   }
   PhysicalType p = PhysicalTypeOf(c);
   if (!EncodingFits(c.encoding, p)) {
-    return Status::InvalidArgument(fmt::format(
-        "column '{}': encoding {} does not apply to {} ({} values)", c.name,
-        EncodingName(c.encoding), ColumnTypeName(c.type), PhysicalTypeName(p)));
+    return Status::InvalidArgument(
+        fmt::format("column '{}': encoding {} does not apply to {} ({} values)", c.name,
+                    EncodingName(c.encoding), ColumnTypeName(c.type), PhysicalTypeName(p)));
   }
   if (c.type == ColumnType::kInt96 && c.encoding != Encoding::kPlain &&
       c.encoding != Encoding::kDictionary) {
@@ -156,11 +171,16 @@ std::optional<ColumnType> ParseColumnType(const std::string& name) {
 
 const char* EncodingName(Encoding e) {
   switch (e) {
-    case Encoding::kPlain: return "PLAIN";
-    case Encoding::kDictionary: return "PLAIN_DICTIONARY";
-    case Encoding::kDeltaBinaryPacked: return "DELTA_BINARY_PACKED";
-    case Encoding::kDeltaLengthByteArray: return "DELTA_LENGTH_BYTE_ARRAY";
-    case Encoding::kDeltaByteArray: return "DELTA_BYTE_ARRAY";
+    case Encoding::kPlain:
+      return "PLAIN";
+    case Encoding::kDictionary:
+      return "PLAIN_DICTIONARY";
+    case Encoding::kDeltaBinaryPacked:
+      return "DELTA_BINARY_PACKED";
+    case Encoding::kDeltaLengthByteArray:
+      return "DELTA_LENGTH_BYTE_ARRAY";
+    case Encoding::kDeltaByteArray:
+      return "DELTA_BYTE_ARRAY";
   }
   return "UNKNOWN";
 }
@@ -178,17 +198,23 @@ std::optional<Encoding> ParseEncoding(const std::string& name) {
 
 const char* CodecName(Codec c) {
   switch (c) {
-    case Codec::kUncompressed: return "UNCOMPRESSED";
-    case Codec::kSnappy: return "SNAPPY";
-    case Codec::kGzip: return "GZIP";
-    case Codec::kZstd: return "ZSTD";
-    case Codec::kLz4Raw: return "LZ4_RAW";
+    case Codec::kUncompressed:
+      return "UNCOMPRESSED";
+    case Codec::kSnappy:
+      return "SNAPPY";
+    case Codec::kGzip:
+      return "GZIP";
+    case Codec::kZstd:
+      return "ZSTD";
+    case Codec::kLz4Raw:
+      return "LZ4_RAW";
   }
   return "UNKNOWN";
 }
 
 std::optional<Codec> ParseCodec(const std::string& name) {
-  for (Codec c : {Codec::kUncompressed, Codec::kSnappy, Codec::kGzip, Codec::kZstd, Codec::kLz4Raw}) {
+  for (Codec c :
+       {Codec::kUncompressed, Codec::kSnappy, Codec::kGzip, Codec::kZstd, Codec::kLz4Raw}) {
     if (name == CodecName(c)) return c;
   }
   return std::nullopt;

@@ -34,14 +34,14 @@ enum class ColumnType {
   kDouble,
   kUtf8,
   kBinary,
-  kDate,              // INT32 days since 1970-01-01
-  kDecimal,           // INT32 (p <= 9), INT64 (p <= 18) or FIXED_LEN_BYTE_ARRAY (p <= 38)
-  kTimeMillis,        // INT32 ms since midnight
-  kTimeMicros,        // INT64 µs since midnight
-  kTimestampMillis,   // INT64 ms since epoch, UTC
-  kTimestampMicros,   // INT64 µs since epoch, UTC
-  kInt96,             // legacy Hive/Spark timestamp: nanos of day (8 bytes LE) + Julian day (4)
-  kInterval,          // FIXED_LEN_BYTE_ARRAY(12): months, days, millis as u32 LE
+  kDate,             // INT32 days since 1970-01-01
+  kDecimal,          // INT32 (p <= 9), INT64 (p <= 18) or FIXED_LEN_BYTE_ARRAY (p <= 38)
+  kTimeMillis,       // INT32 ms since midnight
+  kTimeMicros,       // INT64 µs since midnight
+  kTimestampMillis,  // INT64 ms since epoch, UTC
+  kTimestampMicros,  // INT64 µs since epoch, UTC
+  kInt96,            // legacy Hive/Spark timestamp: nanos of day (8 bytes LE) + Julian day (4)
+  kInterval,         // FIXED_LEN_BYTE_ARRAY(12): months, days, millis as u32 LE
 };
 
 enum class Encoding {

@@ -37,7 +37,9 @@ void CompactWriter::I64(int16_t id, int64_t v) {
   PutVarint(Zigzag(v));
 }
 
-void CompactWriter::Bool(int16_t id, bool v) { FieldHeader(id, v ? Type::kBoolTrue : Type::kBoolFalse); }
+void CompactWriter::Bool(int16_t id, bool v) {
+  FieldHeader(id, v ? Type::kBoolTrue : Type::kBoolFalse);
+}
 
 void CompactWriter::Binary(int16_t id, std::string_view v) {
   FieldHeader(id, Type::kBinary);

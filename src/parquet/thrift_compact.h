@@ -49,7 +49,9 @@ class CompactWriter {
   // Ends the top-level struct.
   void Stop() { out_->push_back(0); }
 
-  static uint64_t Zigzag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
+  static uint64_t Zigzag(int64_t v) {
+    return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+  }
   void PutVarint(uint64_t v);
 
  private:

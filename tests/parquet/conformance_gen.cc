@@ -34,7 +34,8 @@ std::string Hex(std::string_view s) {
 std::string Int128ToString(__int128 v) {
   if (v == 0) return "0";
   bool neg = v < 0;
-  unsigned __int128 u = neg ? -static_cast<unsigned __int128>(v) : static_cast<unsigned __int128>(v);
+  unsigned __int128 u =
+      neg ? -static_cast<unsigned __int128>(v) : static_cast<unsigned __int128>(v);
   std::string s;
   while (u > 0) {
     s.insert(s.begin(), static_cast<char>('0' + static_cast<int>(u % 10)));
@@ -75,14 +76,19 @@ std::string AppendValue(const ColumnSpec& spec, size_t i, ColumnVector* v) {
       return b ? "true" : "false";
     }
     case ColumnType::kInt32: {
-      static const int32_t kEdges[] = {INT32_MIN, INT32_MAX, 0, -1, 1, 7, 7, 7, 7, 7, 7, 7, 7, 7, -100, 100};
-      int32_t x = edge ? kEdges[i] : (r % 4 == 0 ? static_cast<int32_t>(r) : static_cast<int32_t>(i % 50) - 25);
+      static const int32_t kEdges[] = {INT32_MIN, INT32_MAX, 0, -1, 1, 7, 7,    7,
+                                       7,         7,         7, 7,  7, 7, -100, 100};
+      int32_t x = edge ? kEdges[i]
+                       : (r % 4 == 0 ? static_cast<int32_t>(r) : static_cast<int32_t>(i % 50) - 25);
       v->AppendInt32(x);
       return std::to_string(x);
     }
     case ColumnType::kInt64: {
-      static const int64_t kEdges[] = {INT64_MIN, INT64_MAX, 0, -1, 1, INT64_MIN + 1, 5, 5, 5, 5, 5, 5, 5, 5, 5, -5};
-      int64_t x = edge ? kEdges[i] : (r % 4 == 0 ? static_cast<int64_t>(r) : static_cast<int64_t>(i) * 1000 - 7);
+      static const int64_t kEdges[] = {INT64_MIN, INT64_MAX, 0, -1, 1, INT64_MIN + 1, 5, 5, 5, 5, 5,
+                                       5,         5,         5, 5,  -5};
+      int64_t x = edge
+                      ? kEdges[i]
+                      : (r % 4 == 0 ? static_cast<int64_t>(r) : static_cast<int64_t>(i) * 1000 - 7);
       v->AppendInt64(x);
       return std::to_string(x);
     }
@@ -90,9 +96,22 @@ std::string AppendValue(const ColumnSpec& spec, size_t i, ColumnVector* v) {
     case ColumnType::kDouble: {
       static const double kEdges[] = {std::numeric_limits<double>::quiet_NaN(),
                                       std::numeric_limits<double>::infinity(),
-                                      -std::numeric_limits<double>::infinity(), -0.0, 0.0, 0.1, -1e300,
-                                      1e300, 5e-324, 2.5, 2.5, 2.5, 2.5, 2.5, 2.5, 2.5};
-      double d = edge ? kEdges[i] : static_cast<double>(static_cast<int64_t>(r % 200000) - 100000) / 64.0;
+                                      -std::numeric_limits<double>::infinity(),
+                                      -0.0,
+                                      0.0,
+                                      0.1,
+                                      -1e300,
+                                      1e300,
+                                      5e-324,
+                                      2.5,
+                                      2.5,
+                                      2.5,
+                                      2.5,
+                                      2.5,
+                                      2.5,
+                                      2.5};
+      double d =
+          edge ? kEdges[i] : static_cast<double>(static_cast<int64_t>(r % 200000) - 100000) / 64.0;
       if (spec.type == ColumnType::kFloat) {
         float f = static_cast<float>(d);
         if (edge && (i == 6 || i == 7 || i == 8)) f = i == 8 ? 1e-45f : (i == 6 ? -3e38f : 3e38f);
@@ -105,11 +124,16 @@ std::string AppendValue(const ColumnSpec& spec, size_t i, ColumnVector* v) {
     case ColumnType::kUtf8:
     case ColumnType::kBinary: {
       std::string s;
-      if (i == 0) s = "";
-      else if (i == 1) s = std::string(20000, 'L') + "ong";  // longer than a page
-      else if (i == 2) s = "héllo 東京 🎉";
-      else if (i < 12) s = "repeat";
-      else s = "v" + std::to_string(r % 300);
+      if (i == 0)
+        s = "";
+      else if (i == 1)
+        s = std::string(20000, 'L') + "ong";  // longer than a page
+      else if (i == 2)
+        s = "héllo 東京 🎉";
+      else if (i < 12)
+        s = "repeat";
+      else
+        s = "v" + std::to_string(r % 300);
       if (spec.type == ColumnType::kBinary) {
         if (i == 3) s = std::string("\0\x01\xff\xfe", 4);
         v->AppendBytes(s);
@@ -119,33 +143,69 @@ std::string AppendValue(const ColumnSpec& spec, size_t i, ColumnVector* v) {
       return s;
     }
     case ColumnType::kDate: {
-      static const int32_t kEdges[] = {0, -1, -719162, 2932896, 20781, 20781, 20781, 20781, 20781, 20781, 20781, 20781, 20781, -25567, 11016, 19000};
+      static const int32_t kEdges[] = {0,     -1,    -719162, 2932896, 20781, 20781,  20781, 20781,
+                                       20781, 20781, 20781,   20781,   20781, -25567, 11016, 19000};
       int32_t days = edge ? kEdges[i] : static_cast<int32_t>(r % 40000) - 10000;
       v->AppendInt32(days);
       return std::to_string(days);
     }
     case ColumnType::kTimeMillis: {
-      int32_t ms = edge ? static_cast<int32_t>(i == 1 ? 86399999 : i * 1000) : static_cast<int32_t>(r % 86400000);
+      int32_t ms = edge ? static_cast<int32_t>(i == 1 ? 86399999 : i * 1000)
+                        : static_cast<int32_t>(r % 86400000);
       v->AppendInt32(ms);
       return std::to_string(ms);
     }
     case ColumnType::kTimeMicros: {
-      int64_t us = edge ? (i == 1 ? 86399999999LL : static_cast<int64_t>(i) * 1000001) : static_cast<int64_t>(r % 86400000000ULL);
+      int64_t us = edge ? (i == 1 ? 86399999999LL : static_cast<int64_t>(i) * 1000001)
+                        : static_cast<int64_t>(r % 86400000000ULL);
       v->AppendInt64(us);
       return std::to_string(us);
     }
     case ColumnType::kTimestampMillis:
     case ColumnType::kTimestampMicros: {
       int64_t unit = spec.type == ColumnType::kTimestampMillis ? 1 : 1000;
-      static const int64_t kEdgesMs[] = {0, -1, 1795478400000, -2208988800000, 4102444800000, 1795478400000, 1795478400000, 1795478400000, 1795478400000, 1795478400000, 1795478400000, 1795478400000, 1795478400000, 1, 86400000, -86400001};
+      static const int64_t kEdgesMs[] = {0,
+                                         -1,
+                                         1795478400000,
+                                         -2208988800000,
+                                         4102444800000,
+                                         1795478400000,
+                                         1795478400000,
+                                         1795478400000,
+                                         1795478400000,
+                                         1795478400000,
+                                         1795478400000,
+                                         1795478400000,
+                                         1795478400000,
+                                         1,
+                                         86400000,
+                                         -86400001};
       int64_t t = edge ? kEdgesMs[i] * unit + (unit > 1 && i == 2 ? 123 : 0)
-                       : (1700000000000LL + static_cast<int64_t>(r % 100000000000ULL)) * unit + static_cast<int64_t>(r % unit);
+                       : (1700000000000LL + static_cast<int64_t>(r % 100000000000ULL)) * unit +
+                             static_cast<int64_t>(r % unit);
       v->AppendInt64(t);
       return std::to_string(t);
     }
     case ColumnType::kInt96: {
-      static const int64_t kEdgesNs[] = {0, -1, 1795478400123456789, -2208988800000000000, 1, 86400000000000, -86400000000001, 5, 5, 5, 5, 5, 5, 5, 5, 5};
-      __int128 ns = edge ? kEdgesNs[i] : static_cast<__int128>(1600000000000000000LL + static_cast<int64_t>(r % 200000000000000000ULL));
+      static const int64_t kEdgesNs[] = {0,
+                                         -1,
+                                         1795478400123456789,
+                                         -2208988800000000000,
+                                         1,
+                                         86400000000000,
+                                         -86400000000001,
+                                         5,
+                                         5,
+                                         5,
+                                         5,
+                                         5,
+                                         5,
+                                         5,
+                                         5,
+                                         5};
+      __int128 ns = edge ? kEdgesNs[i]
+                         : static_cast<__int128>(1600000000000000000LL +
+                                                 static_cast<int64_t>(r % 200000000000000000ULL));
       v->AppendBytes(Int96FromNanos(ns));
       return Int128ToString(ns);
     }
@@ -159,15 +219,25 @@ std::string AppendValue(const ColumnSpec& spec, size_t i, ColumnVector* v) {
     case ColumnType::kDecimal: {
       __int128 max = Pow10(spec.precision) - 1;
       __int128 x;
-      if (i == 0) x = max;
-      else if (i == 1) x = -max;
-      else if (i == 2) x = 0;
-      else if (i == 3) x = -1;
-      else if (i == 4) x = 1;
-      else x = (static_cast<__int128>(r) * static_cast<__int128>(Rand(i + 7))) % (max + 1) * ((r & 1) ? 1 : -1);
-      if (spec.precision <= 9) v->AppendInt32(static_cast<int32_t>(x));
-      else if (spec.precision <= 18) v->AppendInt64(static_cast<int64_t>(x));
-      else v->AppendBytes(DecimalToFixed(x, FixedLengthOf(spec)));
+      if (i == 0)
+        x = max;
+      else if (i == 1)
+        x = -max;
+      else if (i == 2)
+        x = 0;
+      else if (i == 3)
+        x = -1;
+      else if (i == 4)
+        x = 1;
+      else
+        x = (static_cast<__int128>(r) * static_cast<__int128>(Rand(i + 7))) % (max + 1) *
+            ((r & 1) ? 1 : -1);
+      if (spec.precision <= 9)
+        v->AppendInt32(static_cast<int32_t>(x));
+      else if (spec.precision <= 18)
+        v->AppendInt64(static_cast<int64_t>(x));
+      else
+        v->AppendBytes(DecimalToFixed(x, FixedLengthOf(spec)));
       return Int128ToString(x);
     }
   }
@@ -194,8 +264,9 @@ struct FileCase {
 };
 
 json ColumnJson(const ColumnSpec& c) {
-  return {{"name", c.name}, {"type", ColumnTypeName(c.type)}, {"optional", c.optional},
-          {"encoding", EncodingName(c.encoding)}, {"precision", c.precision}, {"scale", c.scale}};
+  return {{"name", c.name},           {"type", ColumnTypeName(c.type)},
+          {"optional", c.optional},   {"encoding", EncodingName(c.encoding)},
+          {"precision", c.precision}, {"scale", c.scale}};
 }
 
 // Writes one file and returns its manifest entry.
@@ -239,12 +310,24 @@ json WriteCase(const std::filesystem::path& dir, const FileCase& fc) {
           continue;
         }
         switch (cv.type()) {
-          case PhysicalType::kBoolean: cv.AppendBool(batch[c].bools()[value]); break;
-          case PhysicalType::kInt32: cv.AppendInt32(batch[c].int32s()[value]); break;
-          case PhysicalType::kInt64: cv.AppendInt64(batch[c].int64s()[value]); break;
-          case PhysicalType::kFloat: cv.AppendFloat(batch[c].floats()[value]); break;
-          case PhysicalType::kDouble: cv.AppendDouble(batch[c].doubles()[value]); break;
-          default: cv.AppendBytes(batch[c].bytes_at(value)); break;
+          case PhysicalType::kBoolean:
+            cv.AppendBool(batch[c].bools()[value]);
+            break;
+          case PhysicalType::kInt32:
+            cv.AppendInt32(batch[c].int32s()[value]);
+            break;
+          case PhysicalType::kInt64:
+            cv.AppendInt64(batch[c].int64s()[value]);
+            break;
+          case PhysicalType::kFloat:
+            cv.AppendFloat(batch[c].floats()[value]);
+            break;
+          case PhysicalType::kDouble:
+            cv.AppendDouble(batch[c].doubles()[value]);
+            break;
+          default:
+            cv.AppendBytes(batch[c].bytes_at(value));
+            break;
         }
         ++value;
       }
@@ -264,8 +347,10 @@ json WriteCase(const std::filesystem::path& dir, const FileCase& fc) {
   }
   json columns = json::array();
   for (const auto& c : fc.columns) columns.push_back(ColumnJson(c));
-  return {{"file", fc.name + ".parquet"}, {"codec", CodecName(fc.options.codec)},
-          {"columns", columns}, {"rows", rows}};
+  return {{"file", fc.name + ".parquet"},
+          {"codec", CodecName(fc.options.codec)},
+          {"columns", columns},
+          {"rows", rows}};
 }
 
 }  // namespace
@@ -278,13 +363,20 @@ int main(int argc, char** argv) {
   std::filesystem::path dir = argv[1];
   std::filesystem::create_directories(dir);
   std::vector<ColumnSpec> types = {
-      {"c", ColumnType::kBool},          {"c", ColumnType::kInt32},
-      {"c", ColumnType::kInt64},         {"c", ColumnType::kFloat},
-      {"c", ColumnType::kDouble},        {"c", ColumnType::kUtf8},
-      {"c", ColumnType::kBinary},        {"c", ColumnType::kDate},
-      {"c", ColumnType::kTimeMillis},    {"c", ColumnType::kTimeMicros},
-      {"c", ColumnType::kTimestampMillis}, {"c", ColumnType::kTimestampMicros},
-      {"c", ColumnType::kInt96},         {"c", ColumnType::kInterval},
+      {"c", ColumnType::kBool},
+      {"c", ColumnType::kInt32},
+      {"c", ColumnType::kInt64},
+      {"c", ColumnType::kFloat},
+      {"c", ColumnType::kDouble},
+      {"c", ColumnType::kUtf8},
+      {"c", ColumnType::kBinary},
+      {"c", ColumnType::kDate},
+      {"c", ColumnType::kTimeMillis},
+      {"c", ColumnType::kTimeMicros},
+      {"c", ColumnType::kTimestampMillis},
+      {"c", ColumnType::kTimestampMicros},
+      {"c", ColumnType::kInt96},
+      {"c", ColumnType::kInterval},
       {"c", ColumnType::kDecimal, true, Encoding::kPlain, 9, 2},
       {"c", ColumnType::kDecimal, true, Encoding::kPlain, 18, 4},
       {"c", ColumnType::kDecimal, true, Encoding::kPlain, 38, 10},
@@ -293,14 +385,16 @@ int main(int argc, char** argv) {
   for (const auto& base : types) {
     for (bool optional : {false, true}) {
       for (Encoding e : EncodingsFor(base)) {
-        for (Codec codec : {Codec::kUncompressed, Codec::kSnappy, Codec::kGzip, Codec::kZstd, Codec::kLz4Raw}) {
+        for (Codec codec :
+             {Codec::kUncompressed, Codec::kSnappy, Codec::kGzip, Codec::kZstd, Codec::kLz4Raw}) {
           FileCase fc;
           ColumnSpec c = base;
           c.optional = optional;
           c.encoding = e;
           std::string type = ColumnTypeName(c.type);
           if (c.type == ColumnType::kDecimal) type += std::to_string(c.precision);
-          fc.name = type + (optional ? "_opt_" : "_req_") + EncodingName(e) + "_" + CodecName(codec);
+          fc.name =
+              type + (optional ? "_opt_" : "_req_") + EncodingName(e) + "_" + CodecName(codec);
           fc.columns = {c};
           fc.rows = 2500;
           fc.options.codec = codec;
@@ -315,10 +409,14 @@ int main(int argc, char** argv) {
   // file of every type together.
   FileCase empty{"empty", {{"a", ColumnType::kInt64}, {"b", ColumnType::kUtf8}}, 0, {}};
   cases.push_back(empty);
-  FileCase nulls{"all_null", {{"a", ColumnType::kInt64, true, Encoding::kDictionary}, {"b", ColumnType::kUtf8}}, 300, {}};
+  FileCase nulls{"all_null",
+                 {{"a", ColumnType::kInt64, true, Encoding::kDictionary}, {"b", ColumnType::kUtf8}},
+                 300,
+                 {}};
   nulls.all_null = true;
   cases.push_back(nulls);
-  FileCase overflow{"dictionary_overflow", {{"s", ColumnType::kUtf8, true, Encoding::kDictionary}}, 2500, {}};
+  FileCase overflow{
+      "dictionary_overflow", {{"s", ColumnType::kUtf8, true, Encoding::kDictionary}}, 2500, {}};
   overflow.options.dictionary_bytes = 600;
   overflow.options.page_bytes = 1024;
   cases.push_back(overflow);
