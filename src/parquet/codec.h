@@ -10,11 +10,27 @@
 
 namespace tablelake::parquet {
 
+// A byte buffer that grows without zero-filling, for compressed pages.
+struct ByteBuffer {
+  std::unique_ptr<char[]> data;
+  size_t capacity = 0;
+  size_t size = 0;
+  // Makes room for `n` bytes; the contents are then undefined.
+  char* Reserve(size_t n) {
+    if (n > capacity) {
+      data.reset(new char[n]);
+      capacity = n;
+    }
+    return data.get();
+  }
+  std::string_view view() const { return std::string_view(data.get(), size); }
+};
+
 class Compressor {
  public:
   virtual ~Compressor() = default;
-  // Replaces `out` with the compressed form of `in`.
-  virtual Status Compress(std::string_view in, std::string* out) = 0;
+  // Sets `out` to the compressed form of `in`.
+  virtual Status Compress(std::string_view in, ByteBuffer* out) = 0;
 };
 
 // Holds whatever state the codec reuses between pages (a zstd context, say). Not thread-safe.

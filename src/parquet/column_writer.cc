@@ -68,6 +68,9 @@ class Dictionary {
   }
   size_t size() const { return offsets_.size() - 1; }
   int64_t plain_bytes() const { return plain_bytes_; }
+  std::string_view Key(int32_t i) const {
+    return std::string_view(keys_.data() + offsets_[i], offsets_[i + 1] - offsets_[i]);
+  }
   void AppendPlain(std::string* out) const {
     if (!byte_array_) {
       out->append(keys_);
@@ -87,9 +90,6 @@ class Dictionary {
   }
 
  private:
-  std::string_view Key(int32_t i) const {
-    return std::string_view(keys_.data() + offsets_[i], offsets_[i + 1] - offsets_[i]);
-  }
   void Grow() {
     std::vector<int32_t> slots(slots_.size() * 2, -1);
     size_t mask = slots.size() - 1;
@@ -125,9 +125,20 @@ class Statistics {
     if (!has_ || v > dmax_) dmax_ = v;
     has_ = true;
   }
-  void Bytes(std::string_view v) {
-    if (!has_ || Less(v, bmin_)) bmin_.assign(v);
-    if (!has_ || Less(bmax_, v)) bmax_.assign(v);
+  // The bounds of values[0..n): compared as views, copied once.
+  void Bytes(const ColumnVector& v, size_t begin, size_t n) {
+    if (n == 0) return;
+    std::string_view lo = v.bytes_at(begin), hi = lo;
+    for (size_t i = begin + 1; i < begin + n; ++i) {
+      std::string_view b = v.bytes_at(i);
+      if (Less(b, lo)) {
+        lo = b;
+      } else if (Less(hi, b)) {
+        hi = b;
+      }
+    }
+    if (!has_ || Less(lo, bmin_)) bmin_.assign(lo);
+    if (!has_ || Less(bmax_, hi)) bmax_.assign(hi);
     has_ = true;
   }
   void Bool(bool v) {
@@ -284,6 +295,7 @@ class ColumnChunkWriter::Impl {
         break;
     }
     dictionary_.Clear();
+    dictionary_pays_off_checked_ = false;
     stats_.Reset();
     pages_.clear();
     encodings_.clear();
@@ -321,6 +333,8 @@ class ColumnChunkWriter::Impl {
   void AppendByteValues(const ColumnVector& v, size_t begin, size_t n);
   void AddBytesValue(std::string_view b);
   Status FinishPage();
+  bool DictionaryPaysOff() const;
+  void AbandonDictionary();
   Status EmitPage(int32_t type, std::string_view body, int32_t num_values, int32_t encoding);
 
   const ColumnSpec& spec_;
@@ -329,6 +343,7 @@ class ColumnChunkWriter::Impl {
   PhysicalType physical_;
   Mode mode_ = Mode::kPlain;
   Dictionary dictionary_;
+  bool dictionary_pays_off_checked_ = false;
   Statistics stats_;
 
   // Chunk state.
@@ -346,7 +361,8 @@ class ColumnChunkWriter::Impl {
   std::vector<int64_t> page_i64_;
   std::string page_bytes_;
   std::vector<uint32_t> page_offsets_;
-  std::string scratch_, compressed_;
+  std::string scratch_;
+  ByteBuffer compressed_;
 };
 
 template <typename T>
@@ -405,11 +421,24 @@ void ColumnChunkWriter::Impl::AddBytesValue(std::string_view b) {
 }
 
 void ColumnChunkWriter::Impl::AppendByteValues(const ColumnVector& v, size_t begin, size_t n) {
-  for (size_t i = begin; i < begin + n; ++i) {
-    std::string_view b = v.bytes_at(i);
-    stats_.Bytes(b);
-    AddBytesValue(b);
+  stats_.Bytes(v, begin, n);
+  if (mode_ == Mode::kPlain && physical_ == PhysicalType::kByteArray) {
+    // The hot path: length-prefixed values straight into the page.
+    const uint32_t* offsets = v.offsets().data();
+    size_t bytes = offsets[begin + n] - offsets[begin];
+    size_t at = page_plain_.size();
+    page_plain_.resize(at + bytes + 4 * n);
+    char* dst = page_plain_.data() + at;
+    const char* src = v.byte_data().data();
+    for (size_t i = begin; i < begin + n; ++i) {
+      uint32_t len = offsets[i + 1] - offsets[i];
+      std::memcpy(dst, &len, 4);
+      std::memcpy(dst + 4, src + offsets[i], len);
+      dst += 4 + len;
+    }
+    return;
   }
+  for (size_t i = begin; i < begin + n; ++i) AddBytesValue(v.bytes_at(i));
 }
 
 Status ColumnChunkWriter::Impl::Append(const ColumnVector& v, size_t row_begin, size_t row_end,
@@ -446,6 +475,14 @@ Status ColumnChunkWriter::Impl::Append(const ColumnVector& v, size_t row_begin, 
   page_values_ += values;
   rows_ += static_cast<int64_t>(rows);
   nulls_ += static_cast<int64_t>(rows - values);
+  // Judge the dictionary early, on the first values of the chunk, so that a column it does
+  // not suit costs little hashing.
+  constexpr size_t kDictionaryProbeValues = 4096;
+  if (mode_ == Mode::kDictionary && options_.dictionary_must_pay_off &&
+      !dictionary_pays_off_checked_ && page_values_ >= kDictionaryProbeValues) {
+    dictionary_pays_off_checked_ = true;
+    if (!DictionaryPaysOff()) AbandonDictionary();
+  }
   if (mode_ == Mode::kDictionary && dictionary_.plain_bytes() > options_.dictionary_bytes) {
     // The dictionary outgrew its bound: pages so far keep it, the rest of the chunk is PLAIN.
     TL_RETURN_IF_ERROR(FinishPage());
@@ -458,13 +495,33 @@ Status ColumnChunkWriter::Impl::Append(const ColumnVector& v, size_t row_begin, 
 Status ColumnChunkWriter::Impl::EmitPage(int32_t type, std::string_view body, int32_t num_values,
                                          int32_t encoding) {
   TL_RETURN_IF_ERROR(compressor_->Compress(body, &compressed_));
-  std::string header;
-  AppendPageHeader(type, static_cast<int32_t>(body.size()),
-                   static_cast<int32_t>(compressed_.size()), num_values, encoding, &header);
-  uncompressed_total_ += static_cast<int64_t>(header.size() + body.size());
-  pages_.append(header);
-  pages_.append(compressed_);
+  size_t header_at = pages_.size();
+  AppendPageHeader(type, static_cast<int32_t>(body.size()), static_cast<int32_t>(compressed_.size),
+                   num_values, encoding, &pages_);
+  uncompressed_total_ += static_cast<int64_t>(pages_.size() - header_at + body.size());
+  pages_.append(compressed_.view());
   return Status::OK();
+}
+
+bool ColumnChunkWriter::Impl::DictionaryPaysOff() const {
+  // As parquet-mr and DuckDB judge it on the first page: the dictionary plus the indices must
+  // be smaller than the same values PLAIN.
+  int64_t width = std::max(1, BitWidth(dictionary_.size() - 1));
+  int64_t indices = static_cast<int64_t>(page_indices_.size()) * width / 8 + 1;
+  int64_t plain = 0;
+  for (uint32_t i : page_indices_) plain += static_cast<int64_t>(dictionary_.Key(i).size());
+  if (physical_ == PhysicalType::kByteArray)
+    plain += 4 * static_cast<int64_t>(page_indices_.size());
+  return dictionary_.plain_bytes() + indices < plain;
+}
+
+void ColumnChunkWriter::Impl::AbandonDictionary() {
+  // Rewrites the page's indices as PLAIN values; the rest of the chunk is PLAIN too.
+  page_plain_.clear();
+  mode_ = Mode::kPlain;
+  for (uint32_t i : page_indices_) AddBytesValue(dictionary_.Key(i));
+  page_indices_.clear();
+  dictionary_.Clear();
 }
 
 Status ColumnChunkWriter::Impl::FinishPage() {
@@ -484,6 +541,14 @@ Status ColumnChunkWriter::Impl::FinishPage() {
       }
       break;
     case Mode::kDictionary:
+      if (options_.dictionary_must_pay_off && !dictionary_pays_off_checked_ && page_values_ > 0) {
+        dictionary_pays_off_checked_ = true;
+        if (!DictionaryPaysOff()) {
+          AbandonDictionary();
+          body.append(page_plain_);
+          break;
+        }
+      }
       if (page_values_ > 0) {  // an all-null page stays PLAIN: it has no index to write
         int width = std::max(1, BitWidth(dictionary_.size() - 1));
         body.push_back(static_cast<char>(width));

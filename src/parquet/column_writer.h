@@ -23,6 +23,8 @@ struct WriterOptions {
   int64_t page_bytes = 1 << 20;         // a page ends past this many encoded bytes. Default: 1 MiB
   int64_t dictionary_bytes = 1 << 20;   // a dictionary past this falls back to PLAIN for the
                                         // rest of the chunk. Default: 1 MiB
+  bool dictionary_must_pay_off = true;  // give the dictionary up after a chunk's first page
+                                        // unless it beat PLAIN there. Default: true
   // Written into the footer's key-value metadata (writer, source table, task...).
   std::vector<std::pair<std::string, std::string>> key_value_metadata;
 };

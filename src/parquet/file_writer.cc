@@ -304,7 +304,7 @@ Status FileWriter::Impl::Close() {
     return sink_->Commit();
   }();
   if (!s.ok()) {
-    Sticky(s);
+    error_ = s;
     sink_->Abort();
   }
   closed_ = true;

@@ -398,8 +398,9 @@ int main(int argc, char** argv) {
           fc.columns = {c};
           fc.rows = 2500;
           fc.options.codec = codec;
-          fc.options.page_bytes = 2048;          // many pages per chunk
-          fc.options.max_row_group_rows = 1000;  // several row groups
+          fc.options.page_bytes = 2048;                // many pages per chunk
+          fc.options.max_row_group_rows = 1000;        // several row groups
+          fc.options.dictionary_must_pay_off = false;  // dictionary pages for every type
           cases.push_back(fc);
         }
       }
@@ -418,6 +419,7 @@ int main(int argc, char** argv) {
   FileCase overflow{
       "dictionary_overflow", {{"s", ColumnType::kUtf8, true, Encoding::kDictionary}}, 2500, {}};
   overflow.options.dictionary_bytes = 600;
+  overflow.options.dictionary_must_pay_off = false;
   overflow.options.page_bytes = 1024;
   cases.push_back(overflow);
   FileCase wide{"wide", {}, 3000, {}};
@@ -430,6 +432,14 @@ int main(int argc, char** argv) {
   wide.options.codec = Codec::kZstd;
   wide.options.row_group_bytes = 16 * 1024;
   cases.push_back(wide);
+  // Dictionaries that do not pay off are given up after the first page, which is rewritten.
+  FileCase abandoned{"dictionary_abandoned",
+                     {{"u", ColumnType::kUtf8, true, Encoding::kDictionary},
+                      {"n", ColumnType::kInt64, false, Encoding::kDictionary}},
+                     3000,
+                     {}};
+  abandoned.options.page_bytes = 4096;
+  cases.push_back(abandoned);
 
   json manifest = json::array();
   for (const auto& fc : cases) manifest.push_back(WriteCase(dir, fc));
