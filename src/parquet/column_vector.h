@@ -12,20 +12,37 @@
 
 namespace tablelake::parquet {
 
+//
+// LIST and MAP columns: each row is either null (AppendNullRow) or a list of entries
+// (BeginRow(n), then n entries). An entry is a value or a null, appended with the calls below
+// (AppendNull, AppendInt64, ...); a MAP entry starts with AppendKey. defined() and the value
+// arrays then hold the entries, and row_sizes() the rows.
 class ColumnVector {
  public:
   explicit ColumnVector(const ColumnSpec& spec)
-      : type_(PhysicalTypeOf(spec)), fixed_length_(FixedLengthOf(spec)) {}
+      : type_(PhysicalTypeOf(spec)), fixed_length_(FixedLengthOf(spec)), nested_(IsNested(spec)) {
+    if (spec.type == ColumnType::kMap) keys_.emplace_back(MapKeySpec(spec));
+  }
 
   PhysicalType type() const { return type_; }
   int32_t fixed_length() const { return fixed_length_; }
-  size_t num_rows() const { return defined_.size(); }
+  bool nested() const { return nested_; }
+  size_t num_rows() const { return nested_ ? row_sizes_.size() : defined_.size(); }
   size_t num_values() const { return num_values_; }
   size_t num_nulls() const { return defined_.size() - num_values_; }
-  // One byte per row: 1 when the row has a value.
+  // One byte per row (per entry of LIST/MAP rows): 1 when it has a value.
   const std::vector<uint8_t>& defined() const { return defined_; }
 
   void AppendNull() { defined_.push_back(0); }
+
+  // LIST/MAP rows.
+  void AppendNullRow() { row_sizes_.push_back(-1); }
+  void BeginRow(int32_t entries) { row_sizes_.push_back(entries); }
+  void AppendKey(std::string_view key) { keys_[0].AppendBytes(key); }
+  // Entries per row, -1 for a null row.
+  const std::vector<int32_t>& row_sizes() const { return row_sizes_; }
+  // MAP keys, one per entry.
+  const ColumnVector& keys() const { return keys_[0]; }
   // The physical type decides which of these applies: BOOLEAN, INT32, INT64, FLOAT, DOUBLE.
   void AppendBool(bool v) {
     Mark();
@@ -77,6 +94,9 @@ class ColumnVector {
 
   PhysicalType type_;
   int32_t fixed_length_;
+  bool nested_;
+  std::vector<int32_t> row_sizes_;
+  std::vector<ColumnVector> keys_;  // MAP only: one vector of keys
   std::vector<uint8_t> defined_;
   size_t num_values_ = 0;
   std::vector<uint8_t> bools_;
@@ -89,6 +109,8 @@ class ColumnVector {
 };
 
 inline void ColumnVector::Clear() {
+  row_sizes_.clear();
+  for (auto& k : keys_) k.Clear();
   defined_.clear();
   num_values_ = 0;
   bools_.clear();

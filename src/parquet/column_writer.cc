@@ -257,8 +257,11 @@ void AppendPageHeader(int32_t type, int32_t uncompressed, int32_t compressed, in
 
 class ColumnChunkWriter::Impl {
  public:
-  Impl(const ColumnSpec& spec, const WriterOptions& options, Compressor* compressor)
+  Impl(const ColumnSpec& spec, int max_def, int max_rep, const WriterOptions& options,
+       Compressor* compressor)
       : spec_(spec),
+        max_def_(max_def),
+        max_rep_(max_rep),
         options_(options),
         compressor_(compressor),
         physical_(PhysicalTypeOf(spec)),
@@ -268,6 +271,8 @@ class ColumnChunkWriter::Impl {
   }
 
   Status Append(const ColumnVector& v, size_t row_begin, size_t row_end, size_t value_begin);
+  Status AppendLevels(const uint8_t* def, const uint8_t* rep, size_t n, const ColumnVector& v,
+                      size_t value_begin, size_t values);
   int64_t BufferedBytes() const {
     return static_cast<int64_t>(pages_.size()) + PageBytes() + dictionary_.plain_bytes();
   }
@@ -306,6 +311,7 @@ class ColumnChunkWriter::Impl {
   void ResetPage() {
     page_rows_ = page_values_ = 0;
     page_defined_.clear();
+    page_repeated_.clear();
     page_plain_.clear();
     page_bools_.clear();
     page_indices_.clear();
@@ -337,7 +343,11 @@ class ColumnChunkWriter::Impl {
   void AbandonDictionary();
   Status EmitPage(int32_t type, std::string_view body, int32_t num_values, int32_t encoding);
 
+  void AppendValues(const ColumnVector& v, size_t value_begin, size_t values);
+  Status AfterAppend();
+
   const ColumnSpec& spec_;
+  int max_def_, max_rep_;
   const WriterOptions& options_;
   Compressor* compressor_;
   PhysicalType physical_;
@@ -353,7 +363,8 @@ class ColumnChunkWriter::Impl {
 
   // Page state.
   size_t page_rows_ = 0, page_values_ = 0;
-  std::vector<uint8_t> page_defined_;
+  std::vector<uint8_t> page_defined_;   // definition levels
+  std::vector<uint8_t> page_repeated_;  // repetition levels
   std::string page_plain_;
   std::vector<uint8_t> page_bools_;
   std::vector<uint32_t> page_indices_;
@@ -441,16 +452,8 @@ void ColumnChunkWriter::Impl::AppendByteValues(const ColumnVector& v, size_t beg
   for (size_t i = begin; i < begin + n; ++i) AddBytesValue(v.bytes_at(i));
 }
 
-Status ColumnChunkWriter::Impl::Append(const ColumnVector& v, size_t row_begin, size_t row_end,
-                                       size_t value_begin) {
-  size_t rows = row_end - row_begin;
-  const uint8_t* defined = v.defined().data() + row_begin;
-  size_t values = static_cast<size_t>(std::count(defined, defined + rows, 1));
-  if (!spec_.optional && values != rows) {
-    return Status::InvalidArgument(
-        fmt::format("column '{}' is REQUIRED but a row has no value", spec_.name));
-  }
-  if (spec_.optional) page_defined_.insert(page_defined_.end(), defined, defined + rows);
+void ColumnChunkWriter::Impl::AppendValues(const ColumnVector& v, size_t value_begin,
+                                           size_t values) {
   switch (physical_) {
     case PhysicalType::kBoolean:
       AppendBools(v.bools().data() + value_begin, values);
@@ -471,10 +474,39 @@ Status ColumnChunkWriter::Impl::Append(const ColumnVector& v, size_t row_begin, 
       AppendByteValues(v, value_begin, values);
       break;
   }
-  page_rows_ += rows;
   page_values_ += values;
+}
+
+Status ColumnChunkWriter::Impl::Append(const ColumnVector& v, size_t row_begin, size_t row_end,
+                                       size_t value_begin) {
+  size_t rows = row_end - row_begin;
+  const uint8_t* defined = v.defined().data() + row_begin;
+  size_t values = static_cast<size_t>(std::count(defined, defined + rows, 1));
+  if (!spec_.optional && values != rows) {
+    return Status::InvalidArgument(
+        fmt::format("column '{}' is REQUIRED but a row has no value", spec_.name));
+  }
+  if (spec_.optional) page_defined_.insert(page_defined_.end(), defined, defined + rows);
+  AppendValues(v, value_begin, values);
+  page_rows_ += rows;
   rows_ += static_cast<int64_t>(rows);
   nulls_ += static_cast<int64_t>(rows - values);
+  return AfterAppend();
+}
+
+Status ColumnChunkWriter::Impl::AppendLevels(const uint8_t* def, const uint8_t* rep, size_t n,
+                                             const ColumnVector& v, size_t value_begin,
+                                             size_t values) {
+  page_defined_.insert(page_defined_.end(), def, def + n);
+  page_repeated_.insert(page_repeated_.end(), rep, rep + n);
+  AppendValues(v, value_begin, values);
+  page_rows_ += n;
+  rows_ += static_cast<int64_t>(n);
+  nulls_ += static_cast<int64_t>(n - values);
+  return AfterAppend();
+}
+
+Status ColumnChunkWriter::Impl::AfterAppend() {
   // Judge the dictionary early, on the first values of the chunk, so that a column it does
   // not suit costs little hashing.
   constexpr size_t kDictionaryProbeValues = 4096;
@@ -528,7 +560,10 @@ Status ColumnChunkWriter::Impl::FinishPage() {
   if (page_rows_ == 0) return Status::OK();
   std::string& body = scratch_;
   body.clear();
-  if (spec_.optional) EncodeDefinitionLevels(page_defined_.data(), page_defined_.size(), &body);
+  if (max_rep_ > 0)
+    EncodeLevels(page_repeated_.data(), page_repeated_.size(), BitWidth(max_rep_), &body);
+  if (max_def_ > 0)
+    EncodeLevels(page_defined_.data(), page_defined_.size(), BitWidth(max_def_), &body);
   int32_t encoding = kPlain;
   switch (mode_) {
     case Mode::kPlain:
@@ -574,7 +609,7 @@ Status ColumnChunkWriter::Impl::FinishPage() {
       break;
   }
   encodings_.insert(encoding);
-  if (spec_.optional) encodings_.insert(kRle);
+  if (max_def_ > 0 || max_rep_ > 0) encodings_.insert(kRle);
   TL_RETURN_IF_ERROR(EmitPage(kDataPage, body, static_cast<int32_t>(page_rows_), encoding));
   ResetPage();
   return Status::OK();
@@ -616,13 +651,19 @@ Status ColumnChunkWriter::Impl::Flush(Sink* sink, ChunkMetadata* meta) {
   return Status::OK();
 }
 
-ColumnChunkWriter::ColumnChunkWriter(ColumnSpec spec, const WriterOptions& options,
-                                     Compressor* compressor)
-    : spec_(std::move(spec)), impl_(new Impl(spec_, options, compressor)) {}
+ColumnChunkWriter::ColumnChunkWriter(ColumnSpec leaf, int max_definition, int max_repetition,
+                                     const WriterOptions& options, Compressor* compressor)
+    : spec_(std::move(leaf)),
+      impl_(new Impl(spec_, max_definition, max_repetition, options, compressor)) {}
 ColumnChunkWriter::~ColumnChunkWriter() { delete impl_; }
 Status ColumnChunkWriter::Append(const ColumnVector& v, size_t row_begin, size_t row_end,
                                  size_t value_begin) {
   return impl_->Append(v, row_begin, row_end, value_begin);
+}
+Status ColumnChunkWriter::AppendLevels(const uint8_t* definition, const uint8_t* repetition,
+                                       size_t n, const ColumnVector& v, size_t value_begin,
+                                       size_t values) {
+  return impl_->AppendLevels(definition, repetition, n, v, value_begin, values);
 }
 int64_t ColumnChunkWriter::BufferedBytes() const { return impl_->BufferedBytes(); }
 Status ColumnChunkWriter::Flush(Sink* sink, ChunkMetadata* meta) {

@@ -43,13 +43,21 @@ struct ChunkMetadata {
 
 class ColumnChunkWriter {
  public:
-  ColumnChunkWriter(ColumnSpec spec, const WriterOptions& options, Compressor* compressor);
+  // `leaf`: the leaf column (a flat column, or a LIST's elements / a MAP's keys or values),
+  // with its maximum definition and repetition levels.
+  ColumnChunkWriter(ColumnSpec leaf, int max_definition, int max_repetition,
+                    const WriterOptions& options, Compressor* compressor);
   ~ColumnChunkWriter();
   ColumnChunkWriter(const ColumnChunkWriter&) = delete;
   ColumnChunkWriter& operator=(const ColumnChunkWriter&) = delete;
 
-  // Appends rows [row_begin, row_end) of `v`; `value_begin` is the index of their first value.
+  // Appends rows [row_begin, row_end) of a flat column; `value_begin` is the index of their
+  // first value.
   Status Append(const ColumnVector& v, size_t row_begin, size_t row_end, size_t value_begin);
+  // Appends `n` levels of a nested leaf and the `values` values from `v` at `value_begin`
+  // (one per level at the maximum definition). Must end at a row boundary.
+  Status AppendLevels(const uint8_t* definition, const uint8_t* repetition, size_t n,
+                      const ColumnVector& v, size_t value_begin, size_t values);
   // Bytes this chunk holds in memory: finished pages, the open page, the dictionary.
   int64_t BufferedBytes() const;
   // Ends the chunk: writes its pages to `sink` at sink->Tell(), fills `meta`, and resets for

@@ -120,15 +120,15 @@ void EncodeRleHybrid(const uint32_t* values, size_t n, int bit_width, std::strin
   FlushLiterals(&literals, bit_width, out);
 }
 
-void EncodeDefinitionLevels(const uint8_t* defined, size_t n, std::string* out) {
+void EncodeLevels(const uint8_t* levels, size_t n, int bit_width, std::string* out) {
   size_t length_at = out->size();
   out->append(4, '\0');
   size_t start = out->size();
-  if (std::all_of(defined, defined + n, [](uint8_t d) { return d == 1; })) {
-    EmitRepeated(1, n, 1, out);  // no nulls in the page: one run
+  if (n > 0 && std::all_of(levels, levels + n, [&](uint8_t l) { return l == levels[0]; })) {
+    EmitRepeated(levels[0], n, bit_width, out);  // e.g. no nulls in the page: one run
   } else {
-    std::vector<uint32_t> levels(defined, defined + n);
-    EncodeRleHybrid(levels.data(), n, 1, out);
+    std::vector<uint32_t> wide(levels, levels + n);
+    EncodeRleHybrid(wide.data(), n, bit_width, out);
   }
   uint32_t length = static_cast<uint32_t>(out->size() - start);
   std::memcpy(out->data() + length_at, &length, 4);

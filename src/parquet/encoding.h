@@ -17,9 +17,9 @@ void BitPack(const uint32_t* values, size_t n, int bit_width, std::string* out);
 // RLE/bit-packed hybrid of `n` values, without a length prefix.
 void EncodeRleHybrid(const uint32_t* values, size_t n, int bit_width, std::string* out);
 
-// Definition levels (0 = null, 1 = value) of a flat OPTIONAL column as a data page V1 holds
-// them: a 4-byte little-endian length, then the RLE/bit-packed hybrid with bit width 1.
-void EncodeDefinitionLevels(const uint8_t* defined, size_t n, std::string* out);
+// Repetition or definition levels as a data page V1 holds them: a 4-byte little-endian length,
+// then the RLE/bit-packed hybrid with `bit_width` bits (BitWidth of the maximum level).
+void EncodeLevels(const uint8_t* levels, size_t n, int bit_width, std::string* out);
 
 // DELTA_BINARY_PACKED: blocks of 128 values in 4 miniblocks. T is int32_t or int64_t; deltas
 // wrap in T's width, as readers decode them.

@@ -10,6 +10,37 @@ namespace {
 
 constexpr char kMagic[] = "PAR1";
 
+// A leaf column of the file: a flat column, or a LIST's elements, a MAP's keys or values.
+struct Leaf {
+  enum class Kind { kFlat, kListElement, kMapKey, kMapValue };
+  size_t column;  // the schema column it belongs to
+  Kind kind;
+  ColumnSpec spec;
+  std::vector<std::string> path;
+  int max_def;
+  int max_rep;
+};
+
+std::vector<Leaf> LeavesOf(const std::vector<ColumnSpec>& schema) {
+  std::vector<Leaf> leaves;
+  for (size_t i = 0; i < schema.size(); ++i) {
+    const ColumnSpec& c = schema[i];
+    int base = c.optional ? 1 : 0;
+    if (c.type == ColumnType::kList) {
+      leaves.push_back(
+          {i, Leaf::Kind::kListElement, ElementSpec(c), {c.name, "list", "element"}, base + 2, 1});
+    } else if (c.type == ColumnType::kMap) {
+      leaves.push_back(
+          {i, Leaf::Kind::kMapKey, MapKeySpec(c), {c.name, "key_value", "key"}, base + 1, 1});
+      leaves.push_back(
+          {i, Leaf::Kind::kMapValue, ElementSpec(c), {c.name, "key_value", "value"}, base + 2, 1});
+    } else {
+      leaves.push_back({i, Leaf::Kind::kFlat, c, {c.name}, base, 0});
+    }
+  }
+  return leaves;
+}
+
 struct RowGroupMetadata {
   std::vector<ChunkMetadata> columns;
   int64_t num_rows = 0;
@@ -97,38 +128,81 @@ std::optional<int32_t> ConvertedTypeOf(ColumnType t) {
   }
 }
 
-void WriteSchema(const std::vector<ColumnSpec>& schema, thrift::CompactWriter& w) {
-  w.BeginList(2, thrift::Type::kStruct, schema.size() + 1);
-  w.BeginListStruct();  // the root group
-  w.Binary(4, "schema");
-  w.I32(5, static_cast<int32_t>(schema.size()));
+// Repetition: REQUIRED 0, OPTIONAL 1, REPEATED 2. ConvertedType LIST 3, MAP 1; LogicalType
+// union fields LIST 3, MAP 2.
+void WriteLeafElement(const ColumnSpec& c, thrift::CompactWriter& w) {
+  w.BeginListStruct();
+  w.I32(1, static_cast<int32_t>(PhysicalTypeOf(c)));
+  if (int32_t len = FixedLengthOf(c); len > 0 && c.type != ColumnType::kInt96) w.I32(2, len);
+  w.I32(3, c.optional ? 1 : 0);
+  w.Binary(4, c.name);
+  if (auto converted = ConvertedTypeOf(c.type)) w.I32(6, *converted);
+  if (c.type == ColumnType::kDecimal) {
+    w.I32(7, c.scale);
+    w.I32(8, c.precision);
+  }
+  WriteLogicalType(c, w);
   w.EndListStruct();
+}
+
+void WriteGroupElement(const std::string& name, int32_t repetition, int32_t children,
+                       std::optional<int32_t> converted, std::optional<int16_t> logical,
+                       thrift::CompactWriter& w) {
+  w.BeginListStruct();
+  w.I32(3, repetition);
+  w.Binary(4, name);
+  w.I32(5, children);
+  if (converted) w.I32(6, *converted);
+  if (logical) {
+    w.BeginStruct(10);
+    w.BeginStruct(*logical);
+    w.EndStruct();
+    w.EndStruct();
+  }
+  w.EndListStruct();
+}
+
+size_t SchemaElementCount(const std::vector<ColumnSpec>& schema) {
+  size_t n = 1;
+  for (const auto& c : schema)
+    n += c.type == ColumnType::kList ? 3 : c.type == ColumnType::kMap ? 4 : 1;
+  return n;
+}
+
+void WriteSchema(const std::vector<ColumnSpec>& schema, thrift::CompactWriter& w) {
+  w.BeginList(2, thrift::Type::kStruct, SchemaElementCount(schema));
+  WriteGroupElement("schema", 0, static_cast<int32_t>(schema.size()), std::nullopt, std::nullopt,
+                    w);
   for (const auto& c : schema) {
-    w.BeginListStruct();
-    w.I32(1, static_cast<int32_t>(PhysicalTypeOf(c)));
-    if (int32_t len = FixedLengthOf(c); len > 0 && c.type != ColumnType::kInt96) w.I32(2, len);
-    w.I32(3, c.optional ? 1 : 0);  // OPTIONAL : REQUIRED
-    w.Binary(4, c.name);
-    if (auto converted = ConvertedTypeOf(c.type)) w.I32(6, *converted);
-    if (c.type == ColumnType::kDecimal) {
-      w.I32(7, c.scale);
-      w.I32(8, c.precision);
+    int32_t repetition = c.optional ? 1 : 0;
+    if (c.type == ColumnType::kList) {
+      // The three-level list: <col> (LIST) { repeated group list { optional element } }.
+      WriteGroupElement(c.name, repetition, 1, 3, 3, w);
+      WriteGroupElement("list", 2, 1, std::nullopt, std::nullopt, w);
+      WriteLeafElement(ElementSpec(c), w);
+    } else if (c.type == ColumnType::kMap) {
+      // <col> (MAP) { repeated group key_value { required key; optional value } }.
+      WriteGroupElement(c.name, repetition, 1, 1, 2, w);
+      WriteGroupElement("key_value", 2, 2, std::nullopt, std::nullopt, w);
+      WriteLeafElement(MapKeySpec(c), w);
+      WriteLeafElement(ElementSpec(c), w);
+    } else {
+      WriteLeafElement(c, w);
     }
-    WriteLogicalType(c, w);
-    w.EndListStruct();
   }
 }
 
-void WriteColumnChunk(const ColumnSpec& c, const ChunkMetadata& m, Codec codec,
+void WriteColumnChunk(const Leaf& leaf, const ChunkMetadata& m, Codec codec,
                       thrift::CompactWriter& w) {
+  const ColumnSpec& c = leaf.spec;
   w.BeginListStruct();           // ColumnChunk
   w.I64(2, m.data_page_offset);  // file_offset: deprecated; where the chunk's pages start
   w.BeginStruct(3);              // ColumnMetaData
   w.I32(1, static_cast<int32_t>(PhysicalTypeOf(c)));
   w.BeginList(2, thrift::Type::kI32, m.encodings.size());
   for (int32_t e : m.encodings) w.ListI32(e);
-  w.BeginList(3, thrift::Type::kBinary, 1);
-  w.ListBinary(c.name);
+  w.BeginList(3, thrift::Type::kBinary, leaf.path.size());
+  for (const auto& part : leaf.path) w.ListBinary(part);
   w.I32(4, static_cast<int32_t>(codec));
   w.I64(5, m.num_values);
   w.I64(6, m.total_uncompressed_size);
@@ -154,8 +228,10 @@ class FileWriter::Impl {
         options_(std::move(options)),
         sink_(std::move(sink)),
         compressor_(std::move(compressor)) {
-    for (const auto& c : schema_) {
-      columns_.push_back(std::make_unique<ColumnChunkWriter>(c, options_, compressor_.get()));
+    leaves_ = LeavesOf(schema_);
+    for (const auto& leaf : leaves_) {
+      columns_.push_back(std::make_unique<ColumnChunkWriter>(leaf.spec, leaf.max_def, leaf.max_rep,
+                                                             options_, compressor_.get()));
     }
   }
 
@@ -181,13 +257,18 @@ class FileWriter::Impl {
     return n;
   }
   Status FlushRowGroup();
+  Status ValidateBatch(const std::vector<ColumnVector>& batch) const;
+  Status AppendNested(size_t leaf, const ColumnVector& v, size_t begin, size_t end,
+                      size_t* entry_at, size_t* value_at);
   std::string SerializeFooter() const;
 
   std::vector<ColumnSpec> schema_;
   WriterOptions options_;
   std::unique_ptr<Sink> sink_;
   std::unique_ptr<Compressor> compressor_;
-  std::vector<std::unique_ptr<ColumnChunkWriter>> columns_;
+  std::vector<Leaf> leaves_;
+  std::vector<std::unique_ptr<ColumnChunkWriter>> columns_;  // one per leaf
+  std::vector<uint8_t> def_scratch_, rep_scratch_;
   std::vector<RowGroupMetadata> row_groups_;
   int64_t group_rows_ = 0;
   int64_t rows_total_ = 0;
@@ -195,33 +276,93 @@ class FileWriter::Impl {
   Status error_;
 };
 
-Status FileWriter::Impl::WriteBatch(const std::vector<ColumnVector>& batch) {
-  TL_RETURN_IF_ERROR(error_);
-  if (closed_) return Status::Internal("Parquet writer: write after close");
+Status FileWriter::Impl::ValidateBatch(const std::vector<ColumnVector>& batch) const {
   if (batch.size() != schema_.size()) {
     return Status::InvalidArgument(
         fmt::format("Parquet batch has {} columns, the schema {}", batch.size(), schema_.size()));
   }
   size_t rows = batch[0].num_rows();
   for (size_t c = 0; c < batch.size(); ++c) {
-    if (batch[c].num_rows() != rows || batch[c].type() != PhysicalTypeOf(schema_[c])) {
+    const ColumnVector& v = batch[c];
+    const ColumnSpec& spec = schema_[c];
+    if (v.num_rows() != rows || v.type() != PhysicalTypeOf(spec) || v.nested() != IsNested(spec)) {
       return Status::InvalidArgument(fmt::format(
           "Parquet batch column '{}' has {} rows of physical type {}, expected {} rows of {}",
-          schema_[c].name, batch[c].num_rows(), static_cast<int>(batch[c].type()), rows,
-          static_cast<int>(PhysicalTypeOf(schema_[c]))));
+          spec.name, v.num_rows(), static_cast<int>(v.type()), rows,
+          static_cast<int>(PhysicalTypeOf(spec))));
+    }
+    if (!v.nested()) continue;
+    size_t entries = 0;
+    for (int32_t n : v.row_sizes()) {
+      if (n < 0 && !spec.optional) {
+        return Status::InvalidArgument(
+            fmt::format("column '{}' is REQUIRED but a row is null", spec.name));
+      }
+      entries += n > 0 ? static_cast<size_t>(n) : 0;
+    }
+    if (entries != v.defined().size() ||
+        (spec.type == ColumnType::kMap && v.keys().num_rows() != entries)) {
+      return Status::InvalidArgument(
+          fmt::format("Parquet batch column '{}': rows announce {} entries, {} were appended",
+                      spec.name, entries, v.defined().size()));
     }
   }
+  return Status::OK();
+}
+
+// Levels of rows [begin, end) of a LIST/MAP column for one of its leaves.
+Status FileWriter::Impl::AppendNested(size_t l, const ColumnVector& v, size_t begin, size_t end,
+                                      size_t* entry_at, size_t* value_at) {
+  const Leaf& leaf = leaves_[l];
+  uint8_t empty = static_cast<uint8_t>(schema_[leaf.column].optional ? 1 : 0);
+  uint8_t top = static_cast<uint8_t>(leaf.max_def);
+  def_scratch_.clear();
+  rep_scratch_.clear();
+  size_t values = 0;
+  const uint8_t* defined = v.defined().data();
+  for (size_t r = begin; r < end; ++r) {
+    int32_t n = v.row_sizes()[r];
+    if (n <= 0) {  // a null row, or an empty list
+      def_scratch_.push_back(n < 0 ? 0 : empty);
+      rep_scratch_.push_back(0);
+      continue;
+    }
+    for (int32_t j = 0; j < n; ++j) {
+      bool present = leaf.kind == Leaf::Kind::kMapKey || defined[(*entry_at)++] != 0;
+      if (leaf.kind == Leaf::Kind::kMapKey) ++*entry_at;
+      def_scratch_.push_back(present ? top : static_cast<uint8_t>(top - 1));
+      rep_scratch_.push_back(j == 0 ? 0 : 1);
+      values += present;
+    }
+  }
+  const ColumnVector& source = leaf.kind == Leaf::Kind::kMapKey ? v.keys() : v;
+  TL_RETURN_IF_ERROR(columns_[l]->AppendLevels(def_scratch_.data(), rep_scratch_.data(),
+                                               def_scratch_.size(), source, *value_at, values));
+  *value_at += values;
+  return Status::OK();
+}
+
+Status FileWriter::Impl::WriteBatch(const std::vector<ColumnVector>& batch) {
+  TL_RETURN_IF_ERROR(error_);
+  if (closed_) return Status::Internal("Parquet writer: write after close");
+  TL_RETURN_IF_ERROR(ValidateBatch(batch));
+  size_t rows = batch[0].num_rows();
   // Slices of at most 1024 rows, so that pages and row groups end near their bounds.
-  std::vector<size_t> value_at(batch.size(), 0);
+  std::vector<size_t> value_at(leaves_.size(), 0), entry_at(leaves_.size(), 0);
   for (size_t begin = 0; begin < rows;) {
     size_t end = std::min(rows, begin + 1024);
     if (options_.max_row_group_rows > 0) {
       end = std::min<size_t>(end, begin + (options_.max_row_group_rows - group_rows_));
     }
-    for (size_t c = 0; c < batch.size(); ++c) {
-      TL_RETURN_IF_ERROR(Sticky(columns_[c]->Append(batch[c], begin, end, value_at[c])));
-      const uint8_t* d = batch[c].defined().data();
-      value_at[c] += static_cast<size_t>(std::count(d + begin, d + end, 1));
+    for (size_t l = 0; l < leaves_.size(); ++l) {
+      const ColumnVector& v = batch[leaves_[l].column];
+      if (leaves_[l].kind != Leaf::Kind::kFlat) {
+        TL_RETURN_IF_ERROR(Sticky(AppendNested(l, v, begin, end, &entry_at[l], &value_at[l])));
+        continue;
+      }
+      TL_RETURN_IF_ERROR(Sticky(columns_[l]->Append(v, begin, end, value_at[l])));
+      const uint8_t* d = v.defined().data();
+      value_at[l] += static_cast<size_t>(std::count(d + begin, d + end, 1));
     }
     group_rows_ += static_cast<int64_t>(end - begin);
     rows_total_ += static_cast<int64_t>(end - begin);
@@ -262,7 +403,7 @@ std::string FileWriter::Impl::SerializeFooter() const {
     w.BeginListStruct();
     w.BeginList(1, thrift::Type::kStruct, rg.columns.size());
     for (size_t c = 0; c < rg.columns.size(); ++c)
-      WriteColumnChunk(schema_[c], rg.columns[c], options_.codec, w);
+      WriteColumnChunk(leaves_[c], rg.columns[c], options_.codec, w);
     w.I64(2, rg.total_byte_size);
     w.I64(3, rg.num_rows);
     w.I64(5, rg.file_offset);
@@ -279,9 +420,9 @@ std::string FileWriter::Impl::SerializeFooter() const {
     }
   }
   w.Binary(6, kCreatedBy);
-  // column_orders: TYPE_ORDER for every column, so readers trust min_value/max_value.
-  w.BeginList(7, thrift::Type::kStruct, schema_.size());
-  for (size_t i = 0; i < schema_.size(); ++i) {
+  // column_orders: TYPE_ORDER for every leaf, so readers trust min_value/max_value.
+  w.BeginList(7, thrift::Type::kStruct, leaves_.size());
+  for (size_t i = 0; i < leaves_.size(); ++i) {
     w.BeginListStruct();
     w.BeginStruct(1);
     w.EndStruct();

@@ -15,8 +15,35 @@ int32_t DecimalBytes(int32_t precision) {
   return 16;
 }
 
+bool IsNested(const ColumnSpec& c) {
+  return c.type == ColumnType::kList || c.type == ColumnType::kMap;
+}
+
+ColumnSpec ElementSpec(const ColumnSpec& c) {
+  ColumnSpec e = c;
+  e.name = c.type == ColumnType::kList ? "element" : "value";
+  e.type = c.element;
+  e.optional = true;
+  return e;
+}
+
+ColumnSpec MapKeySpec(const ColumnSpec& c) {
+  ColumnSpec k;
+  k.name = "key";
+  k.type = ColumnType::kUtf8;
+  k.optional = false;
+  k.encoding = c.encoding == Encoding::kDictionary || c.encoding == Encoding::kDeltaByteArray ||
+                       c.encoding == Encoding::kDeltaLengthByteArray
+                   ? c.encoding
+                   : Encoding::kPlain;
+  return k;
+}
+
 PhysicalType PhysicalTypeOf(const ColumnSpec& c) {
   switch (c.type) {
+    case ColumnType::kList:
+    case ColumnType::kMap:
+      return PhysicalTypeOf(ElementSpec(c));
     case ColumnType::kBool:
       return PhysicalType::kBoolean;
     case ColumnType::kInt32:
@@ -49,6 +76,9 @@ PhysicalType PhysicalTypeOf(const ColumnSpec& c) {
 
 int32_t FixedLengthOf(const ColumnSpec& c) {
   switch (c.type) {
+    case ColumnType::kList:
+    case ColumnType::kMap:
+      return FixedLengthOf(ElementSpec(c));
     case ColumnType::kInt96:
     case ColumnType::kInterval:
       return 12;
@@ -93,6 +123,14 @@ Status ValidateColumn(const ColumnSpec& c) {
       return Status::InvalidArgument(fmt::format(
           "Parquet column name '{}' holds a character engines reject ('{}')", c.name, ch));
     }
+  }
+  if (IsNested(c)) {
+    if (IsNested(ElementSpec(c))) {
+      return Status::InvalidArgument(fmt::format("column '{}': a {} holds scalar values, not {}",
+                                                 c.name, ColumnTypeName(c.type),
+                                                 ColumnTypeName(c.element)));
+    }
+    return ValidateColumn(ElementSpec(c)).WithContext(fmt::format("column '{}'", c.name));
   }
   if (c.type == ColumnType::kDecimal) {
     if (c.precision < 1 || c.precision > 38) {
@@ -152,6 +190,8 @@ constexpr TypeName kTypeNames[] = {
     {ColumnType::kTimestampMicros, "TIMESTAMP_MICROS"},
     {ColumnType::kInt96, "INT96"},
     {ColumnType::kInterval, "INTERVAL"},
+    {ColumnType::kList, "LIST"},
+    {ColumnType::kMap, "MAP"},
 };
 }  // namespace
 

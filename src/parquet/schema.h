@@ -42,6 +42,8 @@ enum class ColumnType {
   kTimestampMicros,  // INT64 µs since epoch, UTC
   kInt96,            // legacy Hive/Spark timestamp: nanos of day (8 bytes LE) + Julian day (4)
   kInterval,         // FIXED_LEN_BYTE_ARRAY(12): months, days, millis as u32 LE
+  kList,             // LIST of `element` values (three-level list, elements nullable)
+  kMap,              // MAP of UTF8 keys (required) to `element` values (nullable)
 };
 
 enum class Encoding {
@@ -66,10 +68,19 @@ struct ColumnSpec {
   ColumnType type = ColumnType::kInt64;
   bool optional = true;  // Default: OPTIONAL (nullable)
   Encoding encoding = Encoding::kPlain;
-  int32_t precision = 0;  // DECIMAL only: 1..38
-  int32_t scale = 0;      // DECIMAL only: 0..precision
+  int32_t precision = 0;                   // DECIMAL (also as a LIST/MAP element): 1..38
+  int32_t scale = 0;                       // DECIMAL: 0..precision
+  ColumnType element = ColumnType::kUtf8;  // LIST element / MAP value type; `encoding` applies
+                                           // to it. Default: UTF8
 };
 
+bool IsNested(const ColumnSpec& c);
+// The leaf that holds a LIST's elements or a MAP's values, as a flat column spec.
+ColumnSpec ElementSpec(const ColumnSpec& c);
+// The leaf that holds a MAP's keys.
+ColumnSpec MapKeySpec(const ColumnSpec& c);
+
+// For LIST and MAP: the physical type of the elements / values.
 PhysicalType PhysicalTypeOf(const ColumnSpec& c);
 // Byte width of FIXED_LEN_BYTE_ARRAY and INT96 values, 0 for other types.
 int32_t FixedLengthOf(const ColumnSpec& c);

@@ -47,6 +47,12 @@ const MS_PER_DAY = 86400000;
 // ---- DuckDB: SQL turns each value into the writer's canonical text (or a JS number) ----
 function duckExpr(col) {
   const c = `"${col.name}"`;
+  const element = { ...col, type: col.element };
+  if (col.type === 'LIST') return `list_transform(${c}, x -> ${scalarExpr(element, 'x')})`;
+  if (col.type === 'MAP') return `list_transform(map_entries(${c}), e -> {'k': e.key, 'v': ${scalarExpr(element, 'e.value')}})`;
+  return scalarExpr(col, c);
+}
+function scalarExpr(col, c) {
   switch (col.type) {
     case 'BINARY': return `lower(hex(${c}))`;
     case 'DATE': return `CAST(${c} - DATE '1970-01-01' AS VARCHAR)`;
@@ -58,7 +64,21 @@ function duckExpr(col) {
     default: return c;  // FLOAT, DOUBLE as numbers; UTF8 as text; INTERVAL as an object
   }
 }
+// Compares a nested value entry by entry with `match` for the element type.
+function nestedMatches(col, got, want, match) {
+  const element = { ...col, type: col.element };
+  const entries = col.type === 'MAP' ? want.map(([k, v]) => [k, v]) : want.map((v) => [null, v]);
+  if (got.length !== entries.length) return false;
+  return entries.every(([k, w], i) => {
+    const g = col.type === 'MAP' ? got[i][1] : got[i];
+    if (col.type === 'MAP' && got[i][0] !== k) return false;
+    return w === null ? g === null || g === undefined : g !== null && g !== undefined && match(element, g, w);
+  });
+}
+
 function duckMatches(col, got, want) {
+  if (col.type === 'MAP') return nestedMatches(col, got.map((e) => [e.k, e.v]), want, duckMatches);
+  if (col.type === 'LIST') return nestedMatches(col, got, want, duckMatches);
   switch (col.type) {
     case 'FLOAT': case 'DOUBLE': return sameFloat(got, floatOf(want));
     case 'DECIMAL': return got === decimalText(want, col.scale);
@@ -102,6 +122,7 @@ async function checkStatistics(entry, file) {
   }
   for (const [rg, n, name, min, max, nulls] of meta) {
     const col = entry.columns.find((c) => c.name === name);
+    if (!col) continue;  // a LIST/MAP leaf: its values are compared above
     const start = groupStart.get(rg);
     const c = `"${name}"`;
     const notNan = col.type === 'FLOAT' || col.type === 'DOUBLE' ? ` AND NOT isnan(${c})` : '';
@@ -124,6 +145,8 @@ async function checkStatistics(entry, file) {
 
 // ---- hyparquet: JS values, converted by hyparquet itself ----
 function hypMatches(col, got, want) {
+  if (col.type === 'MAP') return nestedMatches(col, Object.entries(got), want, hypMatches);
+  if (col.type === 'LIST') return nestedMatches(col, got, want, hypMatches);
   switch (col.type) {
     case 'BOOL': return got === (want === 'true');
     case 'INT32': case 'TIME_MILLIS': return got === Number(want);
@@ -147,7 +170,9 @@ function hypMatches(col, got, want) {
 }
 
 async function checkHyparquet(entry, buf) {
-  const columns = entry.columns.filter((c) => c.type !== 'INTERVAL');  // hyparquet: "parquet interval not supported"
+  // hyparquet: "parquet interval not supported"
+  const columns = entry.columns.filter((c) => c.type !== 'INTERVAL' &&
+                                              !(['LIST', 'MAP'].includes(c.type) && c.element === 'INTERVAL'));
   if (columns.length === 0) return;
   const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
   const rows = await parquetReadObjects({ file: ab, compressors, utf8: false, columns: columns.map((c) => c.name) });
@@ -167,6 +192,8 @@ async function checkHyparquet(entry, buf) {
 
 // ---- parquet-wasm (arrow-rs compiled to wasm), values through apache-arrow ----
 function arrowMatches(col, got, want) {
+  if (col.type === 'MAP') return nestedMatches(col, [...got], want, arrowMatches);
+  if (col.type === 'LIST') return nestedMatches(col, got.toArray ? [...got] : got, want, arrowMatches);
   switch (col.type) {
     case 'BOOL': return got === (want === 'true');
     case 'INT32': case 'TIME_MILLIS': return got === Number(want);

@@ -240,6 +240,9 @@ std::string AppendValue(const ColumnSpec& spec, size_t i, ColumnVector* v) {
         v->AppendBytes(DecimalToFixed(x, FixedLengthOf(spec)));
       return Int128ToString(x);
     }
+    case ColumnType::kList:
+    case ColumnType::kMap:
+      break;  // AppendRow handles the nested types
   }
   return "";
 }
@@ -264,87 +267,74 @@ struct FileCase {
 };
 
 json ColumnJson(const ColumnSpec& c) {
-  return {{"name", c.name},           {"type", ColumnTypeName(c.type)},
-          {"optional", c.optional},   {"encoding", EncodingName(c.encoding)},
-          {"precision", c.precision}, {"scale", c.scale}};
+  return {{"name", c.name},
+          {"type", ColumnTypeName(c.type)},
+          {"optional", c.optional},
+          {"encoding", EncodingName(c.encoding)},
+          {"precision", c.precision},
+          {"scale", c.scale},
+          {"element", ColumnTypeName(c.element)}};
 }
 
-// Writes one file and returns its manifest entry.
+// Appends row i of a column (and returns its manifest value): null for some rows of OPTIONAL
+// columns; for LIST/MAP, also empty rows and null entries.
+json AppendRow(const ColumnSpec& spec, size_t i, bool all_null, ColumnVector* v) {
+  bool null = spec.optional && (all_null || (i % 7 == 3) || (i >= 100 && i < 120));
+  if (!IsNested(spec)) {
+    if (null) {
+      v->AppendNull();
+      return nullptr;
+    }
+    return AppendValue(spec, i, v);
+  }
+  if (null) {
+    v->AppendNullRow();
+    return nullptr;
+  }
+  int32_t entries = i % 11 == 5 ? 0 : static_cast<int32_t>(i % 4) + 1;
+  v->BeginRow(entries);
+  ColumnSpec element = ElementSpec(spec);
+  json row = json::array();
+  for (int32_t j = 0; j < entries; ++j) {
+    json value;
+    std::string key = "k" + std::to_string(j) + "_" + std::to_string(i % 5);
+    if (spec.type == ColumnType::kMap) v->AppendKey(key);
+    if (j == 1 && i % 3 == 0) {
+      v->AppendNull();
+      value = nullptr;
+    } else {
+      value = AppendValue(element, i * 4 + j, v);
+    }
+    row.push_back(spec.type == ColumnType::kMap ? json::array({key, value}) : value);
+  }
+  return row;
+}
+
+// Writes one file, in batches of up to 1000 rows, and returns its manifest entry.
 json WriteCase(const std::filesystem::path& dir, const FileCase& fc) {
-  std::vector<ColumnVector> batch;
-  for (const auto& c : fc.columns) batch.emplace_back(c);
-  json rows = json::array();
-  for (size_t i = 0; i < fc.rows; ++i) {
-    json row = json::array();
-    for (size_t c = 0; c < fc.columns.size(); ++c) {
-      const ColumnSpec& spec = fc.columns[c];
-      bool null = spec.optional && (fc.all_null || (i % 7 == 3) || (i >= 100 && i < 120));
-      if (null) {
-        batch[c].AppendNull();
-        row.push_back(nullptr);
-      } else {
-        row.push_back(AppendValue(spec, i, &batch[c]));
-      }
-    }
-    rows.push_back(row);
-  }
   std::string path = (dir / (fc.name + ".parquet")).string();
-  auto sink = NewFileSink(path);
-  auto writer = FileWriter::Open(fc.columns, fc.options, std::move(sink).value());
-  if (!writer.ok()) {
-    std::fprintf(stderr, "%s: %s\n", fc.name.c_str(), writer.status().ToString().c_str());
-    std::exit(1);
-  }
-  // Several batches, as a streaming caller sends them.
-  for (size_t begin = 0; begin < fc.rows || begin == 0; begin += 1000) {
-    size_t end = std::min(fc.rows, begin + 1000);
-    std::vector<ColumnVector> part;
-    for (size_t c = 0; c < fc.columns.size(); ++c) {
-      ColumnVector cv(fc.columns[c]);
-      size_t value = 0;
-      const auto& d = batch[c].defined();
-      for (size_t i = 0; i < begin; ++i) value += d[i];
-      for (size_t i = begin; i < end; ++i) {
-        if (!d[i]) {
-          cv.AppendNull();
-          continue;
-        }
-        switch (cv.type()) {
-          case PhysicalType::kBoolean:
-            cv.AppendBool(batch[c].bools()[value]);
-            break;
-          case PhysicalType::kInt32:
-            cv.AppendInt32(batch[c].int32s()[value]);
-            break;
-          case PhysicalType::kInt64:
-            cv.AppendInt64(batch[c].int64s()[value]);
-            break;
-          case PhysicalType::kFloat:
-            cv.AppendFloat(batch[c].floats()[value]);
-            break;
-          case PhysicalType::kDouble:
-            cv.AppendDouble(batch[c].doubles()[value]);
-            break;
-          default:
-            cv.AppendBytes(batch[c].bytes_at(value));
-            break;
-        }
-        ++value;
-      }
-      part.push_back(std::move(cv));
-    }
-    Status s = (*writer)->WriteBatch(part);
+  auto writer = FileWriter::Open(fc.columns, fc.options, std::move(NewFileSink(path)).value());
+  auto check = [&](const Status& s) {
     if (!s.ok()) {
       std::fprintf(stderr, "%s: %s\n", fc.name.c_str(), s.ToString().c_str());
       std::exit(1);
     }
-    if (fc.rows == 0) break;
+  };
+  check(writer.status());
+  json rows = json::array();
+  for (size_t begin = 0; begin < fc.rows; begin += 1000) {
+    std::vector<ColumnVector> batch;
+    for (const auto& c : fc.columns) batch.emplace_back(c);
+    for (size_t i = begin; i < std::min(fc.rows, begin + 1000); ++i) {
+      json row = json::array();
+      for (size_t c = 0; c < fc.columns.size(); ++c) {
+        row.push_back(AppendRow(fc.columns[c], i, fc.all_null, &batch[c]));
+      }
+      rows.push_back(row);
+    }
+    check((*writer)->WriteBatch(batch));
   }
-  Status s = (*writer)->Close();
-  if (!s.ok()) {
-    std::fprintf(stderr, "%s: %s\n", fc.name.c_str(), s.ToString().c_str());
-    std::exit(1);
-  }
+  check((*writer)->Close());
   json columns = json::array();
   for (const auto& c : fc.columns) columns.push_back(ColumnJson(c));
   return {{"file", fc.name + ".parquet"},
@@ -406,6 +396,38 @@ int main(int argc, char** argv) {
       }
     }
   }
+  // LIST and MAP of every scalar type x REQUIRED/OPTIONAL x encoding (SNAPPY), and LIST<INT64>
+  // with every codec.
+  for (ColumnType nested : {ColumnType::kList, ColumnType::kMap}) {
+    for (const auto& base : types) {
+      for (bool optional : {false, true}) {
+        ColumnSpec c = base;
+        c.type = nested;
+        c.element = base.type;
+        c.optional = optional;
+        for (Encoding e : EncodingsFor(c)) {
+          c.encoding = e;
+          std::string element = ColumnTypeName(base.type);
+          if (base.type == ColumnType::kDecimal) element += std::to_string(base.precision);
+          for (Codec codec :
+               {Codec::kUncompressed, Codec::kSnappy, Codec::kGzip, Codec::kZstd, Codec::kLz4Raw}) {
+            bool all_codecs = nested == ColumnType::kList && base.type == ColumnType::kInt64;
+            if (codec != Codec::kSnappy && !all_codecs) continue;
+            FileCase fc;
+            fc.name = std::string(ColumnTypeName(nested)) + "_" + element +
+                      (optional ? "_opt_" : "_req_") + EncodingName(e) + "_" + CodecName(codec);
+            fc.columns = {c};
+            fc.rows = 1500;
+            fc.options.codec = codec;
+            fc.options.page_bytes = 2048;
+            fc.options.max_row_group_rows = 700;
+            fc.options.dictionary_must_pay_off = false;
+            cases.push_back(fc);
+          }
+        }
+      }
+    }
+  }
   // Edge files: zero rows, an all-null column, a dictionary that overflows into PLAIN, a wide
   // file of every type together.
   FileCase empty{"empty", {{"a", ColumnType::kInt64}, {"b", ColumnType::kUtf8}}, 0, {}};
@@ -429,6 +451,10 @@ int main(int argc, char** argv) {
     c.optional = i % 2 == 0;
     wide.columns.push_back(c);
   }
+  wide.columns.push_back(
+      {"col_list", ColumnType::kList, true, Encoding::kPlain, 0, 0, ColumnType::kInt32});
+  wide.columns.push_back(
+      {"col_map", ColumnType::kMap, true, Encoding::kPlain, 0, 0, ColumnType::kDouble});
   wide.options.codec = Codec::kZstd;
   wide.options.row_group_bytes = 16 * 1024;
   cases.push_back(wide);

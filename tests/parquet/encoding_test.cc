@@ -89,7 +89,7 @@ TEST(Encoding, RleHybridRoundTripsRandomRuns) {
 TEST(Encoding, DefinitionLevelsHaveALengthPrefix) {
   std::vector<uint8_t> defined(10, 1);
   std::string out;
-  EncodeDefinitionLevels(defined.data(), defined.size(), &out);
+  EncodeLevels(defined.data(), defined.size(), 1, &out);
   EXPECT_EQ(out, Bytes({0x02, 0, 0, 0, 0x14, 0x01}));  // 2 bytes: run of 10 ones
 }
 
