@@ -480,4 +480,34 @@ void FileWriter::Abort() { impl_->Abort(); }
 int64_t FileWriter::rows_written() const { return impl_->rows_written(); }
 int64_t FileWriter::bytes_written() const { return impl_->bytes_written(); }
 
+RowAppender::RowAppender(FileWriter* writer, size_t batch_rows)
+    : writer_(writer), batch_rows_(batch_rows) {
+  for (const auto& c : writer->schema()) batch_.emplace_back(c);
+}
+
+Status RowAppender::EndRow() {
+  ++rows_;
+  for (size_t i = 0; i < batch_.size(); ++i) {
+    if (batch_[i].num_rows() != rows_) {
+      return Status::InvalidArgument(
+          fmt::format("Parquet row {}: column '{}' has {} values, expected one per row", rows_,
+                      writer_->schema()[i].name, batch_[i].num_rows()));
+    }
+  }
+  return rows_ >= batch_rows_ ? Flush() : Status::OK();
+}
+
+Status RowAppender::Flush() {
+  if (rows_ == 0) return Status::OK();
+  Status s = writer_->WriteBatch(batch_);
+  for (auto& c : batch_) c.Clear();
+  rows_ = 0;
+  return s;
+}
+
+Status RowAppender::Close() {
+  TL_RETURN_IF_ERROR(Flush());
+  return writer_->Close();
+}
+
 }  // namespace tablelake::parquet

@@ -47,4 +47,25 @@ class FileWriter {
   std::unique_ptr<Impl> impl_;
 };
 
+// Row-at-a-time appends over a FileWriter: fill each column of the current row through
+// column(i), then EndRow. Rows are sent to the writer in batches of `batch_rows`, so memory stays
+// bounded by one batch plus the writer's row group.
+class RowAppender {
+ public:
+  explicit RowAppender(FileWriter* writer, size_t batch_rows = 4096);
+  ColumnVector& column(size_t i) { return batch_[i]; }
+  // Ends the row: every column must have received exactly one value, null or row.
+  Status EndRow();
+  // Sends the rows appended so far.
+  Status Flush();
+  // Flushes and closes the writer.
+  Status Close();
+
+ private:
+  FileWriter* writer_;
+  size_t batch_rows_;
+  size_t rows_ = 0;
+  std::vector<ColumnVector> batch_;
+};
+
 }  // namespace tablelake::parquet

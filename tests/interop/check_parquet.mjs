@@ -122,8 +122,11 @@ async function checkStatistics(entry, file) {
   }
   for (const [rg, n, name, min, max, nulls] of meta) {
     const col = entry.columns.find((c) => c.name === name);
-    if (!col) continue;  // a LIST/MAP leaf: its values are compared above
     const start = groupStart.get(rg);
+    if (!col) {  // a LIST/MAP leaf: min/max of its non-null entries
+      await checkNestedStatistics(entry, file, name, start, n, min, max);
+      continue;
+    }
     const c = `"${name}"`;
     const notNan = col.type === 'FLOAT' || col.type === 'DOUBLE' ? ` AND NOT isnan(${c})` : '';
     const [[lo, hi, nullCount]] = (await db.runAndReadAll(
@@ -141,6 +144,37 @@ async function checkStatistics(entry, file) {
       fail(entry.file, 'stats', name, `group ${rg} min/max`, [min, max], [lo, hi]);
     }
   }
+}
+
+async function checkNestedStatistics(entry, file, path, start, n, min, max) {
+  const [column, , leaf] = path.split(', ');
+  const col = entry.columns.find((c) => c.name === column);
+  const type = leaf === 'key' ? 'UTF8' : col.element;
+  if (['INT96', 'INTERVAL', 'FLOAT', 'DOUBLE'].includes(type)) return;
+  const values = col.type === 'MAP' ? (leaf === 'key' ? `map_keys("${column}")` : `map_values("${column}")`) : `"${column}"`;
+  const [[lo, hi]] = (await db.runAndReadAll(
+    `SELECT CAST(min(v) AS VARCHAR), CAST(max(v) AS VARCHAR) FROM
+       (SELECT unnest(${values}) AS v FROM read_parquet('${file}', file_row_number=true)
+        WHERE file_row_number >= ${start} AND file_row_number < ${start + BigInt(n)})`)).getRowsJS();
+  checked++;
+  if (lo !== null && !(['UTF8', 'BINARY'].includes(type) && Math.max(lo.length, hi.length) > 256) &&
+      (min !== lo || max !== hi)) {
+    fail(entry.file, 'stats', path, `min/max`, [min, max], [lo, hi]);
+  }
+}
+
+async function checkKeyValueMetadata(entry, file) {
+  const rows = (await db.runAndReadAll(
+    `SELECT decode(key), decode(value) FROM parquet_kv_metadata('${file}')`)).getRowsJS();
+  const got = Object.fromEntries(rows);
+  for (const [k, v] of Object.entries(entry.metadata ?? {})) {
+    checked++;
+    if (got[k] !== v) fail(entry.file, 'metadata', k, '-', got[k], v);
+  }
+  const [[createdBy]] = (await db.runAndReadAll(
+    `SELECT created_by FROM parquet_file_metadata('${file}')`)).getRowsJS();
+  checked++;
+  if (!String(createdBy).startsWith('tablelake version ')) fail(entry.file, 'metadata', 'created_by', '-', createdBy, 'tablelake version ...');
 }
 
 // ---- hyparquet: JS values, converted by hyparquet itself ----
@@ -238,6 +272,7 @@ for (const entry of manifest) {
   const buf = fs.readFileSync(file);
   for (const [name, check] of [['duckdb', () => checkDuckDB(entry, file)],
                                ['stats', () => checkStatistics(entry, file)],
+                               ['metadata', () => checkKeyValueMetadata(entry, file)],
                                ['hyparquet', () => checkHyparquet(entry, buf)],
                                ['parquet-wasm', () => checkParquetWasm(entry, buf)]]) {
     try {

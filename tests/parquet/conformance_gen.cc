@@ -456,6 +456,8 @@ int main(int argc, char** argv) {
   wide.columns.push_back(
       {"col_map", ColumnType::kMap, true, Encoding::kPlain, 0, 0, ColumnType::kDouble});
   wide.options.codec = Codec::kZstd;
+  wide.options.key_value_metadata = {{"tablelake.source_table", "sampleTable"},
+                                     {"tablelake.task", "sampledeliverytask"}};
   wide.options.row_group_bytes = 16 * 1024;
   cases.push_back(wide);
   // Dictionaries that do not pay off are given up after the first page, which is rewritten.

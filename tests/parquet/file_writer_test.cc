@@ -180,6 +180,35 @@ TEST_F(FileWriterTest, MemoryStaysWithinARowGroup) {
   EXPECT_LT(max_buffered, 3 * o.row_group_bytes);
 }
 
+TEST_F(FileWriterTest, RowAppenderBatchesRows) {
+  std::string out;
+  auto w = std::move(FileWriter::Open(Schema(), {}, NewStringSink(&out))).value();
+  RowAppender rows(w.get(), 100);
+  for (int i = 0; i < 250; ++i) {
+    rows.column(0).AppendInt64(i);
+    rows.column(1).AppendBytes("x");
+    ASSERT_TRUE(rows.EndRow().ok());
+  }
+  EXPECT_EQ(w->rows_written(), 200);  // two full batches sent, 50 rows pending
+  rows.column(0).AppendInt64(250);
+  Status s = rows.EndRow();  // column 'name' got no value
+  EXPECT_NE(s.message().find("'name'"), std::string::npos) << s.message();
+}
+
+TEST_F(FileWriterTest, RowAppenderCloses) {
+  std::string out;
+  auto w = std::move(FileWriter::Open(Schema(), {}, NewStringSink(&out))).value();
+  RowAppender rows(w.get(), 100);
+  for (int i = 0; i < 150; ++i) {
+    rows.column(0).AppendInt64(i);
+    rows.column(1).AppendNull();
+    ASSERT_TRUE(rows.EndRow().ok());
+  }
+  ASSERT_TRUE(rows.Close().ok());
+  EXPECT_EQ(w->rows_written(), 150);
+  EXPECT_EQ(out.substr(out.size() - 4), "PAR1");
+}
+
 TEST(DecimalBytes, MinimalWidths) {
   EXPECT_EQ(DecimalBytes(1), 1);
   EXPECT_EQ(DecimalBytes(2), 1);
