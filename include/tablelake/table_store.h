@@ -175,6 +175,15 @@ class TableStore {
 
   // Runs a full compaction now (TTL, max_versions and stream expiry are reclaimed by it).
   virtual Status CompactAll() = 0;
+
+  // ---- metadata of components built on the store (delivery tasks, their checkpoints) ----
+  // Durable like row writes; each call is atomic. Keys are free-form.
+  virtual Status PutMetadata(const std::string& key, const std::string& value) = 0;
+  virtual Status DeleteMetadata(const std::string& key) = 0;
+  virtual Result<std::optional<std::string>> GetMetadata(const std::string& key) = 0;
+  // Every (key, value) whose key starts with `prefix`, in key order.
+  virtual Result<std::vector<std::pair<std::string, std::string>>> ListMetadata(
+      const std::string& prefix) = 0;
 };
 
 }  // namespace tablelake

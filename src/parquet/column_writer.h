@@ -10,9 +10,13 @@
 #include "parquet/codec.h"
 #include "parquet/column_vector.h"
 #include "parquet/schema.h"
-#include "parquet/sink.h"
+#include "common/sink.h"
 
 namespace tablelake::parquet {
+
+using tablelake::NewFileSink;
+using tablelake::NewStringSink;
+using tablelake::Sink;
 
 struct WriterOptions {
   Codec codec = Codec::kSnappy;         // Default: SNAPPY

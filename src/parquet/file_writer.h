@@ -15,7 +15,7 @@
 #include "parquet/column_vector.h"
 #include "parquet/column_writer.h"
 #include "parquet/schema.h"
-#include "parquet/sink.h"
+#include "common/sink.h"
 
 namespace tablelake::parquet {
 

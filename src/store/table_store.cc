@@ -129,6 +129,11 @@ class TableStoreImpl : public TableStore {
                                       int32_t limit) override;
   uint64_t LastSequence() const override { return last_seq_.load(); }
   Status CompactAll() override;
+  Status PutMetadata(const std::string& key, const std::string& value) override;
+  Status DeleteMetadata(const std::string& key) override;
+  Result<std::optional<std::string>> GetMetadata(const std::string& key) override;
+  Result<std::vector<std::pair<std::string, std::string>>> ListMetadata(
+      const std::string& prefix) override;
 
   // Used by RowIteratorImpl.
   int64_t NowMillis() const { return options_.clock->NowMillis(); }
@@ -988,6 +993,40 @@ Status TableStoreImpl::CompactAll() {
     TL_RETURN_IF_ERROR(FromRocks(db_->CompactRange(o, cf, nullptr, nullptr), "compact"));
   }
   return Status::OK();
+}
+
+// Component metadata lives in the meta column family under its own prefix, apart from the
+// catalog's keys.
+constexpr char kExtensionPrefix[] = "ext/";
+
+Status TableStoreImpl::PutMetadata(const std::string& key, const std::string& value) {
+  return FromRocks(db_->Put(write_options_, meta_cf_, kExtensionPrefix + key, value),
+                   "write metadata '" + key + "'");
+}
+
+Status TableStoreImpl::DeleteMetadata(const std::string& key) {
+  return FromRocks(db_->Delete(write_options_, meta_cf_, kExtensionPrefix + key),
+                   "delete metadata '" + key + "'");
+}
+
+Result<std::optional<std::string>> TableStoreImpl::GetMetadata(const std::string& key) {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_cf_, kExtensionPrefix + key, &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  TL_RETURN_IF_ERROR(FromRocks(s, "read metadata '" + key + "'"));
+  return std::optional<std::string>(std::move(value));
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> TableStoreImpl::ListMetadata(
+    const std::string& prefix) {
+  std::string full = kExtensionPrefix + prefix;
+  std::vector<std::pair<std::string, std::string>> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), meta_cf_));
+  for (it->Seek(full); it->Valid() && it->key().starts_with(full); it->Next()) {
+    out.emplace_back(it->key().ToString().substr(sizeof(kExtensionPrefix) - 1), it->value().ToString());
+  }
+  TL_RETURN_IF_ERROR(FromRocks(it->status(), "list metadata '" + prefix + "'"));
+  return out;
 }
 
 }  // namespace

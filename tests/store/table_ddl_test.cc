@@ -112,6 +112,21 @@ TEST_F(TableDdlTest, UpdateTableChangesOptionsAndStream) {
   EXPECT_EQ(store_->UpdateTable("nope", o, std::nullopt).code(), StatusCode::kNotFound);
 }
 
+TEST_F(TableDdlTest, MetadataSpace) {
+  ASSERT_TRUE(store_->PutMetadata("delivery/t/a", "1").ok());
+  ASSERT_TRUE(store_->PutMetadata("delivery/t/b", "2").ok());
+  ASSERT_TRUE(store_->PutMetadata("other", "3").ok());
+  Reopen();
+  EXPECT_EQ(**store_->GetMetadata("delivery/t/a"), "1");
+  EXPECT_FALSE(store_->GetMetadata("missing")->has_value());
+  auto list = store_->ListMetadata("delivery/");
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[1].first, "delivery/t/b");
+  ASSERT_TRUE(store_->DeleteMetadata("delivery/t/a").ok());
+  EXPECT_EQ(store_->ListMetadata("delivery/")->size(), 1u);
+  EXPECT_TRUE(store_->ListTable()->empty());  // not confused with tables
+}
+
 TEST_F(TableDdlTest, TableQuota) {
   StoreOptions options;
   options.clock = clock_;

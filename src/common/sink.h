@@ -1,4 +1,4 @@
-// Where a Parquet file's bytes go. A file appears complete only after Commit: a writer that
+// Where a file's bytes go (a Parquet file, an object). A file appears complete only after Commit: a writer that
 // fails or is abandoned calls Abort and leaves nothing that looks like a finished file.
 #pragma once
 
@@ -9,7 +9,7 @@
 
 #include "tablelake/status.h"
 
-namespace tablelake::parquet {
+namespace tablelake {
 
 class Sink {
  public:
@@ -29,4 +29,4 @@ Result<std::unique_ptr<Sink>> NewFileSink(const std::string& path, bool sync = f
 // Collects the bytes in memory; Commit hands them to `*out`.
 std::unique_ptr<Sink> NewStringSink(std::string* out);
 
-}  // namespace tablelake::parquet
+}  // namespace tablelake

@@ -1,4 +1,4 @@
-#include "parquet/sink.h"
+#include "common/sink.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -10,7 +10,7 @@
 
 #include "fmt/format.h"
 
-namespace tablelake::parquet {
+namespace tablelake {
 namespace {
 
 Status Errno(const std::string& what, const std::string& path) {
@@ -129,4 +129,4 @@ Result<std::unique_ptr<Sink>> NewFileSink(const std::string& path, bool sync) {
 
 std::unique_ptr<Sink> NewStringSink(std::string* out) { return std::make_unique<StringSink>(out); }
 
-}  // namespace tablelake::parquet
+}  // namespace tablelake
