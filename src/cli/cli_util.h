@@ -37,6 +37,7 @@ void PrintJsonLine(const nlohmann::ordered_json& j);
 void RegisterTableCommands(CLI::App& app, GlobalOptions& g, Status& status);
 void RegisterRowCommands(CLI::App& app, GlobalOptions& g, Status& status);
 void RegisterImportCommand(CLI::App& app, GlobalOptions& g, Status& status);
+void RegisterDeliveryCommands(CLI::App& app, GlobalOptions& g, Status& status);
 
 }  // namespace tablelake::cli
 

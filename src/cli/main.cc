@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   cli::RegisterTableCommands(app, global, status);
   cli::RegisterRowCommands(app, global, status);
   cli::RegisterImportCommand(app, global, status);
+  cli::RegisterDeliveryCommands(app, global, status);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,5 +1,5 @@
-// Where a file's bytes go (a Parquet file, an object). A file appears complete only after Commit: a writer that
-// fails or is abandoned calls Abort and leaves nothing that looks like a finished file.
+// Where a file's bytes go (a Parquet file, an object). A file appears complete only after Commit: a
+// writer that fails or is abandoned calls Abort and leaves nothing that looks like a finished file.
 #pragma once
 
 #include <cstdint>

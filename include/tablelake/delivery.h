@@ -1,0 +1,114 @@
+// Data lake delivery: tasks that copy a table's rows into a bucket as Parquet files in
+// hive-style time partitions (Tablestore's CreateDeliveryTask & co.).
+//
+// A task is (table, name, config, type). BaseTask delivers one consistent snapshot of the table;
+// IncTask (not yet), every change committed after the task was created; BaseIncTask (not yet),
+// the snapshot and then the changes after it. Files are published atomically under names
+// derived from the task and the data they hold, and a task's progress is checkpointed in the
+// table store, so a re-run after a crash leaves every row in the bucket exactly once.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tablelake/status.h"
+#include "tablelake/table_store.h"
+
+namespace tablelake {
+
+enum class DeliveryTaskType { kBase = 0, kInc = 1, kBaseInc = 2 };
+enum class EventTimeFormat { kRfc822 = 1, kRfc850 = 2, kRfc1123 = 3, kRfc3339 = 4, kUnix = 5 };
+enum class SyncPhase { kInit = 0, kFull = 1, kIncr = 2 };
+
+const char* DeliveryTaskTypeName(DeliveryTaskType t);  // BaseTask, IncTask, BaseIncTask
+const char* EventTimeFormatName(EventTimeFormat f);    // RFC822 ... Unix
+const char* SyncPhaseName(SyncPhase p);                // INIT, FULL, INCR
+
+// One output column (Tablestore's ParquetSchema).
+struct DeliveryColumn {
+  std::string source;              // the table column: a primary key or attribute column
+  std::string target;              // the Parquet column name. Default: `source`
+  std::string type;                // BOOL, INT32, INT64, FLOAT, DOUBLE, UTF8, DATE, DECIMAL,
+                                   // TIME_MILLIS, TIME_MICROS, TIMESTAMP_MILLIS,
+                                   // TIMESTAMP_MICROS, INT96, LIST, MAP, INTERVAL
+  std::string encoding = "PLAIN";  // PLAIN, PLAIN_DICTIONARY, DELTA_BINARY_PACKED,
+                                   // DELTA_LENGTH_BYTE_ARRAY, DELTA_BYTE_ARRAY. Default: PLAIN
+  std::string type_extend;         // DECIMAL: "(p,s)" or "p,s"; LIST/MAP: the element type
+};
+
+struct DeliveryTaskConfig {
+  std::string oss_prefix;  // object key prefix; may hold $yyyy $MM $dd $HH $mm
+  std::string oss_bucket;
+  std::string oss_endpoint;      // file:///ABS/DIR: the bucket is the folder DIR/<bucket>
+  std::string oss_role;          // names a credential set configured on our side
+  std::string oss_dirty_prefix;  // where dirty rows go as JSON lines; empty: count and drop
+  std::string format = "Parquet";
+  std::string event_time_column;  // partition by this column instead of the write time
+  EventTimeFormat event_time_format = EventTimeFormat::kRfc3339;
+  std::string time_zone = "UTC";  // partition time zone: UTC, +HH:MM or an IANA name
+  std::vector<DeliveryColumn> schema;
+  // Beyond the seed.
+  std::string compression = "SNAPPY";   // UNCOMPRESSED, SNAPPY, GZIP, ZSTD, LZ4_RAW
+  int64_t file_bytes = 128 << 20;       // a partition's file ends past this. Default 128 MiB
+  int32_t flush_interval_seconds = 60;  // incremental time bound, 1..3600. Default: 60
+};
+
+struct DeliveryTaskStatus {
+  SyncPhase phase = SyncPhase::kInit;
+  // Every write committed at or before this instant is delivered and visible (ns since epoch).
+  int64_t current_sync_timestamp_ns = 0;
+  std::string error_code;  // empty when healthy; INVALID_OSS_BUCKET, UNAUTHORIZED, ...
+  std::string error_detail;
+  // Beyond the seed.
+  int64_t rows_delivered = 0;
+  int64_t dirty_rows = 0;
+  int64_t deletes_skipped = 0;
+  int64_t files_written = 0;
+  int64_t bytes_written = 0;
+  bool finished = false;  // a BaseTask that has delivered its snapshot
+};
+
+struct DeliveryTaskDescription {
+  std::string table;
+  std::string name;
+  DeliveryTaskType type = DeliveryTaskType::kBaseInc;
+  DeliveryTaskConfig config;
+  DeliveryTaskStatus status;
+  int64_t create_time_us = 0;
+};
+
+struct DeliveryTaskInfo {
+  std::string table;
+  std::string name;
+  DeliveryTaskType type;
+};
+
+class DeliveryService {
+ public:
+  // Borrows `store`, which must outlive the service. Long runs report progress lines to
+  // `progress` (a progress bar on a terminal) when it is not null.
+  static Result<std::unique_ptr<DeliveryService>> Open(TableStore* store, FILE* progress = nullptr);
+  virtual ~DeliveryService() = default;
+
+  // Validates everything first: nothing is created when any check fails.
+  virtual Status CreateDeliveryTask(const std::string& table, const std::string& name,
+                                    const DeliveryTaskConfig& config, DeliveryTaskType type) = 0;
+  virtual Status UpdateDeliveryTask(const std::string& table, const std::string& name,
+                                    const DeliveryTaskConfig& config) = 0;
+  virtual Result<DeliveryTaskDescription> DescribeDeliveryTask(const std::string& table,
+                                                               const std::string& name) = 0;
+  // Every task of `table`, or of every table when `table` is empty.
+  virtual Result<std::vector<DeliveryTaskInfo>> ListDeliveryTask(const std::string& table) = 0;
+  // Objects already delivered stay in the bucket.
+  virtual Status DeleteDeliveryTask(const std::string& table, const std::string& name) = 0;
+
+  // Runs one task until it has nothing more to do now: a BaseTask delivers its snapshot and
+  // finishes (a finished task returns at once). Incremental tasks are not implemented yet.
+  virtual Status RunTask(const std::string& table, const std::string& name) = 0;
+};
+
+}  // namespace tablelake

@@ -1,0 +1,217 @@
+// tablelake delivery create|describe|list|delete|update|run
+#include <fstream>
+
+#include "cli/cli_util.h"
+#include "delivery/task_config.h"
+#include "fmt/format.h"
+#include "tablelake/delivery.h"
+
+namespace tablelake::cli {
+namespace {
+
+// Config options shared by create and update; unset ones leave the config as it is.
+struct ConfigArgs {
+  std::optional<std::string> bucket, endpoint, prefix, dirty_prefix, role, event_time_column,
+      event_time_format, time_zone, schema, compression, config_file;
+  std::optional<int64_t> file_mb;
+  std::optional<int32_t> flush_seconds;
+};
+
+struct TaskArgs {
+  std::string table;
+  std::string name;
+  std::string type = "baseinc";
+  ConfigArgs config;
+  bool once = false;
+  bool until_synced = false;
+};
+
+void AddConfigOptions(CLI::App* cmd, ConfigArgs* a) {
+  cmd->add_option("--bucket", a->bucket, "bucket name (OssBucket)");
+  cmd->add_option("--endpoint", a->endpoint,
+                  "bucket endpoint; file:///ABS/DIR is the folder DIR/BUCKET");
+  cmd->add_option("--prefix", a->prefix, "object prefix, with $yyyy $MM $dd $HH $mm");
+  cmd->add_option("--dirty-prefix", a->dirty_prefix, "where dirty rows go as JSON lines");
+  cmd->add_option("--role", a->role, "credential set name (OssRoleName)");
+  cmd->add_option("--event-time-column", a->event_time_column, "partition by this column");
+  cmd->add_option("--event-time-format", a->event_time_format,
+                  "rfc822|rfc850|rfc1123|rfc3339|unix");
+  cmd->add_option("--time-zone", a->time_zone, "partition time zone: UTC, +08:00, Asia/Shanghai");
+  cmd->add_option("--schema", a->schema,
+                  "SRC:DST:TYPE[:ENCODING],... e.g. Col1:Col1:DECIMAL(10,2)");
+  cmd->add_option("--compression", a->compression, "UNCOMPRESSED|SNAPPY|GZIP|ZSTD|LZ4_RAW");
+  cmd->add_option("--file-mb", a->file_mb, "a file ends past this many MiB (default 128)");
+  cmd->add_option("--flush-seconds", a->flush_seconds, "incremental flush interval (default 60)");
+  cmd->add_option("--config", a->config_file, "a JSON file with the config's fields");
+}
+
+Status ApplyConfigArgs(const ConfigArgs& a, DeliveryTaskConfig* c) {
+  if (a.config_file) {
+    std::ifstream in(*a.config_file);
+    if (!in)
+      return Status::InvalidArgument(fmt::format("cannot read config file '{}'", *a.config_file));
+    auto j = nlohmann::json::parse(in, nullptr, false);
+    if (j.is_discarded())
+      return Status::InvalidArgument(fmt::format("'{}' is not JSON", *a.config_file));
+    TL_ASSIGN_OR_RETURN(*c, delivery::ConfigFromJson(j));
+  }
+  auto set = [](const std::optional<std::string>& v, std::string* out) {
+    if (v) *out = *v;
+  };
+  set(a.bucket, &c->oss_bucket);
+  set(a.endpoint, &c->oss_endpoint);
+  set(a.prefix, &c->oss_prefix);
+  set(a.dirty_prefix, &c->oss_dirty_prefix);
+  set(a.role, &c->oss_role);
+  set(a.event_time_column, &c->event_time_column);
+  set(a.time_zone, &c->time_zone);
+  set(a.compression, &c->compression);
+  if (a.event_time_format) {
+    TL_ASSIGN_OR_RETURN(c->event_time_format, delivery::ParseEventTimeFormat(*a.event_time_format));
+  }
+  if (a.schema) {
+    TL_ASSIGN_OR_RETURN(c->schema, delivery::ParseSchemaArgument(*a.schema));
+  }
+  if (a.file_mb) c->file_bytes = *a.file_mb << 20;
+  if (a.flush_seconds) c->flush_interval_seconds = *a.flush_seconds;
+  return Status::OK();
+}
+
+nlohmann::ordered_json DescriptionJson(const DeliveryTaskDescription& d) {
+  auto config = delivery::ConfigToJson(d.config);
+  const DeliveryTaskStatus& s = d.status;
+  nlohmann::ordered_json status = {{"phase", SyncPhaseName(s.phase)},
+                                   {"current_sync_timestamp", s.current_sync_timestamp_ns},
+                                   {"error", {{"code", s.error_code}, {"detail", s.error_detail}}},
+                                   {"finished", s.finished},
+                                   {"rows_delivered", s.rows_delivered},
+                                   {"dirty_rows", s.dirty_rows},
+                                   {"deletes_skipped", s.deletes_skipped},
+                                   {"files_written", s.files_written},
+                                   {"bytes_written", s.bytes_written}};
+  return {{"table", d.table},
+          {"name", d.name},
+          {"type", DeliveryTaskTypeName(d.type)},
+          {"config", nlohmann::ordered_json::parse(config.dump())},
+          {"status", status}};
+}
+
+Result<std::unique_ptr<DeliveryService>> OpenDelivery(TableStore* store) {
+  return DeliveryService::Open(store, stderr);
+}
+
+Status Create(const GlobalOptions& g, const TaskArgs& a) {
+  DeliveryTaskConfig config;
+  TL_RETURN_IF_ERROR(ApplyConfigArgs(a.config, &config));
+  TL_ASSIGN_OR_RETURN(DeliveryTaskType type, delivery::ParseTaskType(a.type));
+  TL_ASSIGN_OR_RETURN(auto store, OpenStore(g));
+  TL_ASSIGN_OR_RETURN(auto service, OpenDelivery(store.get()));
+  return service->CreateDeliveryTask(a.table, a.name, config, type);
+}
+
+Status Update(const GlobalOptions& g, const TaskArgs& a) {
+  TL_ASSIGN_OR_RETURN(auto store, OpenStore(g));
+  TL_ASSIGN_OR_RETURN(auto service, OpenDelivery(store.get()));
+  TL_ASSIGN_OR_RETURN(DeliveryTaskDescription d, service->DescribeDeliveryTask(a.table, a.name));
+  TL_RETURN_IF_ERROR(ApplyConfigArgs(a.config, &d.config));
+  return service->UpdateDeliveryTask(a.table, a.name, d.config);
+}
+
+Status Run(const GlobalOptions& g, const TaskArgs& a) {
+  if (a.name.empty() != a.table.empty()) {
+    return Status::InvalidArgument(
+        "delivery run: give both --table and --name, or neither (every task)");
+  }
+  TL_ASSIGN_OR_RETURN(auto store, OpenStore(g));
+  TL_ASSIGN_OR_RETURN(auto service, OpenDelivery(store.get()));
+  std::vector<DeliveryTaskInfo> tasks;
+  if (a.name.empty()) {
+    TL_ASSIGN_OR_RETURN(tasks, service->ListDeliveryTask(""));
+  } else {
+    TL_ASSIGN_OR_RETURN(auto d, service->DescribeDeliveryTask(a.table, a.name));
+    tasks.push_back({d.table, d.name, d.type});
+  }
+  for (const auto& t : tasks) TL_RETURN_IF_ERROR(service->RunTask(t.table, t.name));
+  return Status::OK();
+}
+
+}  // namespace
+
+void RegisterDeliveryCommands(CLI::App& app, GlobalOptions& g, Status& status) {
+  auto* delivery = app.add_subcommand("delivery", "data lake delivery tasks");
+  delivery->require_subcommand(1);
+  AddGlobalOptions(delivery, &g);
+  auto task_options = [&](CLI::App* cmd, TaskArgs* a, bool required) {
+    AddGlobalOptions(cmd, &g);
+    auto* table = cmd->add_option("--table", a->table, "table name");
+    auto* name = cmd->add_option("--name", a->name, "task name");
+    if (required) {
+      table->required();
+      name->required();
+    }
+  };
+
+  auto create_args = std::make_shared<TaskArgs>();
+  auto* create = delivery->add_subcommand("create", "create a delivery task");
+  task_options(create, create_args.get(), true);
+  create->add_option("--type", create_args->type, "base, inc or baseinc (default)");
+  AddConfigOptions(create, &create_args->config);
+  create->callback([&g, &status, create_args] { status = Create(g, *create_args); });
+
+  auto update_args = std::make_shared<TaskArgs>();
+  auto* update = delivery->add_subcommand("update", "change a delivery task's config");
+  task_options(update, update_args.get(), true);
+  AddConfigOptions(update, &update_args->config);
+  update->callback([&g, &status, update_args] { status = Update(g, *update_args); });
+
+  auto describe_args = std::make_shared<TaskArgs>();
+  auto* describe = delivery->add_subcommand("describe", "print a task's config and status as JSON");
+  task_options(describe, describe_args.get(), true);
+  describe->callback([&g, &status, describe_args] {
+    status = [&]() -> Status {
+      TL_ASSIGN_OR_RETURN(auto store, OpenStore(g));
+      TL_ASSIGN_OR_RETURN(auto service, OpenDelivery(store.get()));
+      TL_ASSIGN_OR_RETURN(auto d,
+                          service->DescribeDeliveryTask(describe_args->table, describe_args->name));
+      PrintJsonLine(DescriptionJson(d));
+      return Status::OK();
+    }();
+  });
+
+  auto list_args = std::make_shared<TaskArgs>();
+  auto* list = delivery->add_subcommand("list", "list delivery tasks as JSON lines");
+  task_options(list, list_args.get(), false);
+  list->callback([&g, &status, list_args] {
+    status = [&]() -> Status {
+      TL_ASSIGN_OR_RETURN(auto store, OpenStore(g));
+      TL_ASSIGN_OR_RETURN(auto service, OpenDelivery(store.get()));
+      TL_ASSIGN_OR_RETURN(auto tasks, service->ListDeliveryTask(list_args->table));
+      for (const auto& t : tasks) {
+        PrintJsonLine(
+            {{"table", t.table}, {"name", t.name}, {"type", DeliveryTaskTypeName(t.type)}});
+      }
+      return Status::OK();
+    }();
+  });
+
+  auto delete_args = std::make_shared<TaskArgs>();
+  auto* del = delivery->add_subcommand("delete", "delete a delivery task (delivered files stay)");
+  task_options(del, delete_args.get(), true);
+  del->callback([&g, &status, delete_args] {
+    status = [&]() -> Status {
+      TL_ASSIGN_OR_RETURN(auto store, OpenStore(g));
+      TL_ASSIGN_OR_RETURN(auto service, OpenDelivery(store.get()));
+      return service->DeleteDeliveryTask(delete_args->table, delete_args->name);
+    }();
+  });
+
+  auto run_args = std::make_shared<TaskArgs>();
+  auto* run = delivery->add_subcommand("run", "run delivery tasks in this process");
+  task_options(run, run_args.get(), false);
+  run->add_flag("--once", run_args->once, "deliver what there is now and exit");
+  run->add_flag("--until-synced", run_args->until_synced,
+                "exit once every earlier write is delivered");
+  run->callback([&g, &status, run_args] { status = Run(g, *run_args); });
+}
+
+}  // namespace tablelake::cli

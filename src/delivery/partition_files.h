@@ -1,0 +1,66 @@
+// The open Parquet files of a delivery run, one per partition at a time. A file ends past the
+// task's size bound; the least recently written partition is closed first when too many are
+// open. Every file is published atomically under a deterministic name:
+//   <partition>/<stem>-<index>.parquet
+// so that a run repeated from the same position writes the same objects, never duplicates.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "delivery/task_config.h"
+#include "objectstore/object_store.h"
+#include "parquet/file_writer.h"
+
+namespace tablelake::delivery {
+
+struct PublishedFile {
+  std::string key;
+  int64_t rows = 0;
+  int64_t bytes = 0;
+};
+
+class PartitionFiles {
+ public:
+  PartitionFiles(ObjectStore* bucket, const ResolvedTask& task, std::string stem,
+                 int64_t file_bytes, std::vector<std::pair<std::string, std::string>> metadata,
+                 size_t max_open = 32);
+  ~PartitionFiles();
+
+  // The appender of `partition`'s open file, opening one when needed.
+  Result<parquet::RowAppender*> For(const std::string& partition);
+  // After a row was appended to `partition`: ends its file when it reached the size bound.
+  Status RowAdded(const std::string& partition);
+  // Closes and publishes every open file.
+  Status CloseAll();
+  // Discards open files (nothing is published).
+  void Abort();
+
+  const std::vector<PublishedFile>& published() const { return published_; }
+
+ private:
+  struct OpenFile {
+    std::unique_ptr<parquet::FileWriter> writer;
+    std::unique_ptr<parquet::RowAppender> rows;
+    std::string key;
+    int64_t row_count = 0;
+    uint64_t last_use = 0;
+  };
+  Status Close(std::map<std::string, OpenFile>::iterator it);
+
+  ObjectStore* bucket_;
+  const ResolvedTask& task_;
+  std::string stem_;
+  int64_t file_bytes_;
+  std::vector<std::pair<std::string, std::string>> metadata_;
+  size_t max_open_;
+  std::map<std::string, OpenFile> open_;
+  std::map<std::string, int> next_index_;
+  uint64_t clock_ = 0;
+  std::vector<PublishedFile> published_;
+};
+
+}  // namespace tablelake::delivery

@@ -1,0 +1,97 @@
+#include "delivery/path_template.h"
+
+#include "fmt/format.h"
+
+namespace tablelake::delivery {
+
+Result<PathTemplate> PathTemplate::Parse(const std::string& prefix) {
+  PathTemplate t;
+  // Longest names first: $yyyy before $MM/$mm, and $MM (month) is not $mm (minute).
+  static const std::pair<const char*, Part> kVariables[] = {{"$yyyy", Part::kYear},
+                                                            {"$MM", Part::kMonth},
+                                                            {"$dd", Part::kDay},
+                                                            {"$HH", Part::kHour},
+                                                            {"$mm", Part::kMinute}};
+  std::string text;
+  for (size_t i = 0; i < prefix.size();) {
+    if (prefix[i] != '$') {
+      text.push_back(prefix[i++]);
+      continue;
+    }
+    bool matched = false;
+    for (const auto& [name, part] : kVariables) {
+      if (prefix.compare(i, std::strlen(name), name) == 0) {
+        if (!text.empty()) t.parts_.push_back({Part::kText, std::move(text)});
+        text.clear();
+        t.parts_.push_back({part, ""});
+        t.has_variables_ = true;
+        i += std::strlen(name);
+        matched = true;
+        break;
+      }
+    }
+    if (!matched) {
+      size_t end = i + 1;
+      while (end < prefix.size() && std::isalnum(static_cast<unsigned char>(prefix[end]))) ++end;
+      return Status::InvalidArgument(
+          fmt::format("prefix '{}': unknown variable '{}'; the variables are $yyyy $MM $dd $HH $mm",
+                      prefix, prefix.substr(i, end - i)));
+    }
+  }
+  if (!text.empty()) t.parts_.push_back({Part::kText, std::move(text)});
+  if (!prefix.empty() && prefix.front() == '/') {
+    return Status::InvalidArgument(fmt::format("prefix '{}' must not start with '/'", prefix));
+  }
+  if (prefix.find("..") != std::string::npos || prefix.find("//") != std::string::npos) {
+    return Status::InvalidArgument(fmt::format("prefix '{}' holds '..' or '//'", prefix));
+  }
+  return t;
+}
+
+std::string PathTemplate::Expand(int64_t utc_ms, const TimeZone& zone) const {
+  if (!has_variables_) return parts_.empty() ? "" : parts_[0].second;
+  CivilTime c = ToCivil(utc_ms, zone);
+  std::string out;
+  for (const auto& [part, text] : parts_) {
+    switch (part) {
+      case Part::kText:
+        out += text;
+        break;
+      case Part::kYear:
+        out += fmt::format("{:04d}", c.year);
+        break;
+      case Part::kMonth:
+        out += fmt::format("{:02d}", c.month);
+        break;
+      case Part::kDay:
+        out += fmt::format("{:02d}", c.day);
+        break;
+      case Part::kHour:
+        out += fmt::format("{:02d}", c.hour);
+        break;
+      case Part::kMinute:
+        out += fmt::format("{:02d}", c.minute);
+        break;
+    }
+  }
+  return out;
+}
+
+std::string PathTemplate::StaticPrefix() const {
+  std::string out;
+  for (const auto& [part, text] : parts_) {
+    if (part != Part::kText) break;
+    out += text;
+  }
+  // Up to the last '/', so that "sample/year=$yyyy" gives "sample/".
+  if (has_variables_)
+    out = out.substr(0, out.rfind('/') == std::string::npos ? 0 : out.rfind('/') + 1);
+  return out;
+}
+
+std::string JoinKey(const std::string& prefix, const std::string& name) {
+  if (prefix.empty()) return name;
+  return prefix.back() == '/' ? prefix + name : prefix + "/" + name;
+}
+
+}  // namespace tablelake::delivery

@@ -1,0 +1,292 @@
+#include "delivery/row_converter.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <regex>
+
+#include "delivery/event_time.h"
+#include "delivery/time_zone.h"
+#include "fmt/format.h"
+#include "nlohmann/json.hpp"
+#include "store/row_json.h"
+
+namespace tablelake::delivery {
+namespace {
+
+using parquet::ColumnType;
+using Staged = RowConverter::Staged;
+
+Status Mismatch(const Value& v, const parquet::ColumnSpec& t, const std::string& why = "") {
+  std::string type = parquet::ColumnTypeName(t.type);
+  if (t.type == ColumnType::kDecimal) type += fmt::format("({},{})", t.precision, t.scale);
+  return Status::InvalidArgument(fmt::format("cannot write {} as {}{}{}", v.DebugString(), type,
+                                             why.empty() ? "" : ": ", why));
+}
+
+bool ValidUtf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    int n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : -1;
+    if (n < 0 || i + static_cast<size_t>(n) >= s.size()) return false;
+    for (int k = 1; k <= n; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return false;
+    }
+    i += static_cast<size_t>(n) + 1;
+  }
+  return true;
+}
+
+// "-123.45" at scale s -> unscaled -12345; more fractional digits than the scale, or more
+// digits than the precision, do not fit.
+bool ParseDecimal(const std::string& text, int precision, int scale, __int128* out) {
+  static const std::regex re(R"(^\s*([+-]?)(\d*)(?:\.(\d*))?\s*$)");
+  std::smatch m;
+  if (!std::regex_match(text, m, re) || (m[2].length() == 0 && m[3].length() == 0)) return false;
+  std::string whole = m[2].str(), frac = m[3].str();
+  while (frac.size() > static_cast<size_t>(scale) && frac.back() == '0') frac.pop_back();
+  if (frac.size() > static_cast<size_t>(scale)) return false;
+  frac.append(scale - frac.size(), '0');
+  whole.erase(0, std::min(whole.find_first_not_of('0'), whole.size()));
+  std::string digits = whole + frac;
+  if (whole.size() + scale > static_cast<size_t>(precision)) return false;
+  __int128 v = 0;
+  for (char c : digits) v = v * 10 + (c - '0');
+  *out = m[1] == "-" ? -v : v;
+  return true;
+}
+
+void StageDecimal(__int128 v, const parquet::ColumnSpec& t, Staged* out) {
+  if (t.precision <= 18) {
+    out->integer = static_cast<int64_t>(v);
+  } else {
+    out->bytes = parquet::DecimalToFixed(v, parquet::DecimalBytes(t.precision));
+  }
+}
+
+__int128 Pow10(int n) {
+  __int128 v = 1;
+  while (n-- > 0) v *= 10;
+  return v;
+}
+
+// A DATE from "YYYY-MM-DD".
+bool ParseDate(const std::string& s, int64_t* days) {
+  static const std::regex re(R"(^(-?\d{4,6})-(\d{2})-(\d{2})$)");
+  std::smatch m;
+  if (!std::regex_match(s, m, re)) return false;
+  int month = std::stoi(m[2]), day = std::stoi(m[3]);
+  if (month < 1 || month > 12 || day < 1 || day > 31) return false;
+  *days = DaysFromCivil(std::stoll(m[1]), month, day);
+  int64_t y;
+  int mm, dd;
+  CivilFromDays(*days, &y, &mm, &dd);
+  return mm == month && dd == day;  // rejects 2026-02-30
+}
+
+Status ConvertNested(const Value& v, const parquet::ColumnSpec& t, Staged* out) {
+  if (v.type() != ValueType::kString)
+    return Mismatch(v, t, "a LIST or MAP is read from a JSON string");
+  auto j = nlohmann::json::parse(v.bytes(), nullptr, false);
+  parquet::ColumnSpec element = parquet::ElementSpec(t);
+  auto stage = [&](const nlohmann::json& x, Staged* e) -> Status {
+    if (x.is_null()) {
+      e->null = true;
+      return Status::OK();
+    }
+    TL_ASSIGN_OR_RETURN(Value ev, store::ValueFromJson(x, t.name));
+    return ConvertValue(ev, element, e);
+  };
+  out->entries.clear();
+  out->keys.clear();
+  if (t.type == ColumnType::kList) {
+    if (!j.is_array()) return Mismatch(v, t, "not a JSON array");
+    out->entries.resize(j.size());
+    for (size_t i = 0; i < j.size(); ++i) TL_RETURN_IF_ERROR(stage(j[i], &out->entries[i]));
+  } else {
+    if (!j.is_object()) return Mismatch(v, t, "not a JSON object");
+    for (const auto& [k, x] : j.items()) {
+      out->keys.push_back(k);
+      out->entries.emplace_back();
+      TL_RETURN_IF_ERROR(stage(x, &out->entries.back()));
+    }
+  }
+  out->null = false;
+  return Status::OK();
+}
+
+}  // namespace
+
+Status ConvertValue(const Value& v, const parquet::ColumnSpec& t, Staged* out) {
+  out->null = false;
+  ValueType vt = v.type();
+  auto integer_in = [&](int64_t lo, int64_t hi) -> Status {
+    if (vt != ValueType::kInteger) return Mismatch(v, t);
+    if (v.integer() < lo || v.integer() > hi) return Mismatch(v, t, "out of range");
+    out->integer = v.integer();
+    return Status::OK();
+  };
+  switch (t.type) {
+    case ColumnType::kBool:
+      if (vt != ValueType::kBoolean) return Mismatch(v, t);
+      out->integer = v.boolean();
+      return Status::OK();
+    case ColumnType::kInt64:
+      return integer_in(INT64_MIN, INT64_MAX);
+    case ColumnType::kInt32:
+      return integer_in(INT32_MIN, INT32_MAX);
+    case ColumnType::kTimeMillis:
+      return integer_in(0, 86399999);
+    case ColumnType::kTimeMicros:
+      return integer_in(0, 86399999999LL);
+    case ColumnType::kDouble:
+      if (vt != ValueType::kDouble) return Mismatch(v, t);
+      out->real = v.dbl();
+      return Status::OK();
+    case ColumnType::kFloat:
+      if (vt != ValueType::kDouble) return Mismatch(v, t);
+      if (std::isfinite(v.dbl()) && std::fabs(v.dbl()) > std::numeric_limits<float>::max()) {
+        return Mismatch(v, t, "out of FLOAT range");
+      }
+      out->real = v.dbl();
+      return Status::OK();
+    case ColumnType::kUtf8:
+      if ((vt != ValueType::kString && vt != ValueType::kBinary) || !ValidUtf8(v.bytes())) {
+        return Mismatch(v, t, vt == ValueType::kBinary ? "not valid UTF-8" : "");
+      }
+      out->bytes = v.bytes();
+      return Status::OK();
+    case ColumnType::kBinary:
+      if (vt != ValueType::kBinary && vt != ValueType::kString) return Mismatch(v, t);
+      out->bytes = v.bytes();
+      return Status::OK();
+    case ColumnType::kDate: {
+      if (vt == ValueType::kString) {
+        int64_t days;
+        if (!ParseDate(v.bytes(), &days)) return Mismatch(v, t, "not a YYYY-MM-DD date");
+        out->integer = days;
+        return Status::OK();
+      }
+      return integer_in(INT32_MIN, INT32_MAX);
+    }
+    case ColumnType::kTimestampMillis:
+    case ColumnType::kTimestampMicros: {
+      int64_t unit = t.type == ColumnType::kTimestampMillis ? 1 : 1000;
+      if (vt == ValueType::kString) {
+        auto ms = ParseEventTime(v, EventTimeFormat::kRfc3339);
+        if (!ms.ok()) return Mismatch(v, t, "not an RFC 3339 time");
+        out->integer = *ms * unit;
+        return Status::OK();
+      }
+      return integer_in(INT64_MIN, INT64_MAX);
+    }
+    case ColumnType::kInt96:
+      // An INTEGER of milliseconds since the epoch, as Tablestore times are kept.
+      if (vt != ValueType::kInteger) return Mismatch(v, t);
+      out->bytes = parquet::Int96FromNanos(static_cast<__int128>(v.integer()) * 1000000);
+      return Status::OK();
+    case ColumnType::kInterval: {
+      // An INTEGER of milliseconds: whole days and the milliseconds left.
+      if (vt != ValueType::kInteger || v.integer() < 0)
+        return Mismatch(v, t, "needs milliseconds >= 0");
+      int64_t days = v.integer() / 86400000;
+      if (days > UINT32_MAX) return Mismatch(v, t, "out of range");
+      out->bytes = parquet::IntervalBytes(0, static_cast<uint32_t>(days),
+                                          static_cast<uint32_t>(v.integer() % 86400000));
+      return Status::OK();
+    }
+    case ColumnType::kDecimal: {
+      __int128 unscaled;
+      if (vt == ValueType::kString) {
+        if (!ParseDecimal(v.bytes(), t.precision, t.scale, &unscaled))
+          return Mismatch(v, t, "does not fit");
+      } else if (vt == ValueType::kInteger) {
+        unscaled = static_cast<__int128>(v.integer()) * Pow10(t.scale);
+        if (unscaled >= Pow10(t.precision) || unscaled <= -Pow10(t.precision)) {
+          return Mismatch(v, t, "does not fit");
+        }
+      } else {
+        return Mismatch(v, t);
+      }
+      StageDecimal(unscaled, t, out);
+      return Status::OK();
+    }
+    case ColumnType::kList:
+    case ColumnType::kMap:
+      return ConvertNested(v, t, out);
+  }
+  return Mismatch(v, t);
+}
+
+namespace {
+
+void AppendStaged(const Staged& s, const parquet::ColumnSpec& t, parquet::ColumnVector* out) {
+  if (s.null) {
+    out->AppendNull();
+    return;
+  }
+  switch (out->type()) {
+    case parquet::PhysicalType::kBoolean:
+      out->AppendBool(s.integer != 0);
+      break;
+    case parquet::PhysicalType::kInt32:
+      out->AppendInt32(static_cast<int32_t>(s.integer));
+      break;
+    case parquet::PhysicalType::kInt64:
+      out->AppendInt64(s.integer);
+      break;
+    case parquet::PhysicalType::kFloat:
+      out->AppendFloat(static_cast<float>(s.real));
+      break;
+    case parquet::PhysicalType::kDouble:
+      out->AppendDouble(s.real);
+      break;
+    default:
+      out->AppendBytes(s.bytes);
+      break;
+  }
+}
+
+}  // namespace
+
+Status RowConverter::Append(const PrimaryKey& key, const std::vector<Cell>& cells,
+                            parquet::RowAppender* out) {
+  for (size_t i = 0; i < task_.columns.size(); ++i) {
+    const ResolvedColumn& c = task_.columns[i];
+    const Value* v = nullptr;
+    if (c.key_index >= 0) {
+      v = &key[c.key_index].value;
+    } else {
+      auto it = std::lower_bound(
+          cells.begin(), cells.end(), c.column.source,
+          [](const Cell& cell, const std::string& name) { return cell.name < name; });
+      if (it != cells.end() && it->name == c.column.source) v = &it->value;
+    }
+    if (v == nullptr) {
+      staged_[i].null = true;  // a missing column is null, not dirty
+      continue;
+    }
+    Status s = ConvertValue(*v, c.parquet, &staged_[i]);
+    if (!s.ok()) return s.WithContext(fmt::format("column '{}'", c.column.source));
+  }
+  for (size_t i = 0; i < task_.columns.size(); ++i) {
+    const Staged& s = staged_[i];
+    parquet::ColumnVector& col = out->column(i);
+    if (!parquet::IsNested(task_.columns[i].parquet)) {
+      AppendStaged(s, task_.columns[i].parquet, &col);
+      continue;
+    }
+    if (s.null) {
+      col.AppendNullRow();
+      continue;
+    }
+    col.BeginRow(static_cast<int32_t>(s.entries.size()));
+    for (size_t e = 0; e < s.entries.size(); ++e) {
+      if (!s.keys.empty()) col.AppendKey(s.keys[e]);
+      AppendStaged(s.entries[e], task_.columns[i].parquet, &col);
+    }
+  }
+  return out->EndRow();
+}
+
+}  // namespace tablelake::delivery

@@ -1,0 +1,40 @@
+// Turns a row's newest values into a Parquet row of the task's schema, by the type mapping of
+// docs/delivery.md. A value that does not fit makes the whole row dirty: nothing is appended
+// and the reason names the column and the value.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "delivery/task_config.h"
+#include "parquet/file_writer.h"
+
+namespace tablelake::delivery {
+
+class RowConverter {
+ public:
+  explicit RowConverter(const ResolvedTask& task) : task_(task), staged_(task.columns.size()) {}
+
+  // Appends the row (primary key, newest version of each column, sorted by name) to `out`, or
+  // returns InvalidArgument with the reason it is dirty.
+  Status Append(const PrimaryKey& key, const std::vector<Cell>& cells, parquet::RowAppender* out);
+
+  // A staged value in its physical form, before it is appended.
+  struct Staged {
+    bool null = true;
+    int64_t integer = 0;
+    double real = 0;
+    std::string bytes;
+    std::vector<Staged> entries;    // LIST elements / MAP values
+    std::vector<std::string> keys;  // MAP keys
+  };
+
+ private:
+  const ResolvedTask& task_;
+  std::vector<Staged> staged_;
+};
+
+// Converts one value for a target column (exposed for tests).
+Status ConvertValue(const Value& v, const parquet::ColumnSpec& target, RowConverter::Staged* out);
+
+}  // namespace tablelake::delivery

@@ -1,0 +1,346 @@
+#include "delivery/task_config.h"
+
+#include <regex>
+#include <set>
+
+#include "fmt/format.h"
+#include "store/cell_rules.h"
+
+namespace tablelake {
+
+const char* DeliveryTaskTypeName(DeliveryTaskType t) {
+  switch (t) {
+    case DeliveryTaskType::kBase:
+      return "BaseTask";
+    case DeliveryTaskType::kInc:
+      return "IncTask";
+    case DeliveryTaskType::kBaseInc:
+      return "BaseIncTask";
+  }
+  return "Unknown";
+}
+
+const char* EventTimeFormatName(EventTimeFormat f) {
+  switch (f) {
+    case EventTimeFormat::kRfc822:
+      return "RFC822";
+    case EventTimeFormat::kRfc850:
+      return "RFC850";
+    case EventTimeFormat::kRfc1123:
+      return "RFC1123";
+    case EventTimeFormat::kRfc3339:
+      return "RFC3339";
+    case EventTimeFormat::kUnix:
+      return "Unix";
+  }
+  return "Unknown";
+}
+
+const char* SyncPhaseName(SyncPhase p) {
+  switch (p) {
+    case SyncPhase::kInit:
+      return "INIT";
+    case SyncPhase::kFull:
+      return "FULL";
+    case SyncPhase::kIncr:
+      return "INCR";
+  }
+  return "Unknown";
+}
+
+namespace delivery {
+namespace {
+
+std::string Upper(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// "(10,2)" or "10,2" -> precision, scale.
+Status ParseDecimalExtend(const std::string& column, const std::string& text, int* p, int* s) {
+  static const std::regex re(R"(^\s*\(?\s*(\d{1,2})\s*(?:,\s*(\d{1,2})\s*)?\)?\s*$)");
+  std::smatch m;
+  if (!std::regex_match(text, m, re)) {
+    return Status::InvalidArgument(fmt::format(
+        "column '{}': DECIMAL needs typeExtend '(precision,scale)', got '{}'", column, text));
+  }
+  *p = std::stoi(m[1]);
+  *s = m[2].matched ? std::stoi(m[2]) : 0;
+  return Status::OK();
+}
+
+// Which target types a primary-key column of `key` type can feed (attributes are checked row
+// by row, since their cells are schema-free).
+bool KeyFeeds(PrimaryKeyType key, parquet::ColumnType target) {
+  using T = parquet::ColumnType;
+  switch (key) {
+    case PrimaryKeyType::kInteger:
+      return target == T::kInt64 || target == T::kInt32 || target == T::kDate ||
+             target == T::kTimeMillis || target == T::kTimeMicros ||
+             target == T::kTimestampMillis || target == T::kTimestampMicros ||
+             target == T::kInt96 || target == T::kDecimal || target == T::kInterval;
+    case PrimaryKeyType::kString:
+      return target == T::kUtf8 || target == T::kDecimal || target == T::kDate ||
+             target == T::kTimestampMillis || target == T::kTimestampMicros || target == T::kList ||
+             target == T::kMap;
+    case PrimaryKeyType::kBinary:
+      return target == T::kUtf8;
+  }
+  return false;
+}
+
+Result<ResolvedColumn> ResolveColumn(const DeliveryColumn& c, const TableMeta& table) {
+  ResolvedColumn r;
+  r.column = c;
+  if (r.column.target.empty()) r.column.target = c.source;
+  TL_RETURN_IF_ERROR(store::ValidateName("source column", c.source));
+  auto type = parquet::ParseColumnType(Upper(c.type));
+  if (!type || *type == parquet::ColumnType::kBinary) {
+    return Status::InvalidArgument(fmt::format(
+        "column '{}': unknown type '{}'; types are BOOL, INT32, INT64, FLOAT, DOUBLE, UTF8, DATE, "
+        "DECIMAL, TIME_MILLIS, TIME_MICROS, TIMESTAMP_MILLIS, TIMESTAMP_MICROS, INT96, LIST, MAP, "
+        "INTERVAL",
+        c.source, c.type));
+  }
+  auto encoding = parquet::ParseEncoding(Upper(c.encoding.empty() ? "PLAIN" : c.encoding));
+  if (!encoding) {
+    return Status::InvalidArgument(
+        fmt::format("column '{}': unknown encoding '{}'; encodings are PLAIN, PLAIN_DICTIONARY, "
+                    "DELTA_BINARY_PACKED, DELTA_LENGTH_BYTE_ARRAY, DELTA_BYTE_ARRAY",
+                    c.source, c.encoding));
+  }
+  parquet::ColumnSpec& p = r.parquet;
+  p.name = r.column.target;
+  p.type = *type;
+  p.optional = true;  // a row may lack any attribute: every output column is nullable
+  p.encoding = *encoding;
+  if (p.type == parquet::ColumnType::kDecimal) {
+    TL_RETURN_IF_ERROR(ParseDecimalExtend(c.source, c.type_extend, &p.precision, &p.scale));
+  }
+  if (p.type == parquet::ColumnType::kList || p.type == parquet::ColumnType::kMap) {
+    // typeExtend names the element type, DECIMAL(p,s) included; UTF8 by default.
+    std::string extend = c.type_extend.empty() ? "UTF8" : Upper(c.type_extend);
+    std::string base = extend.substr(0, extend.find('('));
+    auto element = parquet::ParseColumnType(base);
+    if (!element || *element == parquet::ColumnType::kBinary) {
+      return Status::InvalidArgument(fmt::format("column '{}': {} element type '{}' is unknown",
+                                                 c.source, c.type, c.type_extend));
+    }
+    p.element = *element;
+    if (p.element == parquet::ColumnType::kDecimal) {
+      TL_RETURN_IF_ERROR(
+          ParseDecimalExtend(c.source, extend.substr(base.size()), &p.precision, &p.scale));
+    }
+  }
+  TL_RETURN_IF_ERROR(parquet::ValidateColumn(p).WithContext(fmt::format("column '{}'", c.source)));
+  for (size_t k = 0; k < table.primary_key.size(); ++k) {
+    if (table.primary_key[k].name != c.source) continue;
+    r.key_index = static_cast<int>(k);
+    if (!KeyFeeds(table.primary_key[k].type, p.type)) {
+      return Status::InvalidArgument(fmt::format(
+          "column '{}' is a {} primary key column and cannot be delivered as {}", c.source,
+          PrimaryKeyTypeName(table.primary_key[k].type), parquet::ColumnTypeName(p.type)));
+    }
+  }
+  return r;
+}
+
+}  // namespace
+
+Status ValidateTaskName(const std::string& name) {
+  static const std::regex re("^[a-z0-9][a-z0-9-]{1,14}[a-z0-9]$");
+  if (!std::regex_match(name, re)) {
+    return Status::InvalidArgument(fmt::format(
+        "task name '{}' is invalid: 3 to 16 characters of a-z, 0-9 and '-', starting and "
+        "ending with a letter or digit",
+        name));
+  }
+  return Status::OK();
+}
+
+Result<ResolvedTask> ResolveTask(const DeliveryTaskConfig& config, const TableMeta& table) {
+  ResolvedTask t;
+  if (config.oss_bucket.empty())
+    return Status::InvalidArgument("the task needs a bucket (OssBucket)");
+  if (config.oss_endpoint.empty())
+    return Status::InvalidArgument("the task needs an endpoint (OssEndpoint)");
+  if (Upper(config.format) != "PARQUET") {
+    return Status::InvalidArgument(
+        fmt::format("format '{}' is not supported: Parquet only", config.format));
+  }
+  TL_ASSIGN_OR_RETURN(t.prefix, PathTemplate::Parse(config.oss_prefix));
+  TL_ASSIGN_OR_RETURN(t.dirty_prefix, PathTemplate::Parse(config.oss_dirty_prefix));
+  TL_ASSIGN_OR_RETURN(t.zone, TimeZone::Parse(config.time_zone));
+  auto codec = parquet::ParseCodec(Upper(config.compression));
+  if (!codec) {
+    return Status::InvalidArgument(
+        fmt::format("compression '{}' is unknown: UNCOMPRESSED, SNAPPY, GZIP, ZSTD or LZ4_RAW",
+                    config.compression));
+  }
+  t.codec = *codec;
+  if (config.file_bytes < (1 << 20)) {
+    return Status::InvalidArgument(
+        fmt::format("file size bound {} is below 1 MiB", config.file_bytes));
+  }
+  if (config.flush_interval_seconds < 1 || config.flush_interval_seconds > 3600) {
+    return Status::InvalidArgument(
+        fmt::format("flush interval {} s is outside 1..3600", config.flush_interval_seconds));
+  }
+  if (!config.event_time_column.empty()) {
+    TL_RETURN_IF_ERROR(store::ValidateName("event time column", config.event_time_column));
+    int f = static_cast<int>(config.event_time_format);
+    if (f < 1 || f > 5)
+      return Status::InvalidArgument(fmt::format("event time format {} is unknown", f));
+  }
+  if (config.schema.empty()) return Status::InvalidArgument("the task's schema has no columns");
+  std::set<std::string> targets;
+  for (const auto& c : config.schema) {
+    TL_ASSIGN_OR_RETURN(ResolvedColumn r, ResolveColumn(c, table));
+    if (!targets.insert(r.parquet.name).second) {
+      return Status::InvalidArgument(
+          fmt::format("output column '{}' appears twice", r.parquet.name));
+    }
+    t.columns.push_back(std::move(r));
+  }
+  return t;
+}
+
+nlohmann::json ConfigToJson(const DeliveryTaskConfig& c) {
+  nlohmann::json schema = nlohmann::json::array();
+  for (const auto& col : c.schema) {
+    schema.push_back({{"source", col.source},
+                      {"target", col.target},
+                      {"type", col.type},
+                      {"encoding", col.encoding},
+                      {"type_extend", col.type_extend}});
+  }
+  return {{"oss_prefix", c.oss_prefix},
+          {"oss_bucket", c.oss_bucket},
+          {"oss_endpoint", c.oss_endpoint},
+          {"oss_role", c.oss_role},
+          {"oss_dirty_prefix", c.oss_dirty_prefix},
+          {"format", c.format},
+          {"event_time_column", c.event_time_column},
+          {"event_time_format", EventTimeFormatName(c.event_time_format)},
+          {"time_zone", c.time_zone},
+          {"schema", schema},
+          {"compression", c.compression},
+          {"file_bytes", c.file_bytes},
+          {"flush_interval_seconds", c.flush_interval_seconds}};
+}
+
+Result<DeliveryTaskConfig> ConfigFromJson(const nlohmann::json& j) {
+  if (!j.is_object()) return Status::InvalidArgument("a task config must be a JSON object");
+  DeliveryTaskConfig c;
+  try {
+    static const std::set<std::string> kKnown = {"oss_prefix",
+                                                 "oss_bucket",
+                                                 "oss_endpoint",
+                                                 "oss_role",
+                                                 "oss_dirty_prefix",
+                                                 "format",
+                                                 "event_time_column",
+                                                 "event_time_format",
+                                                 "time_zone",
+                                                 "schema",
+                                                 "compression",
+                                                 "file_bytes",
+                                                 "flush_interval_seconds"};
+    for (const auto& [k, v] : j.items()) {
+      if (!kKnown.count(k))
+        return Status::InvalidArgument(fmt::format("task config: unknown field '{}'", k));
+    }
+    auto str = [&](const char* k, std::string* out) {
+      if (j.contains(k)) *out = j.at(k).get<std::string>();
+    };
+    str("oss_prefix", &c.oss_prefix);
+    str("oss_bucket", &c.oss_bucket);
+    str("oss_endpoint", &c.oss_endpoint);
+    str("oss_role", &c.oss_role);
+    str("oss_dirty_prefix", &c.oss_dirty_prefix);
+    str("format", &c.format);
+    str("event_time_column", &c.event_time_column);
+    str("time_zone", &c.time_zone);
+    str("compression", &c.compression);
+    if (j.contains("event_time_format")) {
+      TL_ASSIGN_OR_RETURN(c.event_time_format,
+                          ParseEventTimeFormat(j.at("event_time_format").get<std::string>()));
+    }
+    if (j.contains("file_bytes")) c.file_bytes = j.at("file_bytes").get<int64_t>();
+    if (j.contains("flush_interval_seconds"))
+      c.flush_interval_seconds = j.at("flush_interval_seconds").get<int32_t>();
+    if (j.contains("schema")) {
+      for (const auto& col : j.at("schema")) {
+        DeliveryColumn d;
+        d.source = col.at("source").get<std::string>();
+        d.target = col.value("target", d.source);
+        d.type = col.at("type").get<std::string>();
+        d.encoding = col.value("encoding", std::string("PLAIN"));
+        d.type_extend = col.value("type_extend", std::string());
+        c.schema.push_back(std::move(d));
+      }
+    }
+  } catch (const nlohmann::json::exception& e) {
+    return Status::InvalidArgument(std::string("task config: ") + e.what());
+  }
+  return c;
+}
+
+Result<DeliveryTaskType> ParseTaskType(const std::string& text) {
+  std::string t = Upper(text);
+  if (t == "BASE" || t == "BASETASK") return DeliveryTaskType::kBase;
+  if (t == "INC" || t == "INCTASK") return DeliveryTaskType::kInc;
+  if (t == "BASEINC" || t == "BASEINCTASK") return DeliveryTaskType::kBaseInc;
+  return Status::InvalidArgument(fmt::format("task type '{}' is not base, inc or baseinc", text));
+}
+
+Result<EventTimeFormat> ParseEventTimeFormat(const std::string& text) {
+  std::string t = Upper(text);
+  for (EventTimeFormat f :
+       {EventTimeFormat::kRfc822, EventTimeFormat::kRfc850, EventTimeFormat::kRfc1123,
+        EventTimeFormat::kRfc3339, EventTimeFormat::kUnix}) {
+    if (t == Upper(EventTimeFormatName(f))) return f;
+  }
+  return Status::InvalidArgument(
+      fmt::format("event time format '{}' is not rfc822, rfc850, rfc1123, rfc3339 or unix", text));
+}
+
+Result<std::vector<DeliveryColumn>> ParseSchemaArgument(const std::string& text) {
+  std::vector<std::string> items;
+  std::string current;
+  int depth = 0;
+  for (char ch : text) {
+    if (ch == '(') ++depth;
+    if (ch == ')') --depth;
+    if (ch == ',' && depth == 0) {
+      items.push_back(current);
+      current.clear();
+    } else {
+      current.push_back(ch);
+    }
+  }
+  items.push_back(current);
+  std::vector<DeliveryColumn> out;
+  static const std::regex re(
+      R"(^\s*([^:\s]+):([^:\s]*):([A-Za-z0-9_]+)(\([^)]*\))?(?::([A-Za-z_]+))?\s*$)");
+  for (const auto& item : items) {
+    std::smatch m;
+    if (!std::regex_match(item, m, re)) {
+      return Status::InvalidArgument(fmt::format(
+          "schema item '{}' is not SRC:DST:TYPE[:ENCODING] (DECIMAL(p,s), LIST(ELEMENT))", item));
+    }
+    DeliveryColumn c;
+    c.source = m[1];
+    c.target = m[2].length() ? m[2].str() : c.source;
+    c.type = m[3];
+    std::string extend = m[4].matched ? m[4].str() : "";
+    if (!extend.empty())
+      c.type_extend = Upper(c.type) == "DECIMAL" ? extend : extend.substr(1, extend.size() - 2);
+    if (m[5].matched) c.encoding = m[5];
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+}  // namespace delivery
+}  // namespace tablelake

@@ -1,0 +1,128 @@
+#include "objectstore/object_store.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <system_error>
+
+#include "fmt/format.h"
+
+namespace tablelake {
+namespace fs = std::filesystem;
+
+Status ObjectStore::PutObject(const std::string& key, std::string_view data) {
+  TL_ASSIGN_OR_RETURN(auto sink, NewObject(key));
+  TL_RETURN_IF_ERROR(sink->Append(data));
+  return sink->Commit();
+}
+
+Status ValidateObjectKey(const std::string& key) {
+  if (key.empty() || key.front() == '/' || key.back() == '/' ||
+      key.find('\0') != std::string::npos) {
+    return Status::InvalidArgument(fmt::format("object key '{}' is not a relative file key", key));
+  }
+  size_t start = 0;
+  while (start <= key.size()) {
+    size_t slash = key.find('/', start);
+    std::string part =
+        key.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+    if (part.empty() || part == "." || part == "..") {
+      return Status::InvalidArgument(
+          fmt::format("object key '{}' has an empty, '.' or '..' part", key));
+    }
+    if (slash == std::string::npos) break;
+    start = slash + 1;
+  }
+  return Status::OK();
+}
+
+namespace {
+
+class LocalFolderStore : public ObjectStore {
+ public:
+  explicit LocalFolderStore(fs::path root) : root_(std::move(root)) {}
+
+  Result<std::unique_ptr<Sink>> NewObject(const std::string& key) override {
+    TL_RETURN_IF_ERROR(ValidateObjectKey(key));
+    fs::path path = root_ / key;
+    std::error_code ec;
+    fs::create_directories(path.parent_path(), ec);
+    if (ec) {
+      return Status::IOError(fmt::format("{}: cannot create folder: {}", Url(key), ec.message()));
+    }
+    return NewFileSink(path.string());
+  }
+
+  Result<std::string> GetObject(const std::string& key) override {
+    TL_RETURN_IF_ERROR(ValidateObjectKey(key));
+    std::ifstream in(root_ / key, std::ios::binary);
+    if (!in) return Status::NotFound(fmt::format("{}: no such object", Url(key)));
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
+
+  Result<std::vector<ObjectInfo>> List(const std::string& prefix) override {
+    std::vector<ObjectInfo> out;
+    std::error_code ec;
+    // Start from the deepest folder the prefix names, then filter by the full prefix.
+    fs::path start =
+        root_ / prefix.substr(0, prefix.rfind('/') == std::string::npos ? 0 : prefix.rfind('/'));
+    if (!fs::exists(start, ec)) return out;
+    for (auto it = fs::recursive_directory_iterator(start, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (!it->is_regular_file()) continue;
+      std::string name = it->path().filename().string();
+      if (!name.empty() && name[0] == '.') continue;  // in-flight temporaries
+      std::string key = fs::relative(it->path(), root_).generic_string();
+      if (key.compare(0, prefix.size(), prefix) != 0) continue;
+      out.push_back({key, static_cast<int64_t>(it->file_size())});
+    }
+    if (ec)
+      return Status::IOError(fmt::format("{}: listing failed: {}", Url(prefix), ec.message()));
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
+    return out;
+  }
+
+  Status DeleteObject(const std::string& key) override {
+    TL_RETURN_IF_ERROR(ValidateObjectKey(key));
+    std::error_code ec;
+    fs::remove(root_ / key, ec);
+    if (ec) return Status::IOError(fmt::format("{}: delete failed: {}", Url(key), ec.message()));
+    return Status::OK();
+  }
+
+  std::string Url(const std::string& key) const override {
+    return "file://" + (key.empty() ? root_.string() : (root_ / key).string());
+  }
+
+ private:
+  fs::path root_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ObjectStore>> OpenObjectStore(const std::string& endpoint,
+                                                     const std::string& bucket) {
+  if (bucket.empty() || bucket.find('/') != std::string::npos || bucket == "." || bucket == "..") {
+    return Status::InvalidArgument(fmt::format("bucket name '{}' is invalid", bucket));
+  }
+  constexpr std::string_view kFile = "file://";
+  if (endpoint.rfind(kFile, 0) != 0) {
+    return Status::NotSupported(fmt::format(
+        "endpoint '{}': only file:///ABS/DIR endpoints are supported so far (S3/OSS: coming)",
+        endpoint));
+  }
+  fs::path dir = endpoint.substr(kFile.size());
+  if (!dir.is_absolute()) {
+    return Status::InvalidArgument(fmt::format(
+        "endpoint '{}': a file endpoint needs an absolute path, file:///ABS/DIR", endpoint));
+  }
+  fs::path root = dir / bucket;
+  std::error_code ec;
+  if (!fs::is_directory(root, ec)) {
+    return Status::NotFound(
+        fmt::format("bucket '{}' does not exist: no folder {}", bucket, root.string()));
+  }
+  return std::unique_ptr<ObjectStore>(std::make_unique<LocalFolderStore>(root));
+}
+
+}  // namespace tablelake

@@ -1,0 +1,45 @@
+// Buckets of objects: where delivery publishes its files. One interface for the embedded local
+// folder and, later, S3/OSS endpoints; one conformance suite runs against every implementation.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/sink.h"
+#include "tablelake/status.h"
+
+namespace tablelake {
+
+struct ObjectInfo {
+  std::string key;
+  int64_t size = 0;
+};
+
+class ObjectStore {
+ public:
+  virtual ~ObjectStore() = default;
+  // An object written through the sink appears whole at Commit, or not at all; a committed
+  // object replaces any object with the same key.
+  virtual Result<std::unique_ptr<Sink>> NewObject(const std::string& key) = 0;
+  Status PutObject(const std::string& key, std::string_view data);
+  virtual Result<std::string> GetObject(const std::string& key) = 0;
+  // Objects whose key starts with `prefix`, in key order. Objects being written are not listed.
+  virtual Result<std::vector<ObjectInfo>> List(const std::string& prefix) = 0;
+  // Deleting a missing object succeeds.
+  virtual Status DeleteObject(const std::string& key) = 0;
+  // "file:///data/lake/bucket", for messages.
+  virtual std::string Url(const std::string& key = "") const = 0;
+};
+
+// Opens bucket `bucket` at `endpoint`. `file:///ABS/DIR` is the folder DIR/bucket, which must
+// exist. Other endpoints (S3/OSS) are not supported yet and say so.
+Result<std::unique_ptr<ObjectStore>> OpenObjectStore(const std::string& endpoint,
+                                                     const std::string& bucket);
+
+// Checks an object key: relative, no empty, "." or ".." segments, no NUL.
+Status ValidateObjectKey(const std::string& key);
+
+}  // namespace tablelake

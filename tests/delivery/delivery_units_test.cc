@@ -1,0 +1,194 @@
+#include <gtest/gtest.h>
+
+#include "delivery/event_time.h"
+#include "delivery/path_template.h"
+#include "delivery/row_converter.h"
+#include "delivery/task_config.h"
+#include "delivery/time_zone.h"
+
+namespace tablelake::delivery {
+namespace {
+
+constexpr int64_t kMs20261124 = 1795478400000;  // 2026-11-24T00:00:00Z
+
+TEST(TimeZone, CivilTimesAndOffsets) {
+  auto utc = TimeZone::Utc();
+  CivilTime c = ToCivil(kMs20261124 - 1, utc);
+  EXPECT_EQ(std::make_tuple(c.year, c.month, c.day, c.hour, c.minute, c.second),
+            std::make_tuple(int64_t{2026}, 11, 23, 23, 59, 59));
+  c = ToCivil(-1, utc);  // before 1970
+  EXPECT_EQ(std::make_tuple(c.year, c.month, c.day, c.hour),
+            std::make_tuple(int64_t{1969}, 12, 31, 23));
+  auto shanghai = TimeZone::Parse("Asia/Shanghai");
+  ASSERT_TRUE(shanghai.ok()) << shanghai.status().ToString();
+  EXPECT_EQ(shanghai->OffsetAt(kMs20261124 / 1000), 8 * 3600);
+  auto ny = TimeZone::Parse("America/New_York");
+  ASSERT_TRUE(ny.ok());
+  EXPECT_EQ(ny->OffsetAt(1782864000), -4 * 3600);  // 2026-07-01: daylight saving
+  EXPECT_EQ(ny->OffsetAt(kMs20261124 / 1000), -5 * 3600);
+  EXPECT_EQ(TimeZone::Parse("+05:30")->OffsetAt(0), 5 * 3600 + 30 * 60);
+  EXPECT_EQ(TimeZone::Parse("-0800")->OffsetAt(0), -8 * 3600);
+  EXPECT_FALSE(TimeZone::Parse("Mars/Olympus").ok());
+  EXPECT_FALSE(TimeZone::Parse("../etc/passwd").ok());
+  EXPECT_FALSE(TimeZone::Parse("+25:00").ok());
+  EXPECT_EQ(DaysFromCivil(1970, 1, 1), 0);
+  EXPECT_EQ(DaysFromCivil(2000, 3, 1), 11017);
+}
+
+TEST(PathTemplate, ExpandsTheFiveVariables) {
+  auto t = PathTemplate::Parse("sample/year=$yyyy/month=$MM/day=$dd/h=$HH/m=$mm");
+  ASSERT_TRUE(t.ok());
+  EXPECT_TRUE(t->has_variables());
+  EXPECT_EQ(t->Expand(kMs20261124 + 3723000, TimeZone::Utc()),
+            "sample/year=2026/month=11/day=24/h=01/m=02");
+  EXPECT_EQ(t->StaticPrefix(), "sample/");
+  EXPECT_EQ(t->Expand(kMs20261124, *TimeZone::Parse("-01:00")),
+            "sample/year=2026/month=11/day=23/h=23/m=00");
+  auto flat = PathTemplate::Parse("fixed/dir");
+  EXPECT_FALSE(flat->has_variables());
+  EXPECT_EQ(flat->Expand(0, TimeZone::Utc()), "fixed/dir");
+  EXPECT_EQ(flat->StaticPrefix(), "fixed/dir");
+  Status bad = PathTemplate::Parse("x/$yy/$MM").status();
+  EXPECT_NE(bad.message().find("'$yy'"), std::string::npos) << bad.message();
+  EXPECT_FALSE(PathTemplate::Parse("x/$HOUR").ok());
+  EXPECT_FALSE(PathTemplate::Parse("/abs").ok());
+  EXPECT_FALSE(PathTemplate::Parse("a/../b").ok());
+  EXPECT_EQ(JoinKey("", "f"), "f");
+  EXPECT_EQ(JoinKey("a/", "f"), "a/f");
+  EXPECT_EQ(JoinKey("a", "f"), "a/f");
+}
+
+int64_t Ms(EventTimeFormat f, const std::string& s) {
+  auto r = ParseEventTime(Value::String(s), f);
+  EXPECT_TRUE(r.ok()) << s << ": " << r.status().ToString();
+  return r.ok() ? *r : -1;
+}
+
+TEST(EventTime, GoLayouts) {
+  EXPECT_EQ(Ms(EventTimeFormat::kRfc3339, "2026-11-24T00:00:00Z"), kMs20261124);
+  EXPECT_EQ(Ms(EventTimeFormat::kRfc3339, "2026-11-24T08:00:00.5+08:00"), kMs20261124 + 500);
+  EXPECT_EQ(Ms(EventTimeFormat::kRfc1123, "Tue, 24 Nov 2026 00:00:00 GMT"), kMs20261124);
+  EXPECT_EQ(Ms(EventTimeFormat::kRfc1123, "Mon, 23 Nov 2026 19:00:00 EST"), kMs20261124);
+  EXPECT_EQ(Ms(EventTimeFormat::kRfc1123, "Tue, 24 Nov 2026 08:00:00 +0800"), kMs20261124);
+  EXPECT_EQ(Ms(EventTimeFormat::kRfc822, "24 Nov 26 00:00 UTC"), kMs20261124);
+  EXPECT_EQ(Ms(EventTimeFormat::kRfc850, "Tuesday, 24-Nov-26 00:00:00 UTC"), kMs20261124);
+  EXPECT_EQ(Ms(EventTimeFormat::kRfc822, "01 Jan 69 00:00 UTC"), -31536000000);  // 1969
+  EXPECT_EQ(*ParseEventTime(Value::Integer(1795478400), EventTimeFormat::kUnix), kMs20261124);
+  EXPECT_EQ(Ms(EventTimeFormat::kUnix, "1795478400"), kMs20261124);
+  for (const char* bad : {"2026-11-24", "2026-13-01T00:00:00Z", "2026-02-29T00:00:00Z", "soon"}) {
+    EXPECT_FALSE(ParseEventTime(Value::String(bad), EventTimeFormat::kRfc3339).ok()) << bad;
+  }
+  EXPECT_FALSE(ParseEventTime(Value::String("24 Nov 26 00:00 XYZ"), EventTimeFormat::kRfc822).ok());
+  EXPECT_FALSE(ParseEventTime(Value::Double(1.5), EventTimeFormat::kUnix).ok());
+  EXPECT_FALSE(ParseEventTime(Value::Integer(5), EventTimeFormat::kRfc3339).ok());
+}
+
+const TableMeta kTable{
+    "t", {{"id", PrimaryKeyType::kInteger}, {"name", PrimaryKeyType::kString}}, {}};
+
+DeliveryTaskConfig Config(std::vector<DeliveryColumn> schema) {
+  DeliveryTaskConfig c;
+  c.oss_bucket = "b";
+  c.oss_endpoint = "file:///tmp";
+  c.schema = std::move(schema);
+  return c;
+}
+
+TEST(TaskConfig, NamesAndSchemaValidation) {
+  for (const char* ok : {"abc", "sample-task-1", "a1b", "0123456789abcdef"})
+    EXPECT_TRUE(ValidateTaskName(ok).ok()) << ok;
+  for (const char* bad :
+       {"ab", "-abc", "abc-", "Abc", "a_b_c", "0123456789abcdefg", "sampledeliverytask"}) {
+    EXPECT_FALSE(ValidateTaskName(bad).ok()) << bad;
+  }
+  EXPECT_TRUE(ResolveTask(Config({{"id", "id", "INT64"}, {"name", "name", "UTF8"}}), kTable).ok());
+  EXPECT_FALSE(ResolveTask(Config({}), kTable).ok());
+  EXPECT_FALSE(
+      ResolveTask(Config({{"name", "name", "INT64"}}), kTable).ok());       // STRING key as INT64
+  EXPECT_FALSE(ResolveTask(Config({{"v", "v", "DECIMAL"}}), kTable).ok());  // no typeExtend
+  auto r = ResolveTask(Config({{"v", "v", "DECIMAL", "PLAIN", "(20,4)"},
+                               {"l", "l", "LIST", "PLAIN", "DECIMAL(9,2)"}}),
+                       kTable);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->columns[0].parquet.precision, 20);
+  EXPECT_EQ(r->columns[1].parquet.element, parquet::ColumnType::kDecimal);
+  EXPECT_EQ(r->columns[1].parquet.scale, 2);
+  auto cfg = Config({{"id", "id", "INT64"}});
+  cfg.oss_bucket.clear();
+  EXPECT_FALSE(ResolveTask(cfg, kTable).ok());
+  cfg = Config({{"id", "id", "INT64"}});
+  cfg.compression = "BROTLI";
+  EXPECT_FALSE(ResolveTask(cfg, kTable).ok());
+}
+
+TEST(TaskConfig, SchemaArgumentAndJsonRoundTrip) {
+  auto s = ParseSchemaArgument(
+      "PK1:PK1:INT64,Col1:c1:DECIMAL(10,2):PLAIN,tags::LIST(INT64),n:n:INT32:DELTA_BINARY_PACKED");
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  ASSERT_EQ(s->size(), 4u);
+  EXPECT_EQ((*s)[1].type_extend, "(10,2)");
+  EXPECT_EQ((*s)[2].target, "tags");
+  EXPECT_EQ((*s)[2].type_extend, "INT64");
+  EXPECT_EQ((*s)[3].encoding, "DELTA_BINARY_PACKED");
+  EXPECT_FALSE(ParseSchemaArgument("PK1").ok());
+  auto c = Config(*s);
+  c.event_time_column = "t";
+  c.event_time_format = EventTimeFormat::kRfc850;
+  auto back = ConfigFromJson(ConfigToJson(c));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(ConfigToJson(*back), ConfigToJson(c));
+  EXPECT_FALSE(ConfigFromJson(nlohmann::json{{"bucket", "x"}}).ok());  // unknown field named
+}
+
+Status Convert(const Value& v, parquet::ColumnSpec spec, RowConverter::Staged* out) {
+  return ConvertValue(v, spec, out);
+}
+
+TEST(RowConverter, TypeMapping) {
+  using T = parquet::ColumnType;
+  RowConverter::Staged s;
+  auto spec = [](T t, int p = 0, int sc = 0) {
+    parquet::ColumnSpec c;
+    c.name = "c";
+    c.type = t;
+    c.precision = p;
+    c.scale = sc;
+    return c;
+  };
+  EXPECT_TRUE(Convert(Value::Integer(5), spec(T::kInt64), &s).ok());
+  EXPECT_TRUE(Convert(Value::Integer(INT32_MAX), spec(T::kInt32), &s).ok());
+  EXPECT_FALSE(Convert(Value::Integer(int64_t{INT32_MAX} + 1), spec(T::kInt32), &s).ok());
+  EXPECT_FALSE(Convert(Value::Integer(5), spec(T::kDouble), &s).ok());  // types must match
+  EXPECT_FALSE(Convert(Value::String("5"), spec(T::kInt64), &s).ok());
+  EXPECT_TRUE(Convert(Value::Double(1.5), spec(T::kFloat), &s).ok());
+  EXPECT_FALSE(Convert(Value::Double(1e300), spec(T::kFloat), &s).ok());
+  EXPECT_TRUE(Convert(Value::Binary("ok"), spec(T::kUtf8), &s).ok());
+  EXPECT_FALSE(Convert(Value::Binary("\xff"), spec(T::kUtf8), &s).ok());
+  ASSERT_TRUE(Convert(Value::String("1970-01-02"), spec(T::kDate), &s).ok());
+  EXPECT_EQ(s.integer, 1);
+  EXPECT_FALSE(Convert(Value::String("2026-02-30"), spec(T::kDate), &s).ok());
+  ASSERT_TRUE(Convert(Value::String("-12.5"), spec(T::kDecimal, 5, 2), &s).ok());
+  EXPECT_EQ(s.integer, -1250);
+  EXPECT_FALSE(
+      Convert(Value::String("1234.5"), spec(T::kDecimal, 5, 2), &s).ok());  // 4 + 2 digits > 5
+  EXPECT_FALSE(Convert(Value::String("1.234"), spec(T::kDecimal, 5, 2), &s).ok());  // scale 3 > 2
+  ASSERT_TRUE(Convert(Value::Integer(7), spec(T::kDecimal, 30, 10), &s).ok());
+  EXPECT_EQ(s.bytes.size(), 13u);  // FIXED_LEN_BYTE_ARRAY of a 30-digit decimal
+  ASSERT_TRUE(Convert(Value::String("2026-11-24T00:00:00Z"), spec(T::kTimestampMicros), &s).ok());
+  EXPECT_EQ(s.integer, kMs20261124 * 1000);
+  EXPECT_FALSE(Convert(Value::Integer(86400000), spec(T::kTimeMillis), &s).ok());
+  parquet::ColumnSpec list = spec(T::kList);
+  list.element = T::kInt64;
+  ASSERT_TRUE(Convert(Value::String("[1, null, 3]"), list, &s).ok());
+  EXPECT_EQ(s.entries.size(), 3u);
+  EXPECT_TRUE(s.entries[1].null);
+  EXPECT_FALSE(Convert(Value::String("[1, \"x\"]"), list, &s).ok());
+  EXPECT_FALSE(Convert(Value::String("{}"), list, &s).ok());
+  parquet::ColumnSpec map = spec(T::kMap);
+  map.element = T::kUtf8;
+  ASSERT_TRUE(Convert(Value::String(R"({"a":"x","b":null})"), map, &s).ok());
+  EXPECT_EQ(s.keys, (std::vector<std::string>{"a", "b"}));
+}
+
+}  // namespace
+}  // namespace tablelake::delivery

@@ -1,0 +1,238 @@
+// End-to-end delivery through the `tablelake` CLI, checked by DuckDB reading the bucket.
+//   node delivery_e2e.mjs TABLELAKE_BINARY
+// Prints "N passed, M failed" and exits non-zero on any failure.
+import { execFileSync, spawn } from 'child_process';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import { DuckDBInstance } from '@duckdb/node-api';
+
+const bin = process.argv[2];
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tablelake-e2e-'));
+const data = path.join(root, 'data');
+const lake = path.join(root, 'lake');
+const db = await (await DuckDBInstance.create(':memory:')).connect();
+let passed = 0, failed = 0;
+
+function tl(args, input) {
+  return execFileSync(bin, ['--data', data, ...args], { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+}
+function tlFails(args) {
+  try {
+    tl(args);
+  } catch (e) {
+    return e.stderr.trim();
+  }
+  return null;
+}
+async function query(sql) {
+  return (await db.runAndReadAll(sql)).getRowObjectsJson();
+}
+async function test(name, fn) {
+  try {
+    await fn();
+    passed++;
+    console.log(`ok   ${name}`);
+  } catch (e) {
+    failed++;
+    console.log(`FAIL ${name}: ${e.message}`);
+  }
+}
+function assertEq(got, want, what) {
+  const g = JSON.stringify(got), w = JSON.stringify(want);
+  if (g !== w) throw new Error(`${what}: got ${g.slice(0, 400)}, want ${w.slice(0, 400)}`);
+}
+function bucket(name) {
+  fs.mkdirSync(path.join(lake, name), { recursive: true });
+  return ['--bucket', name, '--endpoint', `file://${lake}`];
+}
+function describe(table, name) {
+  return JSON.parse(tl(['delivery', 'describe', '--table', table, '--name', name]));
+}
+
+// ---- the seed's sample table ----
+tl(['table', 'create', 'sampleTable', '--pk', 'PK1:INTEGER', '--pk', 'PK2:STRING']);
+const rows = [];
+for (let i = 0; i < 2000; i++) {
+  rows.push({
+    PK1: i % 50, PK2: `k${i}`, Col1: i + 0.5, n: i * 7, flag: i % 3 === 0, price: `${i}.${String(i % 100).padStart(2, '0')}`,
+    day: 20000 + (i % 40), ts: 1795478400000 + i * 1000, tags: JSON.stringify([i, i + 1]),
+    ...(i % 10 === 0 ? {} : { note: `note ${i} é` }),
+  });
+}
+tl(['put', 'sampleTable'], rows.map((r) => JSON.stringify(r)).join('\n'));
+// Dirty rows: a STRING where DOUBLE is expected, a decimal with too many digits.
+tl(['put', 'sampleTable', JSON.stringify({ PK1: 999, PK2: 'dirty1', Col1: 'text' })]);
+tl(['put', 'sampleTable', JSON.stringify({ PK1: 999, PK2: 'dirty2', Col1: 1.5, price: '123456789.123' })]);
+
+const schema = 'PK1:PK1:INT64,PK2:PK2:UTF8,Col1:Col1:DOUBLE,n:n:INT32:DELTA_BINARY_PACKED,flag:flag:BOOL,' +
+  'price:price:DECIMAL(10,2),day:day:DATE,ts:ts:TIMESTAMP_MILLIS,tags:tags:LIST(INT64),note:note:UTF8:PLAIN_DICTIONARY';
+
+await test('BaseTask delivers every row once into hive partitions', async () => {
+  tl(['delivery', 'create', '--table', 'sampleTable', '--name', 'sample-base', '--type', 'base', ...bucket('b1'),
+      '--prefix', 'sample/year=$yyyy/month=$MM', '--dirty-prefix', 'dirty/$yyyy', '--schema', schema]);
+  const out = tl(['delivery', 'run', '--table', 'sampleTable', '--name', 'sample-base', '--once']);
+  const d = describe('sampleTable', 'sample-base');
+  assertEq([d.status.phase, d.status.finished, d.status.rows_delivered, d.status.dirty_rows], ['INCR', true, 2000, 2], 'status');
+  const got = await query(`SELECT PK1, PK2, Col1, n, flag, CAST(price AS VARCHAR) AS price, CAST(day AS VARCHAR) AS day,
+      epoch_ms(ts) AS ts, tags, note, year, month FROM read_parquet('${lake}/b1/sample/**/*.parquet', hive_partitioning=true)
+      ORDER BY PK1, PK2`);
+  const want = rows.map((r) => ({ ...r })).sort((a, b) => a.PK1 - b.PK1 || (a.PK2 < b.PK2 ? -1 : a.PK2 > b.PK2 ? 1 : 0));
+  assertEq(got.length, want.length, 'row count');
+  const now = new Date();
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i], g = got[i];
+    const date = new Date((w.day) * 86400000).toISOString().slice(0, 10);
+    const expect = {
+      PK1: String(w.PK1), PK2: w.PK2, Col1: w.Col1, n: w.n, flag: w.flag, price: w.price, day: date, ts: String(w.ts),
+      tags: [String(JSON.parse(w.tags)[0]), String(JSON.parse(w.tags)[1])], note: w.note ?? null,
+      year: String(now.getUTCFullYear()), month: String(now.getUTCMonth() + 1).padStart(2, '0'),
+    };
+    assertEq(g, expect, `row ${i}`);
+  }
+  const dirtyFiles = fs.readdirSync(path.join(lake, 'b1', 'dirty'), { recursive: true }).filter((f) => f.endsWith('.jsonl'));
+  const dirty = dirtyFiles.flatMap((f) => fs.readFileSync(path.join(lake, 'b1', 'dirty', f), 'utf8').trim().split('\n')).map((l) => JSON.parse(l));
+  assertEq(dirty.map((x) => x.row.PK2).sort(), ['dirty1', 'dirty2'], 'dirty rows');
+  if (!dirty.every((x) => x.reason.includes("column '"))) throw new Error('dirty reasons should name the column');
+  if (!fs.existsSync(path.join(lake, 'b1', 'sample', '_SUCCESS'))) throw new Error('no _SUCCESS');
+  const manifest = JSON.parse(fs.readFileSync(path.join(lake, 'b1', 'sample', fs.readdirSync(path.join(lake, 'b1', 'sample')).find((f) => f.endsWith('.manifest.json')))));
+  assertEq(manifest.rows, 2000, 'manifest rows');
+  // A second run of a finished task delivers nothing again.
+  tl(['delivery', 'run', '--table', 'sampleTable', '--name', 'sample-base', '--once']);
+  const again = await query(`SELECT count(*) AS n FROM read_parquet('${lake}/b1/sample/**/*.parquet')`);
+  assertEq(again[0].n, '2000', 'rows after a second run');
+});
+
+await test('a prefix without variables puts every file in one folder', async () => {
+  tl(['delivery', 'create', '--table', 'sampleTable', '--name', 'flat', '--type', 'base', ...bucket('b2'),
+      '--prefix', 'all', '--schema', 'PK1:id:INT64,PK2:key:UTF8']);
+  tl(['delivery', 'run', '--table', 'sampleTable', '--name', 'flat', '--once']);
+  const files = fs.readdirSync(path.join(lake, 'b2', 'all')).filter((f) => f.endsWith('.parquet'));
+  if (files.length !== 1) throw new Error(`files: ${files}`);
+  const got = await query(`SELECT count(*) AS n, count(DISTINCT key) AS k FROM read_parquet('${lake}/b2/all/*.parquet')`);
+  assertEq(got, [{ n: '2002', k: '2002' }], 'counts');  // the dirty rows fit this schema
+});
+
+// ---- event time partitioning on hour, day, month and year boundaries ----
+await test('every event time format partitions by the parsed time', async () => {
+  tl(['table', 'create', 'events', '--pk', 'id:INTEGER']);
+  const cases = [
+    ['rfc3339', '2025-12-31T23:59:59Z', '2025/12/31/23'], ['rfc3339', '2026-01-01T00:00:00Z', '2026/01/01/00'],
+    ['rfc3339', '2026-01-01T07:30:00+08:00', '2025/12/31/23'], ['rfc3339', '2024-02-29T12:00:00.123456Z', '2024/02/29/12'],
+    ['rfc1123', 'Mon, 02 Jan 2006 15:04:05 MST', '2006/01/02/22'], ['rfc1123', 'Thu, 31 Dec 2026 23:00:00 GMT', '2026/12/31/23'],
+    ['rfc822', '02 Jan 06 15:04 UTC', '2006/01/02/15'], ['rfc822', '28 Feb 99 23:59 -0100', '1999/03/01/00'],
+    ['rfc850', 'Monday, 02-Jan-06 15:04:05 PST', '2006/01/02/23'], ['unix', 1767225599, '2025/12/31/23'],
+    ['unix', '1767225600', '2026/01/01/00'],
+  ];
+  let id = 0;
+  for (const [format, value, expected] of cases) {
+    const name = `ev-${id}`;
+    tl(['put', 'events', JSON.stringify({ id: id, t: value })]);
+    tl(['delivery', 'create', '--table', 'events', '--name', name, '--type', 'base', ...bucket(`ev${id}`),
+        '--prefix', 'p/$yyyy/$MM/$dd/$HH', '--event-time-column', 't', '--event-time-format', format,
+        '--schema', 'id:id:INT64']);
+    tl(['delivery', 'run', '--table', 'events', '--name', name, '--once']);
+    // Every row of the table went through this task's parser: this case's row lands in its hour.
+    const files = fs.readdirSync(path.join(lake, `ev${id}`, 'p'), { recursive: true }).filter((f) => f.endsWith('.parquet'));
+    const got = await query(`SELECT id, filename FROM read_parquet('${lake}/ev${id}/p/**/*.parquet', filename=true) WHERE id = ${id}`);
+    if (got.length !== 1 || !got[0].filename.includes(`/p/${expected}/`)) {
+      throw new Error(`${format} '${value}': got ${JSON.stringify(got)} in ${files}`);
+    }
+    tl(['delivery', 'delete', '--table', 'events', '--name', name]);  // at most 10 tasks a table
+    id++;
+  }
+});
+
+await test('a row whose event time does not parse is dirty', async () => {
+  tl(['table', 'create', 'badtime', '--pk', 'id:INTEGER']);
+  tl(['put', 'badtime', JSON.stringify({ id: 1, t: 'yesterday' })]);
+  tl(['put', 'badtime', JSON.stringify({ id: 2, t: '2026-11-24T10:00:00Z' })]);
+  tl(['put', 'badtime', JSON.stringify({ id: 3 })]);
+  tl(['delivery', 'create', '--table', 'badtime', '--name', 'bad-time', '--type', 'base', ...bucket('bt'), '--prefix', '$yyyy',
+      '--event-time-column', 't', '--schema', 'id:id:INT64']);
+  tl(['delivery', 'run', '--table', 'badtime', '--name', 'bad-time', '--once']);
+  const d = describe('badtime', 'bad-time');
+  assertEq([d.status.rows_delivered, d.status.dirty_rows], [1, 2], 'rows, dirty');
+});
+
+await test('time zones shift partitions', async () => {
+  tl(['table', 'create', 'tz', '--pk', 'id:INTEGER']);
+  tl(['put', 'tz', JSON.stringify({ id: 1, t: '2026-06-30T20:00:00Z' })]);
+  for (const [zone, expected] of [['UTC', '2026/06/30'], ['Asia/Shanghai', '2026/07/01'], ['-05:00', '2026/06/30']]) {
+    const name = `tz-${expected.replaceAll('/', '')}-${zone.length}`;
+    tl(['delivery', 'create', '--table', 'tz', '--name', name, '--type', 'base', ...bucket(name), '--prefix', '$yyyy/$MM/$dd',
+        '--event-time-column', 't', '--time-zone', zone, '--schema', 'id:id:INT64']);
+    tl(['delivery', 'run', '--table', 'tz', '--name', name, '--once']);
+    if (!fs.existsSync(path.join(lake, name, expected))) throw new Error(`${zone}: no ${expected}`);
+  }
+});
+
+// ---- bad input: clear errors, nothing created ----
+await test('bad task definitions are refused and create nothing', async () => {
+  const base = ['delivery', 'create', '--table', 'sampleTable', ...bucket('bad')];
+  const cases = [
+    [['--name', 'Bad_Name', '--schema', 'PK1:PK1:INT64'], 'task name'],
+    [['--name', 'ab', '--schema', 'PK1:PK1:INT64'], 'task name'],
+    [['--name', 'okname', '--schema', 'PK1:PK1:INT64', '--prefix', 'x/$yy'], "unknown variable '$yy'"],
+    [['--name', 'okname', '--schema', 'PK2:PK2:INT64'], 'STRING primary key column'],
+    [['--name', 'okname', '--schema', 'Col1:Col1:NUMBER'], "unknown type 'NUMBER'"],
+    [['--name', 'okname', '--schema', 'Col1:Col1:UTF8:DELTA_BINARY_PACKED'], 'DELTA_BINARY_PACKED'],
+    [['--name', 'okname', '--schema', 'Col1:x:UTF8,n:x:INT64'], "'x' appears twice"],
+    [['--name', 'okname', '--schema', 'Col1:a.b:UTF8'], 'a.b'],
+    [['--name', 'okname', '--schema', 'price:price:DECIMAL(40,2)'], 'precision'],
+    [['--name', 'okname'], 'no columns'],
+    [['--name', 'okname', '--schema', 'PK1:PK1:INT64', '--event-time-column', 't', '--event-time-format', 'iso'], 'iso'],
+    [['--name', 'okname', '--schema', 'PK1:PK1:INT64', '--time-zone', 'Mars/Olympus'], 'Mars/Olympus'],
+    [['--name', 'okname', '--schema', 'PK1:PK1:INT64', '--type', 'weekly'], 'weekly'],
+  ];
+  for (const [args, expected] of cases) {
+    const err = tlFails([...base, ...args]);
+    if (!err || !err.includes(expected)) throw new Error(`${args.join(' ')}: got ${err}`);
+  }
+  assertEq(tlFails(['delivery', 'create', '--table', 'nope', '--name', 'okname', ...bucket('bad'), '--schema', 'a:a:INT64'])?.includes("table 'nope'"), true, 'missing table');
+  assertEq(tlFails(['delivery', 'create', '--table', 'sampleTable', '--name', 'sample-base', ...bucket('bad'), '--schema', 'PK1:PK1:INT64'])?.includes('already has'), true, 'duplicate');
+  const names = tl(['delivery', 'list', '--table', 'sampleTable']).trim().split('\n').map((l) => JSON.parse(l).name);
+  assertEq(names.sort(), ['flat', 'sample-base'], 'tasks');
+});
+
+await test('a missing bucket is reported in the task status', async () => {
+  tl(['delivery', 'create', '--table', 'sampleTable', '--name', 'nobucket', '--type', 'base', '--bucket', 'missing',
+      '--endpoint', `file://${lake}`, '--schema', 'PK1:PK1:INT64']);
+  const err = tlFails(['delivery', 'run', '--table', 'sampleTable', '--name', 'nobucket', '--once']);
+  if (!err?.includes("bucket 'missing' does not exist")) throw new Error(`got ${err}`);
+  const d = describe('sampleTable', 'nobucket');
+  assertEq([d.status.error.code, d.status.finished], ['INVALID_OSS_BUCKET', false], 'status');
+  tl(['delivery', 'delete', '--table', 'sampleTable', '--name', 'nobucket']);
+  assertEq(tlFails(['delivery', 'describe', '--table', 'sampleTable', '--name', 'nobucket'])?.includes('no delivery task'), true, 'deleted');
+});
+
+// ---- kill -9 in the middle of a base scan, then a re-run: every row exactly once ----
+await test('kill -9 during a base scan, then a re-run delivers every row once', async () => {
+  tl(['table', 'create', 'big', '--pk', 'id:INTEGER']);
+  const n = 300000;
+  const lines = [];
+  for (let i = 0; i < n; i++) lines.push(`{"id":${i},"v":"value-${i}","x":${i}.25}`);
+  fs.writeFileSync(path.join(root, 'big.jsonl'), lines.join('\n'));
+  tl(['import', 'big', path.join(root, 'big.jsonl'), '--format', 'jsonl']);
+  tl(['delivery', 'create', '--table', 'big', '--name', 'bigbase', '--type', 'base', ...bucket('big'), '--prefix', 'd',
+      '--file-mb', '1', '--schema', 'id:id:INT64,v:v:UTF8,x:x:DOUBLE']);
+  const child = spawn(bin, ['--data', data, 'delivery', 'run', '--table', 'big', '--name', 'bigbase', '--once'], { stdio: 'ignore' });
+  const exited = new Promise((r) => child.on('exit', r));
+  // Kill it as soon as its first file is published: mid-scan, some files out, more to come.
+  const dir = path.join(lake, 'big', 'd');
+  const published = () => fs.existsSync(dir) && fs.readdirSync(dir).some((f) => f.endsWith('.parquet'));
+  while (!published() && child.exitCode === null) await new Promise((r) => setTimeout(r, 2));
+  child.kill('SIGKILL');
+  const signal = await exited.then(() => child.signalCode);
+  if (signal !== 'SIGKILL') throw new Error(`the run ended before it could be killed (${child.exitCode})`);
+  const partial = fs.readdirSync(path.join(lake, 'big', 'd')).filter((f) => f.endsWith('.parquet')).length;
+  tl(['delivery', 'run', '--table', 'big', '--name', 'bigbase', '--once']);
+  const got = await query(`SELECT count(*) AS n, count(DISTINCT id) AS ids, sum(id) AS s FROM read_parquet('${lake}/big/d/*.parquet')`);
+  assertEq(got, [{ n: String(n), ids: String(n), s: String((n * (n - 1)) / 2) }], `after the kill (${partial} files had been published)`);
+  const hidden = fs.readdirSync(path.join(lake, 'big', 'd')).filter((f) => f.startsWith('.'));
+  assertEq(hidden.length <= 1, true, 'temporaries left');  // at most the killed writer's temporary
+});
+
+fs.rmSync(root, { recursive: true, force: true });
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
