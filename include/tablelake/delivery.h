@@ -2,12 +2,13 @@
 // hive-style time partitions (Tablestore's CreateDeliveryTask & co.).
 //
 // A task is (table, name, config, type). BaseTask delivers one consistent snapshot of the table;
-// IncTask (not yet), every change committed after the task was created; BaseIncTask (not yet),
-// the snapshot and then the changes after it. Files are published atomically under names
+// IncTask, every change committed after the task was created; BaseIncTask, the snapshot and
+// then every change after it. Files are published atomically under names
 // derived from the task and the data they hold, and a task's progress is checkpointed in the
 // table store, so a re-run after a crash leaves every row in the bucket exactly once.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -106,9 +107,12 @@ class DeliveryService {
   // Objects already delivered stay in the bucket.
   virtual Status DeleteDeliveryTask(const std::string& table, const std::string& name) = 0;
 
-  // Runs one task until it has nothing more to do now: a BaseTask delivers its snapshot and
-  // finishes (a finished task returns at once). Incremental tasks are not implemented yet.
-  virtual Status RunTask(const std::string& table, const std::string& name) = 0;
+  // Runs one task. Without `stop`: until it has nothing more to do now - a BaseTask delivers its
+  // snapshot and finishes (a finished one returns at once); an incremental task delivers every
+  // write committed before the call, publishes, and returns. With `stop`: keeps delivering,
+  // publishing on the task's size and time bounds, until *stop becomes true.
+  virtual Status RunTask(const std::string& table, const std::string& name,
+                         const std::atomic<bool>* stop = nullptr) = 0;
 };
 
 }  // namespace tablelake

@@ -27,6 +27,9 @@ struct StoreOptions {
   int32_t max_tables = 64;             // Default: 64
   // RocksDB block cache for table data.
   int64_t block_cache_bytes = 256 << 20;  // Default: 256 MiB
+  // The longest a change record is kept for a consumer that holds it (HoldChangeLog): a
+  // consumer lagging further finds its records gone and must report it.
+  int32_t max_change_log_hours = 168;  // Default: 168 (7 days)
   // fsync the WAL on every commit (survives power loss, not only process crashes).
   bool sync_writes = false;  // Default: false
 };

@@ -167,11 +167,18 @@ class TableStore {
 
   // ---- stream ----
   virtual Result<std::unique_ptr<Snapshot>> GetSnapshot() = 0;
-  // Records of `table` with sequence >= from, oldest first, at most `limit` (0: 1000).
+  // Records of `table` with sequence >= from, oldest first, at most `limit` (0: 1000). Needs the
+  // stream enabled or a change-log hold.
   virtual Result<StreamReadResult> ReadStream(const std::string& table, uint64_t from,
                                               int32_t limit = 0) = 0;
   // The sequence of the newest committed change record.
   virtual uint64_t LastSequence() const = 0;
+  // Keeps `table`'s change records from `from_sequence` on for `consumer` (a delivery task),
+  // whether or not the table's stream is enabled; records are written from this call on.
+  // Calling it again moves the hold forward as the consumer advances.
+  virtual Status HoldChangeLog(const std::string& table, const std::string& consumer,
+                               uint64_t from_sequence) = 0;
+  virtual Status ReleaseChangeLog(const std::string& table, const std::string& consumer) = 0;
 
   // Runs a full compaction now (TTL, max_versions and stream expiry are reclaimed by it).
   virtual Status CompactAll() = 0;

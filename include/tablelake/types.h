@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -172,6 +173,8 @@ struct TableDescription {
   TableMeta meta;
   TableOptions options;
   StreamSpecification stream;
+  // Consumers (delivery tasks) holding the change log, each from the sequence it still needs.
+  std::map<std::string, uint64_t> change_log_holds;
   std::string stream_id;  // empty when the stream was never enabled
   int64_t creation_time_us = 0;
   int64_t stream_enable_time_us = 0;

@@ -1,5 +1,8 @@
 // tablelake delivery create|describe|list|delete|update|run
+#include <atomic>
+#include <csignal>
 #include <fstream>
+#include <thread>
 
 #include "cli/cli_util.h"
 #include "delivery/task_config.h"
@@ -117,6 +120,12 @@ Status Update(const GlobalOptions& g, const TaskArgs& a) {
   return service->UpdateDeliveryTask(a.table, a.name, d.config);
 }
 
+std::atomic<bool> g_stop{false};
+void OnStopSignal(int) { g_stop = true; }
+
+// Runs the tasks, one thread each. --once / --until-synced: until every write committed before
+// the start is delivered (a BaseTask: until its snapshot is). Otherwise until SIGINT/SIGTERM,
+// after which each task publishes what it holds and stops.
 Status Run(const GlobalOptions& g, const TaskArgs& a) {
   if (a.name.empty() != a.table.empty()) {
     return Status::InvalidArgument(
@@ -131,7 +140,21 @@ Status Run(const GlobalOptions& g, const TaskArgs& a) {
     TL_ASSIGN_OR_RETURN(auto d, service->DescribeDeliveryTask(a.table, a.name));
     tasks.push_back({d.table, d.name, d.type});
   }
-  for (const auto& t : tasks) TL_RETURN_IF_ERROR(service->RunTask(t.table, t.name));
+  bool forever = !a.once && !a.until_synced;
+  if (forever) {
+    std::signal(SIGINT, OnStopSignal);
+    std::signal(SIGTERM, OnStopSignal);
+  }
+  std::vector<Status> results(tasks.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    threads.emplace_back([&, i] {
+      results[i] = service->RunTask(tasks[i].table, tasks[i].name, forever ? &g_stop : nullptr);
+      if (!results[i].ok()) g_stop = true;  // one failing task stops the run
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& r : results) TL_RETURN_IF_ERROR(r);
   return Status::OK();
 }
 

@@ -6,7 +6,9 @@
 // then records the task as finished. A crash before that leaves the state unfinished: the next
 // run first deletes every object an earlier attempt of the task published, then starts over, so
 // the bucket ends up holding each row of one snapshot exactly once.
+#include <chrono>
 #include <mutex>
+#include <thread>
 
 #include "common/progress.h"
 #include "delivery/event_time.h"
@@ -33,8 +35,28 @@ std::string TaskKey(const std::string& table, const std::string& name) {
 std::string StateKey(const std::string& table, const std::string& name) {
   return "delivery/state/" + table + "/" + name;
 }
+std::string HoldName(const std::string& task) { return "delivery:" + task; }
 
-json StatusToJson(const DeliveryTaskStatus& s, int64_t attempt, uint64_t snapshot_seq) {
+std::vector<std::pair<std::string, std::string>> Metadata(const DeliveryTaskDescription& task,
+                                                          uint64_t sequence) {
+  return {{"tablelake.source_table", task.table},
+          {"tablelake.task", task.name},
+          {"tablelake.sequence", std::to_string(sequence)}};
+}
+
+// A task's checkpoint: its status, the base attempt, and for the incremental phase the next
+// change record to deliver plus the batch being published, if any (see RunIncremental).
+struct TaskState {
+  DeliveryTaskStatus status;
+  int64_t attempt = 0;
+  uint64_t snapshot_seq = 0;
+  bool base_done = false;
+  uint64_t position = 0;
+  uint64_t intent_from = 0, intent_to = 0;  // intent_to > 0: batch [from, to) is committing
+};
+
+json StateToJson(const TaskState& t) {
+  const DeliveryTaskStatus& s = t.status;
   return {{"phase", static_cast<int>(s.phase)},
           {"sync_ns", s.current_sync_timestamp_ns},
           {"error_code", s.error_code},
@@ -45,18 +67,20 @@ json StatusToJson(const DeliveryTaskStatus& s, int64_t attempt, uint64_t snapsho
           {"files", s.files_written},
           {"bytes", s.bytes_written},
           {"finished", s.finished},
-          {"attempt", attempt},
-          {"snapshot_seq", snapshot_seq}};
+          {"attempt", t.attempt},
+          {"snapshot_seq", t.snapshot_seq},
+          {"base_done", t.base_done},
+          {"position", t.position},
+          {"intent_from", t.intent_from},
+          {"intent_to", t.intent_to}};
 }
-
-struct TaskState {
-  DeliveryTaskStatus status;
-  int64_t attempt = 0;
-  uint64_t snapshot_seq = 0;
-};
 
 TaskState StateFromJson(const json& j) {
   TaskState t;
+  t.base_done = j.value("base_done", false);
+  t.position = j.value("position", uint64_t{0});
+  t.intent_from = j.value("intent_from", uint64_t{0});
+  t.intent_to = j.value("intent_to", uint64_t{0});
   t.status.phase = static_cast<SyncPhase>(j.value("phase", 0));
   t.status.current_sync_timestamp_ns = j.value("sync_ns", int64_t{0});
   t.status.error_code = j.value("error_code", std::string());
@@ -72,13 +96,16 @@ TaskState StateFromJson(const json& j) {
   return t;
 }
 
-// Dirty rows as JSON lines, {"row": ..., "reason": ...}, published in parts.
+// Dirty rows as JSON lines, {"row": ..., "reason": ...}, published in parts. The prefix's time
+// variables take the first dirty row's time, so that a batch done again writes the same keys.
 class DirtyRows {
  public:
-  DirtyRows(ObjectStore* bucket, std::string prefix, std::string stem)
-      : bucket_(bucket), prefix_(std::move(prefix)), stem_(std::move(stem)) {}
-  Status Add(const Row& row, const std::string& reason) {
-    if (!enabled()) return Status::OK();
+  DirtyRows(ObjectStore* bucket, const ResolvedTask& resolved, bool enabled, std::string stem)
+      : bucket_(bucket), resolved_(resolved), enabled_(enabled), stem_(std::move(stem)) {}
+  Status Add(const Row& row, const std::string& reason, int64_t time_ms) {
+    if (!enabled_) return Status::OK();
+    if (part_ == 0 && buffer_.empty())
+      prefix_ = resolved_.dirty_prefix.Expand(time_ms, resolved_.zone);
     nlohmann::ordered_json line = {{"row", store::RowToJson(row)}, {"reason", reason}};
     buffer_ += line.dump() + "\n";
     return buffer_.size() >= kDirtyFileBytes ? Flush() : Status::OK();
@@ -91,14 +118,93 @@ class DirtyRows {
     buffer_.clear();
     return Status::OK();
   }
-  bool enabled() const { return !prefix_.empty(); }
 
  private:
   ObjectStore* bucket_;
-  std::string prefix_;
+  const ResolvedTask& resolved_;
+  bool enabled_;
   std::string stem_;
+  std::string prefix_;
   std::string buffer_;
   int part_ = 0;
+};
+
+// The rows of one delivery batch (a snapshot, or a range of change records) on their way into
+// partition files and dirty-row files, all named after the batch's stem.
+class BatchWriter {
+ public:
+  BatchWriter(const DeliveryTaskDescription& task, const ResolvedTask& resolved,
+              ObjectStore* bucket, std::string stem,
+              std::vector<std::pair<std::string, std::string>> metadata, DeliveryTaskStatus* status)
+      : task_(task),
+        resolved_(resolved),
+        files_(bucket, resolved, stem, task.config.file_bytes, std::move(metadata)),
+        dirty_(bucket, resolved, !task.config.oss_dirty_prefix.empty(), stem),
+        converter_(resolved),
+        status_(status) {}
+
+  // Delivers one row image; `write_time_ms` partitions it unless the task has an event time.
+  Status Add(const PrimaryKey& key, const std::vector<Cell>& cells, int64_t write_time_ms) {
+    ++rows_;
+    int64_t time_ms = write_time_ms;
+    std::string reason = EventTime(key, cells, &time_ms);
+    if (reason.empty()) {
+      std::string partition = resolved_.prefix.Expand(time_ms, resolved_.zone);
+      TL_ASSIGN_OR_RETURN(parquet::RowAppender * out, files_.For(partition));
+      Status s = converter_.Append(key, cells, out);
+      if (s.ok()) {
+        ++status_->rows_delivered;
+        return files_.RowAdded(partition);
+      }
+      if (s.code() != StatusCode::kInvalidArgument) return s;
+      reason = s.message();
+    }
+    ++status_->dirty_rows;
+    return dirty_.Add(Row{key, cells}, reason, write_time_ms);
+  }
+
+  // Publishes every open file and the dirty rows.
+  Status Commit() {
+    TL_RETURN_IF_ERROR(files_.CloseAll());
+    TL_RETURN_IF_ERROR(dirty_.Flush());
+    for (size_t i = counted_; i < files_.published().size(); ++i) {
+      ++status_->files_written;
+      status_->bytes_written += files_.published()[i].bytes;
+    }
+    counted_ = files_.published().size();
+    return Status::OK();
+  }
+
+  const std::vector<delivery::PublishedFile>& published() const { return files_.published(); }
+  int64_t rows() const { return rows_; }
+
+ private:
+  // Sets the partition time from the event time column; returns why the row is dirty if not.
+  std::string EventTime(const PrimaryKey& key, const std::vector<Cell>& cells, int64_t* time_ms) {
+    const std::string& column = task_.config.event_time_column;
+    if (column.empty()) return "";
+    const Value* v = nullptr;
+    for (const auto& k : key) {
+      if (k.name == column) v = &k.value;
+    }
+    for (const auto& c : cells) {
+      if (c.name == column) v = &c.value;
+    }
+    if (v == nullptr) return fmt::format("event time column '{}' is missing", column);
+    auto t = delivery::ParseEventTime(*v, task_.config.event_time_format);
+    if (!t.ok()) return t.status().message();
+    *time_ms = *t;
+    return "";
+  }
+
+  const DeliveryTaskDescription& task_;
+  const ResolvedTask& resolved_;
+  delivery::PartitionFiles files_;
+  DirtyRows dirty_;
+  delivery::RowConverter converter_;
+  DeliveryTaskStatus* status_;
+  int64_t rows_ = 0;
+  size_t counted_ = 0;
 };
 
 class DeliveryServiceImpl : public DeliveryService {
@@ -113,11 +219,19 @@ class DeliveryServiceImpl : public DeliveryService {
                                                        const std::string& name) override;
   Result<std::vector<DeliveryTaskInfo>> ListDeliveryTask(const std::string& table) override;
   Status DeleteDeliveryTask(const std::string& table, const std::string& name) override;
-  Status RunTask(const std::string& table, const std::string& name) override;
+  Status RunTask(const std::string& table, const std::string& name,
+                 const std::atomic<bool>* stop) override;
 
  private:
   Status SaveState(const DeliveryTaskDescription& d, const TaskState& s);
   Status RunBase(DeliveryTaskDescription& task, TaskState& state);
+  Status RunIncremental(const DeliveryTaskDescription& task, TaskState& state,
+                        const std::atomic<bool>* stop);
+  Status DeliverRecords(const DeliveryTaskDescription& task, const ResolvedTask& resolved,
+                        ObjectStore* bucket, TaskState& state, uint64_t to, BatchWriter* batch,
+                        int64_t max_rows);
+  Status OpenBucket(const DeliveryTaskDescription& task, TaskState& state,
+                    std::unique_ptr<ObjectStore>* bucket);
   Status DeliverSnapshot(const DeliveryTaskDescription& task, const ResolvedTask& resolved,
                          ObjectStore* bucket, TaskState& state);
   Status RemoveAttempts(const DeliveryTaskDescription& task, const ResolvedTask& resolved,
@@ -154,7 +268,14 @@ Status DeliveryServiceImpl::CreateDeliveryTask(const std::string& table, const s
                  {"type", static_cast<int>(type)},
                  {"config", delivery::ConfigToJson(config)},
                  {"create_time_us", Clock::System()->NowMicros()}};
-  TL_RETURN_IF_ERROR(store_->PutMetadata(StateKey(table, name), StatusToJson({}, 0, 0).dump()));
+  TaskState state;
+  if (type != DeliveryTaskType::kBase) {
+    // Incremental tasks keep the table's change log from now on, stream or no stream.
+    state.position = store_->LastSequence() + 1;
+    TL_RETURN_IF_ERROR(store_->HoldChangeLog(table, HoldName(name), state.position));
+    if (type == DeliveryTaskType::kInc) state.status.phase = SyncPhase::kIncr;
+  }
+  TL_RETURN_IF_ERROR(store_->PutMetadata(StateKey(table, name), StateToJson(state).dump()));
   return store_->PutMetadata(TaskKey(table, name), record.dump());
 }
 
@@ -215,52 +336,65 @@ Status DeliveryServiceImpl::DeleteDeliveryTask(const std::string& table, const s
   if (!record) {
     return Status::NotFound(fmt::format("table '{}' has no delivery task '{}'", table, name));
   }
+  TL_RETURN_IF_ERROR(store_->ReleaseChangeLog(table, HoldName(name)));
   TL_RETURN_IF_ERROR(store_->DeleteMetadata(StateKey(table, name)));
   return store_->DeleteMetadata(TaskKey(table, name));
 }
 
 Status DeliveryServiceImpl::SaveState(const DeliveryTaskDescription& d, const TaskState& s) {
-  return store_->PutMetadata(StateKey(d.table, d.name),
-                             StatusToJson(s.status, s.attempt, s.snapshot_seq).dump());
+  return store_->PutMetadata(StateKey(d.table, d.name), StateToJson(s).dump());
 }
 
-Status DeliveryServiceImpl::RunTask(const std::string& table, const std::string& name) {
+Status DeliveryServiceImpl::RunTask(const std::string& table, const std::string& name,
+                                    const std::atomic<bool>* stop) {
   TL_ASSIGN_OR_RETURN(DeliveryTaskDescription task, DescribeDeliveryTask(table, name));
   TL_ASSIGN_OR_RETURN(auto raw, store_->GetMetadata(StateKey(table, name)));
   TaskState state = raw ? StateFromJson(json::parse(*raw)) : TaskState();
-  if (task.type != DeliveryTaskType::kBase) {
-    return Status::NotSupported(
-        fmt::format("task '{}' is an {}: incremental delivery is not implemented yet", name,
-                    DeliveryTaskTypeName(task.type)));
+  if (task.type != DeliveryTaskType::kInc && !state.base_done) {
+    TL_RETURN_IF_ERROR(RunBase(task, state));
   }
-  return RunBase(task, state);
+  if (task.type == DeliveryTaskType::kBase) return Status::OK();
+  return RunIncremental(task, state, stop);
 }
 
 Status DeliveryServiceImpl::RunBase(DeliveryTaskDescription& task, TaskState& state) {
   if (state.status.finished) return Status::OK();
   TL_ASSIGN_OR_RETURN(TableDescription table, store_->DescribeTable(task.table));
   TL_ASSIGN_OR_RETURN(ResolvedTask resolved, delivery::ResolveTask(task.config, table.meta));
-  auto bucket = OpenObjectStore(task.config.oss_endpoint, task.config.oss_bucket);
-  if (!bucket.ok()) {
-    // Not a request error: the task reports it in its status, as the cloud service does.
-    state.status.error_code =
-        bucket.status().code() == StatusCode::kNotFound ? "INVALID_OSS_BUCKET" : "UNAUTHORIZED";
-    state.status.error_detail = bucket.status().message();
-    TL_RETURN_IF_ERROR(SaveState(task, state));
-    return bucket.status().WithContext(fmt::format("task '{}'", task.name));
-  }
-  if (state.attempt > 0) TL_RETURN_IF_ERROR(RemoveAttempts(task, resolved, bucket->get()));
+  std::unique_ptr<ObjectStore> bucket;
+  TL_RETURN_IF_ERROR(OpenBucket(task, state, &bucket));
+  if (state.attempt > 0) TL_RETURN_IF_ERROR(RemoveAttempts(task, resolved, bucket.get()));
   ++state.attempt;
+  // A new attempt starts its counters afresh; the incremental start moves with its snapshot.
   state.status = DeliveryTaskStatus();
   state.status.phase = SyncPhase::kFull;
   TL_RETURN_IF_ERROR(SaveState(task, state));
-  Status s = DeliverSnapshot(task, resolved, bucket->get(), state);
+  Status s = DeliverSnapshot(task, resolved, bucket.get(), state);
   if (!s.ok()) {
     state.status.error_code = "DELIVERY_FAILED";
     state.status.error_detail = s.message();
     (void)SaveState(task, state);
     return s.WithContext(fmt::format("task '{}'", task.name));
   }
+  return Status::OK();
+}
+
+Status DeliveryServiceImpl::OpenBucket(const DeliveryTaskDescription& task, TaskState& state,
+                                       std::unique_ptr<ObjectStore>* bucket) {
+  auto b = OpenObjectStore(task.config.oss_endpoint, task.config.oss_bucket);
+  if (!b.ok()) {
+    // Not a request error: the task reports it in its status, as the cloud service does.
+    state.status.error_code =
+        b.status().code() == StatusCode::kNotFound ? "INVALID_OSS_BUCKET" : "UNAUTHORIZED";
+    state.status.error_detail = b.status().message();
+    TL_RETURN_IF_ERROR(SaveState(task, state));
+    return b.status().WithContext(fmt::format("task '{}'", task.name));
+  }
+  if (!state.status.error_code.empty() && state.status.error_code != "DELIVERY_FAILED") {
+    state.status.error_code.clear();  // the bucket is back
+    state.status.error_detail.clear();
+  }
+  *bucket = std::move(b).value();
   return Status::OK();
 }
 
@@ -286,17 +420,8 @@ Status DeliveryServiceImpl::DeliverSnapshot(const DeliveryTaskDescription& task,
   int64_t snapshot_ms = Clock::System()->NowMillis();
   state.snapshot_seq = snapshot->sequence();
   std::string stem = Stem(task, state.attempt);
-  std::vector<std::pair<std::string, std::string>> metadata = {
-      {"tablelake.source_table", task.table},
-      {"tablelake.task", task.name},
-      {"tablelake.snapshot_sequence", std::to_string(state.snapshot_seq)}};
-  delivery::PartitionFiles files(bucket, resolved, stem, task.config.file_bytes, metadata);
-  DirtyRows dirty(bucket,
-                  task.config.oss_dirty_prefix.empty()
-                      ? ""
-                      : resolved.dirty_prefix.Expand(snapshot_ms, resolved.zone),
-                  stem);
-  delivery::RowConverter converter(resolved);
+  BatchWriter batch(task, resolved, bucket, stem, Metadata(task, state.snapshot_seq),
+                    &state.status);
   TL_ASSIGN_OR_RETURN(TableDescription table, store_->DescribeTable(task.table));
   PrimaryKey min, max;
   for (const auto& k : table.meta.primary_key) {
@@ -308,57 +433,20 @@ Status DeliveryServiceImpl::DeliverSnapshot(const DeliveryTaskDescription& task,
   TL_ASSIGN_OR_RETURN(auto it, store_->NewRowIterator(task.table, min, max, ro));
   std::unique_ptr<Progress> progress;
   if (progress_) progress = std::make_unique<Progress>("deliver " + task.name, 0, progress_);
-  const std::string& event_column = task.config.event_time_column;
   for (; it->Valid(); it->Next()) {
     const Row& row = it->row();
-    // The partition's time: the event time column, or the row's write time (its newest cell).
-    int64_t time_ms = snapshot_ms;
-    std::string reason;
-    if (!event_column.empty()) {
-      const Value* v = nullptr;
-      for (const auto& k : row.primary_key) {
-        if (k.name == event_column) v = &k.value;
-      }
-      if (const Cell* c = row.Latest(event_column); c != nullptr) v = &c->value;
-      if (v == nullptr) {
-        reason = fmt::format("event time column '{}' is missing", event_column);
-      } else if (auto t = delivery::ParseEventTime(*v, task.config.event_time_format); t.ok()) {
-        time_ms = *t;
-      } else {
-        reason = t.status().message();
-      }
-    } else if (!row.cells.empty()) {
-      time_ms = 0;
-      for (const auto& c : row.cells) time_ms = std::max(time_ms, c.timestamp);
-    }
-    if (reason.empty()) {
-      std::string partition = resolved.prefix.Expand(time_ms, resolved.zone);
-      TL_ASSIGN_OR_RETURN(parquet::RowAppender * out, files.For(partition));
-      Status s = converter.Append(row.primary_key, row.cells, out);
-      if (s.ok()) {
-        ++state.status.rows_delivered;
-        TL_RETURN_IF_ERROR(files.RowAdded(partition));
-      } else if (s.code() == StatusCode::kInvalidArgument) {
-        reason = s.message();
-      } else {
-        return s;
-      }
-    }
-    if (!reason.empty()) {
-      ++state.status.dirty_rows;
-      TL_RETURN_IF_ERROR(dirty.Add(row, reason));
-    }
-    if (progress) progress->Update(0, state.status.rows_delivered + state.status.dirty_rows);
+    // A row's write time is its newest cell's version; a key-only row takes the snapshot's.
+    int64_t write_ms = row.cells.empty() ? snapshot_ms : 0;
+    for (const auto& c : row.cells) write_ms = std::max(write_ms, c.timestamp);
+    TL_RETURN_IF_ERROR(batch.Add(row.primary_key, row.cells, write_ms));
+    if (progress) progress->Update(0, batch.rows());
   }
   TL_RETURN_IF_ERROR(it->status());
-  TL_RETURN_IF_ERROR(files.CloseAll());
-  TL_RETURN_IF_ERROR(dirty.Flush());
+  TL_RETURN_IF_ERROR(batch.Commit());
   // The manifest and _SUCCESS go last: their presence says every file above is complete.
   json manifest_files = json::array();
-  for (const auto& f : files.published()) {
+  for (const auto& f : batch.published()) {
     manifest_files.push_back({{"key", f.key}, {"rows", f.rows}, {"bytes", f.bytes}});
-    ++state.status.files_written;
-    state.status.bytes_written += f.bytes;
   }
   json manifest = {{"table", task.table},
                    {"task", task.name},
@@ -373,12 +461,118 @@ Status DeliveryServiceImpl::DeliverSnapshot(const DeliveryTaskDescription& task,
   TL_RETURN_IF_ERROR(bucket->PutObject(
       delivery::JoinKey(base, fmt::format("{}.manifest.json", stem)), manifest.dump(2) + "\n"));
   TL_RETURN_IF_ERROR(bucket->PutObject(delivery::JoinKey(base, "_SUCCESS"), ""));
-  if (progress) progress->Finish(state.status.rows_delivered, "rows");
-  // A finished BaseTask reports phase INCR, as the cloud service does (isFinished).
-  state.status.finished = true;
-  state.status.phase = SyncPhase::kIncr;
+  if (progress) progress->Finish(batch.rows(), "rows");
   state.status.current_sync_timestamp_ns = snapshot_ms * 1000000;
+  state.base_done = true;
+  if (task.type == DeliveryTaskType::kBase) {
+    // A finished BaseTask reports phase INCR, as the cloud service does (isFinished).
+    state.status.finished = true;
+    state.status.phase = SyncPhase::kIncr;
+  } else {
+    state.status.phase = SyncPhase::kIncr;
+    state.position = state.snapshot_seq + 1;  // the stream right after the snapshot
+  }
   return SaveState(task, state);
+}
+
+// Delivers change records from state.position up to `to` (exclusive) into `batch`, stopping
+// early once the batch holds `max_rows` rows (0: no bound). Deletes are skipped and counted.
+Status DeliveryServiceImpl::DeliverRecords(const DeliveryTaskDescription& task,
+                                           const ResolvedTask& resolved, ObjectStore* bucket,
+                                           TaskState& state, uint64_t to, BatchWriter* batch,
+                                           int64_t max_rows) {
+  while (state.position < to) {
+    TL_ASSIGN_OR_RETURN(StreamReadResult page,
+                        store_->ReadStream(task.table, state.position, 1000));
+    if (page.records.empty()) {
+      state.position = to;
+      break;
+    }
+    for (const ChangeRecord& rec : page.records) {
+      if (rec.sequence >= to) {
+        state.position = to;
+        return Status::OK();
+      }
+      if (rec.op == ChangeOp::kDelete) {
+        ++state.status.deletes_skipped;
+      } else {
+        TL_RETURN_IF_ERROR(batch->Add(rec.primary_key, rec.row_image, rec.commit_time_us / 1000));
+      }
+      state.position = rec.sequence + 1;
+      if (max_rows > 0 && batch->rows() >= max_rows) return Status::OK();
+    }
+  }
+  return Status::OK();
+}
+
+// The incremental phase. Records are read in batches; a batch [from, to) is published by first
+// recording the intent (from, to) in the checkpoint, then committing its files, then advancing
+// the position to `to`. Files are named after `from` and filled deterministically from the
+// records, so a batch redone after a crash rewrites the same objects with the same rows: no
+// change is delivered twice or lost.
+Status DeliveryServiceImpl::RunIncremental(const DeliveryTaskDescription& task, TaskState& state,
+                                           const std::atomic<bool>* stop) {
+  constexpr int64_t kMaxBatchRows = 1000000;
+  TL_ASSIGN_OR_RETURN(TableDescription table, store_->DescribeTable(task.table));
+  TL_ASSIGN_OR_RETURN(ResolvedTask resolved, delivery::ResolveTask(task.config, table.meta));
+  std::unique_ptr<ObjectStore> bucket;
+  TL_RETURN_IF_ERROR(OpenBucket(task, state, &bucket));
+  state.status.phase = SyncPhase::kIncr;
+  auto stem = [&](uint64_t from) {
+    return fmt::format("{}-{}-inc{:020d}", task.table, task.name, from);
+  };
+  if (state.intent_to > 0) {
+    state.position = state.intent_from;
+    BatchWriter redo(task, resolved, bucket.get(), stem(state.intent_from),
+                     Metadata(task, state.intent_from), &state.status);
+    TL_RETURN_IF_ERROR(
+        DeliverRecords(task, resolved, bucket.get(), state, state.intent_to, &redo, 0));
+    TL_RETURN_IF_ERROR(redo.Commit());
+    state.intent_from = state.intent_to = 0;
+    TL_RETURN_IF_ERROR(SaveState(task, state));
+  }
+  auto clock = Clock::System();
+  const int64_t interval_us = int64_t{task.config.flush_interval_seconds} * 1000000;
+  uint64_t target = store_->LastSequence();  // without `stop`: what was committed before now
+  while (true) {
+    uint64_t from = state.position;
+    BatchWriter batch(task, resolved, bucket.get(), stem(from), Metadata(task, from),
+                      &state.status);
+    int64_t batch_start_us = clock->NowMicros();
+    int64_t synced_us = 0;  // every write committed at or before it is in this batch or earlier
+    bool done = false;
+    while (true) {
+      int64_t before_us = clock->NowMicros();
+      TL_ASSIGN_OR_RETURN(auto snapshot, store_->GetSnapshot());  // waits for commits in flight
+      uint64_t last = snapshot->sequence();
+      snapshot.reset();
+      TL_RETURN_IF_ERROR(
+          DeliverRecords(task, resolved, bucket.get(), state, last + 1, &batch, kMaxBatchRows));
+      bool caught_up = state.position > last;
+      if (caught_up) synced_us = before_us;
+      done = stop == nullptr ? caught_up && state.position > target : stop->load();
+      bool time_up = clock->NowMicros() - batch_start_us >= interval_us;
+      if (done || batch.rows() >= kMaxBatchRows || time_up) break;
+      if (caught_up) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (batch.rows() > 0) {
+      state.intent_from = from;
+      state.intent_to = state.position;
+      TL_RETURN_IF_ERROR(SaveState(task, state));
+      TL_RETURN_IF_ERROR(batch.Commit());
+      state.intent_from = state.intent_to = 0;
+    }
+    if (synced_us > 0) state.status.current_sync_timestamp_ns = synced_us * 1000;
+    TL_RETURN_IF_ERROR(SaveState(task, state));
+    TL_RETURN_IF_ERROR(store_->HoldChangeLog(task.table, HoldName(task.name), state.position));
+    if (progress_ && batch.rows() > 0) {
+      std::fprintf(progress_, "deliver %s: published %lld rows in %zu files, lag %.1f s\n",
+                   task.name.c_str(), static_cast<long long>(batch.rows()),
+                   batch.published().size(),
+                   (clock->NowMicros() - state.status.current_sync_timestamp_ns / 1000) / 1e6);
+    }
+    if (done) return Status::OK();
+  }
 }
 
 }  // namespace

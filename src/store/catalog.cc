@@ -32,6 +32,7 @@ std::string SerializeTableInfo(const TableInfo& info) {
       {"stream_id", d.stream_id},
       {"creation_time_us", d.creation_time_us},
       {"stream_enable_time_us", d.stream_enable_time_us},
+      {"change_log_holds", d.change_log_holds},
   };
   return j.dump();
 }
@@ -63,6 +64,7 @@ Status ParseTableInfo(std::string_view text, TableInfo* info) {
     d.stream_id = j.at("stream_id").get<std::string>();
     d.creation_time_us = j.at("creation_time_us").get<int64_t>();
     d.stream_enable_time_us = j.at("stream_enable_time_us").get<int64_t>();
+    d.change_log_holds = j.value("change_log_holds", std::map<std::string, uint64_t>());
   } catch (const json::exception& e) {
     return Status::Corruption(std::string("table meta: ") + e.what());
   }

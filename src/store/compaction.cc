@@ -56,7 +56,10 @@ class StreamFilter : public rocksdb::CompactionFilter {
     if (policy == nullptr || !policy->keeps_stream) return true;
     int64_t commit_us;
     if (!ChangeCommitTime(std::string_view(value.data(), value.size()), &commit_us)) return false;
-    return commit_us < now_us_ - int64_t{policy->stream_hours} * 3600 * 1000000;
+    constexpr int64_t kHour = int64_t{3600} * 1000000;
+    if (commit_us < now_us_ - int64_t{policy->max_hold_hours} * kHour) return true;
+    bool held = key.size() >= 12 && DecodeBigEndian64(key.data() + 4) >= policy->held_from;
+    return !held && commit_us < now_us_ - int64_t{policy->stream_hours} * kHour;
   }
 
  private:

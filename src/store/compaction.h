@@ -16,7 +16,9 @@ namespace tablelake::store {
 struct RetentionPolicy {
   TableOptions options;
   bool keeps_stream = false;
-  int32_t stream_hours = 24;
+  int32_t stream_hours = 0;         // the user stream's retention; 0 without a user stream
+  uint64_t held_from = UINT64_MAX;  // the oldest sequence a change-log hold still needs
+  int32_t max_hold_hours = 168;     // past this, held records go too
 };
 
 // The live tables' policies, swapped atomically whenever the catalog changes. Until the first

@@ -52,7 +52,9 @@ Status FromRocks(const rocksdb::Status& s, const std::string& what) {
 
 std::string_view ToView(const rocksdb::Slice& s) { return std::string_view(s.data(), s.size()); }
 
-bool KeepsStream(const TableInfo& t) { return t.desc.stream.enabled; }
+bool KeepsStream(const TableInfo& t) {
+  return t.desc.stream.enabled || !t.desc.change_log_holds.empty();
+}
 
 std::string TableMetaKey(const std::string& name) { return kTableMetaPrefix + name; }
 std::string AutoIncrementKey(uint32_t id) { return kAutoIncrementPrefix + std::to_string(id); }
@@ -128,6 +130,9 @@ class TableStoreImpl : public TableStore {
   Result<StreamReadResult> ReadStream(const std::string& table, uint64_t from,
                                       int32_t limit) override;
   uint64_t LastSequence() const override { return last_seq_.load(); }
+  Status HoldChangeLog(const std::string& table, const std::string& consumer,
+                       uint64_t from_sequence) override;
+  Status ReleaseChangeLog(const std::string& table, const std::string& consumer) override;
   Status CompactAll() override;
   Status PutMetadata(const std::string& key, const std::string& value) override;
   Status DeleteMetadata(const std::string& key) override;
@@ -255,7 +260,14 @@ Status TableStoreImpl::Open(const std::string& dir) {
 void TableStoreImpl::PublishRetention() {
   store::RetentionRegistry::Map map;
   for (const auto& [name, t] : tables_) {
-    map[t->id] = {t->desc.options, KeepsStream(*t), t->desc.stream.expiration_hours};
+    store::RetentionPolicy p;
+    p.options = t->desc.options;
+    p.keeps_stream = KeepsStream(*t);
+    p.stream_hours = t->desc.stream.enabled ? t->desc.stream.expiration_hours : 0;
+    for (const auto& [consumer, from] : t->desc.change_log_holds)
+      p.held_from = std::min(p.held_from, from);
+    p.max_hold_hours = options_.max_change_log_hours;
+    map[t->id] = p;
   }
   registry_->Publish(std::move(map));
 }
@@ -342,7 +354,9 @@ Status TableStoreImpl::UpdateTable(const std::string& table,
       info->desc.stream_id = fmt::format("{}_{}", table, now);
       info->desc.stream_enable_time_us = now;
     }
-    drop_stream = !stream->enabled && info->desc.stream.enabled;
+    // Records a delivery task holds survive the user's stream being switched off.
+    drop_stream =
+        !stream->enabled && info->desc.stream.enabled && info->desc.change_log_holds.empty();
     info->desc.stream = *stream;
   }
   TL_RETURN_IF_ERROR(PersistTable(*info));
@@ -352,6 +366,31 @@ Status TableStoreImpl::UpdateTable(const std::string& table,
     TL_RETURN_IF_ERROR(
         FromRocks(db_->DeleteRange(write_options_, stream_cf_, begin, end), "drop stream"));
   }
+  it->second = info;
+  PublishRetention();
+  return Status::OK();
+}
+
+Status TableStoreImpl::HoldChangeLog(const std::string& table, const std::string& consumer,
+                                     uint64_t from_sequence) {
+  std::unique_lock lock(catalog_mu_);
+  auto it = tables_.find(table);
+  if (it == tables_.end()) return Status::NotFound(fmt::format("table '{}' does not exist", table));
+  auto info = std::make_shared<TableInfo>(*it->second);
+  info->desc.change_log_holds[consumer] = from_sequence;
+  TL_RETURN_IF_ERROR(PersistTable(*info));
+  it->second = info;
+  PublishRetention();
+  return Status::OK();
+}
+
+Status TableStoreImpl::ReleaseChangeLog(const std::string& table, const std::string& consumer) {
+  std::unique_lock lock(catalog_mu_);
+  auto it = tables_.find(table);
+  if (it == tables_.end()) return Status::OK();  // the table went, and its records with it
+  auto info = std::make_shared<TableInfo>(*it->second);
+  if (info->desc.change_log_holds.erase(consumer) == 0) return Status::OK();
+  TL_RETURN_IF_ERROR(PersistTable(*info));
   it->second = info;
   PublishRetention();
   return Status::OK();
@@ -966,8 +1005,12 @@ Result<StreamReadResult> TableStoreImpl::ReadStream(const std::string& table, ui
   }
   if (limit <= 0) limit = 1000;
   std::string prefix = store::TablePrefix(t->id);
-  int64_t oldest_us =
-      options_.clock->NowMicros() - int64_t{t->desc.stream.expiration_hours} * 3600 * 1000000;
+  // Held records live up to the maximum hold; others as long as the user's stream keeps them.
+  int32_t user_hours = t->desc.stream.enabled ? t->desc.stream.expiration_hours : 0;
+  int32_t hours = t->desc.change_log_holds.empty()
+                      ? user_hours
+                      : std::max(options_.max_change_log_hours, user_hours);
+  int64_t oldest_us = options_.clock->NowMicros() - int64_t{hours} * 3600 * 1000000;
   StreamReadResult result;
   result.next_sequence = from;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), stream_cf_));
@@ -1023,7 +1066,8 @@ Result<std::vector<std::pair<std::string, std::string>>> TableStoreImpl::ListMet
   std::vector<std::pair<std::string, std::string>> out;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), meta_cf_));
   for (it->Seek(full); it->Valid() && it->key().starts_with(full); it->Next()) {
-    out.emplace_back(it->key().ToString().substr(sizeof(kExtensionPrefix) - 1), it->value().ToString());
+    out.emplace_back(it->key().ToString().substr(sizeof(kExtensionPrefix) - 1),
+                     it->value().ToString());
   }
   TL_RETURN_IF_ERROR(FromRocks(it->status(), "list metadata '" + prefix + "'"));
   return out;

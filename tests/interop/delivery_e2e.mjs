@@ -233,6 +233,45 @@ await test('kill -9 during a base scan, then a re-run delivers every row once', 
   assertEq(hidden.length <= 1, true, 'temporaries left');  // at most the killed writer's temporary
 });
 
+await test('kill -9 during incremental delivery, then a re-run delivers every change once', async () => {
+  tl(['table', 'create', 'changes', '--pk', 'id:INTEGER']);
+  tl(['delivery', 'create', '--table', 'changes', '--name', 'inc-kill', '--type', 'inc', ...bucket('inc'), '--prefix', 'c',
+      '--file-mb', '1', '--flush-seconds', '1', '--schema', 'id:id:INT64,v:v:UTF8,x:x:DOUBLE']);
+  tl(['import', 'changes', path.join(root, 'big.jsonl'), '--format', 'jsonl']);  // 300k changes
+  const child = spawn(bin, ['--data', data, 'delivery', 'run', '--table', 'changes', '--name', 'inc-kill'], { stdio: 'ignore' });
+  const exited = new Promise((r) => child.on('exit', r));
+  const dir = path.join(lake, 'inc', 'c');
+  const published = () => fs.existsSync(dir) && fs.readdirSync(dir).some((f) => f.endsWith('.parquet'));
+  while (!published() && child.exitCode === null) await new Promise((r) => setTimeout(r, 2));
+  child.kill('SIGKILL');
+  await exited;
+  if (child.signalCode !== 'SIGKILL') throw new Error(`the run ended before it could be killed (${child.exitCode})`);
+  tl(['delivery', 'run', '--table', 'changes', '--name', 'inc-kill', '--until-synced']);
+  const got = await query(`SELECT count(*) AS n, count(DISTINCT id) AS ids FROM read_parquet('${dir}/*.parquet')`);
+  assertEq(got, [{ n: '300000', ids: '300000' }], 'changes delivered');
+  const d = describe('changes', 'inc-kill');
+  assertEq([d.status.phase, d.status.rows_delivered, d.status.error.code], ['INCR', 300000, ''], 'status');
+});
+
+await test('the seed example: BaseIncTask with rows before and after the task', async () => {
+  tl(['table', 'create', 'seed', '--pk', 'PK1:INTEGER', '--pk', 'PK2:STRING']);
+  tl(['put', 'seed'], ['{"PK1":1,"PK2":"a","Col1":1.5}', '{"PK1":2,"PK2":"b","Col1":2.5}'].join('\n'));
+  tl(['delivery', 'create', '--table', 'seed', '--name', 'seed-task', ...bucket('seed'),
+      '--prefix', 'sample/year=$yyyy/month=$MM', '--schema', 'PK1:PK1:INT64,PK2:PK2:UTF8,Col1:Col1:DOUBLE']);
+  tl(['delivery', 'run', '--until-synced']);
+  tl(['put', 'seed', '{"PK1":3,"PK2":"c","Col1":3.5}']);
+  tl(['update', 'seed', '{"PK1":1,"PK2":"a","Col1":9.5}']);
+  tl(['delete', 'seed', '{"PK1":2,"PK2":"b"}']);
+  tl(['delivery', 'run', '--until-synced']);
+  const got = await query(`SELECT PK1, PK2, Col1 FROM read_parquet('${lake}/seed/sample/**/*.parquet', hive_partitioning=true) ORDER BY ALL`);
+  assertEq(got, [{ PK1: '1', PK2: 'a', Col1: 1.5 }, { PK1: '1', PK2: 'a', Col1: 9.5 }, { PK1: '2', PK2: 'b', Col1: 2.5 },
+                 { PK1: '3', PK2: 'c', Col1: 3.5 }], 'snapshot rows then changes');
+  const d = describe('seed', 'seed-task');
+  assertEq([d.type, d.status.phase, d.status.deletes_skipped], ['BaseIncTask', 'INCR', 1], 'status');
+  const lagMs = Date.now() - d.status.current_sync_timestamp / 1e6;
+  if (lagMs < 0 || lagMs > 60000) throw new Error(`current_sync_timestamp ${d.status.current_sync_timestamp} is off by ${lagMs} ms`);
+});
+
 fs.rmSync(root, { recursive: true, force: true });
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);

@@ -106,6 +106,45 @@ TEST_F(StreamTest, RecordsExpireAndAreReclaimed) {
   EXPECT_EQ(store_->ReadStream("sampleTable", 0)->records.size(), 1u);
 }
 
+TEST_F(StreamTest, ChangeLogHoldsRecordWithoutAStreamAndKeepWhatIsNeeded) {
+  CreateSample("sampleTable", {}, {});  // no user stream
+  ASSERT_TRUE(Put(Key(1, "before"), {}).ok());
+  EXPECT_FALSE(store_->ReadStream("sampleTable", 0).ok());
+  ASSERT_TRUE(store_->HoldChangeLog("sampleTable", "task-a", store_->LastSequence() + 1).ok());
+  EXPECT_EQ(store_->DescribeTable("sampleTable")->change_log_holds.at("task-a"), 1u);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(Put(Key(i, "held"), {}).ok());
+  auto res = store_->ReadStream("sampleTable", 0);
+  ASSERT_TRUE(res.ok());
+  ASSERT_EQ(res->records.size(), 5u);
+  // The consumer moves on past the first three; compaction may drop those, not the rest,
+  // however old they get within the maximum hold.
+  uint64_t third = res->records[2].sequence;
+  ASSERT_TRUE(store_->HoldChangeLog("sampleTable", "task-a", third + 1).ok());
+  clock_->AdvanceSeconds(100 * 3600);
+  EXPECT_EQ(store_->ReadStream("sampleTable", 0)->records.size(), 5u);  // kept until compaction
+  ASSERT_TRUE(store_->CompactAll().ok());
+  Reopen();  // holds are durable
+  res = store_->ReadStream("sampleTable", 0);
+  ASSERT_EQ(res->records.size(), 2u);
+  EXPECT_EQ(res->records[0].sequence, third + 1);
+  // Past max_change_log_hours (168 by default) even held records go.
+  clock_->AdvanceSeconds(69 * 3600);
+  ASSERT_TRUE(store_->CompactAll().ok());
+  EXPECT_TRUE(store_->ReadStream("sampleTable", 0)->records.empty());
+  ASSERT_TRUE(store_->ReleaseChangeLog("sampleTable", "task-a").ok());
+  ASSERT_TRUE(Put(Key(9, "after"), {}).ok());
+  EXPECT_FALSE(store_->ReadStream("sampleTable", 0).ok());  // nothing keeps a log now
+}
+
+TEST_F(StreamTest, DisablingTheStreamKeepsHeldRecords) {
+  CreateSample();
+  ASSERT_TRUE(store_->HoldChangeLog("sampleTable", "task-a", 1).ok());
+  ASSERT_TRUE(Put(Key(1, "a"), {}).ok());
+  ASSERT_TRUE(
+      store_->UpdateTable("sampleTable", std::nullopt, StreamSpecification{false, 24}).ok());
+  EXPECT_EQ(store_->ReadStream("sampleTable", 0)->records.size(), 1u);
+}
+
 TEST_F(StreamTest, SnapshotIsTiedToASequence) {
   CreateSample();
   ASSERT_TRUE(Put(Key(1, "a"), {{"v", Value::Integer(1)}}).ok());

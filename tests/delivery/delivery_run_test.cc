@@ -1,0 +1,189 @@
+// Delivery runs inside one process with writers at work, checked through DuckDB.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "nlohmann/json.hpp"
+#include "tablelake/delivery.h"
+
+namespace tablelake {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Rows of a DuckDB query over the bucket, via scripts/lake-query.mjs.
+nlohmann::json Query(const std::string& sql) {
+  std::string cmd = std::string("node '") + TABLELAKE_SOURCE_DIR +
+                    "/scripts/lake-query.mjs' --json \"" + sql + "\"";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  while (p && std::fgets(buf, sizeof(buf), p)) out += buf;
+  EXPECT_EQ(pclose(p), 0) << out;
+  return nlohmann::json::parse(out);
+}
+
+class DeliveryRunTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::random_device rd;
+    root_ = fs::temp_directory_path() / ("tablelake-run-" + std::to_string(rd()));
+    fs::create_directories(root_ / "lake" / "bucket");
+    store_ = std::move(TableStore::Open((root_ / "data").string())).value();
+    service_ = std::move(DeliveryService::Open(store_.get())).value();
+    TableMeta meta{"t", {{"id", PrimaryKeyType::kInteger}}, {}};
+    ASSERT_TRUE(store_->CreateTable(meta).ok());
+  }
+  void TearDown() override {
+    service_.reset();
+    store_.reset();
+    fs::remove_all(root_);
+  }
+  DeliveryTaskConfig Config(int flush_seconds = 60) {
+    DeliveryTaskConfig c;
+    c.oss_bucket = "bucket";
+    c.oss_endpoint = "file://" + (root_ / "lake").string();
+    c.oss_prefix = "out";
+    c.flush_interval_seconds = flush_seconds;
+    c.schema = {{"id", "id", "INT64"}, {"v", "v", "INT64"}};
+    return c;
+  }
+  Result<WriteResult> Write(int64_t id, int64_t v) {
+    return store_->PutRow({"t", {{"id", Value::Integer(id)}}, {{"v", Value::Integer(v)}}, {}, {}});
+  }
+  std::string Glob() const { return (root_ / "lake" / "bucket" / "out" / "*.parquet").string(); }
+  size_t FileCount() const {
+    size_t n = 0;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(root_ / "lake" / "bucket" / "out", ec)) {
+      n += e.path().extension() == ".parquet";
+    }
+    return n;
+  }
+
+  fs::path root_;
+  std::unique_ptr<TableStore> store_;
+  std::unique_ptr<DeliveryService> service_;
+};
+
+// Writers keep writing while the snapshot is scanned and the stream is caught up: the bucket
+// must hold the snapshot image of every key plus every later write, each once.
+TEST_F(DeliveryRunTest, BaseIncSeesEveryWriteExactlyOnceUnderConcurrentWriters) {
+  for (int64_t id = 0; id < 30000; ++id) ASSERT_TRUE(Write(id, -1).ok());
+  ASSERT_TRUE(
+      service_->CreateDeliveryTask("t", "baseinc", Config(), DeliveryTaskType::kBaseInc).ok());
+  uint64_t created = store_->LastSequence();
+  std::atomic<bool> stop{false};
+  std::mutex mu;
+  std::vector<std::pair<uint64_t, std::pair<int64_t, int64_t>>> writes;  // seq -> (id, v)
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 3; ++w) {
+    writers.emplace_back([&, w] {
+      std::mt19937_64 rng(w);
+      for (int64_t n = 0; !stop; ++n) {
+        int64_t id = static_cast<int64_t>(rng() % 40000), v = w * 100000000 + n;
+        auto r = Write(id, v);
+        ASSERT_TRUE(r.ok());
+        std::lock_guard lock(mu);
+        writes.push_back({r->sequence, {id, v}});
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(service_->RunTask("t", "baseinc").ok());  // snapshot + stream, writers still busy
+  stop = true;
+  for (auto& t : writers) t.join();
+  ASSERT_TRUE(service_->RunTask("t", "baseinc").ok());  // the rest of the stream
+  auto manifest = nlohmann::json::parse(
+      std::ifstream(root_ / "lake" / "bucket" / "out" / "t-baseinc-base1.manifest.json"));
+  uint64_t snapshot = manifest["snapshot_sequence"];
+  // Expected multiset: each key's value at the snapshot, then every write after it.
+  std::map<int64_t, int64_t> at_snapshot;
+  for (int64_t id = 0; id < 30000; ++id) at_snapshot[id] = -1;
+  std::sort(writes.begin(), writes.end());
+  std::map<std::pair<int64_t, int64_t>, int> expected;
+  for (const auto& [seq, w] : writes) {
+    if (seq <= snapshot) at_snapshot[w.first] = w.second;
+  }
+  for (const auto& [id, v] : at_snapshot) ++expected[{id, v}];
+  size_t after = 0;
+  for (const auto& [seq, w] : writes) {
+    if (seq > snapshot) ++expected[w], ++after;
+  }
+  ASSERT_GT(after, 100u) << "the writers should outlast the snapshot";
+  ASSERT_GT(snapshot, created + 10) << "the snapshot should include some concurrent writes";
+  auto rows = Query("SELECT id, v FROM read_parquet('" + Glob() + "')");
+  std::map<std::pair<int64_t, int64_t>, int> got;
+  for (const auto& r : rows)
+    ++got[{std::stoll(r["id"].get<std::string>()), std::stoll(r["v"].get<std::string>())}];
+  EXPECT_EQ(rows.size(), at_snapshot.size() + after);
+  EXPECT_TRUE(got == expected);
+  auto d = service_->DescribeDeliveryTask("t", "baseinc");
+  EXPECT_EQ(d->status.phase, SyncPhase::kIncr);
+  EXPECT_EQ(d->status.rows_delivered, static_cast<int64_t>(at_snapshot.size() + after));
+}
+
+// In the background, with a 1 s flush interval: a write shows up within the interval plus 2 s,
+// and the time bound publishes even though no further write arrives.
+TEST_F(DeliveryRunTest, IncrementalLagAndTimeBound) {
+  ASSERT_TRUE(service_->CreateDeliveryTask("t", "inc", Config(1), DeliveryTaskType::kInc).ok());
+  std::atomic<bool> stop{false};
+  Status result;
+  std::thread runner([&] { result = service_->RunTask("t", "inc", &stop); });
+  std::vector<double> lags;
+  for (int round = 0; round < 3; ++round) {
+    size_t files = FileCount();
+    auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < 1000; ++i) EXPECT_TRUE(Write(round * 1000 + i, round).ok());
+    while (FileCount() == files &&
+           std::chrono::steady_clock::now() - start < std::chrono::seconds(10)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    lags.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  stop = true;
+  runner.join();
+  ASSERT_TRUE(result.ok()) << result.ToString();
+  for (double lag : lags) {
+    std::printf("commit to visible file: %.2f s (flush interval 1 s)\n", lag);
+    EXPECT_LT(lag, 3.0);
+  }
+  auto count =
+      Query("SELECT count(*) AS n, count(DISTINCT id) AS d FROM read_parquet('" + Glob() + "')");
+  EXPECT_EQ(count[0]["n"], "3000");
+  EXPECT_EQ(count[0]["d"], "3000");
+  auto d = service_->DescribeDeliveryTask("t", "inc");
+  int64_t lag_ms = Clock::System()->NowMillis() - d->status.current_sync_timestamp_ns / 1000000;
+  EXPECT_LT(lag_ms, 3000);
+}
+
+TEST_F(DeliveryRunTest, IncTaskDeliversOnlyLaterChangesAndSkipsDeletes) {
+  ASSERT_TRUE(Write(1, 1).ok());
+  ASSERT_TRUE(service_->CreateDeliveryTask("t", "inconly", Config(), DeliveryTaskType::kInc).ok());
+  ASSERT_TRUE(Write(2, 2).ok());
+  ASSERT_TRUE(store_->DeleteRow({"t", {{"id", Value::Integer(1)}}, {}, {}}).ok());
+  ASSERT_TRUE(store_
+                  ->UpdateRow({"t",
+                               {{"id", Value::Integer(2)}},
+                               {{ColumnUpdate::Op::kPut, "w", Value::String("x"), kNoTimestamp}},
+                               {},
+                               {}})
+                  .ok());
+  ASSERT_TRUE(service_->RunTask("t", "inconly").ok());
+  auto rows = Query("SELECT id, v FROM read_parquet('" + Glob() + "') ORDER BY ALL");
+  // The put of 2 and the update's row image (v still 2); the delete is skipped.
+  EXPECT_EQ(rows.dump(), R"([{"id":"2","v":"2"},{"id":"2","v":"2"}])");
+  auto d = service_->DescribeDeliveryTask("t", "inconly");
+  EXPECT_EQ(d->status.deletes_skipped, 1);
+  // Deleting the task releases the change log it held.
+  ASSERT_TRUE(service_->DeleteDeliveryTask("t", "inconly").ok());
+  EXPECT_TRUE(store_->DescribeTable("t")->change_log_holds.empty());
+}
+
+}  // namespace
+}  // namespace tablelake
