@@ -149,7 +149,7 @@ class BatchWriter {
     int64_t time_ms = write_time_ms;
     std::string reason = EventTime(key, cells, &time_ms);
     if (reason.empty()) {
-      std::string partition = resolved_.prefix.Expand(time_ms, resolved_.zone);
+      const std::string& partition = Partition(time_ms);
       TL_ASSIGN_OR_RETURN(parquet::RowAppender * out, files_.For(partition));
       Status s = converter_.Append(key, cells, out);
       if (s.ok()) {
@@ -179,6 +179,17 @@ class BatchWriter {
   int64_t rows() const { return rows_; }
 
  private:
+  // The expanded prefix for a time; rows of the same minute share it, so it is formatted once.
+  const std::string& Partition(int64_t time_ms) {
+    int64_t minute = time_ms >= 0 ? time_ms / 60000 : (time_ms - 59999) / 60000;
+    if (!has_partition_ || minute != partition_minute_) {
+      partition_ = resolved_.prefix.Expand(time_ms, resolved_.zone);
+      partition_minute_ = minute;
+      has_partition_ = true;
+    }
+    return partition_;
+  }
+
   // Sets the partition time from the event time column; returns why the row is dirty if not.
   std::string EventTime(const PrimaryKey& key, const std::vector<Cell>& cells, int64_t* time_ms) {
     const std::string& column = task_.config.event_time_column;
@@ -205,6 +216,9 @@ class BatchWriter {
   DeliveryTaskStatus* status_;
   int64_t rows_ = 0;
   size_t counted_ = 0;
+  std::string partition_;
+  int64_t partition_minute_ = 0;
+  bool has_partition_ = false;
 };
 
 class DeliveryServiceImpl : public DeliveryService {

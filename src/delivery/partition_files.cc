@@ -13,11 +13,17 @@ PartitionFiles::PartitionFiles(ObjectStore* bucket, const ResolvedTask& task, st
       stem_(std::move(stem)),
       file_bytes_(file_bytes),
       metadata_(std::move(metadata)),
-      max_open_(max_open) {}
+      max_open_(max_open),
+      last_(open_.end()) {}
 
 PartitionFiles::~PartitionFiles() { Abort(); }
 
 Result<parquet::RowAppender*> PartitionFiles::For(const std::string& partition) {
+  // Consecutive rows mostly share a partition: skip the map lookup then.
+  if (last_ != open_.end() && last_->first == partition) {
+    last_->second.last_use = ++clock_;
+    return last_->second.rows.get();
+  }
   auto it = open_.find(partition);
   if (it == open_.end()) {
     if (open_.size() >= max_open_) {
@@ -37,23 +43,26 @@ Result<parquet::RowAppender*> PartitionFiles::For(const std::string& partition) 
     options.row_group_bytes = std::min<int64_t>(file_bytes_, 128 << 20);
     options.key_value_metadata = metadata_;
     TL_ASSIGN_OR_RETURN(f.writer, parquet::FileWriter::Open(schema, options, std::move(sink)));
-    f.rows = std::make_unique<parquet::RowAppender>(f.writer.get());
+    // Encoding and compression run on a second thread while this one scans and converts.
+    f.rows = std::make_unique<parquet::RowAppender>(f.writer.get(), 4096, /*background=*/true);
     it = open_.emplace(partition, std::move(f)).first;
   }
   it->second.last_use = ++clock_;
+  last_ = it;
   return it->second.rows.get();
 }
 
 Status PartitionFiles::RowAdded(const std::string& partition) {
-  auto it = open_.find(partition);
+  auto it = last_ != open_.end() && last_->first == partition ? last_ : open_.find(partition);
   if (it == open_.end()) return Status::OK();
-  ++it->second.row_count;
-  // bytes_written counts what is encoded; rows pending in the appender's batch are small.
-  if (it->second.writer->bytes_written() >= file_bytes_) return Close(it);
+  // The size is checked every 256 rows: summing the writer's buffers costs more than a row.
+  if (++it->second.row_count % 256 != 0) return Status::OK();
+  if (it->second.rows->bytes_written() >= file_bytes_) return Close(it);
   return Status::OK();
 }
 
 Status PartitionFiles::Close(std::map<std::string, OpenFile>::iterator it) {
+  if (it == last_) last_ = open_.end();
   OpenFile f = std::move(it->second);
   open_.erase(it);
   Status s = f.rows->Close();
@@ -68,8 +77,12 @@ Status PartitionFiles::CloseAll() {
 }
 
 void PartitionFiles::Abort() {
-  for (auto& [partition, f] : open_) f.writer->Abort();
+  for (auto& [partition, f] : open_) {
+    f.rows.reset();  // stops its encoding thread before the file goes
+    f.writer->Abort();
+  }
   open_.clear();
+  last_ = open_.end();
 }
 
 }  // namespace tablelake::delivery

@@ -58,6 +58,7 @@ class PartitionFiles {
   std::vector<std::pair<std::string, std::string>> metadata_;
   size_t max_open_;
   std::map<std::string, OpenFile> open_;
+  std::map<std::string, OpenFile>::iterator last_;  // the partition of the last row
   std::map<std::string, int> next_index_;
   uint64_t clock_ = 0;
   std::vector<PublishedFile> published_;

@@ -61,6 +61,7 @@ void StageDecimal(__int128 v, const parquet::ColumnSpec& t, Staged* out) {
     out->integer = static_cast<int64_t>(v);
   } else {
     out->bytes = parquet::DecimalToFixed(v, parquet::DecimalBytes(t.precision));
+    out->owned = true;
   }
 }
 
@@ -95,7 +96,12 @@ Status ConvertNested(const Value& v, const parquet::ColumnSpec& t, Staged* out) 
       return Status::OK();
     }
     TL_ASSIGN_OR_RETURN(Value ev, store::ValueFromJson(x, t.name));
-    return ConvertValue(ev, element, e);
+    TL_RETURN_IF_ERROR(ConvertValue(ev, element, e));
+    if (!e->owned) {  // `ev` dies here: keep a copy of its bytes
+      e->bytes.assign(e->view);
+      e->owned = true;
+    }
+    return Status::OK();
   };
   out->entries.clear();
   out->keys.clear();
@@ -119,6 +125,7 @@ Status ConvertNested(const Value& v, const parquet::ColumnSpec& t, Staged* out) 
 
 Status ConvertValue(const Value& v, const parquet::ColumnSpec& t, Staged* out) {
   out->null = false;
+  out->owned = false;
   ValueType vt = v.type();
   auto integer_in = [&](int64_t lo, int64_t hi) -> Status {
     if (vt != ValueType::kInteger) return Mismatch(v, t);
@@ -154,11 +161,11 @@ Status ConvertValue(const Value& v, const parquet::ColumnSpec& t, Staged* out) {
       if ((vt != ValueType::kString && vt != ValueType::kBinary) || !ValidUtf8(v.bytes())) {
         return Mismatch(v, t, vt == ValueType::kBinary ? "not valid UTF-8" : "");
       }
-      out->bytes = v.bytes();
+      out->view = v.bytes();  // the cell outlives the row's append: no copy
       return Status::OK();
     case ColumnType::kBinary:
       if (vt != ValueType::kBinary && vt != ValueType::kString) return Mismatch(v, t);
-      out->bytes = v.bytes();
+      out->view = v.bytes();
       return Status::OK();
     case ColumnType::kDate: {
       if (vt == ValueType::kString) {
@@ -184,6 +191,7 @@ Status ConvertValue(const Value& v, const parquet::ColumnSpec& t, Staged* out) {
       // An INTEGER of milliseconds since the epoch, as Tablestore times are kept.
       if (vt != ValueType::kInteger) return Mismatch(v, t);
       out->bytes = parquet::Int96FromNanos(static_cast<__int128>(v.integer()) * 1000000);
+      out->owned = true;
       return Status::OK();
     case ColumnType::kInterval: {
       // An INTEGER of milliseconds: whole days and the milliseconds left.
@@ -193,6 +201,7 @@ Status ConvertValue(const Value& v, const parquet::ColumnSpec& t, Staged* out) {
       if (days > UINT32_MAX) return Mismatch(v, t, "out of range");
       out->bytes = parquet::IntervalBytes(0, static_cast<uint32_t>(days),
                                           static_cast<uint32_t>(v.integer() % 86400000));
+      out->owned = true;
       return Status::OK();
     }
     case ColumnType::kDecimal: {
@@ -242,7 +251,7 @@ void AppendStaged(const Staged& s, const parquet::ColumnSpec& t, parquet::Column
       out->AppendDouble(s.real);
       break;
     default:
-      out->AppendBytes(s.bytes);
+      out->AppendBytes(s.value());
       break;
   }
 }
@@ -256,11 +265,16 @@ Status RowConverter::Append(const PrimaryKey& key, const std::vector<Cell>& cell
     const Value* v = nullptr;
     if (c.key_index >= 0) {
       v = &key[c.key_index].value;
+    } else if (size_t h = hints_[i]; h < cells.size() && cells[h].name == c.column.source) {
+      v = &cells[h].value;  // rows of a table mostly share their layout
     } else {
       auto it = std::lower_bound(
           cells.begin(), cells.end(), c.column.source,
           [](const Cell& cell, const std::string& name) { return cell.name < name; });
-      if (it != cells.end() && it->name == c.column.source) v = &it->value;
+      if (it != cells.end() && it->name == c.column.source) {
+        v = &it->value;
+        hints_[i] = static_cast<size_t>(it - cells.begin());
+      }
     }
     if (v == nullptr) {
       staged_[i].null = true;  // a missing column is null, not dirty

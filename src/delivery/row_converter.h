@@ -13,7 +13,8 @@ namespace tablelake::delivery {
 
 class RowConverter {
  public:
-  explicit RowConverter(const ResolvedTask& task) : task_(task), staged_(task.columns.size()) {}
+  explicit RowConverter(const ResolvedTask& task)
+      : task_(task), staged_(task.columns.size()), hints_(task.columns.size(), 0) {}
 
   // Appends the row (primary key, newest version of each column, sorted by name) to `out`, or
   // returns InvalidArgument with the reason it is dirty.
@@ -24,7 +25,12 @@ class RowConverter {
     bool null = true;
     int64_t integer = 0;
     double real = 0;
+    // Byte values: `bytes` when computed here (decimals, INT96, INTERVAL, nested entries),
+    // else `view` into the source cell, which outlives the row's append.
+    bool owned = false;
+    std::string_view view;
     std::string bytes;
+    std::string_view value() const { return owned ? std::string_view(bytes) : view; }
     std::vector<Staged> entries;    // LIST elements / MAP values
     std::vector<std::string> keys;  // MAP keys
   };
@@ -32,6 +38,7 @@ class RowConverter {
  private:
   const ResolvedTask& task_;
   std::vector<Staged> staged_;
+  std::vector<size_t> hints_;  // where each column's cell was in the last row
 };
 
 // Converts one value for a target column (exposed for tests).

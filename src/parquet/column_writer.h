@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "common/sink.h"
 #include "parquet/codec.h"
 #include "parquet/column_vector.h"
 #include "parquet/schema.h"
-#include "common/sink.h"
 
 namespace tablelake::parquet {
 

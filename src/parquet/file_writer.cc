@@ -480,9 +480,65 @@ void FileWriter::Abort() { impl_->Abort(); }
 int64_t FileWriter::rows_written() const { return impl_->rows_written(); }
 int64_t FileWriter::bytes_written() const { return impl_->bytes_written(); }
 
-RowAppender::RowAppender(FileWriter* writer, size_t batch_rows)
-    : writer_(writer), batch_rows_(batch_rows) {
-  for (const auto& c : writer->schema()) batch_.emplace_back(c);
+RowAppender::RowAppender(FileWriter* writer, size_t batch_rows, bool background)
+    : writer_(writer), batch_rows_(batch_rows), background_(background) {
+  for (const auto& c : writer->schema()) {
+    batch_.emplace_back(c);
+    pending_.emplace_back(c);
+  }
+  if (background_) thread_ = std::thread([this] { Loop(); });
+}
+
+RowAppender::~RowAppender() {
+  if (!background_) return;
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+void RowAppender::Loop() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    cv_.wait(lock, [this] { return has_pending_ || stopping_; });
+    if (!has_pending_) return;
+    lock.unlock();
+    Status s = writer_->WriteBatch(pending_);
+    bytes_written_ = writer_->bytes_written();
+    for (auto& c : pending_) c.Clear();
+    lock.lock();
+    if (!s.ok() && error_.ok()) error_ = s;
+    has_pending_ = false;
+    cv_.notify_all();
+  }
+}
+
+Status RowAppender::Wait() {
+  if (!background_) return Status::OK();
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [this] { return !has_pending_; });
+  return error_;
+}
+
+Status RowAppender::Send() {
+  if (rows_ == 0) return Status::OK();
+  rows_ = 0;
+  if (!background_) {
+    Status s = writer_->WriteBatch(batch_);
+    bytes_written_ = writer_->bytes_written();
+    for (auto& c : batch_) c.Clear();
+    return s;
+  }
+  TL_RETURN_IF_ERROR(Wait());
+  {
+    std::lock_guard lock(mu_);
+    batch_.swap(pending_);  // the filled batch goes out, the emptied one comes back
+    has_pending_ = true;
+  }
+  cv_.notify_all();
+  return Status::OK();
 }
 
 Status RowAppender::EndRow() {
@@ -494,15 +550,12 @@ Status RowAppender::EndRow() {
                       writer_->schema()[i].name, batch_[i].num_rows()));
     }
   }
-  return rows_ >= batch_rows_ ? Flush() : Status::OK();
+  return rows_ >= batch_rows_ ? Send() : Status::OK();
 }
 
 Status RowAppender::Flush() {
-  if (rows_ == 0) return Status::OK();
-  Status s = writer_->WriteBatch(batch_);
-  for (auto& c : batch_) c.Clear();
-  rows_ = 0;
-  return s;
+  TL_RETURN_IF_ERROR(Send());
+  return Wait();
 }
 
 Status RowAppender::Close() {

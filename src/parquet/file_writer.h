@@ -9,13 +9,17 @@
 // later call returns the same error.
 #pragma once
 
+#include <atomic>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <vector>
 
+#include "common/sink.h"
 #include "parquet/column_vector.h"
 #include "parquet/column_writer.h"
 #include "parquet/schema.h"
-#include "common/sink.h"
 
 namespace tablelake::parquet {
 
@@ -48,24 +52,43 @@ class FileWriter {
 };
 
 // Row-at-a-time appends over a FileWriter: fill each column of the current row through
-// column(i), then EndRow. Rows are sent to the writer in batches of `batch_rows`, so memory stays
-// bounded by one batch plus the writer's row group.
+// column(i), then EndRow. Rows go to the writer in batches of `batch_rows`, so memory stays
+// bounded by two batches plus the writer's row group. With `background`, batches are encoded
+// and compressed on a thread of their own while the caller fills the next one; errors from it
+// come back from the next EndRow, Flush or Close.
 class RowAppender {
  public:
-  explicit RowAppender(FileWriter* writer, size_t batch_rows = 4096);
+  explicit RowAppender(FileWriter* writer, size_t batch_rows = 4096, bool background = false);
+  ~RowAppender();
   ColumnVector& column(size_t i) { return batch_[i]; }
   // Ends the row: every column must have received exactly one value, null or row.
   Status EndRow();
-  // Sends the rows appended so far.
+  // Sends the rows appended so far and waits until the writer has them.
   Status Flush();
   // Flushes and closes the writer.
   Status Close();
+  // The writer's bytes_written() as of the last batch it took; safe while a batch is in flight.
+  int64_t bytes_written() const { return bytes_written_.load(); }
 
  private:
+  Status Send();  // hands the batch over (background) or writes it
+  Status Wait();  // until the background thread is idle; its error, if any
+  void Loop();
+
   FileWriter* writer_;
   size_t batch_rows_;
   size_t rows_ = 0;
   std::vector<ColumnVector> batch_;
+  std::atomic<int64_t> bytes_written_{0};
+  // Background encoding.
+  bool background_;
+  std::vector<ColumnVector> pending_;
+  bool has_pending_ = false;
+  bool stopping_ = false;
+  Status error_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::thread thread_;
 };
 
 }  // namespace tablelake::parquet

@@ -173,7 +173,7 @@ TEST(RowConverter, TypeMapping) {
       Convert(Value::String("1234.5"), spec(T::kDecimal, 5, 2), &s).ok());  // 4 + 2 digits > 5
   EXPECT_FALSE(Convert(Value::String("1.234"), spec(T::kDecimal, 5, 2), &s).ok());  // scale 3 > 2
   ASSERT_TRUE(Convert(Value::Integer(7), spec(T::kDecimal, 30, 10), &s).ok());
-  EXPECT_EQ(s.bytes.size(), 13u);  // FIXED_LEN_BYTE_ARRAY of a 30-digit decimal
+  EXPECT_EQ(s.value().size(), 13u);  // FIXED_LEN_BYTE_ARRAY of a 30-digit decimal
   ASSERT_TRUE(Convert(Value::String("2026-11-24T00:00:00Z"), spec(T::kTimestampMicros), &s).ok());
   EXPECT_EQ(s.integer, kMs20261124 * 1000);
   EXPECT_FALSE(Convert(Value::Integer(86400000), spec(T::kTimeMillis), &s).ok());

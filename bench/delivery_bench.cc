@@ -1,0 +1,210 @@
+// Delivery throughput and lag, beside their peers in the same run.
+//
+//   delivery_bench [ROWS]   (default 10,000,000)
+//
+// 1. BaseTask: a table of ROWS rows (PK1 INTEGER random, PK2 STRING 12 bytes, Col1 DOUBLE, Col2
+//    STRING 40 bytes, Col3 INTEGER; loaded in random key order) delivered as SNAPSHOT Parquet,
+//    beside a plain scan of the same table (the physical limit of reading it) and DuckDB writing
+//    the same number of rows of the same shape to Parquet on one thread.
+// 2. IncTask: 10,000 writes/s for 15 s while a task runs with a 1 s flush interval; the lag
+//    (now minus the task's current_sync_timestamp) is sampled every 100 ms.
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include "nlohmann/json.hpp"
+#include "tablelake/delivery.h"
+
+using namespace tablelake;
+using Steady = std::chrono::steady_clock;
+namespace fs = std::filesystem;
+
+namespace {
+
+double Since(Steady::time_point t) {
+  return std::chrono::duration<double>(Steady::now() - t).count();
+}
+
+DeliveryTaskConfig Config(const fs::path& lake, int flush_seconds) {
+  DeliveryTaskConfig c;
+  c.oss_bucket = "bucket";
+  c.oss_endpoint = "file://" + lake.string();
+  c.oss_prefix = "out/$yyyy";
+  c.flush_interval_seconds = flush_seconds;
+  c.schema = {{"PK1", "PK1", "INT64"},
+              {"PK2", "PK2", "UTF8"},
+              {"Col1", "Col1", "DOUBLE"},
+              {"Col2", "Col2", "UTF8"},
+              {"Col3", "Col3", "INT64"}};
+  return c;
+}
+
+void Load(TableStore& store, size_t rows) {
+  std::mt19937_64 rng(1);
+  int64_t ts = Clock::System()->NowMillis();
+  char name[32];
+  for (size_t i = 0; i < rows; i += 200) {
+    std::vector<BatchWriteItem> items;
+    for (size_t j = i; j < std::min(rows, i + 200); ++j) {
+      std::snprintf(name, sizeof(name), "user%08zu", j % 100000000);
+      BatchWriteItem item;
+      item.put = {
+          "bench",
+          {{"PK1", Value::Integer(static_cast<int64_t>(rng() >> 1))}, {"PK2", Value::String(name)}},
+          {{"Col1", Value::Double(static_cast<double>(j) * 0.25), ts},
+           {"Col2", Value::String(std::string(40, static_cast<char>('a' + j % 26))), ts},
+           {"Col3", Value::Integer(static_cast<int64_t>(j)), ts}},
+          {},
+          {}};
+      items.push_back(std::move(item));
+    }
+    for (const auto& r : store.BatchWriteRow(items)) {
+      if (!r.ok()) {
+        std::fprintf(stderr, "%s\n", r.status().ToString().c_str());
+        std::exit(1);
+      }
+    }
+    if (i % 1000000 == 0) std::fprintf(stderr, "\rloading: %zu rows", i);
+  }
+  std::fprintf(stderr, "\rloaded %zu rows          \n", rows);
+}
+
+double DuckDbSeconds(size_t rows, const fs::path& out) {
+  // The same shape: BIGINT, 12-byte text, DOUBLE, 40-byte text, BIGINT, SNAPPY, one thread.
+  std::string sql =
+      "SET threads=1; CREATE TABLE t AS SELECT (hash(range) >> 1)::BIGINT AS PK1, 'user' || "
+      "lpad(CAST(range % 100000000 AS VARCHAR), 8, '0') AS PK2, CAST(range AS DOUBLE) * 0.25 AS "
+      "Col1, repeat(chr(97 + (range % 26)::INTEGER), 40) AS Col2, range AS Col3 FROM range(" +
+      std::to_string(rows) + ");";
+  std::string script =
+      "import { createRequire } from 'module';"
+      "const require = createRequire('" +
+      std::string(TABLELAKE_SOURCE_DIR) +
+      "/tests/interop/package.json');"
+      "const { DuckDBInstance } = require('@duckdb/node-api');"
+      "const db = await (await DuckDBInstance.create(':memory:')).connect();"
+      "await db.run(`" +
+      sql +
+      "`);"
+      "const t = process.hrtime.bigint();"
+      "await db.run(`COPY t TO '" +
+      out.string() +
+      "' (FORMAT parquet, COMPRESSION snappy)`);"
+      "console.log(Number(process.hrtime.bigint() - t) / 1e9);";
+  fs::path file = out.parent_path() / "duck.mjs";
+  FILE* f = std::fopen(file.c_str(), "w");
+  std::fputs(script.c_str(), f);
+  std::fclose(f);
+  FILE* p = popen(("node '" + file.string() + "'").c_str(), "r");
+  char buf[128] = {0};
+  double seconds = p && std::fgets(buf, sizeof(buf), p) ? std::atof(buf) : -1;
+  if (p) pclose(p);
+  return seconds;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  size_t rows = argc > 1 ? std::stoull(argv[1]) : 10000000;
+  fs::path root = fs::temp_directory_path() / "tablelake-delivery-bench";
+  fs::remove_all(root);
+  fs::create_directories(root / "lake" / "bucket");
+  auto store = std::move(TableStore::Open((root / "data").string())).value();
+  auto service = std::move(DeliveryService::Open(store.get())).value();
+  TableMeta meta{
+      "bench", {{"PK1", PrimaryKeyType::kInteger}, {"PK2", PrimaryKeyType::kString}}, {}};
+  if (!store->CreateTable(meta).ok()) return 1;
+  Load(*store, rows);
+  if (!store->CompactAll().ok()) return 1;
+  double raw_bytes = static_cast<double>(rows) * (8 + 12 + 8 + 40 + 8);
+
+  // The table scan the delivery has to do, as its limit.
+  PrimaryKey min = {{"PK1", Value::InfMin()}, {"PK2", Value::InfMin()}};
+  PrimaryKey max = {{"PK1", Value::InfMax()}, {"PK2", Value::InfMax()}};
+  auto start = Steady::now();
+  size_t scanned = 0;
+  {
+    auto it = std::move(store->NewRowIterator("bench", min, max, {})).value();
+    for (; it->Valid(); it->Next()) scanned += it->row().cells.size() == 3;
+  }
+  double scan_s = Since(start);
+
+  if (!service
+           ->CreateDeliveryTask("bench", "base", Config(root / "lake", 60), DeliveryTaskType::kBase)
+           .ok())
+    return 1;
+  start = Steady::now();
+  Status s = service->RunTask("bench", "base");
+  double deliver_s = Since(start);
+  if (!s.ok()) {
+    std::fprintf(stderr, "%s\n", s.ToString().c_str());
+    return 1;
+  }
+  auto d = std::move(service->DescribeDeliveryTask("bench", "base")).value();
+  double duck_s = DuckDbSeconds(rows, root / "duck.parquet");
+
+  std::printf("%-40s %10s %9s %14s %9s\n", "", "rows", "seconds", "rows/s", "MB/s");
+  std::printf("%-40s %10zu %9.2f %14.0f %9.1f\n", "table scan (row iterator)", scanned, scan_s,
+              scanned / scan_s, raw_bytes / scan_s / 1e6);
+  std::printf("%-40s %10lld %9.2f %14.0f %9.1f   %.0f%% of the scan, %lld files, %.1f MB\n",
+              "Tablelake BaseTask delivery (SNAPPY)",
+              static_cast<long long>(d.status.rows_delivered), deliver_s,
+              d.status.rows_delivered / deliver_s, raw_bytes / deliver_s / 1e6,
+              100 * scan_s / deliver_s, static_cast<long long>(d.status.files_written),
+              d.status.bytes_written / 1e6);
+  std::printf("%-40s %10zu %9.2f %14.0f %9.1f   %.2fx its time\n",
+              "DuckDB COPY to Parquet (1 thread, SNAPPY)", rows, duck_s, rows / duck_s,
+              raw_bytes / duck_s / 1e6, duck_s / deliver_s);
+
+  // Incremental lag at 10k writes/s.
+  if (!service->CreateDeliveryTask("bench", "inc", Config(root / "lake", 1), DeliveryTaskType::kInc)
+           .ok())
+    return 1;
+  std::atomic<bool> stop{false};
+  Status run;
+  std::thread runner([&] { run = service->RunTask("bench", "inc", &stop); });
+  std::atomic<bool> writing{true};
+  std::atomic<int64_t> written{0};
+  std::thread writer([&] {
+    auto begin = Steady::now();
+    for (int64_t i = 0; writing; ++i) {
+      // Paced: write i happens at i / 10000 s.
+      auto due = begin + std::chrono::microseconds(i * 100);
+      std::this_thread::sleep_until(due);
+      store->PutRow(
+          {"bench",
+           {{"PK1", Value::Integer(-i - 1)}, {"PK2", Value::String("inc")}},
+           {{"Col1", Value::Double(1)}, {"Col2", Value::String("x")}, {"Col3", Value::Integer(i)}},
+           {},
+           {}});
+      ++written;
+    }
+  });
+  double max_lag = 0, sum_lag = 0;
+  int samples = 0;
+  auto begin = Steady::now();
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // past the first flush
+  while (Since(begin) < 15) {
+    auto desc = service->DescribeDeliveryTask("bench", "inc");
+    double lag =
+        (Clock::System()->NowMicros() - desc->status.current_sync_timestamp_ns / 1000) / 1e6;
+    max_lag = std::max(max_lag, lag);
+    sum_lag += lag;
+    ++samples;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  writing = false;
+  writer.join();
+  stop = true;
+  runner.join();
+  double rate = written / Since(begin);
+  std::printf(
+      "IncTask at %.0f writes/s, flush interval 1 s: lag (commit to visible) mean %.2f s, max %.2f "
+      "s"
+      " (target: under 1 s + 2 s)\n",
+      rate, sum_lag / samples, max_lag);
+  fs::remove_all(root);
+  return run.ok() ? 0 : 1;
+}
