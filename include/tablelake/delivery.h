@@ -56,6 +56,10 @@ struct DeliveryTaskConfig {
   std::string compression = "SNAPPY";   // UNCOMPRESSED, SNAPPY, GZIP, ZSTD, LZ4_RAW
   int64_t file_bytes = 128 << 20;       // a partition's file ends past this. Default 128 MiB
   int32_t flush_interval_seconds = 60;  // incremental time bound, 1..3600. Default: 60
+  // Adds _op (PUT, UPDATE, DELETE), _seq and _commit_time columns and delivers deletes as rows
+  // (key columns set, the rest null): the output becomes a change log a lake engine can merge.
+  // Snapshot rows carry _op PUT and the snapshot's sequence. Default: false (deletes skipped)
+  bool change_log_columns = false;
 };
 
 struct DeliveryTaskStatus {
@@ -70,6 +74,7 @@ struct DeliveryTaskStatus {
   int64_t deletes_skipped = 0;
   int64_t files_written = 0;
   int64_t bytes_written = 0;
+  int64_t lag_ms = 0;     // incremental phase: now minus current_sync_timestamp (creation before)
   bool finished = false;  // a BaseTask that has delivered its snapshot
 };
 

@@ -180,6 +180,8 @@ class TableStore {
                                uint64_t from_sequence) = 0;
   virtual Status ReleaseChangeLog(const std::string& table, const std::string& consumer) = 0;
 
+  const StoreOptions& options() const { return options_; }
+
   // Runs a full compaction now (TTL, max_versions and stream expiry are reclaimed by it).
   virtual Status CompactAll() = 0;
 
@@ -191,6 +193,10 @@ class TableStore {
   // Every (key, value) whose key starts with `prefix`, in key order.
   virtual Result<std::vector<std::pair<std::string, std::string>>> ListMetadata(
       const std::string& prefix) = 0;
+
+ protected:
+  explicit TableStore(StoreOptions options) : options_(std::move(options)) {}
+  StoreOptions options_;
 };
 
 }  // namespace tablelake

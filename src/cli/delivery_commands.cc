@@ -18,6 +18,7 @@ struct ConfigArgs {
       event_time_format, time_zone, schema, compression, config_file;
   std::optional<int64_t> file_mb;
   std::optional<int32_t> flush_seconds;
+  std::optional<bool> change_log_columns;
 };
 
 struct TaskArgs {
@@ -46,6 +47,8 @@ void AddConfigOptions(CLI::App* cmd, ConfigArgs* a) {
   cmd->add_option("--file-mb", a->file_mb, "a file ends past this many MiB (default 128)");
   cmd->add_option("--flush-seconds", a->flush_seconds, "incremental flush interval (default 60)");
   cmd->add_option("--config", a->config_file, "a JSON file with the config's fields");
+  cmd->add_option("--change-log-columns", a->change_log_columns,
+                  "true: add _op, _seq, _commit_time and deliver deletes as rows");
 }
 
 Status ApplyConfigArgs(const ConfigArgs& a, DeliveryTaskConfig* c) {
@@ -77,6 +80,7 @@ Status ApplyConfigArgs(const ConfigArgs& a, DeliveryTaskConfig* c) {
   }
   if (a.file_mb) c->file_bytes = *a.file_mb << 20;
   if (a.flush_seconds) c->flush_interval_seconds = *a.flush_seconds;
+  if (a.change_log_columns) c->change_log_columns = *a.change_log_columns;
   return Status::OK();
 }
 
@@ -91,7 +95,8 @@ nlohmann::ordered_json DescriptionJson(const DeliveryTaskDescription& d) {
                                    {"dirty_rows", s.dirty_rows},
                                    {"deletes_skipped", s.deletes_skipped},
                                    {"files_written", s.files_written},
-                                   {"bytes_written", s.bytes_written}};
+                                   {"bytes_written", s.bytes_written},
+                                   {"lag_ms", s.lag_ms}};
   return {{"table", d.table},
           {"name", d.name},
           {"type", DeliveryTaskTypeName(d.type)},

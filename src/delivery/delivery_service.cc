@@ -144,14 +144,15 @@ class BatchWriter {
         status_(status) {}
 
   // Delivers one row image; `write_time_ms` partitions it unless the task has an event time.
-  Status Add(const PrimaryKey& key, const std::vector<Cell>& cells, int64_t write_time_ms) {
+  Status Add(const PrimaryKey& key, const std::vector<Cell>& cells, int64_t write_time_ms,
+             const delivery::RowConverter::Change& change) {
     ++rows_;
     int64_t time_ms = write_time_ms;
     std::string reason = EventTime(key, cells, &time_ms);
     if (reason.empty()) {
       const std::string& partition = Partition(time_ms);
       TL_ASSIGN_OR_RETURN(parquet::RowAppender * out, files_.For(partition));
-      Status s = converter_.Append(key, cells, out);
+      Status s = converter_.Append(key, cells, change, out);
       if (s.ok()) {
         ++status_->rows_delivered;
         return files_.RowAdded(partition);
@@ -310,6 +311,12 @@ Result<DeliveryTaskDescription> DeliveryServiceImpl::DescribeDeliveryTask(const 
   TL_ASSIGN_OR_RETURN(d.config, delivery::ConfigFromJson(j.at("config")));
   TL_ASSIGN_OR_RETURN(auto state, store_->GetMetadata(StateKey(table, name)));
   if (state) d.status = StateFromJson(json::parse(*state)).status;
+  if (d.status.phase == SyncPhase::kIncr && !d.status.finished) {
+    int64_t since_us = d.status.current_sync_timestamp_ns > 0
+                           ? d.status.current_sync_timestamp_ns / 1000
+                           : d.create_time_us;
+    d.status.lag_ms = std::max<int64_t>(0, (Clock::System()->NowMicros() - since_us) / 1000);
+  }
   return d;
 }
 
@@ -452,7 +459,8 @@ Status DeliveryServiceImpl::DeliverSnapshot(const DeliveryTaskDescription& task,
     // A row's write time is its newest cell's version; a key-only row takes the snapshot's.
     int64_t write_ms = row.cells.empty() ? snapshot_ms : 0;
     for (const auto& c : row.cells) write_ms = std::max(write_ms, c.timestamp);
-    TL_RETURN_IF_ERROR(batch.Add(row.primary_key, row.cells, write_ms));
+    TL_RETURN_IF_ERROR(batch.Add(row.primary_key, row.cells, write_ms,
+                                 {"PUT", state.snapshot_seq, write_ms * 1000}));
     if (progress) progress->Update(0, batch.rows());
   }
   TL_RETURN_IF_ERROR(it->status());
@@ -507,10 +515,11 @@ Status DeliveryServiceImpl::DeliverRecords(const DeliveryTaskDescription& task,
         state.position = to;
         return Status::OK();
       }
-      if (rec.op == ChangeOp::kDelete) {
+      if (rec.op == ChangeOp::kDelete && !task.config.change_log_columns) {
         ++state.status.deletes_skipped;
       } else {
-        TL_RETURN_IF_ERROR(batch->Add(rec.primary_key, rec.row_image, rec.commit_time_us / 1000));
+        TL_RETURN_IF_ERROR(batch->Add(rec.primary_key, rec.row_image, rec.commit_time_us / 1000,
+                                      {ChangeOpName(rec.op), rec.sequence, rec.commit_time_us}));
       }
       state.position = rec.sequence + 1;
       if (max_rows > 0 && batch->rows() >= max_rows) return Status::OK();
@@ -532,6 +541,20 @@ Status DeliveryServiceImpl::RunIncremental(const DeliveryTaskDescription& task, 
   std::unique_ptr<ObjectStore> bucket;
   TL_RETURN_IF_ERROR(OpenBucket(task, state, &bucket));
   state.status.phase = SyncPhase::kIncr;
+  // Records older than the store's maximum hold may be gone: past it, say so rather than skip.
+  int64_t synced_us = state.status.current_sync_timestamp_ns > 0
+                          ? state.status.current_sync_timestamp_ns / 1000
+                          : task.create_time_us;
+  int64_t max_us = int64_t{store_->options().max_change_log_hours} * 3600 * 1000000;
+  if (Clock::System()->NowMicros() - synced_us > max_us) {
+    state.status.error_code = "CHANGE_LOG_EXPIRED";
+    state.status.error_detail = fmt::format(
+        "the task fell more than {} hours behind; changes it has not delivered may be gone from "
+        "the change log: recreate the task (BaseIncTask) to deliver the table again",
+        store_->options().max_change_log_hours);
+    TL_RETURN_IF_ERROR(SaveState(task, state));
+    return Status::Unavailable(fmt::format("task '{}': {}", task.name, state.status.error_detail));
+  }
   auto stem = [&](uint64_t from) {
     return fmt::format("{}-{}-inc{:020d}", task.table, task.name, from);
   };

@@ -259,9 +259,26 @@ void AppendStaged(const Staged& s, const parquet::ColumnSpec& t, parquet::Column
 }  // namespace
 
 Status RowConverter::Append(const PrimaryKey& key, const std::vector<Cell>& cells,
-                            parquet::RowAppender* out) {
+                            const Change& change, parquet::RowAppender* out) {
   for (size_t i = 0; i < task_.columns.size(); ++i) {
     const ResolvedColumn& c = task_.columns[i];
+    Staged& st = staged_[i];
+    switch (c.source) {
+      case ResolvedColumn::Source::kColumn:
+        break;
+      case ResolvedColumn::Source::kOp:
+        st.null = st.owned = false;
+        st.view = change.op;
+        continue;
+      case ResolvedColumn::Source::kSequence:
+        st.null = false;
+        st.integer = static_cast<int64_t>(change.sequence);
+        continue;
+      case ResolvedColumn::Source::kCommitTime:
+        st.null = false;
+        st.integer = change.commit_time_us;
+        continue;
+    }
     const Value* v = nullptr;
     if (c.key_index >= 0) {
       v = &key[c.key_index].value;

@@ -16,9 +16,17 @@ class RowConverter {
   explicit RowConverter(const ResolvedTask& task)
       : task_(task), staged_(task.columns.size()), hints_(task.columns.size(), 0) {}
 
+  // What the change-log columns say of the row.
+  struct Change {
+    const char* op = "PUT";
+    uint64_t sequence = 0;
+    int64_t commit_time_us = 0;
+  };
+
   // Appends the row (primary key, newest version of each column, sorted by name) to `out`, or
   // returns InvalidArgument with the reason it is dirty.
-  Status Append(const PrimaryKey& key, const std::vector<Cell>& cells, parquet::RowAppender* out);
+  Status Append(const PrimaryKey& key, const std::vector<Cell>& cells, const Change& change,
+                parquet::RowAppender* out);
 
   // A staged value in its physical form, before it is appended.
   struct Staged {

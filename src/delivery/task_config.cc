@@ -202,6 +202,24 @@ Result<ResolvedTask> ResolveTask(const DeliveryTaskConfig& config, const TableMe
     }
     t.columns.push_back(std::move(r));
   }
+  if (config.change_log_columns) {
+    using S = ResolvedColumn::Source;
+    for (auto [name, type, source] :
+         {std::tuple{"_op", parquet::ColumnType::kUtf8, S::kOp},
+          std::tuple{"_seq", parquet::ColumnType::kInt64, S::kSequence},
+          std::tuple{"_commit_time", parquet::ColumnType::kTimestampMicros, S::kCommitTime}}) {
+      if (!targets.insert(name).second) {
+        return Status::InvalidArgument(
+            fmt::format("output column '{}' is taken by the change-log columns", name));
+      }
+      ResolvedColumn r;
+      r.source = source;
+      r.parquet.name = name;
+      r.parquet.type = type;
+      r.parquet.optional = false;
+      t.columns.push_back(std::move(r));
+    }
+  }
   return t;
 }
 
@@ -226,7 +244,8 @@ nlohmann::json ConfigToJson(const DeliveryTaskConfig& c) {
           {"schema", schema},
           {"compression", c.compression},
           {"file_bytes", c.file_bytes},
-          {"flush_interval_seconds", c.flush_interval_seconds}};
+          {"flush_interval_seconds", c.flush_interval_seconds},
+          {"change_log_columns", c.change_log_columns}};
 }
 
 Result<DeliveryTaskConfig> ConfigFromJson(const nlohmann::json& j) {
@@ -245,7 +264,8 @@ Result<DeliveryTaskConfig> ConfigFromJson(const nlohmann::json& j) {
                                                  "schema",
                                                  "compression",
                                                  "file_bytes",
-                                                 "flush_interval_seconds"};
+                                                 "flush_interval_seconds",
+                                                 "change_log_columns"};
     for (const auto& [k, v] : j.items()) {
       if (!kKnown.count(k))
         return Status::InvalidArgument(fmt::format("task config: unknown field '{}'", k));
@@ -269,6 +289,8 @@ Result<DeliveryTaskConfig> ConfigFromJson(const nlohmann::json& j) {
     if (j.contains("file_bytes")) c.file_bytes = j.at("file_bytes").get<int64_t>();
     if (j.contains("flush_interval_seconds"))
       c.flush_interval_seconds = j.at("flush_interval_seconds").get<int32_t>();
+    if (j.contains("change_log_columns"))
+      c.change_log_columns = j.at("change_log_columns").get<bool>();
     if (j.contains("schema")) {
       for (const auto& col : j.at("schema")) {
         DeliveryColumn d;

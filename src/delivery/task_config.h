@@ -17,6 +17,9 @@ namespace tablelake::delivery {
 Status ValidateTaskName(const std::string& name);
 
 struct ResolvedColumn {
+  // Where the value comes from: a table column, or the change itself (change-log columns).
+  enum class Source { kColumn, kOp, kSequence, kCommitTime };
+  Source source = Source::kColumn;
   DeliveryColumn column;
   parquet::ColumnSpec parquet;
   int key_index = -1;  // the column's position in the primary key, -1 for an attribute

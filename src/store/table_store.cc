@@ -94,7 +94,7 @@ class RowIteratorImpl;
 
 class TableStoreImpl : public TableStore {
  public:
-  TableStoreImpl(StoreOptions options) : options_(std::move(options)) {
+  explicit TableStoreImpl(StoreOptions options) : TableStore(std::move(options)) {
     if (!options_.clock) options_.clock = Clock::System();
     registry_ = std::make_shared<store::RetentionRegistry>(options_.clock);
   }
@@ -172,7 +172,6 @@ class TableStoreImpl : public TableStore {
 
   friend class RowIteratorImpl;
 
-  StoreOptions options_;
   std::shared_ptr<store::RetentionRegistry> registry_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;

@@ -187,3 +187,43 @@ TEST_F(DeliveryRunTest, IncTaskDeliversOnlyLaterChangesAndSkipsDeletes) {
 
 }  // namespace
 }  // namespace tablelake
+
+namespace tablelake {
+namespace {
+
+TEST_F(DeliveryRunTest, ChangeLogColumnsDeliverDeletesAsRows) {
+  ASSERT_TRUE(Write(1, 10).ok());
+  auto config = Config();
+  config.change_log_columns = true;
+  ASSERT_TRUE(
+      service_->CreateDeliveryTask("t", "changelog", config, DeliveryTaskType::kBaseInc).ok());
+  ASSERT_TRUE(service_->RunTask("t", "changelog").ok());  // the snapshot: one PUT
+  ASSERT_TRUE(Write(2, 20).ok());
+  ASSERT_TRUE(store_
+                  ->UpdateRow({"t",
+                               {{"id", Value::Integer(1)}},
+                               {{ColumnUpdate::Op::kPut, "v", Value::Integer(11), kNoTimestamp}},
+                               {},
+                               {}})
+                  .ok());
+  ASSERT_TRUE(store_->DeleteRow({"t", {{"id", Value::Integer(2)}}, {}, {}}).ok());
+  ASSERT_TRUE(service_->RunTask("t", "changelog").ok());
+  // The snapshot row carries the snapshot's sequence (0: nothing was recorded before it).
+  auto rows =
+      Query("SELECT id, v, _op, _seq, _commit_time IS NOT NULL AS has_time FROM read_parquet('" +
+            Glob() + "') ORDER BY _seq");
+  auto expected =
+      nlohmann::json::parse(R"([{"id":"1","v":"10","_op":"PUT","_seq":"0","has_time":true},)"
+                            R"({"id":"2","v":"20","_op":"PUT","_seq":"1","has_time":true},)"
+                            R"({"id":"1","v":"11","_op":"UPDATE","_seq":"2","has_time":true},)"
+                            R"({"id":"2","v":null,"_op":"DELETE","_seq":"3","has_time":true}])");
+  EXPECT_EQ(rows, expected) << rows.dump();
+  EXPECT_EQ(service_->DescribeDeliveryTask("t", "changelog")->status.deletes_skipped, 0);
+  auto bad = Config();
+  bad.change_log_columns = true;
+  bad.schema.push_back({"x", "_op", "UTF8"});
+  EXPECT_FALSE(service_->CreateDeliveryTask("t", "clash", bad, DeliveryTaskType::kInc).ok());
+}
+
+}  // namespace
+}  // namespace tablelake
