@@ -14,6 +14,7 @@ namespace {
 
 class Uncompressed : public Compressor {
  public:
+  bool passthrough() const override { return true; }
   Status Compress(std::string_view in, ByteBuffer* out) override {
     std::memcpy(out->Reserve(in.size()), in.data(), in.size());
     out->size = in.size();

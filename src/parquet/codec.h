@@ -31,6 +31,8 @@ class Compressor {
   virtual ~Compressor() = default;
   // Sets `out` to the compressed form of `in`.
   virtual Status Compress(std::string_view in, ByteBuffer* out) = 0;
+  // True when Compress only copies: callers then use the input as it is.
+  virtual bool passthrough() const { return false; }
 };
 
 // Holds whatever state the codec reuses between pages (a zstd context, say). Not thread-safe.

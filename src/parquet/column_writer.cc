@@ -526,12 +526,16 @@ Status ColumnChunkWriter::Impl::AfterAppend() {
 
 Status ColumnChunkWriter::Impl::EmitPage(int32_t type, std::string_view body, int32_t num_values,
                                          int32_t encoding) {
-  TL_RETURN_IF_ERROR(compressor_->Compress(body, &compressed_));
+  std::string_view compressed = body;  // UNCOMPRESSED pages skip a copy
+  if (!compressor_->passthrough()) {
+    TL_RETURN_IF_ERROR(compressor_->Compress(body, &compressed_));
+    compressed = compressed_.view();
+  }
   size_t header_at = pages_.size();
-  AppendPageHeader(type, static_cast<int32_t>(body.size()), static_cast<int32_t>(compressed_.size),
+  AppendPageHeader(type, static_cast<int32_t>(body.size()), static_cast<int32_t>(compressed.size()),
                    num_values, encoding, &pages_);
   uncompressed_total_ += static_cast<int64_t>(pages_.size() - header_at + body.size());
-  pages_.append(compressed_.view());
+  pages_.append(compressed);
   return Status::OK();
 }
 
