@@ -14,6 +14,10 @@
 namespace tablelake::parquet {
 namespace {
 
+// Room kept in front of a PLAIN page's values for its levels (enough when a page has no or few
+// nulls), so that the page body is contiguous without a copy.
+constexpr size_t kLevelsGap = 32;
+
 // Format enum values.
 constexpr int32_t kPlain = 0;
 constexpr int32_t kRle = 3;
@@ -131,10 +135,11 @@ class Statistics {
     std::string_view lo = v.bytes_at(begin), hi = lo;
     for (size_t i = begin + 1; i < begin + n; ++i) {
       std::string_view b = v.bytes_at(i);
-      if (Less(b, lo)) {
-        lo = b;
-      } else if (Less(hi, b)) {
+      // The maximum first: ascending values (keys, times) then cost one comparison each.
+      if (Less(hi, b)) {
         hi = b;
+      } else if (Less(b, lo)) {
+        lo = b;
       }
     }
     if (!has_ || Less(lo, bmin_)) bmin_.assign(lo);
@@ -312,7 +317,7 @@ class ColumnChunkWriter::Impl {
     page_rows_ = page_values_ = 0;
     page_defined_.clear();
     page_repeated_.clear();
-    page_plain_.clear();
+    page_plain_.assign(kLevelsGap, '\0');
     page_bools_.clear();
     page_indices_.clear();
     page_i32_.clear();
@@ -553,7 +558,7 @@ bool ColumnChunkWriter::Impl::DictionaryPaysOff() const {
 
 void ColumnChunkWriter::Impl::AbandonDictionary() {
   // Rewrites the page's indices as PLAIN values; the rest of the chunk is PLAIN too.
-  page_plain_.clear();
+  page_plain_.assign(kLevelsGap, '\0');
   mode_ = Mode::kPlain;
   for (uint32_t i : page_indices_) AddBytesValue(dictionary_.Key(i));
   page_indices_.clear();
@@ -564,11 +569,29 @@ Status ColumnChunkWriter::Impl::FinishPage() {
   if (page_rows_ == 0) return Status::OK();
   std::string& body = scratch_;
   body.clear();
-  if (max_rep_ > 0)
+  if (max_rep_ > 0) {
     EncodeLevels(page_repeated_.data(), page_repeated_.size(), BitWidth(max_rep_), &body);
-  if (max_def_ > 0)
+  }
+  if (max_def_ > 0) {
     EncodeLevels(page_defined_.data(), page_defined_.size(), BitWidth(max_def_), &body);
+  }
   int32_t encoding = kPlain;
+  if (mode_ == Mode::kDictionary && options_.dictionary_must_pay_off &&
+      !dictionary_pays_off_checked_ && page_values_ > 0) {
+    dictionary_pays_off_checked_ = true;
+    if (!DictionaryPaysOff()) AbandonDictionary();
+  }
+  if (mode_ == Mode::kPlain && physical_ != PhysicalType::kBoolean && body.size() <= kLevelsGap) {
+    // The levels go into the gap kept in front of the values: the page needs no copy.
+    char* start = page_plain_.data() + kLevelsGap - body.size();
+    std::memcpy(start, body.data(), body.size());
+    std::string_view page(start, page_plain_.size() - (kLevelsGap - body.size()));
+    encodings_.insert(kPlain);
+    if (max_def_ > 0 || max_rep_ > 0) encodings_.insert(kRle);
+    TL_RETURN_IF_ERROR(EmitPage(kDataPage, page, static_cast<int32_t>(page_rows_), kPlain));
+    ResetPage();
+    return Status::OK();
+  }
   switch (mode_) {
     case Mode::kPlain:
       if (physical_ == PhysicalType::kBoolean) {
@@ -576,18 +599,10 @@ Status ColumnChunkWriter::Impl::FinishPage() {
         bits.resize((bits.size() + 7) / 8 * 8, 0);
         BitPack(bits.data(), bits.size(), 1, &body);
       } else {
-        body.append(page_plain_);
+        body.append(page_plain_, kLevelsGap);
       }
       break;
     case Mode::kDictionary:
-      if (options_.dictionary_must_pay_off && !dictionary_pays_off_checked_ && page_values_ > 0) {
-        dictionary_pays_off_checked_ = true;
-        if (!DictionaryPaysOff()) {
-          AbandonDictionary();
-          body.append(page_plain_);
-          break;
-        }
-      }
       if (page_values_ > 0) {  // an all-null page stays PLAIN: it has no index to write
         int width = std::max(1, BitWidth(dictionary_.size() - 1));
         body.push_back(static_cast<char>(width));
