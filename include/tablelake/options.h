@@ -18,6 +18,7 @@ class Clock {
 
 struct StoreOptions {
   bool create_if_missing = true;  // Default: true
+  bool read_only = false;         // open for reads only (a checkpoint). Default: false
   std::shared_ptr<Clock> clock;   // Default: Clock::System()
   // Caps on one GetRange reply, as the cloud service has them.
   int32_t max_range_rows = 5000;       // Default: 5000

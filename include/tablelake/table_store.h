@@ -167,6 +167,15 @@ class TableStore {
 
   // ---- stream ----
   virtual Result<std::unique_ptr<Snapshot>> GetSnapshot() = 0;
+  // A snapshot that outlives the process: a consistent copy of the whole store (hard links,
+  // so cheap) in `<store dir>/checkpoints/<name>`, holding exactly the writes with sequence <=
+  // the one returned. Writers wait while it is taken. Open it with StoreOptions::read_only.
+  struct Checkpoint {
+    std::string path;
+    uint64_t sequence = 0;
+  };
+  virtual Result<Checkpoint> CreateCheckpoint(const std::string& name) = 0;
+  virtual Status DropCheckpoint(const std::string& name) = 0;
   // Records of `table` with sequence >= from, oldest first, at most `limit` (0: 1000). Needs the
   // stream enabled or a change-log hold.
   virtual Result<StreamReadResult> ReadStream(const std::string& table, uint64_t from,

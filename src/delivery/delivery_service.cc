@@ -7,6 +7,7 @@
 // run first deletes every object an earlier attempt of the task published, then starts over, so
 // the bucket ends up holding each row of one snapshot exactly once.
 #include <chrono>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 
@@ -53,6 +54,12 @@ struct TaskState {
   bool base_done = false;
   uint64_t position = 0;
   uint64_t intent_from = 0, intent_to = 0;  // intent_to > 0: batch [from, to) is committing
+  // The base scan: its durable snapshot, the next segment and the key it starts after.
+  std::string checkpoint, checkpoint_path;
+  int64_t snapshot_ms = 0;
+  int64_t segment = 0;
+  json resume_key;  // null: from the first row
+  json base_files = json::array();
 };
 
 json StateToJson(const TaskState& t) {
@@ -72,7 +79,13 @@ json StateToJson(const TaskState& t) {
           {"base_done", t.base_done},
           {"position", t.position},
           {"intent_from", t.intent_from},
-          {"intent_to", t.intent_to}};
+          {"intent_to", t.intent_to},
+          {"checkpoint", t.checkpoint},
+          {"checkpoint_path", t.checkpoint_path},
+          {"snapshot_ms", t.snapshot_ms},
+          {"segment", t.segment},
+          {"resume_key", t.resume_key},
+          {"base_files", t.base_files}};
 }
 
 TaskState StateFromJson(const json& j) {
@@ -81,6 +94,12 @@ TaskState StateFromJson(const json& j) {
   t.position = j.value("position", uint64_t{0});
   t.intent_from = j.value("intent_from", uint64_t{0});
   t.intent_to = j.value("intent_to", uint64_t{0});
+  t.checkpoint = j.value("checkpoint", std::string());
+  t.checkpoint_path = j.value("checkpoint_path", std::string());
+  t.snapshot_ms = j.value("snapshot_ms", int64_t{0});
+  t.segment = j.value("segment", int64_t{0});
+  t.resume_key = j.value("resume_key", json());
+  t.base_files = j.value("base_files", json::array());
   t.status.phase = static_cast<SyncPhase>(j.value("phase", 0));
   t.status.current_sync_timestamp_ns = j.value("sync_ns", int64_t{0});
   t.status.error_code = j.value("error_code", std::string());
@@ -247,8 +266,8 @@ class DeliveryServiceImpl : public DeliveryService {
                         int64_t max_rows);
   Status OpenBucket(const DeliveryTaskDescription& task, TaskState& state,
                     std::unique_ptr<ObjectStore>* bucket);
-  Status DeliverSnapshot(const DeliveryTaskDescription& task, const ResolvedTask& resolved,
-                         ObjectStore* bucket, TaskState& state);
+  Status DeliverSnapshot(const DeliveryTaskDescription& task, const TableMeta& meta,
+                         const ResolvedTask& resolved, ObjectStore* bucket, TaskState& state);
   Status RemoveAttempts(const DeliveryTaskDescription& task, const ResolvedTask& resolved,
                         ObjectStore* bucket);
   std::string Stem(const DeliveryTaskDescription& t, int64_t attempt) const {
@@ -384,20 +403,35 @@ Status DeliveryServiceImpl::RunBase(DeliveryTaskDescription& task, TaskState& st
   TL_ASSIGN_OR_RETURN(ResolvedTask resolved, delivery::ResolveTask(task.config, table.meta));
   std::unique_ptr<ObjectStore> bucket;
   TL_RETURN_IF_ERROR(OpenBucket(task, state, &bucket));
-  if (state.attempt > 0) TL_RETURN_IF_ERROR(RemoveAttempts(task, resolved, bucket.get()));
-  ++state.attempt;
-  // A new attempt starts its counters afresh; the incremental start moves with its snapshot.
-  state.status = DeliveryTaskStatus();
-  state.status.phase = SyncPhase::kFull;
-  TL_RETURN_IF_ERROR(SaveState(task, state));
-  Status s = DeliverSnapshot(task, resolved, bucket.get(), state);
+  bool resumable =
+      !state.checkpoint.empty() && std::filesystem::is_directory(state.checkpoint_path);
+  if (!resumable) {
+    // A new attempt: an earlier one whose snapshot is gone leaves its files to be removed.
+    if (state.attempt > 0) TL_RETURN_IF_ERROR(RemoveAttempts(task, resolved, bucket.get()));
+    ++state.attempt;
+    state.status = DeliveryTaskStatus();
+    state.status.phase = SyncPhase::kFull;
+    state.checkpoint = fmt::format("{}.{}.base{}", task.table, task.name, state.attempt);
+    TL_ASSIGN_OR_RETURN(auto cp, store_->CreateCheckpoint(state.checkpoint));
+    state.checkpoint_path = cp.path;
+    state.snapshot_seq = cp.sequence;
+    state.snapshot_ms = Clock::System()->NowMillis();
+    state.segment = 0;
+    state.resume_key = json();
+    state.base_files = json::array();
+    TL_RETURN_IF_ERROR(SaveState(task, state));
+  } else if (progress_) {
+    std::fprintf(progress_, "deliver %s: resuming the snapshot scan at segment %lld\n",
+                 task.name.c_str(), static_cast<long long>(state.segment));
+  }
+  Status s = DeliverSnapshot(task, table.meta, resolved, bucket.get(), state);
   if (!s.ok()) {
     state.status.error_code = "DELIVERY_FAILED";
     state.status.error_detail = s.message();
     (void)SaveState(task, state);
     return s.WithContext(fmt::format("task '{}'", task.name));
   }
-  return Status::OK();
+  return store_->DropCheckpoint(state.checkpoint);
 }
 
 Status DeliveryServiceImpl::OpenBucket(const DeliveryTaskDescription& task, TaskState& state,
@@ -435,41 +469,57 @@ Status DeliveryServiceImpl::RemoveAttempts(const DeliveryTaskDescription& task,
 }
 
 Status DeliveryServiceImpl::DeliverSnapshot(const DeliveryTaskDescription& task,
-                                            const ResolvedTask& resolved, ObjectStore* bucket,
-                                            TaskState& state) {
-  TL_ASSIGN_OR_RETURN(auto snapshot, store_->GetSnapshot());
-  int64_t snapshot_ms = Clock::System()->NowMillis();
-  state.snapshot_seq = snapshot->sequence();
-  std::string stem = Stem(task, state.attempt);
-  BatchWriter batch(task, resolved, bucket, stem, Metadata(task, state.snapshot_seq),
-                    &state.status);
-  TL_ASSIGN_OR_RETURN(TableDescription table, store_->DescribeTable(task.table));
-  PrimaryKey min, max;
-  for (const auto& k : table.meta.primary_key) {
-    min.push_back({k.name, Value::InfMin()});
-    max.push_back({k.name, Value::InfMax()});
+                                            const TableMeta& meta, const ResolvedTask& resolved,
+                                            ObjectStore* bucket, TaskState& state) {
+  StoreOptions read_only;
+  read_only.read_only = true;
+  TL_ASSIGN_OR_RETURN(auto snapshot, TableStore::Open(state.checkpoint_path, read_only));
+  PrimaryKey start, end;
+  for (const auto& k : meta.primary_key) {
+    start.push_back({k.name, Value::InfMin()});
+    end.push_back({k.name, Value::InfMax()});
   }
-  ReadOptions ro;
-  ro.snapshot = snapshot.get();
-  TL_ASSIGN_OR_RETURN(auto it, store_->NewRowIterator(task.table, min, max, ro));
+  if (!state.resume_key.is_null()) {
+    TL_ASSIGN_OR_RETURN(auto key, store::RowFromJson(meta, json::parse(state.resume_key.dump()),
+                                                     store::MissingKey::kError, true));
+    start = key.primary_key;
+  }
+  TL_ASSIGN_OR_RETURN(auto it, snapshot->NewRowIterator(task.table, start, end, {}));
+  if (!state.resume_key.is_null() && it->Valid()) it->Next();  // it was the last one delivered
+  // A segment ends after about file_bytes / 64 rows: all its files are published and the scan
+  // position saved, so a crash costs at most one segment, redone into the same file names.
+  const int64_t segment_rows = std::max<int64_t>(10000, task.config.file_bytes / 64);
   std::unique_ptr<Progress> progress;
   if (progress_) progress = std::make_unique<Progress>("deliver " + task.name, 0, progress_);
-  for (; it->Valid(); it->Next()) {
-    const Row& row = it->row();
-    // A row's write time is its newest cell's version; a key-only row takes the snapshot's.
-    int64_t write_ms = row.cells.empty() ? snapshot_ms : 0;
-    for (const auto& c : row.cells) write_ms = std::max(write_ms, c.timestamp);
-    TL_RETURN_IF_ERROR(batch.Add(row.primary_key, row.cells, write_ms,
-                                 {"PUT", state.snapshot_seq, write_ms * 1000}));
-    if (progress) progress->Update(0, batch.rows());
+  while (it->Valid()) {
+    std::string stem = fmt::format("{}s{}", Stem(task, state.attempt), state.segment);
+    BatchWriter batch(task, resolved, bucket, stem, Metadata(task, state.snapshot_seq),
+                      &state.status);
+    PrimaryKey last;
+    for (; it->Valid() && batch.rows() < segment_rows; it->Next()) {
+      const Row& row = it->row();
+      // A row's write time is its newest cell's version; a key-only row takes the snapshot's.
+      int64_t write_ms = row.cells.empty() ? state.snapshot_ms : 0;
+      for (const auto& c : row.cells) write_ms = std::max(write_ms, c.timestamp);
+      TL_RETURN_IF_ERROR(batch.Add(row.primary_key, row.cells, write_ms,
+                                   {"PUT", state.snapshot_seq, write_ms * 1000}));
+      last = row.primary_key;
+      if (progress) progress->Update(0, state.status.rows_delivered + state.status.dirty_rows);
+    }
+    TL_RETURN_IF_ERROR(it->status());
+    TL_RETURN_IF_ERROR(batch.Commit());
+    for (const auto& f : batch.published()) {
+      state.base_files.push_back({{"key", f.key}, {"rows", f.rows}, {"bytes", f.bytes}});
+    }
+    state.resume_key = json::parse(store::RowToJson(Row{last, {}}).dump());
+    ++state.segment;
+    TL_RETURN_IF_ERROR(SaveState(task, state));
   }
   TL_RETURN_IF_ERROR(it->status());
-  TL_RETURN_IF_ERROR(batch.Commit());
+  std::string stem = Stem(task, state.attempt);
+  int64_t snapshot_ms = state.snapshot_ms;
   // The manifest and _SUCCESS go last: their presence says every file above is complete.
-  json manifest_files = json::array();
-  for (const auto& f : batch.published()) {
-    manifest_files.push_back({{"key", f.key}, {"rows", f.rows}, {"bytes", f.bytes}});
-  }
+  const json& manifest_files = state.base_files;
   json manifest = {{"table", task.table},
                    {"task", task.name},
                    {"type", DeliveryTaskTypeName(task.type)},
@@ -483,7 +533,7 @@ Status DeliveryServiceImpl::DeliverSnapshot(const DeliveryTaskDescription& task,
   TL_RETURN_IF_ERROR(bucket->PutObject(
       delivery::JoinKey(base, fmt::format("{}.manifest.json", stem)), manifest.dump(2) + "\n"));
   TL_RETURN_IF_ERROR(bucket->PutObject(delivery::JoinKey(base, "_SUCCESS"), ""));
-  if (progress) progress->Finish(batch.rows(), "rows");
+  if (progress) progress->Finish(state.status.rows_delivered, "rows");
   state.status.current_sync_timestamp_ns = snapshot_ms * 1000000;
   state.base_done = true;
   if (task.type == DeliveryTaskType::kBase) {

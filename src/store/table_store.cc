@@ -21,6 +21,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/table.h"
+#include "rocksdb/utilities/checkpoint.h"
 #include "rocksdb/write_batch.h"
 #include "store/catalog.h"
 #include "store/cell_rules.h"
@@ -127,6 +128,8 @@ class TableStoreImpl : public TableStore {
                                                       const ReadOptions& options) override;
 
   Result<std::unique_ptr<Snapshot>> GetSnapshot() override;
+  Result<Checkpoint> CreateCheckpoint(const std::string& name) override;
+  Status DropCheckpoint(const std::string& name) override;
   Result<StreamReadResult> ReadStream(const std::string& table, uint64_t from,
                                       int32_t limit) override;
   uint64_t LastSequence() const override { return last_seq_.load(); }
@@ -145,6 +148,10 @@ class TableStoreImpl : public TableStore {
 
  private:
   Result<TablePtr> FindTable(const std::string& name) const;
+  Status CheckWritable() const {
+    return options_.read_only ? Status::NotSupported("the store is open read-only (a checkpoint)")
+                              : Status::OK();
+  }
   void PublishRetention();  // requires catalog_mu_ held
   Status PersistTable(const TableInfo& info);
 
@@ -173,6 +180,7 @@ class TableStoreImpl : public TableStore {
   friend class RowIteratorImpl;
 
   std::shared_ptr<store::RetentionRegistry> registry_;
+  std::string dir_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
@@ -252,7 +260,9 @@ Status TableStoreImpl::Open(const std::string& dir) {
     last_seq_ = DecodeBigEndian64(v.data());
   }
   std::unique_lock lock(catalog_mu_);
-  PublishRetention();
+  // A read-only copy (a checkpoint) must not reclaim anything: compaction does not run there,
+  // and its registry stays unpublished so that nothing is filtered.
+  if (!options_.read_only) PublishRetention();
   return Status::OK();
 }
 
@@ -288,6 +298,7 @@ Status TableStoreImpl::PersistTable(const TableInfo& info) {
 
 Status TableStoreImpl::CreateTable(const TableMeta& meta, const TableOptions& options,
                                    const StreamSpecification& stream) {
+  TL_RETURN_IF_ERROR(CheckWritable());
   TL_RETURN_IF_ERROR(store::ValidateTableMeta(meta));
   TL_RETURN_IF_ERROR(store::ValidateTableOptions(meta.name, options));
   TL_RETURN_IF_ERROR(store::ValidateStream(meta.name, stream));
@@ -396,6 +407,7 @@ Status TableStoreImpl::ReleaseChangeLog(const std::string& table, const std::str
 }
 
 Status TableStoreImpl::DeleteTable(const std::string& table) {
+  TL_RETURN_IF_ERROR(CheckWritable());
   std::unique_lock lock(catalog_mu_);
   auto it = tables_.find(table);
   if (it == tables_.end()) return Status::NotFound(fmt::format("table '{}' does not exist", table));
@@ -555,6 +567,7 @@ Result<PendingWrite> TableStoreImpl::ResolveDelete(const DeleteRowRequest& r) {
 }
 
 Result<PendingWrite> TableStoreImpl::ResolveItem(const BatchWriteItem& item) {
+  TL_RETURN_IF_ERROR(CheckWritable());
   switch (item.type) {
     case BatchWriteItem::Type::kPut:
       return ResolvePut(item.put);
@@ -996,6 +1009,31 @@ Result<std::unique_ptr<Snapshot>> TableStoreImpl::GetSnapshot() {
       std::make_unique<SnapshotImpl>(db_.get(), db_->GetSnapshot(), last_seq_.load()));
 }
 
+Result<TableStore::Checkpoint> TableStoreImpl::CreateCheckpoint(const std::string& name) {
+  if (name.empty() || name.find('/') != std::string::npos || name.find("..") != std::string::npos) {
+    return Status::InvalidArgument(fmt::format("checkpoint name '{}' is invalid", name));
+  }
+  std::string path = dir_ + "/checkpoints/" + name;
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);  // a half-made one from a crash
+  std::filesystem::create_directories(dir_ + "/checkpoints", ec);
+  rocksdb::Checkpoint* raw = nullptr;
+  TL_RETURN_IF_ERROR(FromRocks(rocksdb::Checkpoint::Create(db_.get(), &raw), "checkpoint"));
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  // Under the commit mutex: the copy holds exactly the writes up to last_seq_.
+  std::lock_guard lock(commit_mu_);
+  TL_RETURN_IF_ERROR(FromRocks(checkpoint->CreateCheckpoint(path, /*log_size_for_flush=*/0),
+                               "create checkpoint '" + path + "'"));
+  return Checkpoint{path, last_seq_.load()};
+}
+
+Status TableStoreImpl::DropCheckpoint(const std::string& name) {
+  std::error_code ec;
+  std::filesystem::remove_all(dir_ + "/checkpoints/" + name, ec);
+  if (ec) return Status::IOError(fmt::format("drop checkpoint '{}': {}", name, ec.message()));
+  return Status::OK();
+}
+
 Result<StreamReadResult> TableStoreImpl::ReadStream(const std::string& table, uint64_t from,
                                                     int32_t limit) {
   TL_ASSIGN_OR_RETURN(TablePtr t, FindTable(table));
@@ -1042,6 +1080,7 @@ Status TableStoreImpl::CompactAll() {
 constexpr char kExtensionPrefix[] = "ext/";
 
 Status TableStoreImpl::PutMetadata(const std::string& key, const std::string& value) {
+  TL_RETURN_IF_ERROR(CheckWritable());
   return FromRocks(db_->Put(write_options_, meta_cf_, kExtensionPrefix + key, value),
                    "write metadata '" + key + "'");
 }

@@ -207,7 +207,7 @@ await test('a missing bucket is reported in the task status', async () => {
 });
 
 // ---- kill -9 in the middle of a base scan, then a re-run: every row exactly once ----
-await test('kill -9 during a base scan, then a re-run delivers every row once', async () => {
+await test('kill -9 during a base scan, then a re-run resumes and delivers every row once', async () => {
   tl(['table', 'create', 'big', '--pk', 'id:INTEGER']);
   const n = 300000;
   const lines = [];
@@ -218,19 +218,24 @@ await test('kill -9 during a base scan, then a re-run delivers every row once', 
       '--file-mb', '1', '--schema', 'id:id:INT64,v:v:UTF8,x:x:DOUBLE']);
   const child = spawn(bin, ['--data', data, 'delivery', 'run', '--table', 'big', '--name', 'bigbase', '--once'], { stdio: 'ignore' });
   const exited = new Promise((r) => child.on('exit', r));
-  // Kill it as soon as its first file is published: mid-scan, some files out, more to come.
+  // Kill it once a few segments are out: mid-scan, some files published, more to come.
   const dir = path.join(lake, 'big', 'd');
-  const published = () => fs.existsSync(dir) && fs.readdirSync(dir).some((f) => f.endsWith('.parquet'));
-  while (!published() && child.exitCode === null) await new Promise((r) => setTimeout(r, 2));
+  const parquet = () => (fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.parquet')) : []);
+  while (parquet().length < 4 && child.exitCode === null) await new Promise((r) => setTimeout(r, 2));
   child.kill('SIGKILL');
-  const signal = await exited.then(() => child.signalCode);
-  if (signal !== 'SIGKILL') throw new Error(`the run ended before it could be killed (${child.exitCode})`);
-  const partial = fs.readdirSync(path.join(lake, 'big', 'd')).filter((f) => f.endsWith('.parquet')).length;
+  await exited;
+  if (child.signalCode !== 'SIGKILL') throw new Error(`the run ended before it could be killed (${child.exitCode})`);
+  const before = new Map(parquet().map((f) => [f, fs.statSync(path.join(dir, f)).mtimeMs]));
   tl(['delivery', 'run', '--table', 'big', '--name', 'bigbase', '--once']);
-  const got = await query(`SELECT count(*) AS n, count(DISTINCT id) AS ids, sum(id) AS s FROM read_parquet('${lake}/big/d/*.parquet')`);
-  assertEq(got, [{ n: String(n), ids: String(n), s: String((n * (n - 1)) / 2) }], `after the kill (${partial} files had been published)`);
-  const hidden = fs.readdirSync(path.join(lake, 'big', 'd')).filter((f) => f.startsWith('.'));
+  const got = await query(`SELECT count(*) AS n, count(DISTINCT id) AS ids, sum(id) AS s FROM read_parquet('${dir}/*.parquet')`);
+  assertEq(got, [{ n: String(n), ids: String(n), s: String((n * (n - 1)) / 2) }], `after the kill (${before.size} files had been published)`);
+  // The re-run resumed: files of the segments finished before the kill were not written again.
+  const untouched = [...before].filter(([f, t]) => fs.existsSync(path.join(dir, f)) && fs.statSync(path.join(dir, f)).mtimeMs === t);
+  if (untouched.length === 0) throw new Error('every file was rewritten: the scan restarted instead of resuming');
+  const hidden = fs.readdirSync(dir).filter((f) => f.startsWith('.'));
   assertEq(hidden.length <= 1, true, 'temporaries left');  // at most the killed writer's temporary
+  const checkpoints = path.join(data, 'checkpoints');
+  assertEq(fs.existsSync(checkpoints) ? fs.readdirSync(checkpoints) : [], [], 'checkpoints left');
 });
 
 await test('kill -9 during incremental delivery, then a re-run delivers every change once', async () => {

@@ -145,6 +145,33 @@ TEST_F(StreamTest, DisablingTheStreamKeepsHeldRecords) {
   EXPECT_EQ(store_->ReadStream("sampleTable", 0)->records.size(), 1u);
 }
 
+TEST_F(StreamTest, CheckpointsOutliveTheProcessAndHoldTheirSequence) {
+  CreateSample();
+  ASSERT_TRUE(Put(Key(1, "a"), {{"v", Value::Integer(1)}}).ok());
+  auto cp = store_->CreateCheckpoint("task-x");
+  ASSERT_TRUE(cp.ok()) << cp.status().ToString();
+  EXPECT_EQ(cp->sequence, store_->LastSequence());
+  ASSERT_TRUE(Put(Key(1, "a"), {{"v", Value::Integer(2)}}).ok());
+  ASSERT_TRUE(Put(Key(2, "b"), {}).ok());
+  Reopen();  // the checkpoint is on disk, not in memory
+  StoreOptions ro;
+  ro.read_only = true;
+  ro.clock = clock_;
+  auto copy = TableStore::Open(cp->path, ro);
+  ASSERT_TRUE(copy.ok()) << copy.status().ToString();
+  GetRowRequest r;
+  r.table = "sampleTable";
+  r.primary_key = Key(1, "a");
+  EXPECT_EQ((*(*copy)->GetRow(r))->Latest("v")->value, Value::Integer(1));
+  r.primary_key = Key(2, "b");
+  EXPECT_FALSE((*copy)->GetRow(r)->has_value());
+  EXPECT_EQ((*copy)->LastSequence(), cp->sequence);
+  EXPECT_FALSE((*copy)->PutRow({"sampleTable", Key(3, "c"), {}, {}, {}}).ok());  // read-only
+  copy->reset();
+  ASSERT_TRUE(store_->DropCheckpoint("task-x").ok());
+  EXPECT_FALSE(std::filesystem::exists(cp->path));
+}
+
 TEST_F(StreamTest, SnapshotIsTiedToASequence) {
   CreateSample();
   ASSERT_TRUE(Put(Key(1, "a"), {{"v", Value::Integer(1)}}).ok());
