@@ -40,7 +40,8 @@ Result<parquet::RowAppender*> PartitionFiles::For(const std::string& partition) 
     for (const auto& c : task_.columns) schema.push_back(c.parquet);
     parquet::WriterOptions options;
     options.codec = task_.codec;
-    options.row_group_bytes = std::min<int64_t>(file_bytes_, 128 << 20);
+    // Memory stays bounded by the open files' row groups: at most 32 files of 16 MiB each.
+    options.row_group_bytes = std::min<int64_t>(file_bytes_, 16 << 20);
     options.key_value_metadata = metadata_;
     TL_ASSIGN_OR_RETURN(f.writer, parquet::FileWriter::Open(schema, options, std::move(sink)));
     // Encoding and compression run on a second thread while this one scans and converts.
