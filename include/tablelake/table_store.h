@@ -125,6 +125,9 @@ class RowIterator {
   virtual bool Valid() const = 0;
   virtual void Next() = 0;
   virtual const Row& row() const = 0;
+  // Exchanges the current row with `*row`: the caller takes it without a copy, and the
+  // iterator decodes the next row into the buffers it got back.
+  virtual void SwapRow(Row* row) = 0;
   virtual Status status() const = 0;
 };
 

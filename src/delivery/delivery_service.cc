@@ -15,6 +15,7 @@
 #include "delivery/event_time.h"
 #include "delivery/partition_files.h"
 #include "delivery/row_converter.h"
+#include "delivery/row_prefetcher.h"
 #include "delivery/task_config.h"
 #include "fmt/format.h"
 #include "objectstore/object_store.h"
@@ -491,31 +492,41 @@ Status DeliveryServiceImpl::DeliverSnapshot(const DeliveryTaskDescription& task,
   const int64_t segment_rows = std::max<int64_t>(10000, task.config.file_bytes / 64);
   std::unique_ptr<Progress> progress;
   if (progress_) progress = std::make_unique<Progress>("deliver " + task.name, 0, progress_);
-  while (it->Valid()) {
-    std::string stem = fmt::format("{}s{}", Stem(task, state.attempt), state.segment);
-    BatchWriter batch(task, resolved, bucket, stem, Metadata(task, state.snapshot_seq),
-                      &state.status);
-    PrimaryKey last;
-    for (; it->Valid() && batch.rows() < segment_rows; it->Next()) {
-      const Row& row = it->row();
-      // A row's write time is its newest cell's version; a key-only row takes the snapshot's.
-      int64_t write_ms = row.cells.empty() ? state.snapshot_ms : 0;
-      for (const auto& c : row.cells) write_ms = std::max(write_ms, c.timestamp);
-      TL_RETURN_IF_ERROR(batch.Add(row.primary_key, row.cells, write_ms,
-                                   {"PUT", state.snapshot_seq, write_ms * 1000}));
-      last = row.primary_key;
-      if (progress) progress->Update(0, state.status.rows_delivered + state.status.dirty_rows);
-    }
-    TL_RETURN_IF_ERROR(it->status());
-    TL_RETURN_IF_ERROR(batch.Commit());
-    for (const auto& f : batch.published()) {
+  delivery::RowPrefetcher rows(it.get());  // the scan runs a batch ahead, on another core
+  std::unique_ptr<BatchWriter> batch;
+  // The segment's last row; the prefetcher keeps it alive until its batch is reused, which
+  // cannot happen before the segment ends (a batch of rows is smaller than a segment).
+  const Row* last = nullptr;
+  auto end_segment = [&]() -> Status {
+    TL_RETURN_IF_ERROR(batch->Commit());
+    for (const auto& f : batch->published()) {
       state.base_files.push_back({{"key", f.key}, {"rows", f.rows}, {"bytes", f.bytes}});
     }
-    state.resume_key = json::parse(store::RowToJson(Row{last, {}}).dump());
+    state.resume_key = json::parse(store::RowToJson(Row{last->primary_key, {}}).dump());
     ++state.segment;
-    TL_RETURN_IF_ERROR(SaveState(task, state));
+    batch.reset();
+    return SaveState(task, state);
+  };
+  while (const Row* row = rows.Next()) {
+    if (!batch) {
+      batch = std::make_unique<BatchWriter>(
+          task, resolved, bucket, fmt::format("{}s{}", Stem(task, state.attempt), state.segment),
+          Metadata(task, state.snapshot_seq), &state.status);
+    }
+    // A row's write time is its newest cell's version; a key-only row takes the snapshot's.
+    int64_t write_ms = row->cells.empty() ? state.snapshot_ms : 0;
+    for (const auto& c : row->cells) write_ms = std::max(write_ms, c.timestamp);
+    TL_RETURN_IF_ERROR(batch->Add(row->primary_key, row->cells, write_ms,
+                                  {"PUT", state.snapshot_seq, write_ms * 1000}));
+    last = row;
+    if (batch->rows() >= segment_rows) {
+      TL_RETURN_IF_ERROR(end_segment());
+    } else if (progress) {
+      progress->Update(0, state.status.rows_delivered + state.status.dirty_rows);
+    }
   }
-  TL_RETURN_IF_ERROR(it->status());
+  TL_RETURN_IF_ERROR(rows.status());
+  if (batch) TL_RETURN_IF_ERROR(end_segment());
   std::string stem = Stem(task, state.attempt);
   int64_t snapshot_ms = state.snapshot_ms;
   // The manifest and _SUCCESS go last: their presence says every file above is complete.

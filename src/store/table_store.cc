@@ -952,6 +952,7 @@ class RowIteratorImpl : public RowIterator {
     Settle();
   }
   const Row& row() const override { return row_; }
+  void SwapRow(Row* row) override { std::swap(row_, *row); }
   Status status() const override { return status_; }
 
  private:
