@@ -244,7 +244,11 @@ class BatchWriter {
 
 class DeliveryServiceImpl : public DeliveryService {
  public:
-  DeliveryServiceImpl(TableStore* store, FILE* progress) : store_(store), progress_(progress) {}
+  DeliveryServiceImpl(TableStore* store, FILE* progress)
+      : store_(store),
+        progress_(progress),
+        // The store's clock: tests that drive time drive delivery's too.
+        clock_(store->options().clock ? store->options().clock : Clock::System()) {}
 
   Status CreateDeliveryTask(const std::string& table, const std::string& name,
                             const DeliveryTaskConfig& config, DeliveryTaskType type) override;
@@ -277,6 +281,7 @@ class DeliveryServiceImpl : public DeliveryService {
 
   TableStore* store_;
   FILE* progress_;
+  std::shared_ptr<Clock> clock_;
   std::mutex ddl_mu_;
 };
 
@@ -302,7 +307,7 @@ Status DeliveryServiceImpl::CreateDeliveryTask(const std::string& table, const s
                  {"name", name},
                  {"type", static_cast<int>(type)},
                  {"config", delivery::ConfigToJson(config)},
-                 {"create_time_us", Clock::System()->NowMicros()}};
+                 {"create_time_us", clock_->NowMicros()}};
   TaskState state;
   if (type != DeliveryTaskType::kBase) {
     // Incremental tasks keep the table's change log from now on, stream or no stream.
@@ -335,7 +340,7 @@ Result<DeliveryTaskDescription> DeliveryServiceImpl::DescribeDeliveryTask(const 
     int64_t since_us = d.status.current_sync_timestamp_ns > 0
                            ? d.status.current_sync_timestamp_ns / 1000
                            : d.create_time_us;
-    d.status.lag_ms = std::max<int64_t>(0, (Clock::System()->NowMicros() - since_us) / 1000);
+    d.status.lag_ms = std::max<int64_t>(0, (clock_->NowMicros() - since_us) / 1000);
   }
   return d;
 }
@@ -416,7 +421,7 @@ Status DeliveryServiceImpl::RunBase(DeliveryTaskDescription& task, TaskState& st
     TL_ASSIGN_OR_RETURN(auto cp, store_->CreateCheckpoint(state.checkpoint));
     state.checkpoint_path = cp.path;
     state.snapshot_seq = cp.sequence;
-    state.snapshot_ms = Clock::System()->NowMillis();
+    state.snapshot_ms = clock_->NowMillis();
     state.segment = 0;
     state.resume_key = json();
     state.base_files = json::array();
@@ -607,7 +612,7 @@ Status DeliveryServiceImpl::RunIncremental(const DeliveryTaskDescription& task, 
                           ? state.status.current_sync_timestamp_ns / 1000
                           : task.create_time_us;
   int64_t max_us = int64_t{store_->options().max_change_log_hours} * 3600 * 1000000;
-  if (Clock::System()->NowMicros() - synced_us > max_us) {
+  if (clock_->NowMicros() - synced_us > max_us) {
     state.status.error_code = "CHANGE_LOG_EXPIRED";
     state.status.error_detail = fmt::format(
         "the task fell more than {} hours behind; changes it has not delivered may be gone from "
@@ -629,7 +634,7 @@ Status DeliveryServiceImpl::RunIncremental(const DeliveryTaskDescription& task, 
     state.intent_from = state.intent_to = 0;
     TL_RETURN_IF_ERROR(SaveState(task, state));
   }
-  auto clock = Clock::System();
+  const auto& clock = clock_;
   const int64_t interval_us = int64_t{task.config.flush_interval_seconds} * 1000000;
   uint64_t target = store_->LastSequence();  // without `stop`: what was committed before now
   while (true) {

@@ -227,3 +227,51 @@ TEST_F(DeliveryRunTest, ChangeLogColumnsDeliverDeletesAsRows) {
 
 }  // namespace
 }  // namespace tablelake
+
+namespace tablelake {
+namespace {
+
+class ManualClock : public Clock {
+ public:
+  int64_t NowMicros() const override { return now_.load(); }
+  void Advance(int64_t us) { now_ += us; }
+  std::atomic<int64_t> now_{1795478400LL * 1000000};
+};
+
+// A task that falls further behind than the change log keeps its records reports it, rather
+// than skipping the changes it lost.
+TEST(DeliveryRetention, FallingBehindTheChangeLogIsAnError) {
+  auto root =
+      fs::temp_directory_path() / ("tablelake-retention-" + std::to_string(std::random_device{}()));
+  fs::create_directories(root / "lake" / "bucket");
+  auto clock = std::make_shared<ManualClock>();
+  StoreOptions options;
+  options.clock = clock;
+  options.max_change_log_hours = 24;
+  {
+    auto store = std::move(TableStore::Open((root / "data").string(), options)).value();
+    auto service = std::move(DeliveryService::Open(store.get())).value();
+    TableMeta meta{"t", {{"id", PrimaryKeyType::kInteger}}, {}};
+    ASSERT_TRUE(store->CreateTable(meta).ok());
+    DeliveryTaskConfig c;
+    c.oss_bucket = "bucket";
+    c.oss_endpoint = "file://" + (root / "lake").string();
+    c.schema = {{"id", "id", "INT64"}};
+    ASSERT_TRUE(service->CreateDeliveryTask("t", "slow", c, DeliveryTaskType::kInc).ok());
+    ASSERT_TRUE(store->PutRow({"t", {{"id", Value::Integer(1)}}, {}, {}, {}}).ok());
+    ASSERT_TRUE(service->RunTask("t", "slow").ok());  // in time: delivered
+    ASSERT_TRUE(store->PutRow({"t", {{"id", Value::Integer(2)}}, {}, {}, {}}).ok());
+    clock->Advance(int64_t{25} * 3600 * 1000000);  // past the 24 h the log keeps
+    Status s = service->RunTask("t", "slow");
+    EXPECT_FALSE(s.ok());
+    EXPECT_NE(s.message().find("24 hours"), std::string::npos) << s.ToString();
+    auto d = service->DescribeDeliveryTask("t", "slow");
+    EXPECT_EQ(d->status.error_code, "CHANGE_LOG_EXPIRED");
+    EXPECT_EQ(d->status.rows_delivered, 1);
+    EXPECT_GE(d->status.lag_ms, 25 * 3600 * 1000 - 1000);
+  }
+  fs::remove_all(root);
+}
+
+}  // namespace
+}  // namespace tablelake
