@@ -383,6 +383,12 @@ Status DeliveryServiceImpl::DeleteDeliveryTask(const std::string& table, const s
     return Status::NotFound(fmt::format("table '{}' has no delivery task '{}'", table, name));
   }
   TL_RETURN_IF_ERROR(store_->ReleaseChangeLog(table, HoldName(name)));
+  // An interrupted base scan leaves its durable snapshot: it goes with the task.
+  TL_ASSIGN_OR_RETURN(auto raw, store_->GetMetadata(StateKey(table, name)));
+  if (raw) {
+    TaskState state = StateFromJson(json::parse(*raw));
+    if (!state.checkpoint.empty()) TL_RETURN_IF_ERROR(store_->DropCheckpoint(state.checkpoint));
+  }
   TL_RETURN_IF_ERROR(store_->DeleteMetadata(StateKey(table, name)));
   return store_->DeleteMetadata(TaskKey(table, name));
 }
@@ -409,15 +415,19 @@ Status DeliveryServiceImpl::RunBase(DeliveryTaskDescription& task, TaskState& st
   TL_ASSIGN_OR_RETURN(ResolvedTask resolved, delivery::ResolveTask(task.config, table.meta));
   std::unique_ptr<ObjectStore> bucket;
   TL_RETURN_IF_ERROR(OpenBucket(task, state, &bucket));
-  bool resumable =
-      !state.checkpoint.empty() && std::filesystem::is_directory(state.checkpoint_path);
+  bool resumable = !state.checkpoint.empty() && !state.checkpoint_path.empty() &&
+                   std::filesystem::is_directory(state.checkpoint_path);
   if (!resumable) {
     // A new attempt: an earlier one whose snapshot is gone leaves its files to be removed.
     if (state.attempt > 0) TL_RETURN_IF_ERROR(RemoveAttempts(task, resolved, bucket.get()));
+    if (!state.checkpoint.empty()) TL_RETURN_IF_ERROR(store_->DropCheckpoint(state.checkpoint));
     ++state.attempt;
     state.status = DeliveryTaskStatus();
     state.status.phase = SyncPhase::kFull;
+    // The name is saved before the snapshot is taken, so that a crash cannot leak it.
     state.checkpoint = fmt::format("{}.{}.base{}", task.table, task.name, state.attempt);
+    state.checkpoint_path.clear();
+    TL_RETURN_IF_ERROR(SaveState(task, state));
     TL_ASSIGN_OR_RETURN(auto cp, store_->CreateCheckpoint(state.checkpoint));
     state.checkpoint_path = cp.path;
     state.snapshot_seq = cp.sequence;

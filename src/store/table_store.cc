@@ -231,8 +231,11 @@ Status TableStoreImpl::Open(const std::string& dir) {
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
       {rocksdb::kDefaultColumnFamilyName, meta_opts}, {"data", data_opts}, {"stream", stream_opts}};
   rocksdb::DB* raw = nullptr;
-  TL_RETURN_IF_ERROR(
-      FromRocks(rocksdb::DB::Open(db_opts, dir, cfs, &handles_, &raw), "open store '" + dir + "'"));
+  dir_ = dir;
+  rocksdb::Status opened = options_.read_only
+                               ? rocksdb::DB::OpenForReadOnly(db_opts, dir, cfs, &handles_, &raw)
+                               : rocksdb::DB::Open(db_opts, dir, cfs, &handles_, &raw);
+  TL_RETURN_IF_ERROR(FromRocks(opened, "open store '" + dir + "'"));
   db_.reset(raw);
   meta_cf_ = handles_[0];
   data_cf_ = handles_[1];
@@ -1014,9 +1017,12 @@ Result<TableStore::Checkpoint> TableStoreImpl::CreateCheckpoint(const std::strin
   if (name.empty() || name.find('/') != std::string::npos || name.find("..") != std::string::npos) {
     return Status::InvalidArgument(fmt::format("checkpoint name '{}' is invalid", name));
   }
+  if (dir_.empty()) return Status::Internal("the store has no folder for checkpoints");
   std::string path = dir_ + "/checkpoints/" + name;
   std::error_code ec;
-  std::filesystem::remove_all(path, ec);  // a half-made one from a crash
+  // A half-made one from a crash: RocksDB builds it in "<path>.tmp" and renames it at the end.
+  std::filesystem::remove_all(path, ec);
+  std::filesystem::remove_all(path + ".tmp", ec);
   std::filesystem::create_directories(dir_ + "/checkpoints", ec);
   rocksdb::Checkpoint* raw = nullptr;
   TL_RETURN_IF_ERROR(FromRocks(rocksdb::Checkpoint::Create(db_.get(), &raw), "checkpoint"));
@@ -1030,6 +1036,7 @@ Result<TableStore::Checkpoint> TableStoreImpl::CreateCheckpoint(const std::strin
 
 Status TableStoreImpl::DropCheckpoint(const std::string& name) {
   std::error_code ec;
+  std::filesystem::remove_all(dir_ + "/checkpoints/" + name + ".tmp", ec);
   std::filesystem::remove_all(dir_ + "/checkpoints/" + name, ec);
   if (ec) return Status::IOError(fmt::format("drop checkpoint '{}': {}", name, ec.message()));
   return Status::OK();

@@ -226,6 +226,8 @@ await test('kill -9 during a base scan, then a re-run resumes and delivers every
   await exited;
   if (child.signalCode !== 'SIGKILL') throw new Error(`the run ended before it could be killed (${child.exitCode})`);
   const before = new Map(parquet().map((f) => [f, fs.statSync(path.join(dir, f)).mtimeMs]));
+  const checkpoints = path.join(data, 'checkpoints');
+  assertEq(fs.readdirSync(checkpoints).length, 1, 'the interrupted scan keeps its snapshot');
   tl(['delivery', 'run', '--table', 'big', '--name', 'bigbase', '--once']);
   const got = await query(`SELECT count(*) AS n, count(DISTINCT id) AS ids, sum(id) AS s FROM read_parquet('${dir}/*.parquet')`);
   assertEq(got, [{ n: String(n), ids: String(n), s: String((n * (n - 1)) / 2) }], `after the kill (${before.size} files had been published)`);
@@ -234,8 +236,23 @@ await test('kill -9 during a base scan, then a re-run resumes and delivers every
   if (untouched.length === 0) throw new Error('every file was rewritten: the scan restarted instead of resuming');
   const hidden = fs.readdirSync(dir).filter((f) => f.startsWith('.'));
   assertEq(hidden.length <= 1, true, 'temporaries left');  // at most the killed writer's temporary
+  assertEq(fs.readdirSync(checkpoints), [], 'checkpoints left');
+});
+
+await test('deleting a task whose base scan was interrupted drops its snapshot', async () => {
+  tl(['delivery', 'create', '--table', 'big', '--name', 'dropped', '--type', 'base', ...bucket('dropped'), '--prefix', 'd',
+      '--file-mb', '1', '--schema', 'id:id:INT64']);
+  const child = spawn(bin, ['--data', data, 'delivery', 'run', '--table', 'big', '--name', 'dropped', '--once'], { stdio: 'ignore' });
+  const exited = new Promise((r) => child.on('exit', r));
   const checkpoints = path.join(data, 'checkpoints');
-  assertEq(fs.existsSync(checkpoints) ? fs.readdirSync(checkpoints) : [], [], 'checkpoints left');
+  while (!(fs.existsSync(checkpoints) && fs.readdirSync(checkpoints).length > 0) && child.exitCode === null) {
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  child.kill('SIGKILL');
+  await exited;
+  if (child.signalCode !== 'SIGKILL') throw new Error('the run ended before it could be killed');
+  tl(['delivery', 'delete', '--table', 'big', '--name', 'dropped']);
+  assertEq(fs.readdirSync(checkpoints), [], 'checkpoints left after the delete');
 });
 
 await test('kill -9 during incremental delivery, then a re-run delivers every change once', async () => {

@@ -151,6 +151,8 @@ TEST_F(StreamTest, CheckpointsOutliveTheProcessAndHoldTheirSequence) {
   auto cp = store_->CreateCheckpoint("task-x");
   ASSERT_TRUE(cp.ok()) << cp.status().ToString();
   EXPECT_EQ(cp->sequence, store_->LastSequence());
+  EXPECT_EQ(cp->path, dir_ + "/checkpoints/task-x");  // inside the store's folder
+  EXPECT_TRUE(std::filesystem::is_directory(cp->path));
   ASSERT_TRUE(Put(Key(1, "a"), {{"v", Value::Integer(2)}}).ok());
   ASSERT_TRUE(Put(Key(2, "b"), {}).ok());
   Reopen();  // the checkpoint is on disk, not in memory
