@@ -105,7 +105,7 @@ void EncodeCells(const std::vector<Cell>& cells, std::string* out) {
   }
 }
 
-Status DecodeCells(std::string_view in, std::vector<Cell>* cells) {
+Status DecodeCells(std::string_view in, std::vector<Cell>* cells, uint64_t* max_versions) {
   // Decodes over the vector's existing cells so that a reader scanning many rows reuses their
   // buffers instead of allocating per cell.
   uint8_t format;
@@ -116,12 +116,14 @@ Status DecodeCells(std::string_view in, std::vector<Cell>* cells) {
   if (groups > in.size()) return Status::Corruption("bad row column count");
   cells->reserve(groups);
   size_t n = 0;
+  uint64_t most = 0;
   for (uint64_t g = 0; g < groups; ++g) {
     std::string_view name;
     uint64_t versions;
     if (!GetLengthPrefixed(&in, &name) || !GetVarint64(&in, &versions) || versions > in.size()) {
       return Status::Corruption("truncated row column");
     }
+    most = std::max(most, versions);
     for (uint64_t v = 0; v < versions; ++v, ++n) {
       if (n == cells->size()) cells->emplace_back();
       Cell& cell = (*cells)[n];
@@ -134,6 +136,7 @@ Status DecodeCells(std::string_view in, std::vector<Cell>* cells) {
     }
   }
   cells->resize(n);
+  if (max_versions != nullptr) *max_versions = most;
   if (!in.empty()) return Status::Corruption("trailing bytes in row value");
   return Status::OK();
 }

@@ -19,7 +19,8 @@ bool GetValue(std::string_view* in, Value* v);
 
 // `cells` must be ordered by name, then newest timestamp first (see SortCells).
 void EncodeCells(const std::vector<Cell>& cells, std::string* out);
-Status DecodeCells(std::string_view in, std::vector<Cell>* cells);
+// `max_versions`, when given, receives the most versions any column has (0 for none).
+Status DecodeCells(std::string_view in, std::vector<Cell>* cells, uint64_t* max_versions = nullptr);
 
 // Orders cells by column name, newest version first.
 void SortCells(std::vector<Cell>* cells);

@@ -963,11 +963,15 @@ class RowIteratorImpl : public RowIterator {
   void Settle() {
     valid_ = false;
     for (; it_->Valid(); it_->Next()) {
-      status_ = store::DecodeCells(ToView(it_->value()), &row_.cells);
+      uint64_t versions = 0;
+      status_ = store::DecodeCells(ToView(it_->value()), &row_.cells, &versions);
       if (!status_.ok()) return;
-      bool had_cells = !row_.cells.empty();
-      store::KeepNewestLiveVersion(table_->desc.options, now_ms_, &row_.cells);
-      if (had_cells && row_.cells.empty()) continue;
+      // Without a TTL and with one version per column, there is nothing to drop.
+      if (versions > 1 || table_->desc.options.time_to_live >= 0) {
+        bool had_cells = !row_.cells.empty();
+        store::KeepNewestLiveVersion(table_->desc.options, now_ms_, &row_.cells);
+        if (had_cells && row_.cells.empty()) continue;
+      }
       status_ = store::DecodePrimaryKey(table_->desc.meta.primary_key, ToView(it_->key()).substr(4),
                                         &row_.primary_key);
       valid_ = status_.ok();
