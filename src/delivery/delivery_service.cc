@@ -266,9 +266,8 @@ class DeliveryServiceImpl : public DeliveryService {
   Status RunBase(DeliveryTaskDescription& task, TaskState& state);
   Status RunIncremental(const DeliveryTaskDescription& task, TaskState& state,
                         const std::atomic<bool>* stop);
-  Status DeliverRecords(const DeliveryTaskDescription& task, const ResolvedTask& resolved,
-                        ObjectStore* bucket, TaskState& state, uint64_t to, BatchWriter* batch,
-                        int64_t max_rows);
+  Status DeliverRecords(const DeliveryTaskDescription& task, TaskState& state, uint64_t to,
+                        BatchWriter* batch, int64_t max_rows);
   Status OpenBucket(const DeliveryTaskDescription& task, TaskState& state,
                     std::unique_ptr<ObjectStore>* bucket);
   Status DeliverSnapshot(const DeliveryTaskDescription& task, const TableMeta& meta,
@@ -575,10 +574,8 @@ Status DeliveryServiceImpl::DeliverSnapshot(const DeliveryTaskDescription& task,
 
 // Delivers change records from state.position up to `to` (exclusive) into `batch`, stopping
 // early once the batch holds `max_rows` rows (0: no bound). Deletes are skipped and counted.
-Status DeliveryServiceImpl::DeliverRecords(const DeliveryTaskDescription& task,
-                                           const ResolvedTask& resolved, ObjectStore* bucket,
-                                           TaskState& state, uint64_t to, BatchWriter* batch,
-                                           int64_t max_rows) {
+Status DeliveryServiceImpl::DeliverRecords(const DeliveryTaskDescription& task, TaskState& state,
+                                           uint64_t to, BatchWriter* batch, int64_t max_rows) {
   while (state.position < to) {
     TL_ASSIGN_OR_RETURN(StreamReadResult page,
                         store_->ReadStream(task.table, state.position, 1000));
@@ -638,8 +635,7 @@ Status DeliveryServiceImpl::RunIncremental(const DeliveryTaskDescription& task, 
     state.position = state.intent_from;
     BatchWriter redo(task, resolved, bucket.get(), stem(state.intent_from),
                      Metadata(task, state.intent_from), &state.status);
-    TL_RETURN_IF_ERROR(
-        DeliverRecords(task, resolved, bucket.get(), state, state.intent_to, &redo, 0));
+    TL_RETURN_IF_ERROR(DeliverRecords(task, state, state.intent_to, &redo, 0));
     TL_RETURN_IF_ERROR(redo.Commit());
     state.intent_from = state.intent_to = 0;
     TL_RETURN_IF_ERROR(SaveState(task, state));
@@ -659,8 +655,7 @@ Status DeliveryServiceImpl::RunIncremental(const DeliveryTaskDescription& task, 
       TL_ASSIGN_OR_RETURN(auto snapshot, store_->GetSnapshot());  // waits for commits in flight
       uint64_t last = snapshot->sequence();
       snapshot.reset();
-      TL_RETURN_IF_ERROR(
-          DeliverRecords(task, resolved, bucket.get(), state, last + 1, &batch, kMaxBatchRows));
+      TL_RETURN_IF_ERROR(DeliverRecords(task, state, last + 1, &batch, kMaxBatchRows));
       bool caught_up = state.position > last;
       if (caught_up) synced_us = before_us;
       done = stop == nullptr ? caught_up && state.position > target : stop->load();

@@ -275,7 +275,8 @@ class ColumnChunkWriter::Impl {
     Reset();
   }
 
-  Status Append(const ColumnVector& v, size_t row_begin, size_t row_end, size_t value_begin);
+  Status Append(const ColumnVector& v, size_t row_begin, size_t row_end, size_t value_begin,
+                size_t* values);
   Status AppendLevels(const uint8_t* def, const uint8_t* rep, size_t n, const ColumnVector& v,
                       size_t value_begin, size_t values);
   int64_t BufferedBytes() const {
@@ -483,10 +484,11 @@ void ColumnChunkWriter::Impl::AppendValues(const ColumnVector& v, size_t value_b
 }
 
 Status ColumnChunkWriter::Impl::Append(const ColumnVector& v, size_t row_begin, size_t row_end,
-                                       size_t value_begin) {
+                                       size_t value_begin, size_t* values_out) {
   size_t rows = row_end - row_begin;
   const uint8_t* defined = v.defined().data() + row_begin;
   size_t values = static_cast<size_t>(std::count(defined, defined + rows, 1));
+  *values_out = values;
   if (!spec_.optional && values != rows) {
     return Status::InvalidArgument(
         fmt::format("column '{}' is REQUIRED but a row has no value", spec_.name));
@@ -676,8 +678,8 @@ ColumnChunkWriter::ColumnChunkWriter(ColumnSpec leaf, int max_definition, int ma
       impl_(new Impl(spec_, max_definition, max_repetition, options, compressor)) {}
 ColumnChunkWriter::~ColumnChunkWriter() { delete impl_; }
 Status ColumnChunkWriter::Append(const ColumnVector& v, size_t row_begin, size_t row_end,
-                                 size_t value_begin) {
-  return impl_->Append(v, row_begin, row_end, value_begin);
+                                 size_t value_begin, size_t* values) {
+  return impl_->Append(v, row_begin, row_end, value_begin, values);
 }
 Status ColumnChunkWriter::AppendLevels(const uint8_t* definition, const uint8_t* repetition,
                                        size_t n, const ColumnVector& v, size_t value_begin,

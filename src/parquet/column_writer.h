@@ -56,8 +56,9 @@ class ColumnChunkWriter {
   ColumnChunkWriter& operator=(const ColumnChunkWriter&) = delete;
 
   // Appends rows [row_begin, row_end) of a flat column; `value_begin` is the index of their
-  // first value.
-  Status Append(const ColumnVector& v, size_t row_begin, size_t row_end, size_t value_begin);
+  // first value; `*values` receives how many values (non-null rows) they held.
+  Status Append(const ColumnVector& v, size_t row_begin, size_t row_end, size_t value_begin,
+                size_t* values);
   // Appends `n` levels of a nested leaf and the `values` values from `v` at `value_begin`
   // (one per level at the maximum definition). Must end at a row boundary.
   Status AppendLevels(const uint8_t* definition, const uint8_t* repetition, size_t n,

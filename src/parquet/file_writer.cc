@@ -360,9 +360,9 @@ Status FileWriter::Impl::WriteBatch(const std::vector<ColumnVector>& batch) {
         TL_RETURN_IF_ERROR(Sticky(AppendNested(l, v, begin, end, &entry_at[l], &value_at[l])));
         continue;
       }
-      TL_RETURN_IF_ERROR(Sticky(columns_[l]->Append(v, begin, end, value_at[l])));
-      const uint8_t* d = v.defined().data();
-      value_at[l] += static_cast<size_t>(std::count(d + begin, d + end, 1));
+      size_t values = 0;
+      TL_RETURN_IF_ERROR(Sticky(columns_[l]->Append(v, begin, end, value_at[l], &values)));
+      value_at[l] += values;
     }
     group_rows_ += static_cast<int64_t>(end - begin);
     rows_total_ += static_cast<int64_t>(end - begin);

@@ -7,6 +7,8 @@
 #include <random>
 #include <vector>
 
+#include "common/coding.h"
+
 namespace tablelake::parquet {
 namespace {
 
@@ -14,6 +16,16 @@ std::string Bytes(std::initializer_list<int> b) {
   std::string s;
   for (int x : b) s.push_back(static_cast<char>(x));
   return s;
+}
+
+// A varint at in[*pos], with the project's decoder.
+uint64_t ReadVarint(const std::string& in, size_t* pos) {
+  std::string_view rest = std::string_view(in).substr(*pos);
+  size_t before = rest.size();
+  uint64_t v = 0;
+  EXPECT_TRUE(GetVarint64(&rest, &v));
+  *pos += before - rest.size();
+  return v;
 }
 
 TEST(Encoding, BitPackingSpecExample) {
@@ -40,14 +52,7 @@ TEST(Encoding, RleHybridRunsAndLiterals) {
 std::vector<uint32_t> DecodeRleHybrid(const std::string& in, int width, size_t n) {
   std::vector<uint32_t> out;
   size_t pos = 0;
-  auto varint = [&] {
-    uint64_t v = 0;
-    for (int shift = 0;; shift += 7) {
-      uint8_t b = static_cast<uint8_t>(in[pos++]);
-      v |= static_cast<uint64_t>(b & 0x7f) << shift;
-      if (!(b & 0x80)) return v;
-    }
-  };
+  auto varint = [&] { return ReadVarint(in, &pos); };
   while (out.size() < n) {
     uint64_t header = varint();
     if (header & 1) {
@@ -111,14 +116,7 @@ template <typename T>
 std::vector<T> DecodeDelta(const std::string& in) {
   using U = std::make_unsigned_t<T>;
   size_t pos = 0;
-  auto varint = [&] {
-    uint64_t v = 0;
-    for (int shift = 0;; shift += 7) {
-      uint8_t b = static_cast<uint8_t>(in[pos++]);
-      v |= static_cast<uint64_t>(b & 0x7f) << shift;
-      if (!(b & 0x80)) return v;
-    }
-  };
+  auto varint = [&] { return ReadVarint(in, &pos); };
   auto unzigzag = [](uint64_t v) { return static_cast<int64_t>((v >> 1) ^ -(v & 1)); };
   uint64_t block = varint(), miniblocks = varint(), total = varint();
   std::vector<T> out = {static_cast<T>(unzigzag(varint()))};
