@@ -32,7 +32,10 @@ struct BenchRow {
 std::vector<BenchRow> MakeRows(size_t n) {
   std::mt19937_64 rng(1);
   std::vector<BenchRow> rows(n);
-  int64_t ts = 1795478400000;
+  // Versions must lie within the table's allowed deviation from now.
+  int64_t ts = std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
   for (size_t i = 0; i < n; ++i) {
     char name[32];
     std::snprintf(name, sizeof(name), "user%08zu", i);

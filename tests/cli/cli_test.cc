@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -186,12 +187,17 @@ TEST_F(CliTest, UpdateDeleteAndConditions) {
 
 TEST_F(CliTest, VersionsOutput) {
   Ok({"table", "create", "v", "--pk", "id:INTEGER", "--max-versions", "3"});
+  // Versions must lie within a day of now, so the test takes them from the clock.
+  const int64_t ts = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+  const std::string t1 = std::to_string(ts - 1000), t2 = std::to_string(ts);
   Ok({"put", "v",
-      R"({"id":1,"c":[{"$value":1,"$ts":1795478400000},{"$value":2,"$ts":1795478401000}]})"});
+      R"({"id":1,"c":[{"$value":1,"$ts":)" + t1 + R"(},{"$value":2,"$ts":)" + t2 + "}]}"});
   auto j = nlohmann::json::parse(Tl({"get", "v", R"({"id":1})", "--max-versions", "3"}).out);
   ASSERT_EQ(j["c"].size(), 2u);
   EXPECT_EQ(j["c"][0]["$value"], 2);
-  Ok({"update", "v", R"({"id":1})", "--delete-version", "c@1795478401000"});
+  Ok({"update", "v", R"({"id":1})", "--delete-version", "c@" + t2});
   j = nlohmann::json::parse(Tl({"get", "v", R"({"id":1})"}).out);
   EXPECT_EQ(j["c"], 1);
 }
