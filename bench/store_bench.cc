@@ -52,16 +52,13 @@ double Seconds(Steady::time_point start) {
   return std::chrono::duration<double>(Steady::now() - start).count();
 }
 
-// Scans are short and noisy on a shared machine: report the best of three runs.
+constexpr int kScanRounds = 5;
+
 template <typename Fn>
-double BestOf3(Fn&& fn) {
-  double best = 1e30;
-  for (int i = 0; i < 3; ++i) {
-    auto start = Steady::now();
-    fn();
-    best = std::min(best, Seconds(start));
-  }
-  return best;
+double Timed(Fn&& fn) {
+  auto start = Steady::now();
+  fn();
+  return Seconds(start);
 }
 
 void Report(const char* what, size_t rows, uint64_t bytes, double secs,
@@ -87,6 +84,22 @@ rocksdb::Options RawOptions() {
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
   o.compression = rocksdb::kLZ4Compression;
   return o;
+}
+
+// Reads every key and value of the table's range, as the store's bulk scans read them.
+size_t RawScan(rocksdb::DB* raw) {
+  std::string lower = store::TablePrefix(1), upper = store::TablePrefix(2);
+  rocksdb::Slice upper_bound(upper);
+  rocksdb::ReadOptions ro;
+  ro.readahead_size = 2 << 20;
+  ro.fill_cache = false;
+  ro.iterate_upper_bound = &upper_bound;
+  std::unique_ptr<rocksdb::Iterator> it(raw->NewIterator(ro));
+  size_t scanned = 0;
+  for (it->Seek(lower); it->Valid(); it->Next()) {
+    scanned += it->key().size() > 0 && it->value().size() > 0;
+  }
+  return scanned;
 }
 
 }  // namespace
@@ -126,25 +139,6 @@ int main(int argc, char** argv) {
   double raw_write_rps = n / raw_write_s;
   Report("raw RocksDB batch write (200)", n, bytes, raw_write_s);
   raw->CompactRange(rocksdb::CompactRangeOptions(), nullptr, nullptr);
-  size_t scanned = 0;
-  double raw_scan_s = BestOf3([&] {
-    scanned = 0;
-    // A table's rows are a key range: bounded like the store's own scans.
-    std::string lower = store::TablePrefix(1), upper = store::TablePrefix(2);
-    rocksdb::Slice upper_bound(upper);
-    rocksdb::ReadOptions ro;
-    ro.readahead_size = 2 << 20;
-    ro.fill_cache = false;
-    ro.iterate_upper_bound = &upper_bound;
-    std::unique_ptr<rocksdb::Iterator> it(raw->NewIterator(ro));
-    for (it->Seek(lower); it->Valid(); it->Next()) {
-      scanned += it->key().size() > 0 && it->value().size() > 0;
-    }
-  });
-  double raw_scan_rps = scanned / raw_scan_s;
-  Report("raw RocksDB scan", scanned, bytes, raw_scan_s);
-  delete raw;
-
   // ---- Tablelake ----
   auto store = std::move(TableStore::Open((base / "store").string())).value();
   TableMeta meta{
@@ -178,31 +172,39 @@ int main(int argc, char** argv) {
          raw_write_rps);
   if (!store->CompactAll().ok()) return 1;
 
+  // The three scans take turns, round by round, so that each sees the same machine state
+  // (a shared 2-core machine drifts by tens of percent within a minute); each reports its best.
   PrimaryKey min = {{"PK1", Value::InfMin()}, {"PK2", Value::InfMin()}};
   PrimaryKey max = {{"PK1", Value::InfMax()}, {"PK2", Value::InfMax()}};
-  size_t iterated = 0;
-  double iterate_s = BestOf3([&] {
-    iterated = 0;
-    auto it = std::move(store->NewRowIterator("bench", min, max, {})).value();
-    for (; it->Valid(); it->Next()) iterated += it->row().cells.size() == 3;
-  });
+  size_t scanned = 0, iterated = 0, ranged = 0;
+  double raw_s = 1e30, iterate_s = 1e30, range_s = 1e30;
+  for (int round = 0; round < kScanRounds; ++round) {
+    raw_s = std::min(raw_s, Timed([&] { scanned = RawScan(raw); }));
+    iterate_s = std::min(iterate_s, Timed([&] {
+                           iterated = 0;
+                           auto it =
+                               std::move(store->NewRowIterator("bench", min, max, {})).value();
+                           for (; it->Valid(); it->Next()) iterated += it->row().cells.size() == 3;
+                         }));
+    range_s = std::min(range_s, Timed([&] {
+                         ranged = 0;
+                         GetRangeRequest r;
+                         r.table = "bench";
+                         r.inclusive_start = min;
+                         r.exclusive_end = max;
+                         while (true) {
+                           auto page = std::move(store->GetRange(r)).value();
+                           ranged += page.rows.size();
+                           if (!page.next_start_primary_key) break;
+                           r.inclusive_start = std::move(*page.next_start_primary_key);
+                         }
+                       }));
+  }
+  double raw_scan_rps = scanned / raw_s;
+  Report("raw RocksDB scan", scanned, bytes, raw_s);
   Report("Tablelake row iterator scan", iterated, bytes, iterate_s, raw_scan_rps);
-
-  size_t ranged = 0;
-  double range_s = BestOf3([&] {
-    ranged = 0;
-    GetRangeRequest r;
-    r.table = "bench";
-    r.inclusive_start = min;
-    r.exclusive_end = max;
-    while (true) {
-      auto page = std::move(store->GetRange(r)).value();
-      ranged += page.rows.size();
-      if (!page.next_start_primary_key) break;
-      r.inclusive_start = std::move(*page.next_start_primary_key);
-    }
-  });
   Report("Tablelake GetRange scan (pages)", ranged, bytes, range_s, raw_scan_rps);
+  delete raw;
   store.reset();
   std::filesystem::remove_all(base);
   return iterated == n && ranged == n ? 0 : 1;

@@ -31,6 +31,12 @@ Status ValidateCellTimestamp(const std::string& table, const std::string& column
 // Returns true when anything was dropped.
 bool ApplyRetention(const TableOptions& options, int64_t now_ms, std::vector<Cell>* cells);
 
+// False when retention cannot drop anything from a row whose columns hold at most
+// `max_versions` versions each (as DecodeCells counts them): one version and no TTL.
+inline bool RetentionMayDrop(const TableOptions& options, uint64_t max_versions) {
+  return max_versions > 1 || options.time_to_live >= 0;
+}
+
 // Keeps what a read asked for: the columns, versions in the time range, the newest
 // `max_versions` per column (0 = 1 without a time range, unlimited with one).
 void SelectForRead(const std::vector<std::string>& columns_to_get,

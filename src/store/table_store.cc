@@ -897,11 +897,13 @@ Result<GetRangeResult> TableStoreImpl::GetRange(const GetRangeRequest& r) {
   }
   rocksdb::ReadOptions ro;
   ro.snapshot = RocksSnapshot(r.read_options);
+  // Forward, RocksDB stops at the bound itself; backward, the loop compares.
+  rocksdb::Slice upper_bound(end);
+  if (forward) ro.iterate_upper_bound = &upper_bound;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, data_cf_));
   auto in_range = [&] {
     if (!it->Valid()) return false;
-    std::string_view k = ToView(it->key());
-    return forward ? k < std::string_view(end) : k > std::string_view(end);
+    return forward || ToView(it->key()) > std::string_view(end);
   };
   if (forward) {
     it->Seek(start);
@@ -913,7 +915,7 @@ Result<GetRangeResult> TableStoreImpl::GetRange(const GetRangeRequest& r) {
   int64_t now_ms = NowMillis();
   ReadShape shape{&r.columns_to_get, &r.time_range, r.max_versions, &r.filter};
   GetRangeResult result;
-  result.rows.reserve(std::min(max_rows, 1024));
+  result.rows.reserve(std::min(max_rows, 8192));
   int64_t bytes = 0;
   for (; in_range(); forward ? it->Next() : it->Prev()) {
     if (static_cast<int32_t>(result.rows.size()) >= max_rows || bytes >= options_.max_range_bytes) {
@@ -923,10 +925,13 @@ Result<GetRangeResult> TableStoreImpl::GetRange(const GetRangeRequest& r) {
       break;
     }
     Row row;
-    TL_RETURN_IF_ERROR(store::DecodeCells(ToView(it->value()), &row.cells));
-    bool had_cells = !row.cells.empty();
-    store::ApplyRetention(t->desc.options, now_ms, &row.cells);
-    if (had_cells && row.cells.empty()) continue;
+    uint64_t versions = 0;
+    TL_RETURN_IF_ERROR(store::DecodeCells(ToView(it->value()), &row.cells, &versions));
+    if (store::RetentionMayDrop(t->desc.options, versions)) {
+      bool had_cells = !row.cells.empty();
+      store::ApplyRetention(t->desc.options, now_ms, &row.cells);
+      if (had_cells && row.cells.empty()) continue;
+    }
     if (!ShapeRow(shape, &row.cells)) continue;
     TL_RETURN_IF_ERROR(
         store::DecodePrimaryKey(schema, ToView(it->key()).substr(4), &row.primary_key));
@@ -966,8 +971,7 @@ class RowIteratorImpl : public RowIterator {
       uint64_t versions = 0;
       status_ = store::DecodeCells(ToView(it_->value()), &row_.cells, &versions);
       if (!status_.ok()) return;
-      // Without a TTL and with one version per column, there is nothing to drop.
-      if (versions > 1 || table_->desc.options.time_to_live >= 0) {
+      if (store::RetentionMayDrop(table_->desc.options, versions)) {
         bool had_cells = !row_.cells.empty();
         store::KeepNewestLiveVersion(table_->desc.options, now_ms_, &row_.cells);
         if (had_cells && row_.cells.empty()) continue;
