@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tablelake/options.h"
@@ -118,6 +119,36 @@ struct StreamReadResult {
   uint64_t next_sequence = 0;  // pass as `from` to continue
 };
 
+// A run of scanned rows kept in their stored form, decoded one at a time where they are used.
+// Filling one is a copy of bytes per row, so a scanning thread can hand rows to a converting
+// thread without sharing decoded rows, whose scattered heap cells make cores trade cache lines.
+class RowBatch {
+ public:
+  // Turns a stored row into a Row; supplied by the iterator that fills the batch.
+  class Decoder {
+   public:
+    virtual ~Decoder() = default;
+    // Decodes into `*row`, reusing its buffers. False: the row is hidden (every cell expired).
+    virtual Result<bool> Decode(std::string_view key, std::string_view value, Row* row) const = 0;
+  };
+
+  size_t size() const { return starts_.size(); }
+  // Decodes row `i` into `*row` (see Decoder::Decode).
+  Result<bool> DecodeRow(size_t i, Row* row) const;
+
+  // For iterators: empties the batch for rows that `decoder` decodes, then adds them.
+  void Reset(std::shared_ptr<const Decoder> decoder);
+  void Add(std::string_view key, std::string_view value);
+
+ private:
+  struct Start {
+    uint32_t key, value;  // offsets into bytes_; a row ends where the next one starts
+  };
+  std::shared_ptr<const Decoder> decoder_;
+  std::string bytes_;
+  std::vector<Start> starts_;
+};
+
 // Iterates the rows of a range in key order (forward only), newest version per column.
 class RowIterator {
  public:
@@ -125,9 +156,9 @@ class RowIterator {
   virtual bool Valid() const = 0;
   virtual void Next() = 0;
   virtual const Row& row() const = 0;
-  // Exchanges the current row with `*row`: the caller takes it without a copy, and the
-  // iterator decodes the next row into the buffers it got back.
-  virtual void SwapRow(Row* row) = 0;
+  // Replaces `*batch` with up to `max_rows` rows from the current one on and moves past them:
+  // the bulk path for a scan whose rows are decoded on another thread.
+  virtual Status NextBatch(size_t max_rows, RowBatch* batch) = 0;
   virtual Status status() const = 0;
 };
 

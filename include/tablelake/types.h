@@ -109,6 +109,7 @@ struct Row {
 
   // The newest version of `column`, or nullptr.
   const Cell* Latest(const std::string& column) const;
+  bool operator==(const Row& o) const { return primary_key == o.primary_key && cells == o.cells; }
 };
 
 // One change of an UpdateRow.

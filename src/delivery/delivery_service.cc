@@ -508,8 +508,7 @@ Status DeliveryServiceImpl::DeliverSnapshot(const DeliveryTaskDescription& task,
   if (progress_) progress = std::make_unique<Progress>("deliver " + task.name, 0, progress_);
   delivery::RowPrefetcher rows(it.get());  // the scan runs a batch ahead, on another core
   std::unique_ptr<BatchWriter> batch;
-  // The segment's last row; the prefetcher keeps it alive until its batch is reused, which
-  // cannot happen before the segment ends (a batch of rows is smaller than a segment).
+  // The segment's last row: its key is still valid when the scan ends (see RowPrefetcher).
   const Row* last = nullptr;
   auto end_segment = [&]() -> Status {
     TL_RETURN_IF_ERROR(batch->Commit());

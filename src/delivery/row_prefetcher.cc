@@ -1,14 +1,16 @@
 #include "delivery/row_prefetcher.h"
 
+#include <pthread.h>
+
 namespace tablelake::delivery {
 
 RowPrefetcher::RowPrefetcher(RowIterator* it, size_t batch_rows, size_t batches)
     : it_(it), batch_rows_(batch_rows), batches_(batches) {
-  for (auto& b : batches_) {
-    b.rows.resize(batch_rows_);
-    free_.push_back(&b);
-  }
-  thread_ = std::thread([this] { Loop(); });
+  for (auto& b : batches_) free_.push_back(&b);
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "tl-scan");  // names it in top -H and perf
+    Loop();
+  });
 }
 
 RowPrefetcher::~RowPrefetcher() {
@@ -22,7 +24,7 @@ RowPrefetcher::~RowPrefetcher() {
 
 void RowPrefetcher::Loop() {
   while (true) {
-    Batch* b;
+    RowBatch* b;
     {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [this] { return !free_.empty() || stopping_; });
@@ -30,25 +32,22 @@ void RowPrefetcher::Loop() {
       b = free_.front();
       free_.pop_front();
     }
-    b->count = 0;
-    for (; b->count < batch_rows_ && it_->Valid(); it_->Next()) it_->SwapRow(&b->rows[b->count++]);
-    bool end = !it_->Valid();
+    Status s = it_->NextBatch(batch_rows_, b);
+    bool end = !s.ok() || !it_->Valid();
     std::lock_guard lock(mu_);
     ready_.push_back(b);
     if (end) {
-      status_ = it_->status();
+      scan_status_ = s;
       done_ = true;
-      cv_.notify_all();
-      return;
     }
     cv_.notify_all();
+    if (end) return;
   }
 }
 
-const Row* RowPrefetcher::Next() {
-  if (current_ != nullptr && pos_ < current_->count) return &current_->rows[pos_++];
+RowBatch* RowPrefetcher::NextBatch() {
   std::unique_lock lock(mu_);
-  if (current_ != nullptr) free_.push_back(current_);  // its rows were all handed out
+  if (current_ != nullptr) free_.push_back(current_);
   current_ = nullptr;
   cv_.notify_all();
   cv_.wait(lock, [this] { return !ready_.empty() || done_; });
@@ -56,8 +55,21 @@ const Row* RowPrefetcher::Next() {
   current_ = ready_.front();
   ready_.pop_front();
   pos_ = 0;
-  lock.unlock();
-  return current_->count > 0 ? &current_->rows[pos_++] : nullptr;
+  return current_;
+}
+
+const Row* RowPrefetcher::Next() {
+  while (true) {
+    while (current_ != nullptr && pos_ < current_->size()) {
+      auto visible = current_->DecodeRow(pos_++, &row_);
+      if (!visible.ok()) {
+        decode_status_ = visible.status();
+        return nullptr;
+      }
+      if (*visible) return &row_;
+    }
+    if (NextBatch() == nullptr) return nullptr;
+  }
 }
 
 }  // namespace tablelake::delivery

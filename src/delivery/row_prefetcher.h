@@ -1,6 +1,7 @@
 // Reads a RowIterator on a thread of its own, a batch of rows ahead of the caller, so that a
-// delivery's scan and its conversion run on two cores. Rows move between the iterator and the
-// batches by swapping buffers: in steady state nothing is allocated.
+// delivery's scan and its conversion run on two cores. Batches carry rows in their stored
+// form and the caller decodes them into one reused Row: the threads share only flat buffers,
+// and in steady state nothing is allocated.
 #pragma once
 
 #include <condition_variable>
@@ -16,29 +17,30 @@ namespace tablelake::delivery {
 class RowPrefetcher {
  public:
   // Borrows `it` until destruction.
-  explicit RowPrefetcher(RowIterator* it, size_t batch_rows = 1024, size_t batches = 3);
+  explicit RowPrefetcher(RowIterator* it, size_t batch_rows = 4096, size_t batches = 4);
   ~RowPrefetcher();
 
   // The next row, or nullptr at the end (then status() says whether the scan failed). A row
-  // stays valid until `batch_rows` further calls.
+  // stays valid until the next call; the last row's primary key also after the call that ends
+  // the scan (rows hidden by retention are dropped before their key is decoded).
   const Row* Next();
-  Status status() const { return status_; }
+  Status status() const { return decode_status_.ok() ? scan_status_ : decode_status_; }
 
  private:
-  struct Batch {
-    std::vector<Row> rows;
-    size_t count = 0;
-  };
   void Loop();
+  // Takes the next ready batch (nullptr at the end), giving the current one back.
+  RowBatch* NextBatch();
 
   RowIterator* it_;
   size_t batch_rows_;
-  std::vector<Batch> batches_;
-  std::deque<Batch*> free_, ready_;
-  Batch* current_ = nullptr;
+  std::vector<RowBatch> batches_;
+  std::deque<RowBatch*> free_, ready_;
+  RowBatch* current_ = nullptr;
   size_t pos_ = 0;
+  Row row_;
   bool done_ = false, stopping_ = false;
-  Status status_;
+  Status scan_status_;    // set by the scanning thread before done_
+  Status decode_status_;  // set by the caller's thread
   std::mutex mu_;
   std::condition_variable cv_;
   std::thread thread_;

@@ -1,5 +1,7 @@
 #include "parquet/file_writer.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 
 #include "fmt/format.h"
@@ -482,11 +484,12 @@ int64_t FileWriter::bytes_written() const { return impl_->bytes_written(); }
 
 RowAppender::RowAppender(FileWriter* writer, size_t batch_rows, bool background)
     : writer_(writer), batch_rows_(batch_rows), background_(background) {
-  for (const auto& c : writer->schema()) {
-    batch_.emplace_back(c);
-    pending_.emplace_back(c);
-  }
-  if (background_) thread_ = std::thread([this] { Loop(); });
+  for (const auto& c : writer->schema()) batch_.emplace_back(c);
+  if (background_)
+    thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "tl-encode");  // names it in top -H and perf
+      Loop();
+    });
 }
 
 RowAppender::~RowAppender() {
@@ -502,15 +505,17 @@ RowAppender::~RowAppender() {
 void RowAppender::Loop() {
   std::unique_lock lock(mu_);
   while (true) {
-    cv_.wait(lock, [this] { return has_pending_ || stopping_; });
-    if (!has_pending_) return;
+    cv_.wait(lock, [this] { return !queued_.empty() || stopping_; });
+    if (queued_.empty()) return;
+    Batch& batch = queued_.front();
     lock.unlock();
-    Status s = writer_->WriteBatch(pending_);
+    Status s = writer_->WriteBatch(batch);
     bytes_written_ = writer_->bytes_written();
-    for (auto& c : pending_) c.Clear();
+    for (auto& c : batch) c.Clear();
     lock.lock();
     if (!s.ok() && error_.ok()) error_ = s;
-    has_pending_ = false;
+    spare_.push_back(std::move(batch));
+    queued_.pop_front();
     cv_.notify_all();
   }
 }
@@ -518,7 +523,7 @@ void RowAppender::Loop() {
 Status RowAppender::Wait() {
   if (!background_) return Status::OK();
   std::unique_lock lock(mu_);
-  cv_.wait(lock, [this] { return !has_pending_; });
+  cv_.wait(lock, [this] { return queued_.empty(); });
   return error_;
 }
 
@@ -531,11 +536,18 @@ Status RowAppender::Send() {
     for (auto& c : batch_) c.Clear();
     return s;
   }
-  TL_RETURN_IF_ERROR(Wait());
   {
-    std::lock_guard lock(mu_);
-    batch_.swap(pending_);  // the filled batch goes out, the emptied one comes back
-    has_pending_ = true;
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [this] { return queued_.size() < kQueuedBatches; });
+    if (!error_.ok()) return error_;
+    queued_.push_back(std::move(batch_));
+    if (spare_.empty()) {
+      batch_.clear();
+      for (const auto& c : writer_->schema()) batch_.emplace_back(c);
+    } else {
+      batch_ = std::move(spare_.back());
+      spare_.pop_back();
+    }
   }
   cv_.notify_all();
   return Status::OK();

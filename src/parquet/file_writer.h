@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -80,10 +81,13 @@ class RowAppender {
   size_t rows_ = 0;
   std::vector<ColumnVector> batch_;
   std::atomic<int64_t> bytes_written_{0};
-  // Background encoding.
+  // Background encoding: filled batches queue up for the thread (front: the one it is on), so
+  // that a row group's flush does not stall the caller; emptied ones come back for reuse.
+  using Batch = std::vector<ColumnVector>;
+  static constexpr size_t kQueuedBatches = 3;
   bool background_;
-  std::vector<ColumnVector> pending_;
-  bool has_pending_ = false;
+  std::deque<Batch> queued_;
+  std::vector<Batch> spare_;
   bool stopping_ = false;
   Status error_;
   std::mutex mu_;

@@ -942,11 +942,59 @@ Result<GetRangeResult> TableStoreImpl::GetRange(const GetRangeRequest& r) {
   return result;
 }
 
+}  // namespace
+
+Result<bool> RowBatch::DecodeRow(size_t i, Row* row) const {
+  size_t end = i + 1 < starts_.size() ? starts_[i + 1].key : bytes_.size();
+  std::string_view bytes(bytes_);
+  return decoder_->Decode(bytes.substr(starts_[i].key, starts_[i].value - starts_[i].key),
+                          bytes.substr(starts_[i].value, end - starts_[i].value), row);
+}
+
+void RowBatch::Reset(std::shared_ptr<const Decoder> decoder) {
+  decoder_ = std::move(decoder);
+  bytes_.clear();
+  starts_.clear();
+}
+
+void RowBatch::Add(std::string_view key, std::string_view value) {
+  uint32_t key_start = static_cast<uint32_t>(bytes_.size());
+  bytes_.append(key);
+  starts_.push_back({key_start, static_cast<uint32_t>(bytes_.size())});
+  bytes_.append(value);
+}
+
+namespace {
+
+// Decodes a table's stored rows as reads see them: newest live version per column.
+class TableRowDecoder : public RowBatch::Decoder {
+ public:
+  TableRowDecoder(TablePtr table, int64_t now_ms) : table_(std::move(table)), now_ms_(now_ms) {}
+
+  Result<bool> Decode(std::string_view key, std::string_view value, Row* row) const override {
+    uint64_t versions = 0;
+    TL_RETURN_IF_ERROR(store::DecodeCells(value, &row->cells, &versions));
+    if (store::RetentionMayDrop(table_->desc.options, versions)) {
+      bool had_cells = !row->cells.empty();
+      store::KeepNewestLiveVersion(table_->desc.options, now_ms_, &row->cells);
+      if (had_cells && row->cells.empty()) return false;
+    }
+    TL_RETURN_IF_ERROR(
+        store::DecodePrimaryKey(table_->desc.meta.primary_key, key.substr(4), &row->primary_key));
+    return true;
+  }
+
+ private:
+  TablePtr table_;
+  int64_t now_ms_;
+};
+
 class RowIteratorImpl : public RowIterator {
  public:
   RowIteratorImpl(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, rocksdb::ReadOptions ro,
                   TablePtr table, const std::string& start, std::string end, int64_t now_ms)
-      : table_(std::move(table)), end_(std::move(end)), now_ms_(now_ms) {
+      : decoder_(std::make_shared<TableRowDecoder>(std::move(table), now_ms)),
+        end_(std::move(end)) {
     // RocksDB stops at the bound itself, which spares a key comparison per row here.
     upper_bound_ = rocksdb::Slice(end_);
     ro.iterate_upper_bound = &upper_bound_;
@@ -960,35 +1008,41 @@ class RowIteratorImpl : public RowIterator {
     Settle();
   }
   const Row& row() const override { return row_; }
-  void SwapRow(Row* row) override { std::swap(row_, *row); }
   Status status() const override { return status_; }
+
+  Status NextBatch(size_t max_rows, RowBatch* batch) override {
+    // Rows hidden by retention are copied too: the batch's decoder skips them.
+    batch->Reset(decoder_);
+    if (!valid_) return status_;
+    for (; it_->Valid() && batch->size() < max_rows; it_->Next()) {
+      batch->Add(ToView(it_->key()), ToView(it_->value()));
+    }
+    Settle();
+    return status_;
+  }
 
  private:
   // Moves to the first visible row at or after the iterator, decoding it.
   void Settle() {
     valid_ = false;
     for (; it_->Valid(); it_->Next()) {
-      uint64_t versions = 0;
-      status_ = store::DecodeCells(ToView(it_->value()), &row_.cells, &versions);
-      if (!status_.ok()) return;
-      if (store::RetentionMayDrop(table_->desc.options, versions)) {
-        bool had_cells = !row_.cells.empty();
-        store::KeepNewestLiveVersion(table_->desc.options, now_ms_, &row_.cells);
-        if (had_cells && row_.cells.empty()) continue;
+      auto visible = decoder_->Decode(ToView(it_->key()), ToView(it_->value()), &row_);
+      if (!visible.ok()) {
+        status_ = visible.status();
+        return;
       }
-      status_ = store::DecodePrimaryKey(table_->desc.meta.primary_key, ToView(it_->key()).substr(4),
-                                        &row_.primary_key);
-      valid_ = status_.ok();
-      return;
+      if (*visible) {
+        valid_ = true;
+        return;
+      }
     }
     if (!it_->status().ok()) status_ = FromRocks(it_->status(), "scan");
   }
 
-  TablePtr table_;
+  std::shared_ptr<const TableRowDecoder> decoder_;
   std::string end_;
   rocksdb::Slice upper_bound_;
   std::unique_ptr<rocksdb::Iterator> it_;
-  int64_t now_ms_;
   Row row_;
   bool valid_ = false;
   Status status_;

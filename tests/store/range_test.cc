@@ -140,6 +140,54 @@ TEST_F(RangeTest, RowIteratorSeesLatestVersions) {
   EXPECT_EQ(n, 12);
 }
 
+// Reads the rest of `it` through NextBatch, `batch_rows` at a time, decoding every row.
+std::vector<Row> DrainInBatches(RowIterator* it, size_t batch_rows) {
+  std::vector<Row> rows;
+  RowBatch batch;
+  while (it->Valid()) {
+    EXPECT_TRUE(it->NextBatch(batch_rows, &batch).ok());
+    EXPECT_LE(batch.size(), batch_rows);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      Row row;
+      auto visible = batch.DecodeRow(i, &row);
+      EXPECT_TRUE(visible.ok()) << visible.status().ToString();
+      if (visible.ok() && *visible) rows.push_back(std::move(row));
+    }
+  }
+  return rows;
+}
+
+TEST_F(RangeTest, NextBatchYieldsWhatNextDoes) {
+  for (size_t batch_rows : {1u, 4u, 21u, 100u}) {
+    auto one = store_->NewRowIterator("sampleTable", Key(-1, "a"), Max(), {});
+    auto bulk = store_->NewRowIterator("sampleTable", Key(-1, "a"), Max(), {});
+    ASSERT_TRUE(one.ok() && bulk.ok());
+    std::vector<Row> expected;
+    for (; (*one)->Valid(); (*one)->Next()) expected.push_back((*one)->row());
+    EXPECT_EQ(expected.size(), 14u);
+    EXPECT_EQ(DrainInBatches(bulk->get(), batch_rows), expected) << batch_rows;
+  }
+}
+
+TEST_F(RangeTest, NextBatchAfterNextAndHiddenRows) {
+  // Rows past their TTL are copied into a batch but decode as hidden.
+  CreateSample("ttl", {.time_to_live = 86400});
+  for (int64_t i = 0; i < 10; ++i) {
+    if (i == 5) clock_->AdvanceSeconds(50000);
+    ASSERT_TRUE(Put(Key(i, "x"), {{"v", Value::Integer(i)}}, {}, "ttl").ok());
+  }
+  clock_->AdvanceSeconds(40000);  // rows 0-4 are 90000 s old, rows 5-9 40000 s
+  auto it = store_->NewRowIterator("ttl", Min(), Max(), {});
+  ASSERT_TRUE(it.ok());
+  ASSERT_TRUE((*it)->Valid());
+  EXPECT_EQ((*it)->row().primary_key, Key(5, "x"));
+  (*it)->Next();
+  auto rest = DrainInBatches(it->get(), 3);
+  ASSERT_EQ(rest.size(), 4u);
+  EXPECT_EQ(rest.front().primary_key, Key(6, "x"));
+  EXPECT_EQ(rest.back().primary_key, Key(9, "x"));
+}
+
 TEST_F(RangeTest, RandomizedAgainstModel) {
   std::mt19937_64 rng(11);
   TableMeta meta{"rnd", {{"k", PrimaryKeyType::kBinary}, {"n", PrimaryKeyType::kInteger}}, {}};
