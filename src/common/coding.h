@@ -111,4 +111,15 @@ inline bool GetByte(std::string_view* in, uint8_t* v) {
   return true;
 }
 
+// Equality without a libc call for the short strings rows are full of (column names): scans
+// compare several per row, and a call per comparison showed as a tenth of a delivery's time.
+inline bool SameBytes(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  if (a.size() > 16) return std::memcmp(a.data(), b.data(), a.size()) == 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+
 }  // namespace tablelake

@@ -5,6 +5,7 @@
 #include <limits>
 #include <regex>
 
+#include "common/coding.h"
 #include "delivery/event_time.h"
 #include "delivery/time_zone.h"
 #include "fmt/format.h"
@@ -282,7 +283,8 @@ Status RowConverter::Append(const PrimaryKey& key, const std::vector<Cell>& cell
     const Value* v = nullptr;
     if (c.key_index >= 0) {
       v = &key[c.key_index].value;
-    } else if (size_t h = hints_[i]; h < cells.size() && cells[h].name == c.column.source) {
+    } else if (size_t h = hints_[i];
+               h < cells.size() && SameBytes(cells[h].name, c.column.source)) {
       v = &cells[h].value;  // rows of a table mostly share their layout
     } else {
       auto it = std::lower_bound(

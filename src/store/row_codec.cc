@@ -131,7 +131,7 @@ Status DecodeCells(std::string_view in, std::vector<Cell>* cells, uint64_t* max_
       if (!GetVarint64(&in, &ts) || !GetValue(&in, &cell.value)) {
         return Status::Corruption("truncated row cell");
       }
-      if (cell.name != name) cell.name.assign(name);  // scans repeat the same names
+      if (!SameBytes(cell.name, name)) cell.name.assign(name);  // scans repeat the same names
       cell.timestamp = static_cast<int64_t>(ts);
     }
   }
