@@ -185,7 +185,14 @@ class TableStore {
   virtual Result<WriteResult> DeleteRow(const DeleteRowRequest& request) = 0;
   // Returns std::nullopt when the row does not exist (or the filter rejects it).
   virtual Result<std::optional<Row>> GetRow(const GetRowRequest& request) = 0;
-  virtual Result<GetRangeResult> GetRange(const GetRangeRequest& request) = 0;
+  Result<GetRangeResult> GetRange(const GetRangeRequest& request) {
+    GetRangeResult result;
+    TL_RETURN_IF_ERROR(GetRange(request, &result));
+    return result;
+  }
+  // The same into `*result`, whose rows' buffers are reused: a paged scan that keeps one result
+  // allocates next to nothing per page. On error `*result` holds no meaningful rows.
+  virtual Status GetRange(const GetRangeRequest& request, GetRangeResult* result) = 0;
   virtual std::vector<Result<std::optional<Row>>> BatchGetRow(
       const std::vector<GetRowRequest>& requests) = 0;
   // Per-row results, in request order. Rows are atomic one by one, not as a batch. A request

@@ -120,7 +120,7 @@ Status DecodePrimaryKey(const std::vector<PrimaryKeySchema>& schema, std::string
     PrimaryKeyColumn& col = (*pk)[i];
     if (in.empty() || in[0] != kValueMarker) return Status::Corruption("bad primary key marker");
     in.remove_prefix(1);
-    if (col.name != sc.name) col.name = sc.name;
+    if (!SameBytes(col.name, sc.name)) col.name = sc.name;
     if (sc.type == PrimaryKeyType::kInteger) {
       if (in.size() < 8) return Status::Corruption("truncated INTEGER primary key");
       col.value.SetInteger(static_cast<int64_t>(DecodeBigEndian64(in.data()) ^ (1ULL << 63)));

@@ -118,7 +118,8 @@ class TableStoreImpl : public TableStore {
   Result<WriteResult> UpdateRow(const UpdateRowRequest& r) override;
   Result<WriteResult> DeleteRow(const DeleteRowRequest& r) override;
   Result<std::optional<Row>> GetRow(const GetRowRequest& r) override;
-  Result<GetRangeResult> GetRange(const GetRangeRequest& r) override;
+  using TableStore::GetRange;
+  Status GetRange(const GetRangeRequest& r, GetRangeResult* result) override;
   std::vector<Result<std::optional<Row>>> BatchGetRow(
       const std::vector<GetRowRequest>& requests) override;
   std::vector<Result<WriteResult>> BatchWriteRow(const std::vector<BatchWriteItem>& items) override;
@@ -813,7 +814,12 @@ struct ReadShape {
 };
 
 // Applies filter and projection to a visible row; false when the row is not returned.
-bool ShapeRow(const ReadShape& shape, std::vector<Cell>* cells) {
+// `versions`: the most versions any column has, when known.
+bool ShapeRow(const ReadShape& shape, std::vector<Cell>* cells, uint64_t versions = UINT64_MAX) {
+  // A whole-row read of single-version columns keeps everything: the common scan.
+  if (versions <= 1 && !*shape.filter && shape.columns_to_get->empty() && !*shape.time_range) {
+    return true;
+  }
   if (*shape.filter && !store::RowMatches(**shape.filter, *cells)) return false;
   store::SelectForRead(*shape.columns_to_get, *shape.time_range, shape.max_versions, cells);
   if (*shape.filter) store::ApplyColumnPagination(**shape.filter, cells);
@@ -874,7 +880,7 @@ std::vector<Result<std::optional<Row>>> TableStoreImpl::BatchGetRow(
   return results;
 }
 
-Result<GetRangeResult> TableStoreImpl::GetRange(const GetRangeRequest& r) {
+Status TableStoreImpl::GetRange(const GetRangeRequest& r, GetRangeResult* result) {
   TL_ASSIGN_OR_RETURN(TablePtr t, FindTable(r.table));
   const auto& schema = t->desc.meta.primary_key;
   TL_RETURN_IF_ERROR(
@@ -914,17 +920,18 @@ Result<GetRangeResult> TableStoreImpl::GetRange(const GetRangeRequest& r) {
       r.limit > 0 ? std::min(r.limit, options_.max_range_rows) : options_.max_range_rows;
   int64_t now_ms = NowMillis();
   ReadShape shape{&r.columns_to_get, &r.time_range, r.max_versions, &r.filter};
-  GetRangeResult result;
-  result.rows.reserve(std::min(max_rows, 8192));
+  // Rows decode over the result's earlier rows, reusing their buffers; `n` of them are filled.
+  result->next_start_primary_key.reset();
+  size_t n = 0;
   int64_t bytes = 0;
   for (; in_range(); forward ? it->Next() : it->Prev()) {
-    if (static_cast<int32_t>(result.rows.size()) >= max_rows || bytes >= options_.max_range_bytes) {
-      PrimaryKey next;
-      TL_RETURN_IF_ERROR(store::DecodePrimaryKey(schema, ToView(it->key()).substr(4), &next));
-      result.next_start_primary_key = std::move(next);
+    if (static_cast<int32_t>(n) >= max_rows || bytes >= options_.max_range_bytes) {
+      TL_RETURN_IF_ERROR(store::DecodePrimaryKey(schema, ToView(it->key()).substr(4),
+                                                 &result->next_start_primary_key.emplace()));
       break;
     }
-    Row row;
+    if (n == result->rows.size()) result->rows.emplace_back();
+    Row& row = result->rows[n];
     uint64_t versions = 0;
     TL_RETURN_IF_ERROR(store::DecodeCells(ToView(it->value()), &row.cells, &versions));
     if (store::RetentionMayDrop(t->desc.options, versions)) {
@@ -932,14 +939,14 @@ Result<GetRangeResult> TableStoreImpl::GetRange(const GetRangeRequest& r) {
       store::ApplyRetention(t->desc.options, now_ms, &row.cells);
       if (had_cells && row.cells.empty()) continue;
     }
-    if (!ShapeRow(shape, &row.cells)) continue;
+    if (!ShapeRow(shape, &row.cells, versions)) continue;
     TL_RETURN_IF_ERROR(
         store::DecodePrimaryKey(schema, ToView(it->key()).substr(4), &row.primary_key));
     bytes += ApproximateBytes(row);
-    result.rows.push_back(std::move(row));
+    ++n;
   }
-  TL_RETURN_IF_ERROR(FromRocks(it->status(), "range read of table '" + r.table + "'"));
-  return result;
+  result->rows.resize(n);
+  return FromRocks(it->status(), "range read of table '" + r.table + "'");
 }
 
 }  // namespace

@@ -116,6 +116,39 @@ TEST_F(RangeTest, FilterAndColumns) {
   }
 }
 
+TEST_F(RangeTest, ReusedResultPagesAsFreshOnes) {
+  // Rows of 0 to 3 cells, some filtered out, so that reused slots change shape page by page.
+  for (int64_t i = 10; i < 60; ++i) {
+    std::vector<Cell> cells;
+    for (int64_t c = 0; c < i % 4; ++c)
+      cells.push_back({"c" + std::to_string(c), Value::Integer(i)});
+    if (i % 5 == 0) cells.push_back({"s", Value::String("skip")});
+    ASSERT_TRUE(Put(Key(i, std::string(i % 7, 'x')), cells).ok());
+  }
+  for (int32_t limit : {1, 3, 7, 100}) {
+    auto r = Range(Min(), Max());
+    r.limit = limit;
+    r.filter = Filter::Compare("s", Comparator::kNotEqual, Value::String("skip"));
+    std::vector<Row> fresh, reused;
+    for (auto q = r;;) {
+      auto page = store_->GetRange(q);
+      ASSERT_TRUE(page.ok());
+      fresh.insert(fresh.end(), page->rows.begin(), page->rows.end());
+      if (!page->next_start_primary_key) break;
+      q.inclusive_start = *page->next_start_primary_key;
+    }
+    GetRangeResult page;
+    for (auto q = r;;) {
+      ASSERT_TRUE(store_->GetRange(q, &page).ok());
+      reused.insert(reused.end(), page.rows.begin(), page.rows.end());
+      if (!page.next_start_primary_key) break;
+      q.inclusive_start = *page.next_start_primary_key;
+    }
+    EXPECT_EQ(fresh.size(), 21u + 40u) << limit;  // 21 set-up rows, 50 new less 10 skipped
+    EXPECT_EQ(reused, fresh) << limit;
+  }
+}
+
 TEST_F(RangeTest, BadBounds) {
   auto r = Range(Key(2, ""), Key(1, ""));
   Status s = store_->GetRange(r).status();
