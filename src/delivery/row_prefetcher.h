@@ -16,8 +16,10 @@ namespace tablelake::delivery {
 
 class RowPrefetcher {
  public:
-  // Borrows `it` until destruction.
-  explicit RowPrefetcher(RowIterator* it, size_t batch_rows = 4096, size_t batches = 4);
+  // Borrows `it` until destruction. The default read-ahead, 16 x 4096 rows in stored form
+  // (about 8 MiB for rows of 130 bytes), lets the scan run on while conversion waits for a
+  // core; four batches cost a fifth of a delivery's speed on two cores.
+  explicit RowPrefetcher(RowIterator* it, size_t batch_rows = 4096, size_t batches = 16);
   ~RowPrefetcher();
 
   // The next row, or nullptr at the end (then status() says whether the scan failed). A row

