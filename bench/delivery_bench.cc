@@ -120,29 +120,37 @@ int main(int argc, char** argv) {
   if (!store->CompactAll().ok()) return 1;
   double raw_bytes = static_cast<double>(rows) * (8 + 12 + 8 + 40 + 8);
 
-  // The table scan the delivery has to do, as its limit.
+  // The table scan the delivery has to do, as its limit, and the delivery take turns for two
+  // rounds, so that both see the same machine state; each reports its best round.
   PrimaryKey min = {{"PK1", Value::InfMin()}, {"PK2", Value::InfMin()}};
   PrimaryKey max = {{"PK1", Value::InfMax()}, {"PK2", Value::InfMax()}};
-  auto start = Steady::now();
   size_t scanned = 0;
-  {
-    auto it = std::move(store->NewRowIterator("bench", min, max, {})).value();
-    for (; it->Valid(); it->Next()) scanned += it->row().cells.size() == 3;
+  double scan_s = 1e30, deliver_s = 1e30;
+  DeliveryTaskDescription d;
+  for (int round = 0; round < 2; ++round) {
+    auto start = Steady::now();
+    scanned = 0;
+    {
+      auto it = std::move(store->NewRowIterator("bench", min, max, {})).value();
+      for (; it->Valid(); it->Next()) scanned += it->row().cells.size() == 3;
+    }
+    scan_s = std::min(scan_s, Since(start));
+    fs::remove_all(root / "lake" / "bucket" / "out");
+    std::string name = "base" + std::to_string(round);
+    if (!service
+             ->CreateDeliveryTask("bench", name, Config(root / "lake", 60), DeliveryTaskType::kBase)
+             .ok())
+      return 1;
+    start = Steady::now();
+    Status s = service->RunTask("bench", name);
+    deliver_s = std::min(deliver_s, Since(start));
+    if (!s.ok()) {
+      std::fprintf(stderr, "%s\n", s.ToString().c_str());
+      return 1;
+    }
+    d = std::move(service->DescribeDeliveryTask("bench", name)).value();
+    if (!service->DeleteDeliveryTask("bench", name).ok()) return 1;
   }
-  double scan_s = Since(start);
-
-  if (!service
-           ->CreateDeliveryTask("bench", "base", Config(root / "lake", 60), DeliveryTaskType::kBase)
-           .ok())
-    return 1;
-  start = Steady::now();
-  Status s = service->RunTask("bench", "base");
-  double deliver_s = Since(start);
-  if (!s.ok()) {
-    std::fprintf(stderr, "%s\n", s.ToString().c_str());
-    return 1;
-  }
-  auto d = std::move(service->DescribeDeliveryTask("bench", "base")).value();
   double duck_s = DuckDbSeconds(rows, root / "duck.parquet");
 
   std::printf("%-40s %10s %9s %14s %9s\n", "", "rows", "seconds", "rows/s", "MB/s");

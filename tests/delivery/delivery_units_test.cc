@@ -164,6 +164,11 @@ TEST(RowConverter, TypeMapping) {
   EXPECT_FALSE(Convert(Value::Double(1e300), spec(T::kFloat), &s).ok());
   EXPECT_TRUE(Convert(Value::Binary("ok"), spec(T::kUtf8), &s).ok());
   EXPECT_FALSE(Convert(Value::Binary("\xff"), spec(T::kUtf8), &s).ok());
+  // Past the eight-bytes-at-a-time ASCII prefix, and inside it.
+  EXPECT_TRUE(Convert(Value::String("abcdefgh\xc3\xa9ijklmnopq"), spec(T::kUtf8), &s).ok());
+  EXPECT_FALSE(Convert(Value::String("abcdefghijklmnop\xff"), spec(T::kUtf8), &s).ok());
+  EXPECT_FALSE(Convert(Value::String("abc\xffdefghijklmnop"), spec(T::kUtf8), &s).ok());
+  EXPECT_FALSE(Convert(Value::String("abcdefgh\xc3"), spec(T::kUtf8), &s).ok());
   ASSERT_TRUE(Convert(Value::String("1970-01-02"), spec(T::kDate), &s).ok());
   EXPECT_EQ(s.integer, 1);
   EXPECT_FALSE(Convert(Value::String("2026-02-30"), spec(T::kDate), &s).ok());
