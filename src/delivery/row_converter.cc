@@ -312,7 +312,7 @@ Status RowConverter::Append(const PrimaryKey& key, const std::vector<Cell>& cell
   for (size_t i = 0; i < task_.columns.size(); ++i) {
     const Staged& s = staged_[i];
     parquet::ColumnVector& col = out->column(i);
-    if (!parquet::IsNested(task_.columns[i].parquet)) {
+    if (!col.nested()) {
       AppendStaged(s, task_.columns[i].parquet, &col);
       continue;
     }
