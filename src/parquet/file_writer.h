@@ -54,9 +54,10 @@ class FileWriter {
 
 // Row-at-a-time appends over a FileWriter: fill each column of the current row through
 // column(i), then EndRow. Rows go to the writer in batches of `batch_rows`, so memory stays
-// bounded by two batches plus the writer's row group. With `background`, batches are encoded
-// and compressed on a thread of their own while the caller fills the next one; errors from it
-// come back from the next EndRow, Flush or Close.
+// bounded by the batch being filled, those queued (at most kQueuedBatches, with `background`)
+// and the writer's row group. With `background`, batches are encoded and compressed on a
+// thread of their own while the caller fills the next ones; errors from it come back from the
+// next EndRow, Flush or Close.
 class RowAppender {
  public:
   explicit RowAppender(FileWriter* writer, size_t batch_rows = 4096, bool background = false);
