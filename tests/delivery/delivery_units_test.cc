@@ -167,7 +167,10 @@ TEST(RowConverter, TypeMapping) {
   // Past the eight-bytes-at-a-time ASCII prefix, and inside it.
   EXPECT_TRUE(Convert(Value::String("abcdefgh\xc3\xa9ijklmnopq"), spec(T::kUtf8), &s).ok());
   EXPECT_FALSE(Convert(Value::String("abcdefghijklmnop\xff"), spec(T::kUtf8), &s).ok());
-  EXPECT_FALSE(Convert(Value::String("abc\xffdefghijklmnop"), spec(T::kUtf8), &s).ok());
+  EXPECT_FALSE(Convert(Value::String("abc\xff"
+                                     "defghijklmnop"),
+                       spec(T::kUtf8), &s)
+                   .ok());
   EXPECT_FALSE(Convert(Value::String("abcdefgh\xc3"), spec(T::kUtf8), &s).ok());
   ASSERT_TRUE(Convert(Value::String("1970-01-02"), spec(T::kDate), &s).ok());
   EXPECT_EQ(s.integer, 1);

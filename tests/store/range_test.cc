@@ -103,6 +103,28 @@ TEST_F(RangeTest, ReplyCapSetsNextStart) {
   EXPECT_EQ(*res->next_start_primary_key, Key(-2, "b"));
 }
 
+TEST_F(RangeTest, ByteCapEndsPagesEarlyAndPagingStillSeesEveryRow) {
+  StoreOptions options;
+  options.clock = clock_;
+  options.max_range_bytes = 100;  // a stored row here is about 40 bytes
+  store_.reset();
+  store_ = std::move(TableStore::Open(dir_, options)).value();
+  auto r = Range(Min(), Max());
+  size_t rows = 0, pages = 0;
+  GetRangeResult page;
+  while (true) {
+    ASSERT_TRUE(store_->GetRange(r, &page).ok());
+    EXPECT_LE(page.rows.size(), 3u);
+    EXPECT_GE(page.rows.size(), 1u);
+    rows += page.rows.size();
+    ++pages;
+    if (!page.next_start_primary_key) break;
+    r.inclusive_start = *page.next_start_primary_key;
+  }
+  EXPECT_EQ(rows, 21u);
+  EXPECT_GE(pages, 7u);
+}
+
 TEST_F(RangeTest, FilterAndColumns) {
   auto r = Range(Min(), Max());
   r.filter = Filter::Compare("s", Comparator::kEqual, Value::String("a"));
