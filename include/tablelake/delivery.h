@@ -14,8 +14,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "tablelake/credentials.h"
 #include "tablelake/status.h"
 #include "tablelake/table_store.h"
 
@@ -45,7 +47,8 @@ struct DeliveryTaskConfig {
   std::string oss_prefix;  // object key prefix; may hold $yyyy $MM $dd $HH $mm
   std::string oss_bucket;
   std::string oss_endpoint;      // file:///ABS/DIR: the bucket is the folder DIR/<bucket>
-  std::string oss_role;          // names a credential set configured on our side
+  std::string oss_role;          // names a credential set (PutCredentialSet), or an ARN
+                                 // ending in role/<name>; S3/OSS endpoints need one
   std::string oss_dirty_prefix;  // where dirty rows go as JSON lines; empty: count and drop
   std::string format = "Parquet";
   std::string event_time_column;  // partition by this column instead of the write time
@@ -111,6 +114,12 @@ class DeliveryService {
   virtual Result<std::vector<DeliveryTaskInfo>> ListDeliveryTask(const std::string& table) = 0;
   // Objects already delivered stay in the bucket.
   virtual Status DeleteDeliveryTask(const std::string& table, const std::string& name) = 0;
+
+  // Credential sets that tasks' OssRoleName names. Putting one replaces a set of that role;
+  // listing returns (role, access key id) pairs: secrets are only read by running tasks.
+  virtual Status PutCredentialSet(const std::string& role, const CredentialSet& keys) = 0;
+  virtual Result<std::vector<std::pair<std::string, std::string>>> ListCredentialSets() = 0;
+  virtual Status DeleteCredentialSet(const std::string& role) = 0;
 
   // Runs one task. Without `stop`: until it has nothing more to do now - a BaseTask delivers its
   // snapshot and finishes (a finished one returns at once); an incremental task delivers every

@@ -1,10 +1,13 @@
-// tablelake delivery create|describe|list|delete|update|run
+// tablelake delivery create|describe|list|delete|update|run|credentials
 #include <atomic>
 #include <csignal>
+#include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <thread>
 
 #include "cli/cli_util.h"
+#include "delivery/credentials.h"
 #include "delivery/task_config.h"
 #include "fmt/format.h"
 #include "tablelake/delivery.h"
@@ -163,6 +166,70 @@ Status Run(const GlobalOptions& g, const TaskArgs& a) {
   return Status::OK();
 }
 
+struct CredentialArgs {
+  std::string role, access_key_id;
+  std::string secret_env = "TABLELAKE_ACCESS_KEY_SECRET";
+  std::string token_env = "TABLELAKE_SECURITY_TOKEN";
+};
+
+// The secret comes from an environment variable or standard input, never the command line,
+// where other users of the machine could read it.
+Status PutCredentials(const GlobalOptions& g, const CredentialArgs& a) {
+  TL_RETURN_IF_ERROR(delivery::ValidateRoleName(a.role));
+  CredentialSet keys{a.access_key_id, "", ""};
+  if (const char* secret = std::getenv(a.secret_env.c_str())) {
+    keys.access_key_secret = secret;
+  } else if (!std::getline(std::cin, keys.access_key_secret)) {
+    return Status::InvalidArgument(
+        fmt::format("no access key secret: set {} or give it on standard input", a.secret_env));
+  }
+  if (const char* token = std::getenv(a.token_env.c_str())) keys.security_token = token;
+  TL_ASSIGN_OR_RETURN(auto store, OpenStore(g));
+  TL_ASSIGN_OR_RETURN(auto service, OpenDelivery(store.get()));
+  return service->PutCredentialSet(a.role, keys);
+}
+
+void RegisterCredentialCommands(CLI::App* delivery, GlobalOptions& g, Status& status) {
+  auto* credentials = delivery->add_subcommand(
+      "credentials", "credential sets for S3/OSS endpoints, named by a task's --role");
+  credentials->require_subcommand(1);
+  auto put_args = std::make_shared<CredentialArgs>();
+  auto* put = credentials->add_subcommand("put", "add or replace a credential set");
+  AddGlobalOptions(put, &g);
+  put->add_option("role", put_args->role, "the set's name, as tasks' --role gives it")->required();
+  put->add_option("--access-key-id", put_args->access_key_id, "access key id")->required();
+  put->add_option("--secret-env", put_args->secret_env,
+                  "variable holding the secret (else read from stdin)")
+      ->capture_default_str();
+  put->add_option("--token-env", put_args->token_env, "variable holding an STS token, if any")
+      ->capture_default_str();
+  put->callback([&g, &status, put_args] { status = PutCredentials(g, *put_args); });
+
+  auto* list = credentials->add_subcommand("list", "list credential sets (no secrets)");
+  AddGlobalOptions(list, &g);
+  list->callback([&g, &status] {
+    status = [&]() -> Status {
+      TL_ASSIGN_OR_RETURN(auto store, OpenStore(g));
+      TL_ASSIGN_OR_RETURN(auto service, OpenDelivery(store.get()));
+      TL_ASSIGN_OR_RETURN(auto sets, service->ListCredentialSets());
+      for (const auto& [role, id] : sets) PrintJsonLine({{"role", role}, {"access_key_id", id}});
+      return Status::OK();
+    }();
+  });
+
+  auto role = std::make_shared<std::string>();
+  auto* del = credentials->add_subcommand("delete", "delete a credential set");
+  AddGlobalOptions(del, &g);
+  del->add_option("role", *role, "the set's name")->required();
+  del->callback([&g, &status, role] {
+    status = [&]() -> Status {
+      TL_ASSIGN_OR_RETURN(auto store, OpenStore(g));
+      TL_ASSIGN_OR_RETURN(auto service, OpenDelivery(store.get()));
+      return service->DeleteCredentialSet(*role);
+    }();
+  });
+}
+
 }  // namespace
 
 void RegisterDeliveryCommands(CLI::App& app, GlobalOptions& g, Status& status) {
@@ -240,6 +307,8 @@ void RegisterDeliveryCommands(CLI::App& app, GlobalOptions& g, Status& status) {
   run->add_flag("--until-synced", run_args->until_synced,
                 "exit once every earlier write is delivered");
   run->callback([&g, &status, run_args] { status = Run(g, *run_args); });
+
+  RegisterCredentialCommands(delivery, g, status);
 }
 
 }  // namespace tablelake::cli

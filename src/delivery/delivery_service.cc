@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "common/progress.h"
+#include "delivery/credentials.h"
 #include "delivery/event_time.h"
 #include "delivery/partition_files.h"
 #include "delivery/row_converter.h"
@@ -260,6 +261,15 @@ class DeliveryServiceImpl : public DeliveryService {
   Status DeleteDeliveryTask(const std::string& table, const std::string& name) override;
   Status RunTask(const std::string& table, const std::string& name,
                  const std::atomic<bool>* stop) override;
+  Status PutCredentialSet(const std::string& role, const CredentialSet& keys) override {
+    return delivery::PutCredentialSet(store_, role, keys);
+  }
+  Result<std::vector<std::pair<std::string, std::string>>> ListCredentialSets() override {
+    return delivery::ListCredentialSets(store_);
+  }
+  Status DeleteCredentialSet(const std::string& role) override {
+    return delivery::DeleteCredentialSet(store_, role);
+  }
 
  private:
   Status SaveState(const DeliveryTaskDescription& d, const TaskState& s);
@@ -451,19 +461,32 @@ Status DeliveryServiceImpl::RunBase(DeliveryTaskDescription& task, TaskState& st
 
 Status DeliveryServiceImpl::OpenBucket(const DeliveryTaskDescription& task, TaskState& state,
                                        std::unique_ptr<ObjectStore>* bucket) {
-  auto b = OpenObjectStore(task.config.oss_endpoint, task.config.oss_bucket);
-  if (!b.ok()) {
-    // Not a request error: the task reports it in its status, as the cloud service does.
-    state.status.error_code =
-        b.status().code() == StatusCode::kNotFound ? "INVALID_OSS_BUCKET" : "UNAUTHORIZED";
-    state.status.error_detail = b.status().message();
+  // Not request errors: the task reports them in its status, as the cloud service does.
+  auto report = [&](const char* code, const Status& why) -> Status {
+    state.status.error_code = code;
+    state.status.error_detail = why.message();
     TL_RETURN_IF_ERROR(SaveState(task, state));
-    return b.status().WithContext(fmt::format("task '{}'", task.name));
+    return why.WithContext(fmt::format("task '{}'", task.name));
+  };
+  const std::string& endpoint = task.config.oss_endpoint;
+  std::optional<CredentialSet> keys;
+  if (EndpointNeedsKeys(endpoint)) {
+    TL_ASSIGN_OR_RETURN(keys, delivery::FindCredentialSet(store_, task.config.oss_role));
+    if (!keys) {
+      return report(
+          "UNAUTHORIZED",
+          Status::InvalidArgument(
+              task.config.oss_role.empty()
+                  ? fmt::format("endpoint '{}' needs credentials: set the task's role "
+                                "(OssRoleName) to a credential set",
+                                endpoint)
+                  : fmt::format("role '{}' names no credential set (add one with `tablelake "
+                                "delivery credentials put {}`)",
+                                task.config.oss_role, delivery::RoleOf(task.config.oss_role))));
+    }
   }
-  if (!state.status.error_code.empty() && state.status.error_code != "DELIVERY_FAILED") {
-    state.status.error_code.clear();  // the bucket is back
-    state.status.error_detail.clear();
-  }
+  auto b = OpenObjectStore(endpoint, task.config.oss_bucket, keys ? &*keys : nullptr);
+  if (!b.ok()) return report("INVALID_OSS_BUCKET", b.status());
   *bucket = std::move(b).value();
   return Status::OK();
 }

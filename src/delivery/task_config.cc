@@ -3,7 +3,9 @@
 #include <regex>
 #include <set>
 
+#include "delivery/credentials.h"
 #include "fmt/format.h"
+#include "objectstore/object_store.h"
 #include "store/cell_rules.h"
 
 namespace tablelake {
@@ -164,6 +166,11 @@ Result<ResolvedTask> ResolveTask(const DeliveryTaskConfig& config, const TableMe
     return Status::InvalidArgument("the task needs a bucket (OssBucket)");
   if (config.oss_endpoint.empty())
     return Status::InvalidArgument("the task needs an endpoint (OssEndpoint)");
+  if (config.oss_role.empty() && EndpointNeedsKeys(config.oss_endpoint)) {
+    return Status::InvalidArgument(fmt::format(
+        "endpoint '{}' needs a role (OssRoleName) naming a credential set", config.oss_endpoint));
+  }
+  if (!config.oss_role.empty()) TL_RETURN_IF_ERROR(ValidateRoleName(RoleOf(config.oss_role)));
   if (Upper(config.format) != "PARQUET") {
     return Status::InvalidArgument(
         fmt::format("format '{}' is not supported: Parquet only", config.format));

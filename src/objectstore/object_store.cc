@@ -100,13 +100,19 @@ class LocalFolderStore : public ObjectStore {
 
 }  // namespace
 
+namespace {
+constexpr std::string_view kFile = "file://";
+}  // namespace
+
+bool EndpointNeedsKeys(const std::string& endpoint) { return endpoint.rfind(kFile, 0) != 0; }
+
 Result<std::unique_ptr<ObjectStore>> OpenObjectStore(const std::string& endpoint,
-                                                     const std::string& bucket) {
+                                                     const std::string& bucket,
+                                                     const CredentialSet* keys) {
   if (bucket.empty() || bucket.find('/') != std::string::npos || bucket == "." || bucket == "..") {
     return Status::InvalidArgument(fmt::format("bucket name '{}' is invalid", bucket));
   }
-  constexpr std::string_view kFile = "file://";
-  if (endpoint.rfind(kFile, 0) != 0) {
+  if (EndpointNeedsKeys(endpoint)) {
     return Status::NotSupported(fmt::format(
         "endpoint '{}': only file:///ABS/DIR endpoints are supported so far (S3/OSS: coming)",
         endpoint));

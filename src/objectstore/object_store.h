@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/sink.h"
+#include "tablelake/credentials.h"
 #include "tablelake/status.h"
 
 namespace tablelake {
@@ -35,9 +36,12 @@ class ObjectStore {
 };
 
 // Opens bucket `bucket` at `endpoint`. `file:///ABS/DIR` is the folder DIR/bucket, which must
-// exist. Other endpoints (S3/OSS) are not supported yet and say so.
+// exist. Other endpoints (S3/OSS) need `keys`; they are not supported yet and say so.
 Result<std::unique_ptr<ObjectStore>> OpenObjectStore(const std::string& endpoint,
-                                                     const std::string& bucket);
+                                                     const std::string& bucket,
+                                                     const CredentialSet* keys = nullptr);
+// Whether OpenObjectStore needs keys for `endpoint`: all but local folders do.
+bool EndpointNeedsKeys(const std::string& endpoint);
 
 // Checks an object key: relative, no empty, "." or ".." segments, no NUL.
 Status ValidateObjectKey(const std::string& key);

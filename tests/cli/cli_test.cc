@@ -267,4 +267,32 @@ TEST_F(CliTest, StreamRead) {
   EXPECT_EQ(from[0]["op"], "UPDATE");
 }
 
+TEST_F(CliTest, CredentialSetsKeepSecretsOffTheCommandLineAndOutput) {
+  // The secret comes on standard input (or from an environment variable), never as an argument.
+  Ok({"delivery", "credentials", "put", "lake-writer", "--access-key-id", "AKID1"},
+     "s3cr3t-value\n");
+  Ok({"delivery", "credentials", "put", "r2", "--access-key-id", "AKID2", "--secret-env", "HOME"});
+  CmdResult list = Tl({"delivery", "credentials", "list"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_EQ(list.out,
+            "{\"role\":\"lake-writer\",\"access_key_id\":\"AKID1\"}\n"
+            "{\"role\":\"r2\",\"access_key_id\":\"AKID2\"}\n");
+  EXPECT_EQ(list.out.find("s3cr3t"), std::string::npos);
+  ExpectError(Tl({"delivery", "credentials", "put", "bad role", "--access-key-id", "X"}, "s\n"),
+              "role 'bad role' is invalid");
+  ExpectError(Tl({"delivery", "credentials", "put", "r3", "--access-key-id", "X"}),
+              "no access key secret");
+  Ok({"delivery", "credentials", "delete", "r2"});
+  ExpectError(Tl({"delivery", "credentials", "delete", "r2"}),
+              "credential set 'r2' does not exist");
+  // A remote endpoint needs a role naming one.
+  CreateSample();
+  ExpectError(Tl({"delivery", "create", "--table", "sampleTable", "--name", "remote", "--bucket",
+                  "b", "--endpoint", "oss-cn-hangzhou.aliyuncs.com", "--schema", "PK1:PK1:INT64"}),
+              "needs a role (OssRoleName)");
+  Ok({"delivery", "create", "--table", "sampleTable", "--name", "remote", "--bucket", "b",
+      "--endpoint", "oss-cn-hangzhou.aliyuncs.com", "--role", "lake-writer", "--schema",
+      "PK1:PK1:INT64"});
+}
+
 }  // namespace

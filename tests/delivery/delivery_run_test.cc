@@ -225,6 +225,55 @@ TEST_F(DeliveryRunTest, ChangeLogColumnsDeliverDeletesAsRows) {
   EXPECT_FALSE(service_->CreateDeliveryTask("t", "clash", bad, DeliveryTaskType::kInc).ok());
 }
 
+TEST_F(DeliveryRunTest, CredentialSetsAreKeptListedWithoutSecretsAndReplaced) {
+  EXPECT_TRUE(service_->ListCredentialSets()->empty());
+  ASSERT_TRUE(service_->PutCredentialSet("lake-writer", {"AKID1", "secret1", ""}).ok());
+  ASSERT_TRUE(service_->PutCredentialSet("lake-writer", {"AKID2", "secret2", "sts"}).ok());
+  ASSERT_TRUE(service_->PutCredentialSet("other.role_2", {"AKID3", "secret3", ""}).ok());
+  auto sets = service_->ListCredentialSets();
+  ASSERT_TRUE(sets.ok());
+  using Sets = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(*sets, (Sets{{"lake-writer", "AKID2"}, {"other.role_2", "AKID3"}}));
+  EXPECT_EQ(service_->PutCredentialSet("bad role", {"a", "b", ""}).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(service_->PutCredentialSet("no-secret", {"a", "", ""}).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_TRUE(service_->DeleteCredentialSet("other.role_2").ok());
+  EXPECT_EQ(service_->DeleteCredentialSet("other.role_2").code(), StatusCode::kNotFound);
+  EXPECT_EQ(service_->ListCredentialSets()->size(), 1u);
+}
+
+TEST_F(DeliveryRunTest, RemoteEndpointNeedsARoleNamingACredentialSet) {
+  auto config = Config();
+  config.oss_endpoint = "oss-cn-hangzhou.aliyuncs.com";
+  // No role: a request error, nothing created.
+  auto create = service_->CreateDeliveryTask("t", "remote", config, DeliveryTaskType::kBase);
+  EXPECT_EQ(create.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(create.message().find("OssRoleName"), std::string::npos) << create.message();
+  config.oss_role = "not a role!";
+  EXPECT_EQ(service_->CreateDeliveryTask("t", "remote", config, DeliveryTaskType::kBase).code(),
+            StatusCode::kInvalidArgument);
+  // A role without a set: created, and the run reports UNAUTHORIZED, as the cloud service
+  // reports a role it cannot assume. An ARN names the role after "role/".
+  config.oss_role = "acs:ram::1234:role/lake-writer";
+  ASSERT_TRUE(service_->CreateDeliveryTask("t", "remote", config, DeliveryTaskType::kBase).ok());
+  EXPECT_FALSE(service_->RunTask("t", "remote").ok());
+  auto d = service_->DescribeDeliveryTask("t", "remote");
+  EXPECT_EQ(d->status.error_code, "UNAUTHORIZED");
+  EXPECT_NE(d->status.error_detail.find("credentials put lake-writer"), std::string::npos)
+      << d->status.error_detail;
+  // With the set, the keys are found and the endpoint itself answers: S3/OSS is not built yet.
+  ASSERT_TRUE(service_->PutCredentialSet("lake-writer", {"AKID", "secret", ""}).ok());
+  EXPECT_FALSE(service_->RunTask("t", "remote").ok());
+  d = service_->DescribeDeliveryTask("t", "remote");
+  EXPECT_EQ(d->status.error_code, "INVALID_OSS_BUCKET");
+  EXPECT_NE(d->status.error_detail.find("only file:///ABS/DIR endpoints"), std::string::npos)
+      << d->status.error_detail;
+  // Local folders need no role.
+  EXPECT_TRUE(service_->CreateDeliveryTask("t", "local", Config(), DeliveryTaskType::kBase).ok());
+  EXPECT_TRUE(service_->RunTask("t", "local").ok());
+}
+
 }  // namespace
 }  // namespace tablelake
 
