@@ -133,6 +133,7 @@ class RowBatch {
   };
 
   size_t size() const { return starts_.size(); }
+  size_t bytes() const { return bytes_.size(); }
   // Decodes row `i` into `*row` (see Decoder::Decode).
   Result<bool> DecodeRow(size_t i, Row* row) const;
 
@@ -156,8 +157,8 @@ class RowIterator {
   virtual bool Valid() const = 0;
   virtual void Next() = 0;
   virtual const Row& row() const = 0;
-  // Replaces `*batch` with up to `max_rows` rows from the current one on and moves past them:
-  // the bulk path for a scan whose rows are decoded on another thread.
+  // Replaces `*batch` with up to `max_rows` rows (and about 8 MiB) from the current one on and
+  // moves past them: the bulk path for a scan whose rows are decoded on another thread.
   virtual Status NextBatch(size_t max_rows, RowBatch* batch) = 0;
   virtual Status status() const = 0;
 };

@@ -935,7 +935,7 @@ Status TableStoreImpl::GetRange(const GetRangeRequest& r, GetRangeResult* result
     if (!ShapeRow(shape, &row.cells, versions)) continue;
     TL_RETURN_IF_ERROR(
         store::DecodePrimaryKey(schema, ToView(it->key()).substr(4), &row.primary_key));
-    // The stored size stands for the reply size: it is at least that of what the row returns.
+    // The stored size approximates the reply size, as the cap itself is approximate.
     bytes += static_cast<int64_t>(it->key().size() + it->value().size());
     ++n;
   }
@@ -992,6 +992,8 @@ class TableRowDecoder : public RowBatch::Decoder {
 
 class RowIteratorImpl : public RowIterator {
  public:
+  static constexpr size_t kMaxBatchBytes = 8 << 20;
+
   RowIteratorImpl(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, rocksdb::ReadOptions ro,
                   TablePtr table, const std::string& start, std::string end, int64_t now_ms)
       : decoder_(std::make_shared<TableRowDecoder>(std::move(table), now_ms)),
@@ -1015,7 +1017,9 @@ class RowIteratorImpl : public RowIterator {
     // Rows hidden by retention are copied too: the batch's decoder skips them.
     batch->Reset(decoder_);
     if (!valid_) return status_;
-    for (; it_->Valid() && batch->size() < max_rows; it_->Next()) {
+    // Bounded in bytes too: rows may be megabytes, and offsets are 32-bit.
+    for (; it_->Valid() && batch->size() < max_rows && batch->bytes() < kMaxBatchBytes;
+         it_->Next()) {
       batch->Add(ToView(it_->key()), ToView(it_->value()));
     }
     Settle();
