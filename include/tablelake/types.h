@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <optional>
@@ -45,7 +46,7 @@ class Value {
   }
   void SetDouble(double v) {
     type_ = ValueType::kDouble;
-    double_ = v;
+    std::memcpy(&int_, &v, sizeof v);
   }
   void SetBoolean(bool v) {
     type_ = ValueType::kBoolean;
@@ -59,7 +60,11 @@ class Value {
 
   ValueType type() const { return type_; }
   int64_t integer() const { return int_; }
-  double dbl() const { return double_; }
+  double dbl() const {
+    double d;
+    std::memcpy(&d, &int_, sizeof d);
+    return d;
+  }
   bool boolean() const { return int_ != 0; }
   // Bytes of a STRING (UTF-8) or BINARY value.
   const std::string& bytes() const { return bytes_; }
@@ -73,8 +78,8 @@ class Value {
 
  private:
   ValueType type_ = ValueType::kInteger;
+  // INTEGER and BOOLEAN values, or a DOUBLE's bits: one word, as rows hold many values.
   int64_t int_ = 0;
-  double double_ = 0;
   std::string bytes_;
 };
 

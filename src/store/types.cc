@@ -77,7 +77,7 @@ Value Value::Integer(int64_t v) {
 Value Value::Double(double v) {
   Value r;
   r.type_ = ValueType::kDouble;
-  r.double_ = v;
+  r.SetDouble(v);
   return r;
 }
 Value Value::Boolean(bool v) {
@@ -121,7 +121,7 @@ bool Value::operator==(const Value& other) const {
     case ValueType::kBoolean:
       return int_ == other.int_;
     case ValueType::kDouble:
-      return std::memcmp(&double_, &other.double_, sizeof(double)) == 0;
+      return int_ == other.int_;  // bitwise, so NaN == NaN
     case ValueType::kString:
     case ValueType::kBinary:
       return bytes_ == other.bytes_;
@@ -135,7 +135,7 @@ std::string Value::DebugString() const {
     case ValueType::kInteger:
       return fmt::format("INTEGER {}", int_);
     case ValueType::kDouble:
-      return fmt::format("DOUBLE {}", double_);
+      return fmt::format("DOUBLE {}", dbl());
     case ValueType::kBoolean:
       return int_ ? "BOOLEAN true" : "BOOLEAN false";
     case ValueType::kString: {
