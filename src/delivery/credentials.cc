@@ -1,5 +1,7 @@
 #include "delivery/credentials.h"
 
+#include <cctype>
+
 #include "fmt/format.h"
 #include "nlohmann/json.hpp"
 
