@@ -487,6 +487,10 @@ Status DeliveryServiceImpl::OpenBucket(const DeliveryTaskDescription& task, Task
   }
   auto b = OpenObjectStore(endpoint, task.config.oss_bucket, keys ? &*keys : nullptr);
   if (!b.ok()) return report("INVALID_OSS_BUCKET", b.status());
+  if (!state.status.error_code.empty() && state.status.error_code != "DELIVERY_FAILED") {
+    state.status.error_code.clear();  // the bucket (or its keys) is back
+    state.status.error_detail.clear();
+  }
   *bucket = std::move(b).value();
   return Status::OK();
 }

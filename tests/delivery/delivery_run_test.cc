@@ -274,6 +274,22 @@ TEST_F(DeliveryRunTest, RemoteEndpointNeedsARoleNamingACredentialSet) {
   EXPECT_TRUE(service_->RunTask("t", "local").ok());
 }
 
+TEST_F(DeliveryRunTest, BucketErrorClearsOnceTheBucketIsBack) {
+  auto config = Config();
+  config.oss_bucket = "later";
+  // An IncTask: its state, error included, carries over from run to run.
+  ASSERT_TRUE(service_->CreateDeliveryTask("t", "later", config, DeliveryTaskType::kInc).ok());
+  ASSERT_TRUE(Write(1, 10).ok());
+  EXPECT_FALSE(service_->RunTask("t", "later").ok());
+  EXPECT_EQ(service_->DescribeDeliveryTask("t", "later")->status.error_code, "INVALID_OSS_BUCKET");
+  fs::create_directories(root_ / "lake" / "later");
+  ASSERT_TRUE(service_->RunTask("t", "later").ok());
+  auto d = service_->DescribeDeliveryTask("t", "later");
+  EXPECT_EQ(d->status.error_code, "");
+  EXPECT_EQ(d->status.error_detail, "");
+  EXPECT_EQ(d->status.rows_delivered, 1);
+}
+
 }  // namespace
 }  // namespace tablelake
 
