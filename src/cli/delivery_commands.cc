@@ -107,25 +107,29 @@ nlohmann::ordered_json DescriptionJson(const DeliveryTaskDescription& d) {
           {"status", status}};
 }
 
-Result<std::unique_ptr<DeliveryService>> OpenDelivery(TableStore* store) {
-  return DeliveryService::Open(store, stderr);
+// Opens the data folder's store and its delivery service for the length of `fn(service)`.
+template <typename Fn>
+Status WithDelivery(const GlobalOptions& g, Fn&& fn) {
+  TL_ASSIGN_OR_RETURN(auto store, OpenStore(g));
+  TL_ASSIGN_OR_RETURN(auto service, DeliveryService::Open(store.get(), stderr));
+  return fn(*service);
 }
 
 Status Create(const GlobalOptions& g, const TaskArgs& a) {
   DeliveryTaskConfig config;
   TL_RETURN_IF_ERROR(ApplyConfigArgs(a.config, &config));
   TL_ASSIGN_OR_RETURN(DeliveryTaskType type, delivery::ParseTaskType(a.type));
-  TL_ASSIGN_OR_RETURN(auto store, OpenStore(g));
-  TL_ASSIGN_OR_RETURN(auto service, OpenDelivery(store.get()));
-  return service->CreateDeliveryTask(a.table, a.name, config, type);
+  return WithDelivery(g, [&](DeliveryService& service) {
+    return service.CreateDeliveryTask(a.table, a.name, config, type);
+  });
 }
 
 Status Update(const GlobalOptions& g, const TaskArgs& a) {
-  TL_ASSIGN_OR_RETURN(auto store, OpenStore(g));
-  TL_ASSIGN_OR_RETURN(auto service, OpenDelivery(store.get()));
-  TL_ASSIGN_OR_RETURN(DeliveryTaskDescription d, service->DescribeDeliveryTask(a.table, a.name));
-  TL_RETURN_IF_ERROR(ApplyConfigArgs(a.config, &d.config));
-  return service->UpdateDeliveryTask(a.table, a.name, d.config);
+  return WithDelivery(g, [&](DeliveryService& service) -> Status {
+    TL_ASSIGN_OR_RETURN(DeliveryTaskDescription d, service.DescribeDeliveryTask(a.table, a.name));
+    TL_RETURN_IF_ERROR(ApplyConfigArgs(a.config, &d.config));
+    return service.UpdateDeliveryTask(a.table, a.name, d.config);
+  });
 }
 
 std::atomic<bool> g_stop{false};
@@ -139,31 +143,31 @@ Status Run(const GlobalOptions& g, const TaskArgs& a) {
     return Status::InvalidArgument(
         "delivery run: give both --table and --name, or neither (every task)");
   }
-  TL_ASSIGN_OR_RETURN(auto store, OpenStore(g));
-  TL_ASSIGN_OR_RETURN(auto service, OpenDelivery(store.get()));
-  std::vector<DeliveryTaskInfo> tasks;
-  if (a.name.empty()) {
-    TL_ASSIGN_OR_RETURN(tasks, service->ListDeliveryTask(""));
-  } else {
-    TL_ASSIGN_OR_RETURN(auto d, service->DescribeDeliveryTask(a.table, a.name));
-    tasks.push_back({d.table, d.name, d.type});
-  }
-  bool forever = !a.once && !a.until_synced;
-  if (forever) {
-    std::signal(SIGINT, OnStopSignal);
-    std::signal(SIGTERM, OnStopSignal);
-  }
-  std::vector<Status> results(tasks.size());
-  std::vector<std::thread> threads;
-  for (size_t i = 0; i < tasks.size(); ++i) {
-    threads.emplace_back([&, i] {
-      results[i] = service->RunTask(tasks[i].table, tasks[i].name, forever ? &g_stop : nullptr);
-      if (!results[i].ok()) g_stop = true;  // one failing task stops the run
-    });
-  }
-  for (auto& t : threads) t.join();
-  for (const auto& r : results) TL_RETURN_IF_ERROR(r);
-  return Status::OK();
+  return WithDelivery(g, [&](DeliveryService& service) -> Status {
+    std::vector<DeliveryTaskInfo> tasks;
+    if (a.name.empty()) {
+      TL_ASSIGN_OR_RETURN(tasks, service.ListDeliveryTask(""));
+    } else {
+      TL_ASSIGN_OR_RETURN(auto d, service.DescribeDeliveryTask(a.table, a.name));
+      tasks.push_back({d.table, d.name, d.type});
+    }
+    bool forever = !a.once && !a.until_synced;
+    if (forever) {
+      std::signal(SIGINT, OnStopSignal);
+      std::signal(SIGTERM, OnStopSignal);
+    }
+    std::vector<Status> results(tasks.size());
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < tasks.size(); ++i) {
+      threads.emplace_back([&, i] {
+        results[i] = service.RunTask(tasks[i].table, tasks[i].name, forever ? &g_stop : nullptr);
+        if (!results[i].ok()) g_stop = true;  // one failing task stops the run
+      });
+    }
+    for (auto& t : threads) t.join();
+    for (const auto& r : results) TL_RETURN_IF_ERROR(r);
+    return Status::OK();
+  });
 }
 
 struct CredentialArgs {
@@ -184,9 +188,8 @@ Status PutCredentials(const GlobalOptions& g, const CredentialArgs& a) {
         fmt::format("no access key secret: set {} or give it on standard input", a.secret_env));
   }
   if (const char* token = std::getenv(a.token_env.c_str())) keys.security_token = token;
-  TL_ASSIGN_OR_RETURN(auto store, OpenStore(g));
-  TL_ASSIGN_OR_RETURN(auto service, OpenDelivery(store.get()));
-  return service->PutCredentialSet(a.role, keys);
+  return WithDelivery(
+      g, [&](DeliveryService& service) { return service.PutCredentialSet(a.role, keys); });
 }
 
 void RegisterCredentialCommands(CLI::App* delivery, GlobalOptions& g, Status& status) {
@@ -208,13 +211,11 @@ void RegisterCredentialCommands(CLI::App* delivery, GlobalOptions& g, Status& st
   auto* list = credentials->add_subcommand("list", "list credential sets (no secrets)");
   AddGlobalOptions(list, &g);
   list->callback([&g, &status] {
-    status = [&]() -> Status {
-      TL_ASSIGN_OR_RETURN(auto store, OpenStore(g));
-      TL_ASSIGN_OR_RETURN(auto service, OpenDelivery(store.get()));
-      TL_ASSIGN_OR_RETURN(auto sets, service->ListCredentialSets());
+    status = WithDelivery(g, [&](DeliveryService& service) -> Status {
+      TL_ASSIGN_OR_RETURN(auto sets, service.ListCredentialSets());
       for (const auto& [role, id] : sets) PrintJsonLine({{"role", role}, {"access_key_id", id}});
       return Status::OK();
-    }();
+    });
   });
 
   auto role = std::make_shared<std::string>();
@@ -222,11 +223,8 @@ void RegisterCredentialCommands(CLI::App* delivery, GlobalOptions& g, Status& st
   AddGlobalOptions(del, &g);
   del->add_option("role", *role, "the set's name")->required();
   del->callback([&g, &status, role] {
-    status = [&]() -> Status {
-      TL_ASSIGN_OR_RETURN(auto store, OpenStore(g));
-      TL_ASSIGN_OR_RETURN(auto service, OpenDelivery(store.get()));
-      return service->DeleteCredentialSet(*role);
-    }();
+    status = WithDelivery(
+        g, [&](DeliveryService& service) -> Status { return service.DeleteCredentialSet(*role); });
   });
 }
 
@@ -263,41 +261,35 @@ void RegisterDeliveryCommands(CLI::App& app, GlobalOptions& g, Status& status) {
   auto* describe = delivery->add_subcommand("describe", "print a task's config and status as JSON");
   task_options(describe, describe_args.get(), true);
   describe->callback([&g, &status, describe_args] {
-    status = [&]() -> Status {
-      TL_ASSIGN_OR_RETURN(auto store, OpenStore(g));
-      TL_ASSIGN_OR_RETURN(auto service, OpenDelivery(store.get()));
+    status = WithDelivery(g, [&](DeliveryService& service) -> Status {
       TL_ASSIGN_OR_RETURN(auto d,
-                          service->DescribeDeliveryTask(describe_args->table, describe_args->name));
+                          service.DescribeDeliveryTask(describe_args->table, describe_args->name));
       PrintJsonLine(DescriptionJson(d));
       return Status::OK();
-    }();
+    });
   });
 
   auto list_args = std::make_shared<TaskArgs>();
   auto* list = delivery->add_subcommand("list", "list delivery tasks as JSON lines");
   task_options(list, list_args.get(), false);
   list->callback([&g, &status, list_args] {
-    status = [&]() -> Status {
-      TL_ASSIGN_OR_RETURN(auto store, OpenStore(g));
-      TL_ASSIGN_OR_RETURN(auto service, OpenDelivery(store.get()));
-      TL_ASSIGN_OR_RETURN(auto tasks, service->ListDeliveryTask(list_args->table));
+    status = WithDelivery(g, [&](DeliveryService& service) -> Status {
+      TL_ASSIGN_OR_RETURN(auto tasks, service.ListDeliveryTask(list_args->table));
       for (const auto& t : tasks) {
         PrintJsonLine(
             {{"table", t.table}, {"name", t.name}, {"type", DeliveryTaskTypeName(t.type)}});
       }
       return Status::OK();
-    }();
+    });
   });
 
   auto delete_args = std::make_shared<TaskArgs>();
   auto* del = delivery->add_subcommand("delete", "delete a delivery task (delivered files stay)");
   task_options(del, delete_args.get(), true);
   del->callback([&g, &status, delete_args] {
-    status = [&]() -> Status {
-      TL_ASSIGN_OR_RETURN(auto store, OpenStore(g));
-      TL_ASSIGN_OR_RETURN(auto service, OpenDelivery(store.get()));
-      return service->DeleteDeliveryTask(delete_args->table, delete_args->name);
-    }();
+    status = WithDelivery(g, [&](DeliveryService& service) -> Status {
+      return service.DeleteDeliveryTask(delete_args->table, delete_args->name);
+    });
   });
 
   auto run_args = std::make_shared<TaskArgs>();

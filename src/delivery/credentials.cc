@@ -1,5 +1,6 @@
 #include "delivery/credentials.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include "fmt/format.h"
@@ -16,11 +17,12 @@ std::string Key(const std::string& role) { return kPrefix + role; }
 }  // namespace
 
 Status ValidateRoleName(const std::string& role) {
-  bool ok = !role.empty() && role.size() <= 64;
-  for (char c : role) {
-    ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_');
+  auto allowed = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_';
+  };
+  if (!role.empty() && role.size() <= 64 && std::all_of(role.begin(), role.end(), allowed)) {
+    return Status::OK();
   }
-  if (ok) return Status::OK();
   return Status::InvalidArgument(
       fmt::format("role '{}' is invalid: 1 to 64 letters, digits, '.', '-' or '_'", role));
 }
