@@ -90,6 +90,25 @@ struct DeliveryTaskDescription {
   int64_t create_time_us = 0;
 };
 
+// What one RunTask call delivered (the task's status holds the totals).
+struct DeliveryRunStats {
+  int64_t rows_delivered = 0;
+  int64_t dirty_rows = 0;
+  int64_t deletes_skipped = 0;
+  int64_t files_written = 0;  // Parquet files
+  int64_t bytes_written = 0;
+  int64_t dirty_files = 0;  // JSON-lines files of dirty rows
+  bool resumed = false;     // the run continued an interrupted snapshot scan or batch
+};
+
+// A file a task published, as its checkpoint records it.
+struct DeliveredFile {
+  std::string key;  // the object's key in the bucket
+  int64_t rows = 0;
+  int64_t bytes = 0;
+  int64_t time_ms = 0;  // when it was committed
+};
+
 struct DeliveryTaskInfo {
   std::string table;
   std::string name;
@@ -114,6 +133,14 @@ class DeliveryService {
   virtual Result<std::vector<DeliveryTaskInfo>> ListDeliveryTask(const std::string& table) = 0;
   // Objects already delivered stay in the bucket.
   virtual Status DeleteDeliveryTask(const std::string& table, const std::string& name) = 0;
+  // Every Parquet file the task published and still counts, oldest first.
+  virtual Result<std::vector<DeliveredFile>> ListDeliveredFiles(const std::string& table,
+                                                                const std::string& name) = 0;
+  // Drops `table` and deletes its tasks (their delivered objects stay); returns the tasks'
+  // names. A task is bound to its table's identity, so a table dropped by
+  // TableStore::DeleteTable leaves tasks that report it and never attach to a new table of
+  // the same name.
+  virtual Result<std::vector<std::string>> DropTable(const std::string& table) = 0;
 
   // Credential sets that tasks' OssRoleName names. Putting one replaces a set of that role;
   // listing returns (role, access key id) pairs: secrets are only read by running tasks.
@@ -125,8 +152,10 @@ class DeliveryService {
   // snapshot and finishes (a finished one returns at once); an incremental task delivers every
   // write committed before the call, publishes, and returns. With `stop`: keeps delivering,
   // publishing on the task's size and time bounds, until *stop becomes true.
+  // `stats`, when given, receives what this call delivered, also when it fails.
   virtual Status RunTask(const std::string& table, const std::string& name,
-                         const std::atomic<bool>* stop = nullptr) = 0;
+                         const std::atomic<bool>* stop = nullptr,
+                         DeliveryRunStats* stats = nullptr) = 0;
 };
 
 }  // namespace tablelake

@@ -163,9 +163,30 @@ class RowIterator {
   virtual Status status() const = 0;
 };
 
+// Loads many rows into one table as one atomic write: all of them or, when anything fails,
+// none. Rows are checked as they are staged, by the same code as PutRow (names, sizes, key,
+// cell versions, AUTO_INCREMENT), so a row PutRow would refuse is refused here, at its Put.
+// Staged rows are held in memory (their stored form) until Commit. Not thread-safe.
+class BulkLoader {
+ public:
+  virtual ~BulkLoader() = default;
+  // Stages a blind put (row existence IGNORE, no column condition); a later row with the same
+  // key replaces an earlier one, as sequential PutRows do. A refused row leaves the loader as
+  // it was, so the caller may report it and stop.
+  virtual Status Put(PutRowRequest row) = 0;
+  virtual uint64_t rows() const = 0;
+  virtual uint64_t staged_bytes() const = 0;
+  // Writes every staged row, and its change record when the table keeps a change log, in one
+  // atomic commit. Refuses without writing when the folder's file system lacks room for its
+  // write-ahead log record.
+  virtual Status Commit() = 0;
+};
+
 class TableStore {
  public:
-  // Opens (and by default creates) the store in folder `dir`.
+  // Opens (and by default creates) the store in folder `dir`. Refuses, naming the process, when
+  // another process has the folder open for writing, unless `options.read_only`: then it
+  // follows that writer, reading what it has committed when opened.
   static Result<std::unique_ptr<TableStore>> Open(const std::string& dir,
                                                   const StoreOptions& options = {});
   virtual ~TableStore() = default;
@@ -200,6 +221,9 @@ class TableStore {
   // that is malformed as a whole (too many rows, one row twice) fails every row.
   virtual std::vector<Result<WriteResult>> BatchWriteRow(
       const std::vector<BatchWriteItem>& items) = 0;
+
+  // A loader that writes rows into `table` all at once (see BulkLoader).
+  virtual Result<std::unique_ptr<BulkLoader>> NewBulkLoader(const std::string& table) = 0;
 
   // Rows of [start, end) as of `options.snapshot`, newest version per column, for bulk reads.
   virtual Result<std::unique_ptr<RowIterator>> NewRowIterator(const std::string& table,
@@ -240,6 +264,9 @@ class TableStore {
   // Durable like row writes; each call is atomic. Keys are free-form.
   virtual Status PutMetadata(const std::string& key, const std::string& value) = 0;
   virtual Status DeleteMetadata(const std::string& key) = 0;
+  // Puts and deletes in one atomic write: a crash leaves all of them or none.
+  virtual Status WriteMetadata(const std::vector<std::pair<std::string, std::string>>& puts,
+                               const std::vector<std::string>& deletes) = 0;
   virtual Result<std::optional<std::string>> GetMetadata(const std::string& key) = 0;
   // Every (key, value) whose key starts with `prefix`, in key order.
   virtual Result<std::vector<std::pair<std::string, std::string>>> ListMetadata(

@@ -183,6 +183,9 @@ struct TableDescription {
   std::map<std::string, uint64_t> change_log_holds;
   std::string stream_id;  // empty when the stream was never enabled
   int64_t creation_time_us = 0;
+  // Unique within the store and never reused: a table dropped and created again under the same
+  // name has another id, so what is bound to a table (a delivery task) can tell them apart.
+  uint32_t table_id = 0;
   int64_t stream_enable_time_us = 0;
 };
 

@@ -1,22 +1,64 @@
 #include "cli/cli_util.h"
 
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <regex>
 
+#include "common/printable.h"
 #include "fmt/format.h"
 #include "store/row_json.h"
 
 namespace tablelake::cli {
 
-Result<std::unique_ptr<TableStore>> OpenStore(const GlobalOptions& g) {
-  return TableStore::Open(g.data_dir);
+std::string GlobalOptions::DefaultDataDir() {
+  const char* env = std::getenv("TABLELAKE_DATA");
+  return env != nullptr && *env != '\0' ? env : "./tablelake-data";
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+Result<std::unique_ptr<TableStore>> OpenStore(const GlobalOptions& g, Access access) {
+  StoreOptions options;
+  options.create_if_missing = access == Access::kCreate;
+  options.read_only = access == Access::kRead;
+  const std::string& dir = g.data_dir;
+  std::error_code ec;
+  if (access != Access::kCreate && std::filesystem::is_directory(dir, ec) &&
+      !std::filesystem::exists(std::filesystem::path(dir) / "CURRENT", ec)) {
+    return Status::InvalidArgument(fmt::format(
+        "'{}' is not a Tablelake data folder (create a table there first, or point --data or "
+        "TABLELAKE_DATA at one)",
+        dir));
+  }
+  auto store = TableStore::Open(dir, options);
+  if (store.ok()) return store;
+  const Status& s = store.status();
+  // Folder problems are the command line's, not a request's: no Tablestore code.
+  if (s.code() == StatusCode::kNotFound) {
+    return Status::InvalidArgument(s.message() +
+                                   " (`tablelake table create` makes it; --data or TABLELAKE_DATA "
+                                   "choose another)");
+  }
+  if (s.code() == StatusCode::kUnavailable) {
+    return Status::Unavailable(
+        s.message() +
+        ": stop it or wait for it to finish; reading commands (table list, table describe, get, "
+        "range, stream read, delivery list, describe and files) work meanwhile");
+  }
+  if (s.message().find("no space left on device") != std::string::npos) {
+    return Status(s.code(),
+                  s.message() + " (free space on its file system; reading commands still work)");
+  }
+  return s;
 }
 
 Result<nlohmann::json> ParseJsonArgument(const std::string& what, const std::string& text) {
-  auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) {
-    return Status::InvalidArgument(fmt::format("{} is not valid JSON: {}", what, text));
-  }
+  auto j = store::ParseJson(text);
+  if (!j.ok()) return j.status().WithContext(what);
   return j;
 }
 
@@ -44,16 +86,18 @@ Result<std::optional<Filter>> ParseConditions(const std::vector<std::string>& co
   return std::optional<Filter>(Filter::Combine(LogicalOp::kAnd, std::move(filters)));
 }
 
-Result<RowExistence> ParseExistence(const std::string& text) {
+Result<RowExistence> ParseExistence(const std::string& raw) {
+  std::string text = Lower(raw);
   if (text == "ignore") return RowExistence::kIgnore;
   if (text == "exist") return RowExistence::kExpectExist;
   if (text == "not-exist") return RowExistence::kExpectNotExist;
   return Status::InvalidArgument(
-      fmt::format("--expect takes ignore, exist or not-exist, got '{}'", text));
+      fmt::format("--expect takes ignore, exist or not-exist, got '{}'", Printable(text)));
 }
 
 void AddGlobalOptions(CLI::App* app, GlobalOptions* g) {
-  app->add_option("--data", g->data_dir, "data folder (default ./tablelake-data)");
+  app->add_option("--data", g->data_dir,
+                  "data folder (default $TABLELAKE_DATA, else ./tablelake-data)");
 }
 
 void PrintJsonLine(const nlohmann::ordered_json& j) {

@@ -12,12 +12,21 @@
 
 namespace tablelake::cli {
 
-// Options every command shares. `data_dir` is set by the global --data option.
+// Options every command shares. `data_dir` is set by the global --data option; its default is
+// $TABLELAKE_DATA, else ./tablelake-data.
 struct GlobalOptions {
-  std::string data_dir = "./tablelake-data";
+  std::string data_dir;
+  static std::string DefaultDataDir();
 };
 
-Result<std::unique_ptr<TableStore>> OpenStore(const GlobalOptions& g);
+// What a command does with the data folder. Only kCreate makes a missing folder (so a typo in
+// --data is an error, not a new empty store); kRead works while another process writes the
+// folder, reading what it has committed.
+enum class Access { kRead, kWrite, kCreate };
+Result<std::unique_ptr<TableStore>> OpenStore(const GlobalOptions& g, Access access);
+
+// Option values compare without case (--format CSV, --type BASE, --time-zone utc).
+std::string Lower(std::string s);
 
 // Parses command-line JSON, naming the argument in the error.
 Result<nlohmann::json> ParseJsonArgument(const std::string& what, const std::string& text);
@@ -53,10 +62,10 @@ class RowParser {
 // format: "jsonl" or "csv".
 Result<std::unique_ptr<RowParser>> NewRowParser(const std::string& format, const TableMeta& meta);
 
-// Loads every row of `text_source` (a file path, or "-" with `stdin_text` holding standard
-// input) into `table`. Validates the whole input first, so bad input writes nothing; then
-// writes in BatchWriteRow batches, with progress on standard error.
+// Loads every row of `path` (a file, or "-" for standard input) into `table` in one pass and
+// one atomic write: a bad line is reported with its number and nothing is written. Shows
+// progress and a summary timed over the whole load on standard error.
 Status BulkLoad(TableStore& store, const std::string& table, const std::string& format,
-                const std::string& path, const std::string* stdin_text, const char* label);
+                const std::string& path, const char* label);
 
 }  // namespace tablelake::cli

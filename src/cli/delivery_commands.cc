@@ -1,7 +1,9 @@
 // tablelake delivery create|describe|list|delete|update|run|credentials
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -10,6 +12,7 @@
 #include "delivery/credentials.h"
 #include "delivery/task_config.h"
 #include "fmt/format.h"
+#include "objectstore/object_store.h"
 #include "tablelake/delivery.h"
 
 namespace tablelake::cli {
@@ -109,27 +112,70 @@ nlohmann::ordered_json DescriptionJson(const DeliveryTaskDescription& d) {
 
 // Opens the data folder's store and its delivery service for the length of `fn(service)`.
 template <typename Fn>
-Status WithDelivery(const GlobalOptions& g, Fn&& fn) {
-  TL_ASSIGN_OR_RETURN(auto store, OpenStore(g));
+Status WithDelivery(const GlobalOptions& g, Access access, Fn&& fn) {
+  TL_ASSIGN_OR_RETURN(auto store, OpenStore(g, access));
   TL_ASSIGN_OR_RETURN(auto service, DeliveryService::Open(store.get(), stderr));
   return fn(*service);
+}
+
+// What create-time checks cannot settle (a bucket folder that may appear before the run).
+void WarnAboutBucket(const DeliveryTaskConfig& config) {
+  std::string warning = BucketWarning(config.oss_endpoint, config.oss_bucket);
+  if (!warning.empty()) std::fprintf(stderr, "warning: %s\n", warning.c_str());
 }
 
 Status Create(const GlobalOptions& g, const TaskArgs& a) {
   DeliveryTaskConfig config;
   TL_RETURN_IF_ERROR(ApplyConfigArgs(a.config, &config));
   TL_ASSIGN_OR_RETURN(DeliveryTaskType type, delivery::ParseTaskType(a.type));
-  return WithDelivery(g, [&](DeliveryService& service) {
-    return service.CreateDeliveryTask(a.table, a.name, config, type);
+  return WithDelivery(g, Access::kWrite, [&](DeliveryService& service) -> Status {
+    TL_RETURN_IF_ERROR(service.CreateDeliveryTask(a.table, a.name, config, type));
+    std::fprintf(stderr,
+                 "created delivery task '%s' (%s) on table '%s'; `tablelake delivery run` "
+                 "delivers it\n",
+                 a.name.c_str(), DeliveryTaskTypeName(type), a.table.c_str());
+    WarnAboutBucket(config);
+    return Status::OK();
   });
 }
 
 Status Update(const GlobalOptions& g, const TaskArgs& a) {
-  return WithDelivery(g, [&](DeliveryService& service) -> Status {
+  return WithDelivery(g, Access::kWrite, [&](DeliveryService& service) -> Status {
     TL_ASSIGN_OR_RETURN(DeliveryTaskDescription d, service.DescribeDeliveryTask(a.table, a.name));
     TL_RETURN_IF_ERROR(ApplyConfigArgs(a.config, &d.config));
-    return service.UpdateDeliveryTask(a.table, a.name, d.config);
+    TL_RETURN_IF_ERROR(service.UpdateDeliveryTask(a.table, a.name, d.config));
+    std::fprintf(stderr, "updated delivery task '%s'\n", a.name.c_str());
+    WarnAboutBucket(d.config);
+    return Status::OK();
   });
+}
+
+std::string Bytes(int64_t n) {
+  if (n < 10 * 1024) return fmt::format("{} B", n);
+  if (n < 10 * 1024 * 1024) return fmt::format("{:.1f} KiB", n / 1024.0);
+  if (n < 10LL * 1024 * 1024 * 1024) return fmt::format("{:.1f} MiB", n / 1048576.0);
+  return fmt::format("{:.1f} GiB", n / 1073741824.0);
+}
+
+// One line of what a run did: rows, dirty rows and where they went, deletes, files, time.
+std::string RunSummary(const DeliveryTaskDescription& d, const DeliveryRunStats& s,
+                       double seconds) {
+  std::string dirty;
+  if (s.dirty_rows > 0) {
+    dirty =
+        d.config.oss_dirty_prefix.empty()
+            ? fmt::format(", {} dirty rows dropped (set --dirty-prefix to keep them)", s.dirty_rows)
+            : fmt::format(", {} dirty rows written as JSON lines under '{}'", s.dirty_rows,
+                          d.config.oss_dirty_prefix);
+  }
+  std::string deletes;
+  if (s.deletes_skipped > 0) {
+    deletes = fmt::format(", {} deletes skipped (--change-log-columns true delivers them)",
+                          s.deletes_skipped);
+  }
+  return fmt::format("task '{}': delivered {} rows in {} files ({}){}{}{} in {:.2f} s", d.name,
+                     s.rows_delivered, s.files_written, Bytes(s.bytes_written), dirty, deletes,
+                     s.resumed ? " (resumed an interrupted run)" : "", seconds);
 }
 
 std::atomic<bool> g_stop{false};
@@ -137,16 +183,18 @@ void OnStopSignal(int) { g_stop = true; }
 
 // Runs the tasks, one thread each. --once / --until-synced: until every write committed before
 // the start is delivered (a BaseTask: until its snapshot is). Otherwise until SIGINT/SIGTERM,
-// after which each task publishes what it holds and stops.
+// after which each task publishes what it holds and stops. Each task ends with a summary line.
 Status Run(const GlobalOptions& g, const TaskArgs& a) {
+  auto start = std::chrono::steady_clock::now();
   if (a.name.empty() != a.table.empty()) {
     return Status::InvalidArgument(
         "delivery run: give both --table and --name, or neither (every task)");
   }
-  return WithDelivery(g, [&](DeliveryService& service) -> Status {
+  return WithDelivery(g, Access::kWrite, [&](DeliveryService& service) -> Status {
     std::vector<DeliveryTaskInfo> tasks;
     if (a.name.empty()) {
       TL_ASSIGN_OR_RETURN(tasks, service.ListDeliveryTask(""));
+      if (tasks.empty()) std::fprintf(stderr, "delivery run: there are no delivery tasks\n");
     } else {
       TL_ASSIGN_OR_RETURN(auto d, service.DescribeDeliveryTask(a.table, a.name));
       tasks.push_back({d.table, d.name, d.type});
@@ -157,16 +205,29 @@ Status Run(const GlobalOptions& g, const TaskArgs& a) {
       std::signal(SIGTERM, OnStopSignal);
     }
     std::vector<Status> results(tasks.size());
+    std::vector<DeliveryRunStats> stats(tasks.size());
     std::vector<std::thread> threads;
     for (size_t i = 0; i < tasks.size(); ++i) {
       threads.emplace_back([&, i] {
-        results[i] = service.RunTask(tasks[i].table, tasks[i].name, forever ? &g_stop : nullptr);
-        if (!results[i].ok()) g_stop = true;  // one failing task stops the run
+        results[i] =
+            service.RunTask(tasks[i].table, tasks[i].name, forever ? &g_stop : nullptr, &stats[i]);
+        if (!results[i].ok() && forever) g_stop = true;  // one failing task stops the daemon
       });
     }
     for (auto& t : threads) t.join();
-    for (const auto& r : results) TL_RETURN_IF_ERROR(r);
-    return Status::OK();
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::vector<Status> failed;
+    for (size_t i = 0; i < tasks.size(); ++i) {
+      auto d = service.DescribeDeliveryTask(tasks[i].table, tasks[i].name);
+      if (d.ok()) std::fprintf(stderr, "%s\n", RunSummary(*d, stats[i], seconds).c_str());
+      if (!results[i].ok()) failed.push_back(results[i]);
+    }
+    if (failed.size() <= 1) return failed.empty() ? Status::OK() : failed[0];
+    std::string all;
+    for (const auto& f : failed) all += (all.empty() ? "" : "; ") + f.message();
+    return Status(failed[0].code(),
+                  fmt::format("{} of {} tasks failed: {}", failed.size(), tasks.size(), all));
   });
 }
 
@@ -188,8 +249,78 @@ Status PutCredentials(const GlobalOptions& g, const CredentialArgs& a) {
         fmt::format("no access key secret: set {} or give it on standard input", a.secret_env));
   }
   if (const char* token = std::getenv(a.token_env.c_str())) keys.security_token = token;
-  return WithDelivery(
-      g, [&](DeliveryService& service) { return service.PutCredentialSet(a.role, keys); });
+  // Setting up keys may come before the first table: this may create the data folder.
+  return WithDelivery(g, Access::kCreate, [&](DeliveryService& service) -> Status {
+    TL_RETURN_IF_ERROR(service.PutCredentialSet(a.role, keys));
+    std::fprintf(stderr, "stored credential set '%s' (access key id %s)\n", a.role.c_str(),
+                 a.access_key_id.c_str());
+    return Status::OK();
+  });
+}
+
+std::string FormatTime(int64_t ms) {
+  if (ms <= 0) return "-";
+  time_t secs = static_cast<time_t>(ms / 1000);
+  tm t;
+  gmtime_r(&secs, &t);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &t);
+  return buf;
+}
+
+// Prints rows as columns padded to their widest cell.
+void PrintTable(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> widths;
+  for (const auto& row : rows) {
+    widths.resize(std::max(widths.size(), row.size()));
+    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  }
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line.append(widths[i] - row[i].size() + 2, ' ');
+    }
+    std::printf("%s\n", line.c_str());
+  }
+}
+
+Status ListTasks(DeliveryService& service, const std::string& table, bool as_json) {
+  TL_ASSIGN_OR_RETURN(auto tasks, service.ListDeliveryTask(table));
+  std::vector<std::vector<std::string>> rows = {
+      {"TABLE", "TASK", "TYPE", "PHASE", "ROWS", "DIRTY", "LAG", "ERROR"}};
+  for (const auto& t : tasks) {
+    TL_ASSIGN_OR_RETURN(auto d, service.DescribeDeliveryTask(t.table, t.name));
+    if (as_json) {
+      PrintJsonLine(DescriptionJson(d));
+      continue;
+    }
+    const DeliveryTaskStatus& s = d.status;
+    std::string phase = s.finished ? "FINISHED" : SyncPhaseName(s.phase);
+    std::string lag = s.phase == SyncPhase::kIncr && !s.finished
+                          ? fmt::format("{:.1f} s", s.lag_ms / 1000.0)
+                          : "-";
+    std::string error = s.error_code.empty() ? "-" : s.error_code + ": " + s.error_detail;
+    rows.push_back({d.table, d.name, DeliveryTaskTypeName(d.type), phase,
+                    std::to_string(s.rows_delivered), std::to_string(s.dirty_rows), lag, error});
+  }
+  if (!as_json) PrintTable(rows);
+  return Status::OK();
+}
+
+Status ListFiles(DeliveryService& service, const TaskArgs& a, bool as_json) {
+  TL_ASSIGN_OR_RETURN(auto files, service.ListDeliveredFiles(a.table, a.name));
+  std::vector<std::vector<std::string>> rows = {{"KEY", "ROWS", "BYTES", "TIME"}};
+  for (const auto& f : files) {
+    if (as_json) {
+      PrintJsonLine(
+          {{"key", f.key}, {"rows", f.rows}, {"bytes", f.bytes}, {"time", FormatTime(f.time_ms)}});
+      continue;
+    }
+    rows.push_back({f.key, std::to_string(f.rows), std::to_string(f.bytes), FormatTime(f.time_ms)});
+  }
+  if (!as_json) PrintTable(rows);
+  return Status::OK();
 }
 
 void RegisterCredentialCommands(CLI::App* delivery, GlobalOptions& g, Status& status) {
@@ -211,7 +342,7 @@ void RegisterCredentialCommands(CLI::App* delivery, GlobalOptions& g, Status& st
   auto* list = credentials->add_subcommand("list", "list credential sets (no secrets)");
   AddGlobalOptions(list, &g);
   list->callback([&g, &status] {
-    status = WithDelivery(g, [&](DeliveryService& service) -> Status {
+    status = WithDelivery(g, Access::kRead, [&](DeliveryService& service) -> Status {
       TL_ASSIGN_OR_RETURN(auto sets, service.ListCredentialSets());
       for (const auto& [role, id] : sets) PrintJsonLine({{"role", role}, {"access_key_id", id}});
       return Status::OK();
@@ -223,8 +354,11 @@ void RegisterCredentialCommands(CLI::App* delivery, GlobalOptions& g, Status& st
   AddGlobalOptions(del, &g);
   del->add_option("role", *role, "the set's name")->required();
   del->callback([&g, &status, role] {
-    status = WithDelivery(
-        g, [&](DeliveryService& service) -> Status { return service.DeleteCredentialSet(*role); });
+    status = WithDelivery(g, Access::kWrite, [&](DeliveryService& service) -> Status {
+      TL_RETURN_IF_ERROR(service.DeleteCredentialSet(*role));
+      std::fprintf(stderr, "deleted credential set '%s'\n", role->c_str());
+      return Status::OK();
+    });
   });
 }
 
@@ -261,7 +395,7 @@ void RegisterDeliveryCommands(CLI::App& app, GlobalOptions& g, Status& status) {
   auto* describe = delivery->add_subcommand("describe", "print a task's config and status as JSON");
   task_options(describe, describe_args.get(), true);
   describe->callback([&g, &status, describe_args] {
-    status = WithDelivery(g, [&](DeliveryService& service) -> Status {
+    status = WithDelivery(g, Access::kRead, [&](DeliveryService& service) -> Status {
       TL_ASSIGN_OR_RETURN(auto d,
                           service.DescribeDeliveryTask(describe_args->table, describe_args->name));
       PrintJsonLine(DescriptionJson(d));
@@ -270,16 +404,24 @@ void RegisterDeliveryCommands(CLI::App& app, GlobalOptions& g, Status& status) {
   });
 
   auto list_args = std::make_shared<TaskArgs>();
-  auto* list = delivery->add_subcommand("list", "list delivery tasks as JSON lines");
+  auto list_json = std::make_shared<bool>(false);
+  auto* list = delivery->add_subcommand("list", "list delivery tasks with their phase and lag");
   task_options(list, list_args.get(), false);
-  list->callback([&g, &status, list_args] {
-    status = WithDelivery(g, [&](DeliveryService& service) -> Status {
-      TL_ASSIGN_OR_RETURN(auto tasks, service.ListDeliveryTask(list_args->table));
-      for (const auto& t : tasks) {
-        PrintJsonLine(
-            {{"table", t.table}, {"name", t.name}, {"type", DeliveryTaskTypeName(t.type)}});
-      }
-      return Status::OK();
+  list->add_flag("--json", *list_json, "one JSON object per task (its describe output)");
+  list->callback([&g, &status, list_args, list_json] {
+    status = WithDelivery(g, Access::kRead, [&](DeliveryService& service) {
+      return ListTasks(service, list_args->table, *list_json);
+    });
+  });
+
+  auto files_args = std::make_shared<TaskArgs>();
+  auto files_json = std::make_shared<bool>(false);
+  auto* files = delivery->add_subcommand("files", "list the Parquet files a task published");
+  task_options(files, files_args.get(), true);
+  files->add_flag("--json", *files_json, "one JSON object per file");
+  files->callback([&g, &status, files_args, files_json] {
+    status = WithDelivery(g, Access::kRead, [&](DeliveryService& service) {
+      return ListFiles(service, *files_args, *files_json);
     });
   });
 
@@ -287,8 +429,11 @@ void RegisterDeliveryCommands(CLI::App& app, GlobalOptions& g, Status& status) {
   auto* del = delivery->add_subcommand("delete", "delete a delivery task (delivered files stay)");
   task_options(del, delete_args.get(), true);
   del->callback([&g, &status, delete_args] {
-    status = WithDelivery(g, [&](DeliveryService& service) -> Status {
-      return service.DeleteDeliveryTask(delete_args->table, delete_args->name);
+    status = WithDelivery(g, Access::kWrite, [&](DeliveryService& service) -> Status {
+      TL_RETURN_IF_ERROR(service.DeleteDeliveryTask(delete_args->table, delete_args->name));
+      std::fprintf(stderr, "deleted delivery task '%s' (its delivered files stay)\n",
+                   delete_args->name.c_str());
+      return Status::OK();
     });
   });
 

@@ -2,11 +2,13 @@
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <set>
 #include <sstream>
 
 #include "cli/cli_util.h"
 #include "common/base64.h"
+#include "common/printable.h"
 #include "common/progress.h"
 #include "fmt/format.h"
 #include "store/cell_rules.h"
@@ -20,8 +22,7 @@ class JsonLinesParser : public RowParser {
   Result<std::optional<store::JsonRow>> Parse(const std::string& line) override {
     if (line.find_first_not_of(" \t\r") == std::string::npos)
       return std::optional<store::JsonRow>();
-    auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded()) return Status::InvalidArgument("not valid JSON");
+    TL_ASSIGN_OR_RETURN(nlohmann::json j, store::ParseJson(line));
     TL_ASSIGN_OR_RETURN(store::JsonRow row,
                         store::RowFromJson(meta_, j, store::MissingKey::kAutoIncrement));
     return std::optional<store::JsonRow>(std::move(row));
@@ -120,11 +121,17 @@ class CsvParser : public RowParser {
       static const std::set<std::string> kTypes = {"",        "INTEGER", "DOUBLE",
                                                    "BOOLEAN", "STRING",  "BINARY"};
       if (!kTypes.count(c.type)) {
-        return Status::InvalidArgument(
-            fmt::format("header column '{}': unknown type '{}'", c.name, c.type));
+        return Status::InvalidArgument(fmt::format("header column '{}': unknown type '{}'",
+                                                   Printable(c.name), Printable(c.type)));
       }
       for (const auto& pk : meta_.primary_key) {
         if (pk.name == c.name && c.type.empty()) c.type = PrimaryKeyTypeName(pk.type);
+      }
+      for (const auto& earlier : columns_) {
+        if (earlier.name == c.name) {
+          return Status::InvalidArgument(
+              fmt::format("the header names column '{}' twice", Printable(c.name)));
+        }
       }
       columns_.push_back(std::move(c));
     }
@@ -168,36 +175,28 @@ class CsvParser : public RowParser {
   std::vector<Column> columns_;
 };
 
-// Checks what the store would reject, so that bad input is found before the first write.
-Status ValidateRow(const std::string& table, const store::JsonRow& row) {
-  for (const auto& c : row.cells) {
-    TL_RETURN_IF_ERROR(store::ValidateName("column", c.name));
-    TL_RETURN_IF_ERROR(store::ValidateAttributeValue(table, c.name, c.value));
-  }
-  return Status::OK();
-}
+constexpr std::string_view kUtf8ByteOrderMark = "\xEF\xBB\xBF";
 
-std::unique_ptr<std::istream> OpenInput(const std::string& path, const std::string* stdin_text) {
-  if (path == "-") return std::make_unique<std::istringstream>(*stdin_text);
-  return std::make_unique<std::ifstream>(path, std::ios::binary);
-}
-
-// Calls `fn(line_number, row)` for each row of the input.
+// Calls `fn(line_number, bytes_read, row)` for each row of the input.
 template <typename Fn>
-Status ForEachRow(const TableMeta& meta, const std::string& format, const std::string& path,
-                  const std::string* stdin_text, Fn&& fn) {
-  auto in = OpenInput(path, stdin_text);
-  if (!*in) return Status::IOError(fmt::format("cannot open '{}'", path));
+Status ForEachRow(const TableMeta& meta, const std::string& format, std::istream& in,
+                  const std::string& name, Fn&& fn) {
   TL_ASSIGN_OR_RETURN(auto parser, NewRowParser(format, meta));
   std::string line;
-  for (uint64_t number = 1; std::getline(*in, line); ++number) {
+  uint64_t bytes = 0;
+  for (uint64_t number = 1; std::getline(in, line); ++number) {
+    bytes += line.size() + 1;
+    // Spreadsheets start their CSV exports with a byte-order mark.
+    if (number == 1 && line.rfind(kUtf8ByteOrderMark, 0) == 0) {
+      line.erase(0, kUtf8ByteOrderMark.size());
+    }
     auto row = parser->Parse(line);
-    std::string where = fmt::format("{} line {}", path == "-" ? "stdin" : path, number);
-    if (!row.ok()) return row.status().WithContext(where);
+    if (!row.ok()) return row.status().WithContext(fmt::format("{} line {}", name, number));
     if (!row->has_value()) continue;
-    TL_RETURN_IF_ERROR(fn(number, static_cast<uint64_t>(in->tellg()), **row).WithContext(where));
+    TL_RETURN_IF_ERROR(
+        fn(number, bytes, **row).WithContext(fmt::format("{} line {}", name, number)));
   }
-  if (in->bad()) return Status::IOError(fmt::format("error reading '{}'", path));
+  if (in.bad()) return Status::IOError(fmt::format("error reading {}", name));
   return Status::OK();
 }
 
@@ -210,47 +209,29 @@ Result<std::unique_ptr<RowParser>> NewRowParser(const std::string& format, const
 }
 
 Status BulkLoad(TableStore& store, const std::string& table, const std::string& format,
-                const std::string& path, const std::string* stdin_text, const char* label) {
+                const std::string& path, const char* label) {
+  Progress progress(label, path == "-" ? 0 : std::filesystem::file_size(path));
   TL_ASSIGN_OR_RETURN(TableDescription d, store.DescribeTable(table));
-  uint64_t rows = 0;
-  TL_RETURN_IF_ERROR(ForEachRow(d.meta, format, path, stdin_text,
-                                [&](uint64_t, uint64_t, const store::JsonRow& row) {
-                                  ++rows;
-                                  return ValidateRow(table, row);
-                                }));
-  uint64_t total_bytes = path == "-" ? stdin_text->size() : std::filesystem::file_size(path);
-  Progress progress(label, total_bytes);
-  constexpr size_t kBatch = 200;
-  std::vector<BatchWriteItem> batch;
-  std::vector<uint64_t> lines;
-  uint64_t written = 0;
-  auto flush = [&]() -> Status {
-    auto results = store.BatchWriteRow(batch);
-    for (size_t i = 0; i < results.size(); ++i) {
-      if (!results[i].ok()) {
-        return results[i].status().WithContext(
-            fmt::format("line {} ({} rows written before it)", lines[i], written + i));
-      }
-    }
-    written += batch.size();
-    batch.clear();
-    lines.clear();
-    return Status::OK();
-  };
-  TL_RETURN_IF_ERROR(
-      ForEachRow(d.meta, format, path, stdin_text,
-                 [&](uint64_t line, uint64_t offset, const store::JsonRow& row) {
-                   BatchWriteItem item;
-                   item.type = BatchWriteItem::Type::kPut;
-                   item.put = {table, row.primary_key, row.cells, {}, ReturnType::kNone};
-                   batch.push_back(std::move(item));
-                   lines.push_back(line);
-                   if (batch.size() == kBatch) TL_RETURN_IF_ERROR(flush());
-                   progress.Update(offset, written);
-                   return Status::OK();
-                 }));
-  TL_RETURN_IF_ERROR(flush());
-  progress.Finish(written, "rows");
+  TL_ASSIGN_OR_RETURN(auto loader, store.NewBulkLoader(table));
+  std::ifstream file;
+  if (path != "-") {
+    file.open(path, std::ios::binary);
+    if (!file) return Status::IOError(fmt::format("cannot open '{}'", path));
+  }
+  std::istream& in = path == "-" ? std::cin : file;
+  std::string name = path == "-" ? "stdin" : path;
+  Status parsed = ForEachRow(
+      d.meta, format, in, name, [&](uint64_t, uint64_t bytes, store::JsonRow& row) -> Status {
+        PutRowRequest put{
+            table, std::move(row.primary_key), std::move(row.cells), {}, ReturnType::kNone};
+        TL_RETURN_IF_ERROR(loader->Put(std::move(put)));
+        progress.Update(bytes, loader->rows());
+        return Status::OK();
+      });
+  if (!parsed.ok()) return parsed.WithContext("nothing was written");
+  uint64_t rows = loader->rows();
+  TL_RETURN_IF_ERROR(loader->Commit());
+  progress.Finish(rows, "rows");
   return Status::OK();
 }
 
@@ -278,8 +259,8 @@ void RegisterImportCommand(CLI::App& app, GlobalOptions& g, Status& status) {
       if (file != "-" && !std::filesystem::is_regular_file(file)) {
         return Status::InvalidArgument(fmt::format("import: '{}' is not a file", file));
       }
-      TL_ASSIGN_OR_RETURN(auto store, OpenStore(g));
-      return BulkLoad(*store, table, args->format, file, nullptr, "import");
+      TL_ASSIGN_OR_RETURN(auto store, OpenStore(g, Access::kWrite));
+      return BulkLoad(*store, table, Lower(args->format), file, "import");
     }();
   });
 }

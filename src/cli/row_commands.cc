@@ -4,13 +4,14 @@
 
 #include "cli/cli_util.h"
 #include "fmt/format.h"
+#include "store/cell_rules.h"
 
 namespace tablelake::cli {
 namespace {
 
 struct WriteArgs {
   std::string table;
-  std::string row;
+  std::optional<std::string> row;
   std::string expect = "ignore";
   std::vector<std::string> conditions;
   // update only
@@ -39,18 +40,32 @@ void PrintWriteResult(const WriteResult& r) {
   PrintJsonLine(store::RowToJson(r.row ? *r.row : Row{*r.primary_key, {}}));
 }
 
+// The row argument as given; an empty one (an unset shell variable) is a mistake, not a
+// request to read standard input.
+Result<std::string> RowArgument(const WriteArgs& a) {
+  if (a.row && a.row->find_first_not_of(" \t\r\n") == std::string::npos) {
+    return Status::InvalidArgument(
+        "the row argument is empty (an unset shell variable?): give a JSON object, or leave "
+        "the argument out to read JSON lines from standard input");
+  }
+  return a.row.value_or("");
+}
+
+void Said(const std::string& what) { std::fprintf(stderr, "%s\n", what.c_str()); }
+
 Status Put(const GlobalOptions& g, const WriteArgs& a) {
-  TL_ASSIGN_OR_RETURN(auto s, OpenStore(g));
-  if (a.row.empty()) {
-    std::string input((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
-    if (a.expect != "ignore" || !a.conditions.empty()) {
+  TL_ASSIGN_OR_RETURN(std::string text, RowArgument(a));
+  if (!a.row) {
+    if (Lower(a.expect) != "ignore" || !a.conditions.empty()) {
       return Status::InvalidArgument("--expect and --if apply to a single row, not to stdin");
     }
-    return BulkLoad(*s, a.table, "jsonl", "-", &input, "put");
+    TL_ASSIGN_OR_RETURN(auto s, OpenStore(g, Access::kWrite));
+    return BulkLoad(*s, a.table, "jsonl", "-", "put");
   }
+  TL_ASSIGN_OR_RETURN(auto s, OpenStore(g, Access::kWrite));
   TL_ASSIGN_OR_RETURN(
       store::JsonRow row,
-      ParseRowArgument(*s, a.table, a.row, store::MissingKey::kAutoIncrement, false));
+      ParseRowArgument(*s, a.table, text, store::MissingKey::kAutoIncrement, false));
   PutRowRequest r{a.table, std::move(row.primary_key), std::move(row.cells), {}, ReturnType::kNone};
   TL_ASSIGN_OR_RETURN(r.condition, BuildCondition(a));
   bool auto_increment = false;
@@ -58,6 +73,7 @@ Status Put(const GlobalOptions& g, const WriteArgs& a) {
   if (auto_increment) r.return_type = ReturnType::kPrimaryKey;  // show the key assigned
   TL_ASSIGN_OR_RETURN(WriteResult w, s->PutRow(r));
   PrintWriteResult(w);
+  Said(fmt::format("put: wrote 1 row to table '{}'", a.table));
   return Status::OK();
 }
 
@@ -86,9 +102,10 @@ Result<std::pair<std::string, std::string>> SplitAt(const std::string& what,
 }
 
 Status Update(const GlobalOptions& g, const WriteArgs& a) {
-  TL_ASSIGN_OR_RETURN(auto s, OpenStore(g));
+  TL_ASSIGN_OR_RETURN(std::string text, RowArgument(a));
+  TL_ASSIGN_OR_RETURN(auto s, OpenStore(g, Access::kWrite));
   TL_ASSIGN_OR_RETURN(store::JsonRow row,
-                      ParseRowArgument(*s, a.table, a.row, store::MissingKey::kError, false));
+                      ParseRowArgument(*s, a.table, text, store::MissingKey::kError, false));
   UpdateRowRequest r;
   r.table = a.table;
   r.primary_key = std::move(row.primary_key);
@@ -112,16 +129,23 @@ Status Update(const GlobalOptions& g, const WriteArgs& a) {
         {ColumnUpdate::Op::kIncrement, parts.first, Value::Integer(delta), kNoTimestamp});
   }
   TL_ASSIGN_OR_RETURN(r.condition, BuildCondition(a));
-  return s->UpdateRow(r).status();
+  TL_RETURN_IF_ERROR(s->UpdateRow(r).status());
+  Said(fmt::format("update: changed {} column(s) of a row of table '{}'", r.updates.size(),
+                   a.table));
+  return Status::OK();
 }
 
 Status Delete(const GlobalOptions& g, const WriteArgs& a) {
-  TL_ASSIGN_OR_RETURN(auto s, OpenStore(g));
+  TL_ASSIGN_OR_RETURN(std::string text, RowArgument(a));
+  TL_ASSIGN_OR_RETURN(auto s, OpenStore(g, Access::kWrite));
   TL_ASSIGN_OR_RETURN(store::JsonRow row,
-                      ParseRowArgument(*s, a.table, a.row, store::MissingKey::kError, true));
+                      ParseRowArgument(*s, a.table, text, store::MissingKey::kError, true));
   DeleteRowRequest r{a.table, std::move(row.primary_key), {}, ReturnType::kNone};
   TL_ASSIGN_OR_RETURN(r.condition, BuildCondition(a));
-  return s->DeleteRow(r).status();
+  TL_RETURN_IF_ERROR(s->DeleteRow(r).status());
+  // As in Tablestore, deleting a row that does not exist succeeds.
+  Said(fmt::format("delete: the row is gone from table '{}'", a.table));
+  return Status::OK();
 }
 
 struct ReadArgs {
@@ -129,15 +153,24 @@ struct ReadArgs {
   std::string key;    // get
   std::string start;  // range
   std::string end;
-  int64_t limit = 0;
+  std::optional<int64_t> limit;
   bool backward = false;
   std::vector<std::string> columns;
   int32_t max_versions = 0;
   std::vector<std::string> conditions;
 };
 
+// A column list from --columns: every name valid, none empty (",," is a mistake).
+Status CheckColumns(const std::vector<std::string>& columns) {
+  for (const auto& c : columns) {
+    TL_RETURN_IF_ERROR(store::ValidateName("column", c).WithContext("--columns"));
+  }
+  return Status::OK();
+}
+
 Status Get(const GlobalOptions& g, const ReadArgs& a) {
-  TL_ASSIGN_OR_RETURN(auto s, OpenStore(g));
+  TL_RETURN_IF_ERROR(CheckColumns(a.columns));
+  TL_ASSIGN_OR_RETURN(auto s, OpenStore(g, Access::kRead));
   TL_ASSIGN_OR_RETURN(store::JsonRow key,
                       ParseRowArgument(*s, a.table, a.key, store::MissingKey::kError, true));
   GetRowRequest r;
@@ -147,15 +180,17 @@ Status Get(const GlobalOptions& g, const ReadArgs& a) {
   r.max_versions = a.max_versions;
   TL_ASSIGN_OR_RETURN(r.filter, ParseConditions(a.conditions));
   TL_ASSIGN_OR_RETURN(std::optional<Row> row, s->GetRow(r));
-  if (!row) {
-    return Status::NotFound(fmt::format("table '{}': no row with key {}", a.table, a.key));
-  }
+  if (!row) return Status::OK();  // as Tablestore answers: an empty row, no error
   PrintJsonLine(store::RowToJson(*row, a.max_versions > 1));
   return Status::OK();
 }
 
 Status Range(const GlobalOptions& g, const ReadArgs& a) {
-  TL_ASSIGN_OR_RETURN(auto s, OpenStore(g));
+  if (a.limit && *a.limit < 1) {
+    return Status::InvalidArgument(fmt::format("--limit takes at least 1, got {}", *a.limit));
+  }
+  TL_RETURN_IF_ERROR(CheckColumns(a.columns));
+  TL_ASSIGN_OR_RETURN(auto s, OpenStore(g, Access::kRead));
   // A bound left out is open. A partial bound compares as its prefix: forward, {"PK1":3}
   // starts at the first row with PK1 = 3 and, as an end, stops before it; backward mirrors it.
   auto partial = a.backward ? store::MissingKey::kInfMax : store::MissingKey::kInfMin;
@@ -177,11 +212,11 @@ Status Range(const GlobalOptions& g, const ReadArgs& a) {
   TL_ASSIGN_OR_RETURN(r.filter, ParseConditions(a.conditions));
   int64_t printed = 0;
   while (true) {
-    if (a.limit > 0) r.limit = static_cast<int32_t>(std::min<int64_t>(a.limit - printed, 5000));
+    if (a.limit) r.limit = static_cast<int32_t>(std::min<int64_t>(*a.limit - printed, 5000));
     TL_ASSIGN_OR_RETURN(GetRangeResult page, s->GetRange(r));
     for (const auto& row : page.rows) PrintJsonLine(store::RowToJson(row, a.max_versions > 1));
     printed += static_cast<int64_t>(page.rows.size());
-    if (!page.next_start_primary_key || (a.limit > 0 && printed >= a.limit)) break;
+    if (!page.next_start_primary_key || (a.limit && printed >= *a.limit)) break;
     r.inclusive_start = std::move(*page.next_start_primary_key);
   }
   return Status::OK();
@@ -189,17 +224,23 @@ Status Range(const GlobalOptions& g, const ReadArgs& a) {
 
 struct StreamArgs {
   std::string table;
-  uint64_t from = 0;
-  int64_t limit = 0;
+  int64_t from = 0;
+  std::optional<int64_t> limit;
 };
 
 Status StreamRead(const GlobalOptions& g, const StreamArgs& a) {
-  TL_ASSIGN_OR_RETURN(auto s, OpenStore(g));
-  uint64_t from = a.from;
+  if (a.from < 0) {
+    return Status::InvalidArgument(fmt::format("--from takes a sequence >= 0, got {}", a.from));
+  }
+  if (a.limit && *a.limit < 1) {
+    return Status::InvalidArgument(fmt::format("--limit takes at least 1, got {}", *a.limit));
+  }
+  TL_ASSIGN_OR_RETURN(auto s, OpenStore(g, Access::kRead));
+  uint64_t from = static_cast<uint64_t>(a.from);
   int64_t printed = 0;
-  while (a.limit == 0 || printed < a.limit) {
+  while (!a.limit || printed < *a.limit) {
     int32_t batch =
-        a.limit > 0 ? static_cast<int32_t>(std::min<int64_t>(a.limit - printed, 1000)) : 1000;
+        a.limit ? static_cast<int32_t>(std::min<int64_t>(*a.limit - printed, 1000)) : 1000;
     TL_ASSIGN_OR_RETURN(StreamReadResult page, s->ReadStream(a.table, from, batch));
     for (const auto& rec : page.records) {
       nlohmann::ordered_json cols = nlohmann::ordered_json::array();
@@ -228,14 +269,18 @@ void AddWriteOptions(CLI::App* cmd, WriteArgs* a, const char* row_help, bool row
   auto* row = cmd->add_option("row", a->row, row_help);
   if (row_required) row->required();
   cmd->add_option("--expect", a->expect, "row existence: ignore (default), exist, not-exist");
-  cmd->add_option("--if", a->conditions, "column condition 'COLUMN OP VALUE' (repeatable, ANDed)");
+  cmd->add_option("--if", a->conditions, "column condition 'COLUMN OP VALUE' (repeatable, ANDed)")
+      ->allow_extra_args(false);
 }
 
 void AddReadOptions(CLI::App* cmd, ReadArgs* a) {
   cmd->add_option("table", a->table, "table name")->required();
-  cmd->add_option("--columns", a->columns, "columns to return (default all)")->delimiter(',');
+  cmd->add_option("--columns", a->columns, "columns to return (default all)")
+      ->delimiter(',')
+      ->allow_extra_args(false);
   cmd->add_option("--max-versions", a->max_versions, "versions per column (default 1)");
-  cmd->add_option("--if", a->conditions, "row filter 'COLUMN OP VALUE' (repeatable, ANDed)");
+  cmd->add_option("--if", a->conditions, "row filter 'COLUMN OP VALUE' (repeatable, ANDed)")
+      ->allow_extra_args(false);
 }
 
 }  // namespace
@@ -251,9 +296,12 @@ void RegisterRowCommands(CLI::App& app, GlobalOptions& g, Status& status) {
   auto* update = app.add_subcommand("update", "change columns of a row");
   AddGlobalOptions(update, &g);
   AddWriteOptions(update, update_args.get(), "primary key plus the columns to put, as JSON", true);
-  update->add_option("--delete", update_args->deletes, "delete every version of COLUMN");
-  update->add_option("--delete-version", update_args->delete_versions, "delete COLUMN@TIMESTAMP");
-  update->add_option("--increment", update_args->increments, "add to an INTEGER: COLUMN=DELTA");
+  update->add_option("--delete", update_args->deletes, "delete every version of COLUMN")
+      ->allow_extra_args(false);
+  update->add_option("--delete-version", update_args->delete_versions, "delete COLUMN@TIMESTAMP")
+      ->allow_extra_args(false);
+  update->add_option("--increment", update_args->increments, "add to an INTEGER: COLUMN=DELTA")
+      ->allow_extra_args(false);
   update->callback([&g, &status, update_args] { status = Update(g, *update_args); });
 
   auto delete_args = std::make_shared<WriteArgs>();

@@ -1,6 +1,7 @@
 // tablelake table create|list|describe|update|drop
 #include "cli/cli_util.h"
 #include "fmt/format.h"
+#include "tablelake/delivery.h"
 
 namespace tablelake::cli {
 namespace {
@@ -19,18 +20,19 @@ Result<PrimaryKeySchema> ParsePrimaryKeyArgument(const std::string& text) {
   }
   PrimaryKeySchema pk;
   pk.name = parts[0];
-  if (parts[1] == "INTEGER") {
+  std::string type = Lower(parts[1]);
+  if (type == "integer") {
     pk.type = PrimaryKeyType::kInteger;
-  } else if (parts[1] == "STRING") {
+  } else if (type == "string") {
     pk.type = PrimaryKeyType::kString;
-  } else if (parts[1] == "BINARY") {
+  } else if (type == "binary") {
     pk.type = PrimaryKeyType::kBinary;
   } else {
     return Status::InvalidArgument(
         fmt::format("--pk '{}': type '{}' is not INTEGER, STRING or BINARY", text, parts[1]));
   }
   if (parts.size() == 3) {
-    if (parts[2] != "AUTO_INCREMENT") {
+    if (Lower(parts[2]) != "auto_increment") {
       return Status::InvalidArgument(
           fmt::format("--pk '{}': option '{}' is not AUTO_INCREMENT", text, parts[2]));
     }
@@ -65,7 +67,7 @@ nlohmann::ordered_json DescriptionToJson(const TableDescription& d) {
 struct CreateArgs {
   std::string name;
   std::vector<std::string> pks;
-  int32_t stream_hours = 0;
+  std::optional<int32_t> stream_hours;
   int32_t ttl = -1;
   int32_t max_versions = 1;
   int64_t deviation = 86400;
@@ -83,12 +85,14 @@ Status CreateTable(const GlobalOptions& g, const CreateArgs& a) {
   options.max_versions = a.max_versions;
   options.deviation_cell_version_in_sec = a.deviation;
   StreamSpecification stream;
-  if (a.stream_hours > 0) {
+  if (a.stream_hours) {  // given means wanted: 0 is refused by the store's 1-168 rule
     stream.enabled = true;
-    stream.expiration_hours = a.stream_hours;
+    stream.expiration_hours = *a.stream_hours;
   }
-  TL_ASSIGN_OR_RETURN(auto store, OpenStore(g));
-  return store->CreateTable(meta, options, stream);
+  TL_ASSIGN_OR_RETURN(auto store, OpenStore(g, Access::kCreate));
+  TL_RETURN_IF_ERROR(store->CreateTable(meta, options, stream));
+  std::fprintf(stderr, "created table '%s' in %s\n", a.name.c_str(), g.data_dir.c_str());
+  return Status::OK();
 }
 
 struct UpdateArgs {
@@ -101,7 +105,7 @@ struct UpdateArgs {
 };
 
 Status UpdateTable(const GlobalOptions& g, const UpdateArgs& a) {
-  TL_ASSIGN_OR_RETURN(auto store, OpenStore(g));
+  TL_ASSIGN_OR_RETURN(auto store, OpenStore(g, Access::kWrite));
   TL_ASSIGN_OR_RETURN(TableDescription d, store->DescribeTable(a.name));
   std::optional<TableOptions> options;
   if (a.ttl || a.max_versions || a.deviation) {
@@ -121,7 +125,26 @@ Status UpdateTable(const GlobalOptions& g, const UpdateArgs& a) {
         "table update: give at least one of --ttl, --max-versions, "
         "--deviation, --stream-hours, --no-stream");
   }
-  return store->UpdateTable(a.name, options, stream);
+  TL_RETURN_IF_ERROR(store->UpdateTable(a.name, options, stream));
+  std::fprintf(stderr, "updated table '%s'\n", a.name.c_str());
+  return Status::OK();
+}
+
+// Dropping a table deletes its delivery tasks, as nothing is left for them to deliver; the
+// files they delivered stay in their buckets.
+Status DropTable(const GlobalOptions& g, const std::string& name) {
+  TL_ASSIGN_OR_RETURN(auto store, OpenStore(g, Access::kWrite));
+  TL_ASSIGN_OR_RETURN(auto delivery, DeliveryService::Open(store.get()));
+  TL_ASSIGN_OR_RETURN(std::vector<std::string> tasks, delivery->DropTable(name));
+  std::string with;
+  for (const auto& t : tasks) with += (with.empty() ? "" : ", ") + t;
+  std::fprintf(stderr, "dropped table '%s'%s\n", name.c_str(),
+               tasks.empty() ? ""
+                             : fmt::format(" and its delivery task(s) {} (files they delivered "
+                                           "stay in their buckets)",
+                                           with)
+                                   .c_str());
+  return Status::OK();
 }
 
 }  // namespace
@@ -136,7 +159,8 @@ void RegisterTableCommands(CLI::App& app, GlobalOptions& g, Status& status) {
   AddGlobalOptions(create, &g);
   create->add_option("name", create_args->name, "table name")->required();
   create->add_option("--pk", create_args->pks, "primary key column COL:TYPE[:AUTO_INCREMENT]")
-      ->required();
+      ->required()
+      ->allow_extra_args(false);
   create->add_option("--stream-hours", create_args->stream_hours,
                      "enable the change stream, keeping records H hours");
   create->add_option("--ttl", create_args->ttl, "time to live in seconds (-1: for ever)");
@@ -149,7 +173,7 @@ void RegisterTableCommands(CLI::App& app, GlobalOptions& g, Status& status) {
   AddGlobalOptions(list, &g);
   list->callback([&g, &status] {
     status = [&]() -> Status {
-      TL_ASSIGN_OR_RETURN(auto store, OpenStore(g));
+      TL_ASSIGN_OR_RETURN(auto store, OpenStore(g, Access::kRead));
       TL_ASSIGN_OR_RETURN(auto names, store->ListTable());
       for (const auto& n : names) std::printf("%s\n", n.c_str());
       return Status::OK();
@@ -162,7 +186,7 @@ void RegisterTableCommands(CLI::App& app, GlobalOptions& g, Status& status) {
   describe->add_option("name", *describe_name, "table name")->required();
   describe->callback([&g, &status, describe_name] {
     status = [&]() -> Status {
-      TL_ASSIGN_OR_RETURN(auto store, OpenStore(g));
+      TL_ASSIGN_OR_RETURN(auto store, OpenStore(g, Access::kRead));
       TL_ASSIGN_OR_RETURN(TableDescription d, store->DescribeTable(*describe_name));
       PrintJsonLine(DescriptionToJson(d));
       return Status::OK();
@@ -184,12 +208,7 @@ void RegisterTableCommands(CLI::App& app, GlobalOptions& g, Status& status) {
   auto* drop = table->add_subcommand("drop", "drop a table and its data");
   AddGlobalOptions(drop, &g);
   drop->add_option("name", *drop_name, "table name")->required();
-  drop->callback([&g, &status, drop_name] {
-    status = [&]() -> Status {
-      TL_ASSIGN_OR_RETURN(auto store, OpenStore(g));
-      return store->DeleteTable(*drop_name);
-    }();
-  });
+  drop->callback([&g, &status, drop_name] { status = DropTable(g, *drop_name); });
 }
 
 }  // namespace tablelake::cli

@@ -53,13 +53,12 @@ Result<parquet::RowAppender*> PartitionFiles::For(const std::string& partition) 
   return it->second.rows.get();
 }
 
-Status PartitionFiles::RowAdded(const std::string& partition) {
+Status PartitionFiles::RowAdded(const std::string& partition, size_t row_bytes) {
   auto it = last_ != open_.end() && last_->first == partition ? last_ : open_.find(partition);
   if (it == open_.end()) return Status::OK();
-  // The size is checked every 256 rows: summing the writer's buffers costs more than a row.
-  if (++it->second.row_count % 256 != 0) return Status::OK();
-  if (it->second.rows->bytes_written() >= file_bytes_) return Close(it);
-  return Status::OK();
+  ++it->second.row_count;
+  it->second.value_bytes += static_cast<int64_t>(row_bytes);
+  return it->second.value_bytes >= file_bytes_ ? Close(it) : Status::OK();
 }
 
 Status PartitionFiles::Close(std::map<std::string, OpenFile>::iterator it) {

@@ -1,6 +1,9 @@
-// The open Parquet files of a delivery run, one per partition at a time. A file ends past the
-// task's size bound; the least recently written partition is closed first when too many are
-// open. Every file is published atomically under a deterministic name:
+// The open Parquet files of a delivery run, one per partition at a time. A file ends once its
+// rows' values reach the task's size bound (measured as plain, uncompressed values on the
+// converting thread, so where files split depends on the data alone, never on how far the
+// encoding thread has got; encoded and compressed files come out at or below the bound). The
+// least recently written partition is closed first when too many are open. Every file is published
+// atomically under a deterministic name:
 //   <partition>/<stem>-<index>.parquet
 // so that a run repeated from the same position writes the same objects, never duplicates.
 #pragma once
@@ -32,8 +35,9 @@ class PartitionFiles {
 
   // The appender of `partition`'s open file, opening one when needed.
   Result<parquet::RowAppender*> For(const std::string& partition);
-  // After a row was appended to `partition`: ends its file when it reached the size bound.
-  Status RowAdded(const std::string& partition);
+  // After a row of `row_bytes` (RowConverter::row_bytes) was appended to `partition`: ends
+  // its file when it reached the size bound.
+  Status RowAdded(const std::string& partition, size_t row_bytes);
   // Closes and publishes every open file.
   Status CloseAll();
   // Discards open files (nothing is published).
@@ -47,6 +51,7 @@ class PartitionFiles {
     std::unique_ptr<parquet::RowAppender> rows;
     std::string key;
     int64_t row_count = 0;
+    int64_t value_bytes = 0;
     uint64_t last_use = 0;
   };
   Status Close(std::map<std::string, OpenFile>::iterator it);

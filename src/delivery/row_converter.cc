@@ -7,6 +7,7 @@
 #include <regex>
 
 #include "common/coding.h"
+#include "common/printable.h"
 #include "delivery/event_time.h"
 #include "delivery/time_zone.h"
 #include "fmt/format.h"
@@ -19,12 +20,17 @@ namespace {
 using parquet::ColumnType;
 using Staged = RowConverter::Staged;
 
-Status Mismatch(const Value& v, const parquet::ColumnSpec& t, const std::string& why = "") {
+Misfit Mismatch(const Value& v, const parquet::ColumnSpec& t, const std::string& why = "") {
   std::string type = parquet::ColumnTypeName(t.type);
   if (t.type == ColumnType::kDecimal) type += fmt::format("({},{})", t.precision, t.scale);
-  return Status::InvalidArgument(fmt::format("cannot write {} as {}{}{}", v.DebugString(), type,
-                                             why.empty() ? "" : ": ", why));
+  return fmt::format("cannot write {} as {}{}{}", Printable(v.DebugString(), 200), type,
+                     why.empty() ? "" : ": ", why);
 }
+
+constexpr Misfit kFits = std::nullopt;
+
+// The largest magnitude below which every integer is a double exactly.
+constexpr int64_t kExactDoubleIntegers = int64_t{1} << 53;
 
 bool ValidUtf8(std::string_view s) {
   size_t i = 0;
@@ -93,59 +99,62 @@ bool ParseDate(const std::string& s, int64_t* days) {
   return mm == month && dd == day;  // rejects 2026-02-30
 }
 
-Status ConvertNested(const Value& v, const parquet::ColumnSpec& t, Staged* out) {
+Misfit ConvertNested(const Value& v, const parquet::ColumnSpec& t, Staged* out) {
   if (v.type() != ValueType::kString)
     return Mismatch(v, t, "a LIST or MAP is read from a JSON string");
   auto j = nlohmann::json::parse(v.bytes(), nullptr, false);
   parquet::ColumnSpec element = parquet::ElementSpec(t);
-  auto stage = [&](const nlohmann::json& x, Staged* e) -> Status {
+  auto stage = [&](const nlohmann::json& x, Staged* e) -> Misfit {
     if (x.is_null()) {
       e->null = true;
-      return Status::OK();
+      return kFits;
     }
-    TL_ASSIGN_OR_RETURN(Value ev, store::ValueFromJson(x, t.name));
-    TL_RETURN_IF_ERROR(ConvertValue(ev, element, e));
+    auto ev = store::ValueFromJson(x, t.name);
+    if (!ev.ok()) return Mismatch(v, t, ev.status().message());
+    if (Misfit m = ConvertValue(*ev, element, e)) return m;
     if (!e->owned) {  // `ev` dies here: keep a copy of its bytes
       e->bytes.assign(e->view);
       e->owned = true;
     }
-    return Status::OK();
+    return kFits;
   };
   out->entries.clear();
   out->keys.clear();
   if (t.type == ColumnType::kList) {
     if (!j.is_array()) return Mismatch(v, t, "not a JSON array");
     out->entries.resize(j.size());
-    for (size_t i = 0; i < j.size(); ++i) TL_RETURN_IF_ERROR(stage(j[i], &out->entries[i]));
+    for (size_t i = 0; i < j.size(); ++i) {
+      if (Misfit m = stage(j[i], &out->entries[i])) return m;
+    }
   } else {
     if (!j.is_object()) return Mismatch(v, t, "not a JSON object");
     for (const auto& [k, x] : j.items()) {
       out->keys.push_back(k);
       out->entries.emplace_back();
-      TL_RETURN_IF_ERROR(stage(x, &out->entries.back()));
+      if (Misfit m = stage(x, &out->entries.back())) return m;
     }
   }
   out->null = false;
-  return Status::OK();
+  return kFits;
 }
 
 }  // namespace
 
-Status ConvertValue(const Value& v, const parquet::ColumnSpec& t, Staged* out) {
+Misfit ConvertValue(const Value& v, const parquet::ColumnSpec& t, Staged* out) {
   out->null = false;
   out->owned = false;
   ValueType vt = v.type();
-  auto integer_in = [&](int64_t lo, int64_t hi) -> Status {
+  auto integer_in = [&](int64_t lo, int64_t hi) -> Misfit {
     if (vt != ValueType::kInteger) return Mismatch(v, t);
     if (v.integer() < lo || v.integer() > hi) return Mismatch(v, t, "out of range");
     out->integer = v.integer();
-    return Status::OK();
+    return kFits;
   };
   switch (t.type) {
     case ColumnType::kBool:
       if (vt != ValueType::kBoolean) return Mismatch(v, t);
       out->integer = v.boolean();
-      return Status::OK();
+      return kFits;
     case ColumnType::kInt64:
       return integer_in(INT64_MIN, INT64_MAX);
     case ColumnType::kInt32:
@@ -155,32 +164,41 @@ Status ConvertValue(const Value& v, const parquet::ColumnSpec& t, Staged* out) {
     case ColumnType::kTimeMicros:
       return integer_in(0, 86399999999LL);
     case ColumnType::kDouble:
-      if (vt != ValueType::kDouble) return Mismatch(v, t);
-      out->real = v.dbl();
-      return Status::OK();
     case ColumnType::kFloat:
+      // Producers write 5 for 5.0: an INTEGER converts when the double holds it exactly.
+      if (vt == ValueType::kInteger) {
+        if (v.integer() > kExactDoubleIntegers || v.integer() < -kExactDoubleIntegers) {
+          return Mismatch(v, t, "beyond 2^53, not exact as a double");
+        }
+        out->real = static_cast<double>(v.integer());
+        return kFits;
+      }
       if (vt != ValueType::kDouble) return Mismatch(v, t);
+      if (t.type == ColumnType::kDouble) {
+        out->real = v.dbl();
+        return kFits;
+      }
       if (std::isfinite(v.dbl()) && std::fabs(v.dbl()) > std::numeric_limits<float>::max()) {
         return Mismatch(v, t, "out of FLOAT range");
       }
       out->real = v.dbl();
-      return Status::OK();
+      return kFits;
     case ColumnType::kUtf8:
       if ((vt != ValueType::kString && vt != ValueType::kBinary) || !ValidUtf8(v.bytes())) {
         return Mismatch(v, t, vt == ValueType::kBinary ? "not valid UTF-8" : "");
       }
       out->view = v.bytes();  // the cell outlives the row's append: no copy
-      return Status::OK();
+      return kFits;
     case ColumnType::kBinary:
       if (vt != ValueType::kBinary && vt != ValueType::kString) return Mismatch(v, t);
       out->view = v.bytes();
-      return Status::OK();
+      return kFits;
     case ColumnType::kDate: {
       if (vt == ValueType::kString) {
         int64_t days;
         if (!ParseDate(v.bytes(), &days)) return Mismatch(v, t, "not a YYYY-MM-DD date");
         out->integer = days;
-        return Status::OK();
+        return kFits;
       }
       return integer_in(INT32_MIN, INT32_MAX);
     }
@@ -191,7 +209,7 @@ Status ConvertValue(const Value& v, const parquet::ColumnSpec& t, Staged* out) {
         auto ms = ParseEventTime(v, EventTimeFormat::kRfc3339);
         if (!ms.ok()) return Mismatch(v, t, "not an RFC 3339 time");
         out->integer = *ms * unit;
-        return Status::OK();
+        return kFits;
       }
       return integer_in(INT64_MIN, INT64_MAX);
     }
@@ -200,7 +218,7 @@ Status ConvertValue(const Value& v, const parquet::ColumnSpec& t, Staged* out) {
       if (vt != ValueType::kInteger) return Mismatch(v, t);
       out->bytes = parquet::Int96FromNanos(static_cast<__int128>(v.integer()) * 1000000);
       out->owned = true;
-      return Status::OK();
+      return kFits;
     case ColumnType::kInterval: {
       // An INTEGER of milliseconds: whole days and the milliseconds left.
       if (vt != ValueType::kInteger || v.integer() < 0)
@@ -210,7 +228,7 @@ Status ConvertValue(const Value& v, const parquet::ColumnSpec& t, Staged* out) {
       out->bytes = parquet::IntervalBytes(0, static_cast<uint32_t>(days),
                                           static_cast<uint32_t>(v.integer() % 86400000));
       out->owned = true;
-      return Status::OK();
+      return kFits;
     }
     case ColumnType::kDecimal: {
       __int128 unscaled;
@@ -226,7 +244,7 @@ Status ConvertValue(const Value& v, const parquet::ColumnSpec& t, Staged* out) {
         return Mismatch(v, t);
       }
       StageDecimal(unscaled, t, out);
-      return Status::OK();
+      return kFits;
     }
     case ColumnType::kList:
     case ColumnType::kMap:
@@ -236,6 +254,23 @@ Status ConvertValue(const Value& v, const parquet::ColumnSpec& t, Staged* out) {
 }
 
 namespace {
+
+// A staged value's size in PLAIN encoding: 4 bytes of length before a byte array.
+size_t PlainBytes(const Staged& s, parquet::PhysicalType type) {
+  if (s.null) return 0;
+  switch (type) {
+    case parquet::PhysicalType::kBoolean:
+      return 1;
+    case parquet::PhysicalType::kInt32:
+    case parquet::PhysicalType::kFloat:
+      return 4;
+    case parquet::PhysicalType::kInt64:
+    case parquet::PhysicalType::kDouble:
+      return 8;
+    default:
+      return 4 + s.value().size();
+  }
+}
 
 void AppendStaged(const Staged& s, const parquet::ColumnSpec& t, parquet::ColumnVector* out) {
   if (s.null) {
@@ -267,7 +302,8 @@ void AppendStaged(const Staged& s, const parquet::ColumnSpec& t, parquet::Column
 }  // namespace
 
 Status RowConverter::Append(const PrimaryKey& key, const std::vector<Cell>& cells,
-                            const Change& change, parquet::RowAppender* out) {
+                            const Change& change, parquet::RowAppender* out, DirtyReason* dirty) {
+  dirty->text.clear();
   for (size_t i = 0; i < task_.columns.size(); ++i) {
     const ResolvedColumn& c = task_.columns[i];
     Staged& st = staged_[i];
@@ -306,14 +342,18 @@ Status RowConverter::Append(const PrimaryKey& key, const std::vector<Cell>& cell
       staged_[i].null = true;  // a missing column is null, not dirty
       continue;
     }
-    Status s = ConvertValue(*v, c.parquet, &staged_[i]);
-    if (!s.ok()) return s.WithContext(fmt::format("column '{}'", c.column.source));
+    if (Misfit m = ConvertValue(*v, c.parquet, &staged_[i])) {
+      dirty->text = fmt::format("column '{}': {}", c.column.source, *m);
+      return Status::OK();
+    }
   }
+  row_bytes_ = 0;
   for (size_t i = 0; i < task_.columns.size(); ++i) {
     const Staged& s = staged_[i];
     parquet::ColumnVector& col = out->column(i);
     if (!col.nested()) {
       AppendStaged(s, task_.columns[i].parquet, &col);
+      row_bytes_ += PlainBytes(s, col.type());
       continue;
     }
     if (s.null) {
@@ -322,8 +362,12 @@ Status RowConverter::Append(const PrimaryKey& key, const std::vector<Cell>& cell
     }
     col.BeginRow(static_cast<int32_t>(s.entries.size()));
     for (size_t e = 0; e < s.entries.size(); ++e) {
-      if (!s.keys.empty()) col.AppendKey(s.keys[e]);
+      if (!s.keys.empty()) {
+        col.AppendKey(s.keys[e]);
+        row_bytes_ += 4 + s.keys[e].size();
+      }
       AppendStaged(s.entries[e], task_.columns[i].parquet, &col);
+      row_bytes_ += PlainBytes(s.entries[e], col.type());
     }
   }
   return out->EndRow();

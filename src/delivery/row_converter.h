@@ -3,6 +3,7 @@
 // and the reason names the column and the value.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,17 @@
 #include "parquet/file_writer.h"
 
 namespace tablelake::delivery {
+
+// Why a row cannot be delivered (a value that does not fit its column, an event time that
+// does not parse): a value, never an error code, so that a failing writer can never pass for
+// dirty data and have rows dropped. Empty when the row is clean.
+struct DirtyReason {
+  std::string text;
+  bool empty() const { return text.empty(); }
+};
+
+// Whether a value fits its column: nullopt when it does, else why not.
+using Misfit = std::optional<std::string>;
 
 class RowConverter {
  public:
@@ -23,10 +35,14 @@ class RowConverter {
     int64_t commit_time_us = 0;
   };
 
-  // Appends the row (primary key, newest version of each column, sorted by name) to `out`, or
-  // returns InvalidArgument with the reason it is dirty.
+  // Appends the row (primary key, newest version of each column, sorted by name) to `out`, or,
+  // when a value does not fit, appends nothing and says why in `*dirty`. Errors are the
+  // writer's own.
   Status Append(const PrimaryKey& key, const std::vector<Cell>& cells, const Change& change,
-                parquet::RowAppender* out);
+                parquet::RowAppender* out, DirtyReason* dirty);
+  // The plain (unencoded, uncompressed) size of the last row appended: a measure of file size
+  // that depends on the data alone.
+  size_t row_bytes() const { return row_bytes_; }
 
   // A staged value in its physical form, before it is appended.
   struct Staged {
@@ -47,9 +63,10 @@ class RowConverter {
   const ResolvedTask& task_;
   std::vector<Staged> staged_;
   std::vector<size_t> hints_;  // where each column's cell was in the last row
+  size_t row_bytes_ = 0;
 };
 
 // Converts one value for a target column (exposed for tests).
-Status ConvertValue(const Value& v, const parquet::ColumnSpec& target, RowConverter::Staged* out);
+Misfit ConvertValue(const Value& v, const parquet::ColumnSpec& target, RowConverter::Staged* out);
 
 }  // namespace tablelake::delivery

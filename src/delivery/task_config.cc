@@ -1,8 +1,10 @@
 #include "delivery/task_config.h"
 
+#include <limits>
 #include <regex>
 #include <set>
 
+#include "common/printable.h"
 #include "delivery/credentials.h"
 #include "fmt/format.h"
 #include "objectstore/object_store.h"
@@ -149,6 +151,35 @@ Result<ResolvedColumn> ResolveColumn(const DeliveryColumn& c, const TableMeta& t
 
 }  // namespace
 
+namespace {
+
+// A prefix segment "year=$yyyy" makes `year` a hive partition key: readers (DuckDB, Spark,
+// Trino) add it as a column, so an output column of that name would be shadowed by it.
+Status CheckHiveKeys(const std::string& prefix, const std::set<std::string>& targets) {
+  size_t start = 0;
+  while (start <= prefix.size()) {
+    size_t slash = prefix.find('/', start);
+    std::string segment = prefix.substr(start, slash == std::string::npos ? slash : slash - start);
+    size_t eq = segment.find('=');
+    if (eq != std::string::npos && eq > 0) {
+      std::string key = Upper(segment.substr(0, eq));
+      for (const auto& t : targets) {
+        if (Upper(t) == key) {
+          return Status::InvalidArgument(fmt::format(
+              "output column '{}' has the name of the prefix's partition key '{}=': readers "
+              "would show the partition's value in its place; rename one of them",
+              t, segment.substr(0, eq)));
+        }
+      }
+    }
+    if (slash == std::string::npos) break;
+    start = slash + 1;
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
 Status ValidateTaskName(const std::string& name) {
   static const std::regex re("^[a-z0-9][a-z0-9-]{1,14}[a-z0-9]$");
   if (!std::regex_match(name, re)) {
@@ -166,6 +197,7 @@ Result<ResolvedTask> ResolveTask(const DeliveryTaskConfig& config, const TableMe
     return Status::InvalidArgument("the task needs a bucket (OssBucket)");
   if (config.oss_endpoint.empty())
     return Status::InvalidArgument("the task needs an endpoint (OssEndpoint)");
+  TL_RETURN_IF_ERROR(ValidateBucketLocation(config.oss_endpoint, config.oss_bucket));
   if (config.oss_role.empty() && EndpointNeedsKeys(config.oss_endpoint)) {
     return Status::InvalidArgument(fmt::format(
         "endpoint '{}' needs a role (OssRoleName) naming a credential set", config.oss_endpoint));
@@ -209,6 +241,7 @@ Result<ResolvedTask> ResolveTask(const DeliveryTaskConfig& config, const TableMe
     }
     t.columns.push_back(std::move(r));
   }
+  TL_RETURN_IF_ERROR(CheckHiveKeys(config.oss_prefix, targets));
   if (config.change_log_columns) {
     using S = ResolvedColumn::Source;
     for (auto [name, type, source] :
@@ -255,62 +288,119 @@ nlohmann::json ConfigToJson(const DeliveryTaskConfig& c) {
           {"change_log_columns", c.change_log_columns}};
 }
 
+namespace {
+
+// Typed fields of a config object, each refused with its name and the type it needs.
+class ConfigReader {
+ public:
+  explicit ConfigReader(const nlohmann::json& j, std::string where = "task config")
+      : j_(j), where_(std::move(where)) {}
+
+  Status String(const char* key, std::string* out) const {
+    if (!j_.contains(key)) return Status::OK();
+    if (!j_.at(key).is_string()) return Wrong(key, "a string");
+    *out = j_.at(key).get<std::string>();
+    return Status::OK();
+  }
+  template <typename Int>
+  Status Integer(const char* key, Int* out) const {
+    if (!j_.contains(key)) return Status::OK();
+    const auto& v = j_.at(key);
+    if (!v.is_number_integer()) return Wrong(key, "an integer");
+    int64_t value = v.get<int64_t>();
+    if (v.is_number_unsigned() && v.get<uint64_t>() > INT64_MAX) return Wrong(key, "an int64");
+    if (value < std::numeric_limits<Int>::min() || value > std::numeric_limits<Int>::max()) {
+      return Status::InvalidArgument(
+          fmt::format("{}: field '{}' is out of range: {}", where_, key, value));
+    }
+    *out = static_cast<Int>(value);
+    return Status::OK();
+  }
+  Status Boolean(const char* key, bool* out) const {
+    if (!j_.contains(key)) return Status::OK();
+    if (!j_.at(key).is_boolean()) return Wrong(key, "true or false");
+    *out = j_.at(key).get<bool>();
+    return Status::OK();
+  }
+
+ private:
+  Status Wrong(const char* key, const char* what) const {
+    return Status::InvalidArgument(fmt::format("{}: field '{}' must be {}, got {}", where_, key,
+                                               what, Printable(j_.at(key).dump(), 60)));
+  }
+  const nlohmann::json& j_;
+  std::string where_;
+};
+
+}  // namespace
+
 Result<DeliveryTaskConfig> ConfigFromJson(const nlohmann::json& j) {
   if (!j.is_object()) return Status::InvalidArgument("a task config must be a JSON object");
+  static const std::set<std::string> kKnown = {"oss_prefix",
+                                               "oss_bucket",
+                                               "oss_endpoint",
+                                               "oss_role",
+                                               "oss_dirty_prefix",
+                                               "format",
+                                               "event_time_column",
+                                               "event_time_format",
+                                               "time_zone",
+                                               "schema",
+                                               "compression",
+                                               "file_bytes",
+                                               "flush_interval_seconds",
+                                               "change_log_columns"};
+  for (const auto& [k, v] : j.items()) {
+    if (!kKnown.count(k)) {
+      return Status::InvalidArgument(
+          fmt::format("task config: unknown field '{}'; fields are oss_bucket, oss_endpoint, "
+                      "oss_prefix, oss_dirty_prefix, oss_role, format, event_time_column, "
+                      "event_time_format, time_zone, schema, compression, file_bytes, "
+                      "flush_interval_seconds, change_log_columns",
+                      Printable(k)));
+    }
+  }
   DeliveryTaskConfig c;
-  try {
-    static const std::set<std::string> kKnown = {"oss_prefix",
-                                                 "oss_bucket",
-                                                 "oss_endpoint",
-                                                 "oss_role",
-                                                 "oss_dirty_prefix",
-                                                 "format",
-                                                 "event_time_column",
-                                                 "event_time_format",
-                                                 "time_zone",
-                                                 "schema",
-                                                 "compression",
-                                                 "file_bytes",
-                                                 "flush_interval_seconds",
-                                                 "change_log_columns"};
-    for (const auto& [k, v] : j.items()) {
-      if (!kKnown.count(k))
-        return Status::InvalidArgument(fmt::format("task config: unknown field '{}'", k));
+  ConfigReader r(j);
+  TL_RETURN_IF_ERROR(r.String("oss_prefix", &c.oss_prefix));
+  TL_RETURN_IF_ERROR(r.String("oss_bucket", &c.oss_bucket));
+  TL_RETURN_IF_ERROR(r.String("oss_endpoint", &c.oss_endpoint));
+  TL_RETURN_IF_ERROR(r.String("oss_role", &c.oss_role));
+  TL_RETURN_IF_ERROR(r.String("oss_dirty_prefix", &c.oss_dirty_prefix));
+  TL_RETURN_IF_ERROR(r.String("format", &c.format));
+  TL_RETURN_IF_ERROR(r.String("event_time_column", &c.event_time_column));
+  TL_RETURN_IF_ERROR(r.String("time_zone", &c.time_zone));
+  TL_RETURN_IF_ERROR(r.String("compression", &c.compression));
+  std::string format;
+  TL_RETURN_IF_ERROR(r.String("event_time_format", &format));
+  if (!format.empty()) {
+    TL_ASSIGN_OR_RETURN(c.event_time_format, ParseEventTimeFormat(format));
+  }
+  TL_RETURN_IF_ERROR(r.Integer("file_bytes", &c.file_bytes));
+  TL_RETURN_IF_ERROR(r.Integer("flush_interval_seconds", &c.flush_interval_seconds));
+  TL_RETURN_IF_ERROR(r.Boolean("change_log_columns", &c.change_log_columns));
+  if (j.contains("schema")) {
+    const auto& schema = j.at("schema");
+    if (!schema.is_array()) {
+      return Status::InvalidArgument("task config: field 'schema' must be an array of columns");
     }
-    auto str = [&](const char* k, std::string* out) {
-      if (j.contains(k)) *out = j.at(k).get<std::string>();
-    };
-    str("oss_prefix", &c.oss_prefix);
-    str("oss_bucket", &c.oss_bucket);
-    str("oss_endpoint", &c.oss_endpoint);
-    str("oss_role", &c.oss_role);
-    str("oss_dirty_prefix", &c.oss_dirty_prefix);
-    str("format", &c.format);
-    str("event_time_column", &c.event_time_column);
-    str("time_zone", &c.time_zone);
-    str("compression", &c.compression);
-    if (j.contains("event_time_format")) {
-      TL_ASSIGN_OR_RETURN(c.event_time_format,
-                          ParseEventTimeFormat(j.at("event_time_format").get<std::string>()));
-    }
-    if (j.contains("file_bytes")) c.file_bytes = j.at("file_bytes").get<int64_t>();
-    if (j.contains("flush_interval_seconds"))
-      c.flush_interval_seconds = j.at("flush_interval_seconds").get<int32_t>();
-    if (j.contains("change_log_columns"))
-      c.change_log_columns = j.at("change_log_columns").get<bool>();
-    if (j.contains("schema")) {
-      for (const auto& col : j.at("schema")) {
-        DeliveryColumn d;
-        d.source = col.at("source").get<std::string>();
-        d.target = col.value("target", d.source);
-        d.type = col.at("type").get<std::string>();
-        d.encoding = col.value("encoding", std::string("PLAIN"));
-        d.type_extend = col.value("type_extend", std::string());
-        c.schema.push_back(std::move(d));
+    for (size_t i = 0; i < schema.size(); ++i) {
+      const auto& col = schema[i];
+      std::string where = fmt::format("task config: schema[{}]", i);
+      if (!col.is_object() || !col.contains("source") || !col.contains("type")) {
+        return Status::InvalidArgument(
+            fmt::format("{} must be an object with at least \"source\" and \"type\"", where));
       }
+      DeliveryColumn d;
+      ConfigReader cr(col, where);
+      TL_RETURN_IF_ERROR(cr.String("source", &d.source));
+      d.target = d.source;
+      TL_RETURN_IF_ERROR(cr.String("target", &d.target));
+      TL_RETURN_IF_ERROR(cr.String("type", &d.type));
+      TL_RETURN_IF_ERROR(cr.String("encoding", &d.encoding));
+      TL_RETURN_IF_ERROR(cr.String("type_extend", &d.type_extend));
+      c.schema.push_back(std::move(d));
     }
-  } catch (const nlohmann::json::exception& e) {
-    return Status::InvalidArgument(std::string("task config: ") + e.what());
   }
   return c;
 }

@@ -40,6 +40,14 @@ class ObjectStore {
 Result<std::unique_ptr<ObjectStore>> OpenObjectStore(const std::string& endpoint,
                                                      const std::string& bucket,
                                                      const CredentialSet* keys = nullptr);
+// What can be checked of a task's bucket without reaching it: the endpoint's form (file:///ABS,
+// http(s)://HOST[:PORT], s3+/oss+http(s)://HOST[:PORT], an *.aliyuncs.com OSS endpoint) and
+// the bucket's name.
+Status ValidateBucketLocation(const std::string& endpoint, const std::string& bucket);
+Status ValidateBucketName(const std::string& bucket);
+// A warning about what may still change before a task runs (a bucket folder not made yet);
+// empty when there is none.
+std::string BucketWarning(const std::string& endpoint, const std::string& bucket);
 // Whether OpenObjectStore needs keys for `endpoint`: all but local folders do.
 bool EndpointNeedsKeys(const std::string& endpoint);
 

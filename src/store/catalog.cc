@@ -43,6 +43,7 @@ Status ParseTableInfo(std::string_view text, TableInfo* info) {
   try {
     TableDescription& d = info->desc;
     info->id = j.at("id").get<uint32_t>();
+    info->desc.table_id = info->id;
     d.meta.name = j.at("name").get<std::string>();
     d.meta.primary_key.clear();
     for (const auto& c : j.at("primary_key")) {

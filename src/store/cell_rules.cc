@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/printable.h"
 #include "fmt/format.h"
 #include "store/row_codec.h"
 
@@ -17,14 +18,14 @@ bool IsNameChar(char c, bool first) {
 
 Status ValidateName(const std::string& what, const std::string& name) {
   if (name.empty() || name.size() > kMaxNameBytes) {
-    return Status::InvalidArgument(
-        fmt::format("{} name '{}' must be 1 to {} bytes long", what, name, kMaxNameBytes));
+    return Status::InvalidArgument(fmt::format("{} name '{}' must be 1 to {} bytes long", what,
+                                               Printable(name), kMaxNameBytes));
   }
   for (size_t i = 0; i < name.size(); ++i) {
     if (!IsNameChar(name[i], i == 0)) {
       return Status::InvalidArgument(fmt::format(
           "{} name '{}' is invalid: use letters, digits and '_', not starting with a digit", what,
-          name));
+          Printable(name)));
     }
   }
   return Status::OK();

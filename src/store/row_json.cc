@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "common/base64.h"
+#include "common/printable.h"
 #include "fmt/format.h"
 
 namespace tablelake::store {
@@ -15,7 +16,7 @@ namespace {
 constexpr int64_t kMaxSafeJsonInteger = int64_t{1} << 53;
 
 Status Bad(const std::string& column, const std::string& why) {
-  return Status::InvalidArgument(fmt::format("column '{}': {}", column, why));
+  return Status::InvalidArgument(fmt::format("column '{}': {}", Printable(column), why));
 }
 
 Result<Value> DoubleFromJson(const json& v, const std::string& column) {
@@ -108,11 +109,109 @@ Status CellsFromJson(const std::string& column, const json& j, std::vector<Cell>
   };
   if (!j.is_array()) return one(j);
   if (j.empty()) return Bad(column, "an array of versions must not be empty");
-  for (const auto& x : j) TL_RETURN_IF_ERROR(one(x));
+  for (const auto& x : j) {
+    if (!x.is_object() || !x.contains("$value")) {
+      return Bad(column,
+                 "an array holds versions, each {\"$value\":V,\"$ts\":MILLISECONDS}; a list "
+                 "of values is not a cell type (store it as a JSON string)");
+    }
+    TL_RETURN_IF_ERROR(one(x));
+  }
   return Status::OK();
 }
 
+// Builds the document as nlohmann's DOM parser does, checking keys and numbers on the way.
+class StrictBuilder : public nlohmann::json_sax<json> {
+ public:
+  bool null() override { return Add(nullptr); }
+  bool boolean(bool v) override { return Add(v); }
+  bool number_integer(number_integer_t v) override { return Add(v); }
+  bool number_unsigned(number_unsigned_t v) override { return Add(v); }
+  bool number_float(number_float_t v, const string_t& text) override {
+    if (text.find_first_of(".eE") == std::string::npos) {
+      return Fail(
+          fmt::format("the integer {} is beyond INTEGER's range (int64); write "
+                      "{{\"$double\":{}}} for a DOUBLE",
+                      Printable(text), Printable(text)));
+    }
+    return Add(v);
+  }
+  bool string(string_t& v) override { return Add(std::move(v)); }
+  bool binary(binary_t& v) override { return Add(json::binary(std::move(v))); }
+  bool start_object(std::size_t) override { return Open(json::object()); }
+  bool key(string_t& k) override {
+    if (stack_.back()->contains(k)) {
+      return Fail(fmt::format("the key '{}' appears twice in one object", Printable(k)));
+    }
+    key_ = std::move(k);
+    return true;
+  }
+  bool end_object() override { return Close(); }
+  bool start_array(std::size_t) override { return Open(json::array()); }
+  bool end_array() override { return Close(); }
+  bool parse_error(std::size_t position, const std::string&,
+                   const nlohmann::detail::exception& ex) override {
+    // "[json.exception.parse_error.101] parse error at line 1, column 3: syntax error while
+    // parsing value - invalid literal; last read: 'x'": keep what follows the location.
+    std::string what = ex.what();
+    size_t colon = what.find(": ");
+    if (colon != std::string::npos) what = what.substr(colon + 2);
+    size_t bracket = what.find("] ");
+    if (what.rfind("[json.exception", 0) == 0 && bracket != std::string::npos) {
+      what = what.substr(bracket + 2);
+    }
+    return Fail(fmt::format("not valid JSON at byte {}: {}", position, Printable(what, 200)));
+  }
+
+  json& root() { return root_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  bool Fail(std::string why) {
+    if (error_.empty()) error_ = std::move(why);
+    return false;
+  }
+  json* Place(json v) {
+    if (stack_.empty()) {
+      root_ = std::move(v);
+      return &root_;
+    }
+    json* top = stack_.back();
+    if (top->is_array()) {
+      top->push_back(std::move(v));
+      return &top->back();
+    }
+    return &((*top)[key_] = std::move(v));
+  }
+  bool Add(json v) {
+    Place(std::move(v));
+    return true;
+  }
+  bool Open(json container) {
+    stack_.push_back(Place(std::move(container)));
+    return true;
+  }
+  bool Close() {
+    stack_.pop_back();
+    return true;
+  }
+
+  json root_;
+  std::vector<json*> stack_;
+  std::string key_;
+  std::string error_;
+};
+
 }  // namespace
+
+Result<json> ParseJson(std::string_view text) {
+  StrictBuilder builder;
+  bool ok = json::sax_parse(text.begin(), text.end(), &builder);
+  if (!ok) {
+    return Status::InvalidArgument(builder.error().empty() ? "not valid JSON" : builder.error());
+  }
+  return std::move(builder.root());
+}
 
 Result<Value> ValueFromJson(const json& j, const std::string& column) {
   switch (j.type()) {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "nlohmann/json.hpp"
@@ -16,6 +17,11 @@
 #include "tablelake/types.h"
 
 namespace tablelake::store {
+
+// Parses one JSON text, refusing what a plain parse would take silently: a key given twice
+// (a plain parse keeps the last) and an integer beyond int64 (a plain parse makes it a
+// double). Errors say what is wrong and at which byte, without the parser's jargon.
+Result<nlohmann::json> ParseJson(std::string_view text);
 
 Result<Value> ValueFromJson(const nlohmann::json& j, const std::string& column);
 // Output keeps column order, hence ordered_json.

@@ -28,6 +28,8 @@
 #include "store/change_codec.h"
 #include "store/compaction.h"
 #include "store/condition.h"
+#include "store/folder.h"
+#include "store/info_log.h"
 #include "store/key_codec.h"
 #include "store/row_codec.h"
 
@@ -45,6 +47,9 @@ constexpr size_t kRowLockStripes = 1024;
 
 Status FromRocks(const rocksdb::Status& s, const std::string& what) {
   if (s.ok()) return Status::OK();
+  if (s.IsNoSpace() || s.ToString().find("No space left") != std::string::npos) {
+    return Status::IOError(what + ": no space left on device");
+  }
   if (s.IsCorruption()) return Status::Corruption(what + ": " + s.ToString());
   if (s.IsBusy() || s.IsTryAgain() || s.IsTimedOut())
     return Status::Unavailable(what + ": " + s.ToString());
@@ -92,6 +97,7 @@ struct PendingWrite {
 };
 
 class RowIteratorImpl;
+class BulkLoaderImpl;
 
 class TableStoreImpl : public TableStore {
  public:
@@ -102,6 +108,11 @@ class TableStoreImpl : public TableStore {
   ~TableStoreImpl() override {
     for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
     if (db_) db_->Close();
+    db_.reset();
+    if (!secondary_dir_.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(secondary_dir_, ec);
+    }
   }
 
   Status Open(const std::string& dir);
@@ -127,6 +138,7 @@ class TableStoreImpl : public TableStore {
                                                       const PrimaryKey& start,
                                                       const PrimaryKey& end,
                                                       const ReadOptions& options) override;
+  Result<std::unique_ptr<BulkLoader>> NewBulkLoader(const std::string& table) override;
 
   Result<std::unique_ptr<Snapshot>> GetSnapshot() override;
   Result<Checkpoint> CreateCheckpoint(const std::string& name) override;
@@ -140,6 +152,8 @@ class TableStoreImpl : public TableStore {
   Status CompactAll() override;
   Status PutMetadata(const std::string& key, const std::string& value) override;
   Status DeleteMetadata(const std::string& key) override;
+  Status WriteMetadata(const std::vector<std::pair<std::string, std::string>>& puts,
+                       const std::vector<std::string>& deletes) override;
   Result<std::optional<std::string>> GetMetadata(const std::string& key) override;
   Result<std::vector<std::pair<std::string, std::string>>> ListMetadata(
       const std::string& prefix) override;
@@ -150,8 +164,7 @@ class TableStoreImpl : public TableStore {
  private:
   Result<TablePtr> FindTable(const std::string& name) const;
   Status CheckWritable() const {
-    return options_.read_only ? Status::NotSupported("the store is open read-only (a checkpoint)")
-                              : Status::OK();
+    return options_.read_only ? Status::NotSupported("the store is open read-only") : Status::OK();
   }
   void PublishRetention();  // requires catalog_mu_ held
   Status PersistTable(const TableInfo& info);
@@ -164,6 +177,11 @@ class TableStoreImpl : public TableStore {
   Status Evaluate(PendingWrite* w, const BatchWriteItem& item);
   Status CheckCondition(const PendingWrite& w, const std::optional<std::vector<Cell>>& row);
   Status Commit(const std::vector<PendingWrite*>& writes);
+  // Pieces of a commit, under commit_mu_.
+  void AppendChange(uint32_t table_id, std::string* change, int64_t commit_us, uint64_t* seq,
+                    rocksdb::WriteBatch* batch);
+  void AppendAutoIncrement(uint32_t table_id, int64_t value, rocksdb::WriteBatch* batch);
+  Status WriteCommit(rocksdb::WriteBatch* batch, uint64_t seq, int64_t commit_us);
   Result<WriteResult> WriteOne(const BatchWriteItem& item);
   std::mutex& StripeFor(const std::string& key) {
     return row_locks_[std::hash<std::string>{}(key) % kRowLockStripes];
@@ -179,9 +197,11 @@ class TableStoreImpl : public TableStore {
   }
 
   friend class RowIteratorImpl;
+  friend class BulkLoaderImpl;
 
   std::shared_ptr<store::RetentionRegistry> registry_;
   std::string dir_;
+  std::string secondary_dir_;  // a secondary's own folder (its info log), removed at the end
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::ColumnFamilyHandle* meta_cf_ = nullptr;
@@ -207,13 +227,27 @@ class TableStoreImpl : public TableStore {
 
 Status TableStoreImpl::Open(const std::string& dir) {
   std::error_code ec;
-  if (options_.create_if_missing) std::filesystem::create_directories(dir, ec);
+  if (options_.create_if_missing && !options_.read_only) {
+    std::filesystem::create_directories(dir, ec);
+  }
+  if (!std::filesystem::exists(dir, ec)) {
+    return Status::NotFound(fmt::format("data folder '{}' does not exist", dir));
+  }
+  if (!std::filesystem::is_directory(dir, ec)) {
+    return Status::InvalidArgument(fmt::format("'{}' is not a folder", dir));
+  }
+  std::optional<store::FolderUser> user = store::FolderInUse(dir);
+  if (user && !options_.read_only) {
+    return Status::Unavailable(
+        fmt::format("data folder '{}' is in use by another process ({})", dir, user->Describe()));
+  }
 
   rocksdb::DBOptions db_opts;
   db_opts.create_if_missing = options_.create_if_missing;
   db_opts.create_missing_column_families = true;
   db_opts.IncreaseParallelism(2);
   db_opts.max_background_jobs = 2;
+  db_opts.info_log = store::NewInfoLog(dir);
 
   rocksdb::BlockBasedTableOptions table_opts;
   table_opts.block_cache = rocksdb::NewLRUCache(options_.block_cache_bytes);
@@ -233,9 +267,19 @@ Status TableStoreImpl::Open(const std::string& dir) {
       {rocksdb::kDefaultColumnFamilyName, meta_opts}, {"data", data_opts}, {"stream", stream_opts}};
   rocksdb::DB* raw = nullptr;
   dir_ = dir;
-  rocksdb::Status opened = options_.read_only
-                               ? rocksdb::DB::OpenForReadOnly(db_opts, dir, cfs, &handles_, &raw)
-                               : rocksdb::DB::Open(db_opts, dir, cfs, &handles_, &raw);
+  rocksdb::Status opened;
+  if (user) {
+    // Another process writes the folder: follow it as a RocksDB secondary, which tolerates the
+    // files the writer adds and removes meanwhile (a plain read-only open does not).
+    TL_ASSIGN_OR_RETURN(secondary_dir_, store::MakeTempFolder("tablelake-reader"));
+    db_opts.max_open_files = -1;
+    db_opts.info_log = store::NewInfoLog(secondary_dir_);
+    opened = rocksdb::DB::OpenAsSecondary(db_opts, dir, secondary_dir_, cfs, &handles_, &raw);
+  } else if (options_.read_only) {
+    opened = rocksdb::DB::OpenForReadOnly(db_opts, dir, cfs, &handles_, &raw);
+  } else {
+    opened = rocksdb::DB::Open(db_opts, dir, cfs, &handles_, &raw);
+  }
   TL_RETURN_IF_ERROR(FromRocks(opened, "open store '" + dir + "'"));
   db_.reset(raw);
   meta_cf_ = handles_[0];
@@ -317,6 +361,7 @@ Status TableStoreImpl::CreateTable(const TableMeta& meta, const TableOptions& op
   }
   auto info = std::make_shared<TableInfo>();
   info->id = next_table_id_;
+  info->desc.table_id = info->id;
   info->desc.meta = meta;
   info->desc.options = options;
   info->desc.stream = stream;
@@ -453,10 +498,27 @@ Status ValidateNotPrimaryKeyName(const TableInfo& t, const std::string& column) 
   return Status::OK();
 }
 
-Status ValidateCondition(const std::string& table, const Condition& c) {
+// Filters and conditions test attribute columns: a row never holds its key columns as
+// cells, so a comparison on one would silently match nothing.
+Status CheckFilterColumns(const TableInfo& t, const Filter& f) {
+  for (const Filter& child : f.children) TL_RETURN_IF_ERROR(CheckFilterColumns(t, child));
+  if (f.kind != Filter::Kind::kSingleColumn) return Status::OK();
+  for (const auto& pk : t.desc.meta.primary_key) {
+    if (pk.name == f.column) {
+      return Status::InvalidArgument(fmt::format(
+          "'{}' is a primary key column: filters and conditions test attribute columns (bound "
+          "the key range, or give the key, instead)",
+          f.column));
+    }
+  }
+  return Status::OK();
+}
+
+Status ValidateCondition(const TableInfo& t, const Condition& c) {
   if (!c.column_condition) return Status::OK();
-  return store::ValidateFilter(*c.column_condition, false)
-      .WithContext(fmt::format("table '{}': condition", table));
+  std::string context = fmt::format("table '{}': condition", t.desc.meta.name);
+  TL_RETURN_IF_ERROR(store::ValidateFilter(*c.column_condition, false).WithContext(context));
+  return CheckFilterColumns(t, *c.column_condition).WithContext(context);
 }
 
 std::string DataKey(const TableInfo& t, const PrimaryKey& pk) {
@@ -484,7 +546,7 @@ Result<PendingWrite> TableStoreImpl::ResolvePut(const PutRowRequest& r) {
           store::ValidateCellTimestamp(r.table, c.name, c.timestamp, t.desc.options, now_ms));
     }
   }
-  TL_RETURN_IF_ERROR(ValidateCondition(r.table, r.condition));
+  TL_RETURN_IF_ERROR(ValidateCondition(t, r.condition));
   w.pk = r.primary_key;
   for (auto& col : w.pk) {
     if (col.value.type() == ValueType::kAutoIncrement) {
@@ -547,7 +609,7 @@ Result<PendingWrite> TableStoreImpl::ResolveUpdate(const UpdateRowRequest& r) {
         break;
     }
   }
-  TL_RETURN_IF_ERROR(ValidateCondition(r.table, r.condition));
+  TL_RETURN_IF_ERROR(ValidateCondition(t, r.condition));
   w.op = ChangeOp::kUpdate;
   w.pk = r.primary_key;
   w.data_key = DataKey(t, w.pk);
@@ -561,7 +623,7 @@ Result<PendingWrite> TableStoreImpl::ResolveDelete(const DeleteRowRequest& r) {
   TL_ASSIGN_OR_RETURN(w.table, FindTable(r.table));
   TL_RETURN_IF_ERROR(store::ValidatePrimaryKey(r.table, w.table->desc.meta.primary_key,
                                                r.primary_key, store::KeyUse::kRow));
-  TL_RETURN_IF_ERROR(ValidateCondition(r.table, r.condition));
+  TL_RETURN_IF_ERROR(ValidateCondition(*w.table, r.condition));
   w.op = ChangeOp::kDelete;
   w.pk = r.primary_key;
   w.data_key = DataKey(*w.table, w.pk);
@@ -685,6 +747,32 @@ Status TableStoreImpl::Evaluate(PendingWrite* w, const BatchWriteItem& item) {
   return Status::OK();
 }
 
+void TableStoreImpl::AppendChange(uint32_t table_id, std::string* change, int64_t commit_us,
+                                  uint64_t* seq, rocksdb::WriteBatch* batch) {
+  std::memcpy(change->data(), &commit_us, 8);  // fixed64 commit time, see the codec
+  batch->Put(stream_cf_, store::StreamKey(table_id, ++*seq), *change);
+}
+
+void TableStoreImpl::AppendAutoIncrement(uint32_t table_id, int64_t value,
+                                         rocksdb::WriteBatch* batch) {
+  std::string v;
+  PutBigEndian64(&v, static_cast<uint64_t>(value));
+  batch->Put(meta_cf_, AutoIncrementKey(table_id), v);
+}
+
+Status TableStoreImpl::WriteCommit(rocksdb::WriteBatch* batch, uint64_t seq, int64_t commit_us) {
+  if (seq != last_seq_.load()) {
+    std::string v;
+    PutBigEndian64(&v, seq);
+    batch->Put(meta_cf_, kLastSequenceKey, v);
+  }
+  if (batch->Count() == 0) return Status::OK();
+  TL_RETURN_IF_ERROR(FromRocks(db_->Write(write_options_, batch), "commit"));
+  last_seq_ = seq;
+  last_commit_us_ = commit_us;
+  return Status::OK();
+}
+
 Status TableStoreImpl::Commit(const std::vector<PendingWrite*>& writes) {
   rocksdb::WriteBatch batch;
   std::lock_guard lock(commit_mu_);
@@ -698,26 +786,12 @@ Status TableStoreImpl::Commit(const std::vector<PendingWrite*>& writes) {
       batch.Delete(data_cf_, w->data_key);
     }
     if (!w->change_value.empty()) {
-      std::memcpy(w->change_value.data(), &commit_us, 8);  // fixed64 commit time, see codec
-      batch.Put(stream_cf_, store::StreamKey(w->table->id, ++seq), w->change_value);
+      AppendChange(w->table->id, &w->change_value, commit_us, &seq, &batch);
       w->result.sequence = seq;
     }
-    if (w->auto_increment != 0) {
-      std::string v;
-      PutBigEndian64(&v, static_cast<uint64_t>(w->auto_increment));
-      batch.Put(meta_cf_, AutoIncrementKey(w->table->id), v);
-    }
+    if (w->auto_increment != 0) AppendAutoIncrement(w->table->id, w->auto_increment, &batch);
   }
-  if (seq != last_seq_.load()) {
-    std::string v;
-    PutBigEndian64(&v, seq);
-    batch.Put(meta_cf_, kLastSequenceKey, v);
-  }
-  if (batch.Count() == 0) return Status::OK();
-  TL_RETURN_IF_ERROR(FromRocks(db_->Write(write_options_, &batch), "commit"));
-  last_seq_ = seq;
-  last_commit_us_ = commit_us;
-  return Status::OK();
+  return WriteCommit(&batch, seq, commit_us);
 }
 
 Result<WriteResult> TableStoreImpl::WriteOne(const BatchWriteItem& item) {
@@ -826,9 +900,10 @@ bool ShapeRow(const ReadShape& shape, std::vector<Cell>* cells, uint64_t version
   return true;
 }
 
-Status ValidateRead(const std::string& table, int32_t max_versions,
+Status ValidateRead(const TableInfo& t, int32_t max_versions,
                     const std::optional<TimeRange>& time_range,
                     const std::optional<Filter>& filter) {
+  const std::string& table = t.desc.meta.name;
   if (max_versions < 0) {
     return Status::InvalidArgument(
         fmt::format("table '{}': max_versions must be positive, got {}", table, max_versions));
@@ -840,6 +915,7 @@ Status ValidateRead(const std::string& table, int32_t max_versions,
   }
   if (filter) {
     TL_RETURN_IF_ERROR(store::ValidateFilter(*filter, true).WithContext("table '" + table + "'"));
+    TL_RETURN_IF_ERROR(CheckFilterColumns(t, *filter).WithContext("table '" + table + "'"));
   }
   return Status::OK();
 }
@@ -850,7 +926,7 @@ Result<std::optional<Row>> TableStoreImpl::GetRow(const GetRowRequest& r) {
   TL_ASSIGN_OR_RETURN(TablePtr t, FindTable(r.table));
   TL_RETURN_IF_ERROR(store::ValidatePrimaryKey(r.table, t->desc.meta.primary_key, r.primary_key,
                                                store::KeyUse::kRow));
-  TL_RETURN_IF_ERROR(ValidateRead(r.table, r.max_versions, r.time_range, r.filter));
+  TL_RETURN_IF_ERROR(ValidateRead(*t, r.max_versions, r.time_range, r.filter));
   TL_ASSIGN_OR_RETURN(auto cells,
                       LoadRow(*t, DataKey(*t, r.primary_key), RocksSnapshot(r.read_options)));
   if (!cells) return std::optional<Row>();
@@ -882,7 +958,7 @@ Status TableStoreImpl::GetRange(const GetRangeRequest& r, GetRangeResult* result
   TL_RETURN_IF_ERROR(
       store::ValidatePrimaryKey(r.table, schema, r.exclusive_end, store::KeyUse::kBound)
           .WithContext("exclusive end"));
-  TL_RETURN_IF_ERROR(ValidateRead(r.table, r.max_versions, r.time_range, r.filter));
+  TL_RETURN_IF_ERROR(ValidateRead(*t, r.max_versions, r.time_range, r.filter));
   if (r.limit < 0) {
     return Status::InvalidArgument(fmt::format("table '{}': limit must be >= 0", r.table));
   }
@@ -1072,6 +1148,106 @@ Result<std::unique_ptr<RowIterator>> TableStoreImpl::NewRowIterator(const std::s
 }
 
 // ---------------------------------------------------------------------------------------------
+// bulk loads
+
+// Stages rows as the write path resolves and evaluates them (a blind put reads nothing), in
+// their stored form, and commits them in one RocksDB write with every row stripe held.
+class BulkLoaderImpl : public BulkLoader {
+ public:
+  BulkLoaderImpl(TableStoreImpl* store, TablePtr table) : store_(store), table_(std::move(table)) {}
+
+  Status Put(PutRowRequest row) override {
+    if (row.table != table_->desc.meta.name) {
+      return Status::InvalidArgument(fmt::format("a bulk load into table '{}' got a row of '{}'",
+                                                 table_->desc.meta.name, row.table));
+    }
+    if (row.condition.row_existence != RowExistence::kIgnore || row.condition.column_condition) {
+      return Status::InvalidArgument("a bulk load writes rows blind: no row condition");
+    }
+    BatchWriteItem item;
+    item.type = BatchWriteItem::Type::kPut;
+    item.put = std::move(row);
+    TL_ASSIGN_OR_RETURN(PendingWrite w, store_->ResolveItem(item));
+    if (w.table->id != table_->id) return Dropped();
+    TL_RETURN_IF_ERROR(store_->Evaluate(&w, item));
+    data_.Put(store_->data_cf_, w.data_key, *w.new_value);
+    if (!w.change_value.empty()) {
+      change_bytes_ += w.change_value.size();
+      changes_.push_back(std::move(w.change_value));
+    }
+    auto_increment_ = std::max(auto_increment_, w.auto_increment);
+    ++rows_;
+    return Status::OK();
+  }
+
+  uint64_t rows() const override { return rows_; }
+  uint64_t staged_bytes() const override { return data_.GetDataSize() + change_bytes_; }
+
+  Status Commit() override {
+    if (rows_ == 0) return Status::OK();
+    TL_RETURN_IF_ERROR(CheckRoom());
+    // Every stripe, in order (as BatchWriteRow takes its own): no read-modify-write of another
+    // writer straddles the load.
+    std::vector<std::unique_lock<std::mutex>> stripes;
+    stripes.reserve(kRowLockStripes);
+    for (auto& m : store_->row_locks_) stripes.emplace_back(m);
+    auto now = store_->FindTable(table_->desc.meta.name);
+    if (!now.ok() || (*now)->id != table_->id) return Dropped();
+    std::lock_guard lock(store_->commit_mu_);
+    int64_t commit_us = std::max(store_->options_.clock->NowMicros(), store_->last_commit_us_);
+    uint64_t seq = store_->last_seq_.load();
+    for (std::string& change : changes_) {
+      store_->AppendChange(table_->id, &change, commit_us, &seq, &data_);
+    }
+    if (auto_increment_ != 0) store_->AppendAutoIncrement(table_->id, auto_increment_, &data_);
+    TL_RETURN_IF_ERROR(store_->WriteCommit(&data_, seq, commit_us)
+                           .WithContext(fmt::format("table '{}': bulk load of {} rows",
+                                                    table_->desc.meta.name, rows_)));
+    data_.Clear();
+    changes_.clear();
+    rows_ = 0;
+    // The next open need not replay a load-sized log. A failed flush loses nothing: the rows
+    // are in the log, and RocksDB flushes them later.
+    rocksdb::Status flushed = store_->db_->Flush(
+        rocksdb::FlushOptions(), {store_->data_cf_, store_->stream_cf_, store_->meta_cf_});
+    if (!flushed.ok()) {
+      rocksdb::Log(rocksdb::InfoLogLevel::WARN_LEVEL, store_->db_->GetOptions().info_log,
+                   "flush after bulk load: %s", flushed.ToString().c_str());
+    }
+    return Status::OK();
+  }
+
+ private:
+  Status Dropped() const {
+    return Status::NotFound(
+        fmt::format("table '{}' was dropped during the bulk load", table_->desc.meta.name));
+  }
+  Status CheckRoom() const {
+    int64_t free = store::FreeBytes(store_->dir_);
+    int64_t needed = static_cast<int64_t>(staged_bytes()) + (1 << 20);
+    if (free < 0 || free >= needed) return Status::OK();
+    return Status::IOError(fmt::format(
+        "table '{}': no space left on device for a bulk load of {} rows: it needs about {} MiB "
+        "in '{}', which has {} MiB free; nothing was written",
+        table_->desc.meta.name, rows_, needed >> 20, store_->dir_, free >> 20));
+  }
+
+  TableStoreImpl* store_;
+  TablePtr table_;
+  rocksdb::WriteBatch data_;
+  std::vector<std::string> changes_;
+  uint64_t change_bytes_ = 0;
+  int64_t auto_increment_ = 0;
+  uint64_t rows_ = 0;
+};
+
+Result<std::unique_ptr<BulkLoader>> TableStoreImpl::NewBulkLoader(const std::string& table) {
+  TL_RETURN_IF_ERROR(CheckWritable());
+  TL_ASSIGN_OR_RETURN(TablePtr t, FindTable(table));
+  return std::unique_ptr<BulkLoader>(std::make_unique<BulkLoaderImpl>(this, std::move(t)));
+}
+
+// ---------------------------------------------------------------------------------------------
 // stream
 
 Result<std::unique_ptr<Snapshot>> TableStoreImpl::GetSnapshot() {
@@ -1163,6 +1339,15 @@ Status TableStoreImpl::PutMetadata(const std::string& key, const std::string& va
 Status TableStoreImpl::DeleteMetadata(const std::string& key) {
   return FromRocks(db_->Delete(write_options_, meta_cf_, kExtensionPrefix + key),
                    "delete metadata '" + key + "'");
+}
+
+Status TableStoreImpl::WriteMetadata(const std::vector<std::pair<std::string, std::string>>& puts,
+                                     const std::vector<std::string>& deletes) {
+  TL_RETURN_IF_ERROR(CheckWritable());
+  rocksdb::WriteBatch batch;
+  for (const auto& key : deletes) batch.Delete(meta_cf_, kExtensionPrefix + key);
+  for (const auto& [key, value] : puts) batch.Put(meta_cf_, kExtensionPrefix + key, value);
+  return FromRocks(db_->Write(write_options_, &batch), "write metadata");
 }
 
 Result<std::optional<std::string>> TableStoreImpl::GetMetadata(const std::string& key) {

@@ -141,7 +141,8 @@ TEST(TaskConfig, SchemaArgumentAndJsonRoundTrip) {
 }
 
 Status Convert(const Value& v, parquet::ColumnSpec spec, RowConverter::Staged* out) {
-  return ConvertValue(v, spec, out);
+  Misfit misfit = ConvertValue(v, spec, out);
+  return misfit ? Status::InvalidArgument(*misfit) : Status::OK();
 }
 
 TEST(RowConverter, TypeMapping) {
@@ -158,7 +159,14 @@ TEST(RowConverter, TypeMapping) {
   EXPECT_TRUE(Convert(Value::Integer(5), spec(T::kInt64), &s).ok());
   EXPECT_TRUE(Convert(Value::Integer(INT32_MAX), spec(T::kInt32), &s).ok());
   EXPECT_FALSE(Convert(Value::Integer(int64_t{INT32_MAX} + 1), spec(T::kInt32), &s).ok());
-  EXPECT_FALSE(Convert(Value::Integer(5), spec(T::kDouble), &s).ok());  // types must match
+  // An INTEGER into DOUBLE or FLOAT converts when exact (producers write 5 for 5.0).
+  ASSERT_TRUE(Convert(Value::Integer(5), spec(T::kDouble), &s).ok());
+  EXPECT_EQ(s.real, 5.0);
+  ASSERT_TRUE(Convert(Value::Integer(-(int64_t{1} << 53)), spec(T::kFloat), &s).ok());
+  EXPECT_EQ(s.real, -9007199254740992.0);
+  EXPECT_FALSE(Convert(Value::Integer((int64_t{1} << 53) + 1), spec(T::kDouble), &s).ok());
+  EXPECT_FALSE(Convert(Value::Integer(INT64_MIN), spec(T::kFloat), &s).ok());
+  EXPECT_FALSE(Convert(Value::String("5"), spec(T::kDouble), &s).ok());
   EXPECT_FALSE(Convert(Value::String("5"), spec(T::kInt64), &s).ok());
   EXPECT_TRUE(Convert(Value::Double(1.5), spec(T::kFloat), &s).ok());
   EXPECT_FALSE(Convert(Value::Double(1e300), spec(T::kFloat), &s).ok());

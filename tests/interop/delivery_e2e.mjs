@@ -191,7 +191,7 @@ await test('bad task definitions are refused and create nothing', async () => {
   }
   assertEq(tlFails(['delivery', 'create', '--table', 'nope', '--name', 'okname', ...bucket('bad'), '--schema', 'a:a:INT64'])?.includes("table 'nope'"), true, 'missing table');
   assertEq(tlFails(['delivery', 'create', '--table', 'sampleTable', '--name', 'sample-base', ...bucket('bad'), '--schema', 'PK1:PK1:INT64'])?.includes('already has'), true, 'duplicate');
-  const names = tl(['delivery', 'list', '--table', 'sampleTable']).trim().split('\n').map((l) => JSON.parse(l).name);
+  const names = tl(['delivery', 'list', '--table', 'sampleTable', '--json']).trim().split('\n').map((l) => JSON.parse(l).name);
   assertEq(names.sort(), ['flat', 'sample-base'], 'tasks');
 });
 

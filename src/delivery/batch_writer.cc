@@ -1,0 +1,125 @@
+#include "delivery/batch_writer.h"
+
+#include "delivery/event_time.h"
+#include "fmt/format.h"
+#include "store/row_json.h"
+
+namespace tablelake::delivery {
+
+constexpr size_t kDirtyFileBytes = 8 << 20;
+
+Status DirtyRows::Add(const Row& row, const std::string& reason, int64_t time_ms) {
+  if (!enabled_) return Status::OK();
+  if (part_ == 0 && buffer_.empty())
+    prefix_ = resolved_.dirty_prefix.Expand(time_ms, resolved_.zone);
+  nlohmann::ordered_json line = {{"row", store::RowToJson(row)}, {"reason", reason}};
+  buffer_ += line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  return buffer_.size() >= kDirtyFileBytes ? Flush() : Status::OK();
+}
+
+Status DirtyRows::Flush() {
+  if (buffer_.empty()) return Status::OK();
+  std::string key = JoinKey(prefix_, fmt::format("{}-dirty-{:05d}.jsonl", stem_, part_++));
+  TL_RETURN_IF_ERROR(bucket_->PutObject(key, buffer_).WithContext(bucket_->Url(key)));
+  buffer_.clear();
+  return Status::OK();
+}
+
+BatchWriter::BatchWriter(const DeliveryTaskDescription& task, const ResolvedTask& resolved,
+                         ObjectStore* bucket, std::string stem,
+                         std::vector<std::pair<std::string, std::string>> metadata)
+    : task_(task),
+      resolved_(resolved),
+      files_(bucket, resolved, stem, task.config.file_bytes, std::move(metadata)),
+      dirty_(bucket, resolved, !task.config.oss_dirty_prefix.empty(), stem),
+      converter_(resolved) {}
+
+Status BatchWriter::Add(const PrimaryKey& key, const std::vector<Cell>& cells,
+                        int64_t write_time_ms, const RowConverter::Change& change) {
+  int64_t time_ms = write_time_ms;
+  DirtyReason dirty = EventTime(key, cells, &time_ms);
+  if (dirty.empty()) {
+    const std::string& partition = Partition(time_ms);
+    TL_ASSIGN_OR_RETURN(parquet::RowAppender * out, files_.For(partition));
+    TL_RETURN_IF_ERROR(converter_.Append(key, cells, change, out, &dirty));
+    if (dirty.empty()) {
+      ++counts_.rows_delivered;
+      return files_.RowAdded(partition, converter_.row_bytes());
+    }
+  }
+  ++counts_.dirty_rows;
+  return dirty_.Add(Row{key, cells}, dirty.text, write_time_ms);
+}
+
+Status BatchWriter::Commit() {
+  TL_RETURN_IF_ERROR(files_.CloseAll());
+  TL_RETURN_IF_ERROR(dirty_.Flush());
+  counts_.files_written = static_cast<int64_t>(files_.published().size());
+  counts_.bytes_written = 0;
+  for (const auto& f : files_.published()) counts_.bytes_written += f.bytes;
+  counts_.dirty_files = dirty_.files();
+  return Status::OK();
+}
+
+const std::string& BatchWriter::Partition(int64_t time_ms) {
+  // Rows of the same minute share the expanded prefix, so it is formatted once for them.
+  int64_t minute = time_ms >= 0 ? time_ms / 60000 : (time_ms - 59999) / 60000;
+  if (!has_partition_ || minute != partition_minute_) {
+    partition_ = resolved_.prefix.Expand(time_ms, resolved_.zone);
+    partition_minute_ = minute;
+    has_partition_ = true;
+  }
+  return partition_;
+}
+
+DirtyReason BatchWriter::EventTime(const PrimaryKey& key, const std::vector<Cell>& cells,
+                                   int64_t* time_ms) {
+  const std::string& column = task_.config.event_time_column;
+  if (column.empty()) return {};
+  const Value* v = nullptr;
+  for (const auto& k : key) {
+    if (k.name == column) v = &k.value;
+  }
+  for (const auto& c : cells) {
+    if (c.name == column) v = &c.value;
+  }
+  if (v == nullptr) return {fmt::format("event time column '{}' is missing", column)};
+  auto t = ParseEventTime(*v, task_.config.event_time_format);
+  if (!t.ok()) return {t.status().message()};
+  *time_ms = *t;
+  return {};
+}
+
+void AddCounts(const DeliveryRunStats& batch, DeliveryTaskStatus* status, DeliveryRunStats* run) {
+  status->rows_delivered += batch.rows_delivered;
+  status->dirty_rows += batch.dirty_rows;
+  status->deletes_skipped += batch.deletes_skipped;
+  status->files_written += batch.files_written;
+  status->bytes_written += batch.bytes_written;
+  run->rows_delivered += batch.rows_delivered;
+  run->dirty_rows += batch.dirty_rows;
+  run->deletes_skipped += batch.deletes_skipped;
+  run->files_written += batch.files_written;
+  run->bytes_written += batch.bytes_written;
+  run->dirty_files += batch.dirty_files;
+}
+
+Status RemoveObjects(ObjectStore* bucket, const ResolvedTask& resolved,
+                     const std::function<bool(const std::string& file_name)>& matches) {
+  std::string data = resolved.prefix.StaticPrefix();
+  std::string dirty = resolved.dirty_prefix.StaticPrefix();
+  std::vector<std::string> prefixes = {data};
+  // One listing when one prefix holds the other.
+  if (dirty.rfind(data, 0) != 0) prefixes.push_back(dirty);
+  for (const std::string& prefix : prefixes) {
+    TL_ASSIGN_OR_RETURN(auto objects, bucket->List(prefix));
+    for (const auto& o : objects) {
+      size_t slash = o.key.rfind('/');
+      std::string file = slash == std::string::npos ? o.key : o.key.substr(slash + 1);
+      if (matches(file)) TL_RETURN_IF_ERROR(bucket->DeleteObject(o.key));
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace tablelake::delivery
