@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -115,11 +116,19 @@ struct DeliveryTaskInfo {
   DeliveryTaskType type;
 };
 
+class ObjectStore;  // src/objectstore/object_store.h
+
+// How delivery reaches a task's bucket. Default: OpenObjectStore. Tests substitute buckets that
+// fail on cue.
+using BucketOpener = std::function<Result<std::unique_ptr<ObjectStore>>(
+    const std::string& endpoint, const std::string& bucket, const CredentialSet* keys)>;
+
 class DeliveryService {
  public:
   // Borrows `store`, which must outlive the service. Long runs report progress lines to
   // `progress` (a progress bar on a terminal) when it is not null.
-  static Result<std::unique_ptr<DeliveryService>> Open(TableStore* store, FILE* progress = nullptr);
+  static Result<std::unique_ptr<DeliveryService>> Open(TableStore* store, FILE* progress = nullptr,
+                                                       BucketOpener open_bucket = {});
   virtual ~DeliveryService() = default;
 
   // Validates everything first: nothing is created when any check fails.

@@ -228,7 +228,7 @@ Status BulkLoad(TableStore& store, const std::string& table, const std::string& 
         progress.Update(bytes, loader->rows());
         return Status::OK();
       });
-  if (!parsed.ok()) return parsed.WithContext("nothing was written");
+  if (!parsed.ok()) return Status(parsed.code(), parsed.message() + "; nothing was written");
   uint64_t rows = loader->rows();
   TL_RETURN_IF_ERROR(loader->Commit());
   progress.Finish(rows, "rows");

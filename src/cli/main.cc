@@ -67,6 +67,7 @@ bool IsCommand(CLI::App& app, const std::string& word) {
 int main(int argc, char** argv) {
   using namespace tablelake;
   CLI::App app{"Tablelake: a table store that delivers its tables into a data lake as Parquet"};
+  app.name("tablelake");
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("tablelake ") + TABLELAKE_VERSION);
   cli::GlobalOptions global;

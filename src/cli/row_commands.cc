@@ -160,23 +160,31 @@ struct ReadArgs {
   std::vector<std::string> conditions;
 };
 
-// A column list from --columns: every name valid, none empty (",," is a mistake).
-Status CheckColumns(const std::vector<std::string>& columns) {
-  for (const auto& c : columns) {
-    TL_RETURN_IF_ERROR(store::ValidateName("column", c).WithContext("--columns"));
+// The names of --columns a,b (repeatable): every name valid, none empty (",," is a mistake).
+Result<std::vector<std::string>> ParseColumns(const std::vector<std::string>& args) {
+  std::vector<std::string> columns;
+  for (const auto& arg : args) {
+    size_t start = 0;
+    while (true) {
+      size_t comma = arg.find(',', start);
+      columns.push_back(arg.substr(start, comma == std::string::npos ? comma : comma - start));
+      TL_RETURN_IF_ERROR(store::ValidateName("column", columns.back()).WithContext("--columns"));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
   }
-  return Status::OK();
+  return columns;
 }
 
 Status Get(const GlobalOptions& g, const ReadArgs& a) {
-  TL_RETURN_IF_ERROR(CheckColumns(a.columns));
+  TL_ASSIGN_OR_RETURN(std::vector<std::string> columns, ParseColumns(a.columns));
   TL_ASSIGN_OR_RETURN(auto s, OpenStore(g, Access::kRead));
   TL_ASSIGN_OR_RETURN(store::JsonRow key,
                       ParseRowArgument(*s, a.table, a.key, store::MissingKey::kError, true));
   GetRowRequest r;
   r.table = a.table;
   r.primary_key = std::move(key.primary_key);
-  r.columns_to_get = a.columns;
+  r.columns_to_get = columns;
   r.max_versions = a.max_versions;
   TL_ASSIGN_OR_RETURN(r.filter, ParseConditions(a.conditions));
   TL_ASSIGN_OR_RETURN(std::optional<Row> row, s->GetRow(r));
@@ -189,7 +197,7 @@ Status Range(const GlobalOptions& g, const ReadArgs& a) {
   if (a.limit && *a.limit < 1) {
     return Status::InvalidArgument(fmt::format("--limit takes at least 1, got {}", *a.limit));
   }
-  TL_RETURN_IF_ERROR(CheckColumns(a.columns));
+  TL_ASSIGN_OR_RETURN(std::vector<std::string> columns, ParseColumns(a.columns));
   TL_ASSIGN_OR_RETURN(auto s, OpenStore(g, Access::kRead));
   // A bound left out is open. A partial bound compares as its prefix: forward, {"PK1":3}
   // starts at the first row with PK1 = 3 and, as an end, stops before it; backward mirrors it.
@@ -207,7 +215,7 @@ Status Range(const GlobalOptions& g, const ReadArgs& a) {
   r.direction = a.backward ? Direction::kBackward : Direction::kForward;
   r.inclusive_start = std::move(start.primary_key);
   r.exclusive_end = std::move(end.primary_key);
-  r.columns_to_get = a.columns;
+  r.columns_to_get = columns;
   r.max_versions = a.max_versions;
   TL_ASSIGN_OR_RETURN(r.filter, ParseConditions(a.conditions));
   int64_t printed = 0;
@@ -275,8 +283,7 @@ void AddWriteOptions(CLI::App* cmd, WriteArgs* a, const char* row_help, bool row
 
 void AddReadOptions(CLI::App* cmd, ReadArgs* a) {
   cmd->add_option("table", a->table, "table name")->required();
-  cmd->add_option("--columns", a->columns, "columns to return (default all)")
-      ->delimiter(',')
+  cmd->add_option("--columns", a->columns, "columns to return, a,b,c (default all)")
       ->allow_extra_args(false);
   cmd->add_option("--max-versions", a->max_versions, "versions per column (default 1)");
   cmd->add_option("--if", a->conditions, "row filter 'COLUMN OP VALUE' (repeatable, ANDed)")

@@ -38,14 +38,13 @@ Status BatchWriter::Add(const PrimaryKey& key, const std::vector<Cell>& cells,
                         int64_t write_time_ms, const RowConverter::Change& change) {
   int64_t time_ms = write_time_ms;
   DirtyReason dirty = EventTime(key, cells, &time_ms);
+  if (dirty.empty()) dirty = converter_.Stage(key, cells, change);
   if (dirty.empty()) {
+    // Only now the partition's file: a batch of dirty rows leaves no empty Parquet file.
     const std::string& partition = Partition(time_ms);
-    TL_ASSIGN_OR_RETURN(parquet::RowAppender * out, files_.For(partition));
-    TL_RETURN_IF_ERROR(converter_.Append(key, cells, change, out, &dirty));
-    if (dirty.empty()) {
-      ++counts_.rows_delivered;
-      return files_.RowAdded(partition, converter_.row_bytes());
-    }
+    TL_ASSIGN_OR_RETURN(parquet::RowAppender * out, files_.For(partition, converter_.row_bytes()));
+    ++counts_.rows_delivered;
+    return converter_.Write(out);
   }
   ++counts_.dirty_rows;
   return dirty_.Add(Row{key, cells}, dirty.text, write_time_ms);

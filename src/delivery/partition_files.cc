@@ -18,13 +18,14 @@ PartitionFiles::PartitionFiles(ObjectStore* bucket, const ResolvedTask& task, st
 
 PartitionFiles::~PartitionFiles() { Abort(); }
 
-Result<parquet::RowAppender*> PartitionFiles::For(const std::string& partition) {
+Result<parquet::RowAppender*> PartitionFiles::For(const std::string& partition, size_t row_bytes) {
   // Consecutive rows mostly share a partition: skip the map lookup then.
-  if (last_ != open_.end() && last_->first == partition) {
-    last_->second.last_use = ++clock_;
-    return last_->second.rows.get();
+  auto it = last_ != open_.end() && last_->first == partition ? last_ : open_.find(partition);
+  if (it != open_.end() && it->second.value_bytes > 0 &&
+      it->second.value_bytes + static_cast<int64_t>(row_bytes) > file_bytes_) {
+    TL_RETURN_IF_ERROR(Close(it));
+    it = open_.end();
   }
-  auto it = open_.find(partition);
   if (it == open_.end()) {
     if (open_.size() >= max_open_) {
       auto lru = std::min_element(open_.begin(), open_.end(), [](const auto& a, const auto& b) {
@@ -48,17 +49,12 @@ Result<parquet::RowAppender*> PartitionFiles::For(const std::string& partition) 
     f.rows = std::make_unique<parquet::RowAppender>(f.writer.get(), 4096, /*background=*/true);
     it = open_.emplace(partition, std::move(f)).first;
   }
-  it->second.last_use = ++clock_;
+  OpenFile& f = it->second;
+  f.last_use = ++clock_;
+  ++f.row_count;
+  f.value_bytes += static_cast<int64_t>(row_bytes);
   last_ = it;
-  return it->second.rows.get();
-}
-
-Status PartitionFiles::RowAdded(const std::string& partition, size_t row_bytes) {
-  auto it = last_ != open_.end() && last_->first == partition ? last_ : open_.find(partition);
-  if (it == open_.end()) return Status::OK();
-  ++it->second.row_count;
-  it->second.value_bytes += static_cast<int64_t>(row_bytes);
-  return it->second.value_bytes >= file_bytes_ ? Close(it) : Status::OK();
+  return f.rows.get();
 }
 
 Status PartitionFiles::Close(std::map<std::string, OpenFile>::iterator it) {

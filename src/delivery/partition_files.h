@@ -33,11 +33,10 @@ class PartitionFiles {
                  size_t max_open = 32);
   ~PartitionFiles();
 
-  // The appender of `partition`'s open file, opening one when needed.
-  Result<parquet::RowAppender*> For(const std::string& partition);
-  // After a row of `row_bytes` (RowConverter::row_bytes) was appended to `partition`: ends
-  // its file when it reached the size bound.
-  Status RowAdded(const std::string& partition, size_t row_bytes);
+  // The appender to write a row of `row_bytes` (RowConverter::row_bytes) of `partition` to,
+  // which counts the row: the partition's open file, unless the row would take it past the
+  // size bound - then that file ends and a new one opens.
+  Result<parquet::RowAppender*> For(const std::string& partition, size_t row_bytes);
   // Closes and publishes every open file.
   Status CloseAll();
   // Discards open files (nothing is published).

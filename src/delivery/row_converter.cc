@@ -301,9 +301,13 @@ void AppendStaged(const Staged& s, const parquet::ColumnSpec& t, parquet::Column
 
 }  // namespace
 
-Status RowConverter::Append(const PrimaryKey& key, const std::vector<Cell>& cells,
-                            const Change& change, parquet::RowAppender* out, DirtyReason* dirty) {
-  dirty->text.clear();
+RowConverter::RowConverter(const ResolvedTask& task)
+    : task_(task), staged_(task.columns.size()), hints_(task.columns.size(), 0) {
+  for (const auto& c : task.columns) physical_.push_back(parquet::PhysicalTypeOf(c.parquet));
+}
+
+DirtyReason RowConverter::Stage(const PrimaryKey& key, const std::vector<Cell>& cells,
+                                const Change& change) {
   for (size_t i = 0; i < task_.columns.size(); ++i) {
     const ResolvedColumn& c = task_.columns[i];
     Staged& st = staged_[i];
@@ -343,17 +347,26 @@ Status RowConverter::Append(const PrimaryKey& key, const std::vector<Cell>& cell
       continue;
     }
     if (Misfit m = ConvertValue(*v, c.parquet, &staged_[i])) {
-      dirty->text = fmt::format("column '{}': {}", c.column.source, *m);
-      return Status::OK();
+      return {fmt::format("column '{}': {}", c.column.source, *m)};
     }
   }
   row_bytes_ = 0;
+  for (size_t i = 0; i < staged_.size(); ++i) {
+    const Staged& s = staged_[i];
+    row_bytes_ += PlainBytes(s, physical_[i]);
+    if (s.null || !parquet::IsNested(task_.columns[i].parquet)) continue;
+    for (const auto& key : s.keys) row_bytes_ += 4 + key.size();
+    for (const auto& entry : s.entries) row_bytes_ += PlainBytes(entry, physical_[i]);
+  }
+  return {};
+}
+
+Status RowConverter::Write(parquet::RowAppender* out) {
   for (size_t i = 0; i < task_.columns.size(); ++i) {
     const Staged& s = staged_[i];
     parquet::ColumnVector& col = out->column(i);
     if (!col.nested()) {
       AppendStaged(s, task_.columns[i].parquet, &col);
-      row_bytes_ += PlainBytes(s, col.type());
       continue;
     }
     if (s.null) {
@@ -362,12 +375,8 @@ Status RowConverter::Append(const PrimaryKey& key, const std::vector<Cell>& cell
     }
     col.BeginRow(static_cast<int32_t>(s.entries.size()));
     for (size_t e = 0; e < s.entries.size(); ++e) {
-      if (!s.keys.empty()) {
-        col.AppendKey(s.keys[e]);
-        row_bytes_ += 4 + s.keys[e].size();
-      }
+      if (!s.keys.empty()) col.AppendKey(s.keys[e]);
       AppendStaged(s.entries[e], task_.columns[i].parquet, &col);
-      row_bytes_ += PlainBytes(s.entries[e], col.type());
     }
   }
   return out->EndRow();

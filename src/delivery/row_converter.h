@@ -25,8 +25,7 @@ using Misfit = std::optional<std::string>;
 
 class RowConverter {
  public:
-  explicit RowConverter(const ResolvedTask& task)
-      : task_(task), staged_(task.columns.size()), hints_(task.columns.size(), 0) {}
+  explicit RowConverter(const ResolvedTask& task);
 
   // What the change-log columns say of the row.
   struct Change {
@@ -35,13 +34,14 @@ class RowConverter {
     int64_t commit_time_us = 0;
   };
 
-  // Appends the row (primary key, newest version of each column, sorted by name) to `out`, or,
-  // when a value does not fit, appends nothing and says why in `*dirty`. Errors are the
-  // writer's own.
-  Status Append(const PrimaryKey& key, const std::vector<Cell>& cells, const Change& change,
-                parquet::RowAppender* out, DirtyReason* dirty);
-  // The plain (unencoded, uncompressed) size of the last row appended: a measure of file size
-  // that depends on the data alone.
+  // Converts the row (primary key, newest version of each column, sorted by name) into the
+  // task's columns, or says why it is dirty. The staged row refers to `key` and `cells`, which
+  // must outlive the Write that follows.
+  DirtyReason Stage(const PrimaryKey& key, const std::vector<Cell>& cells, const Change& change);
+  // Appends the staged row to `out`. Errors are the writer's own.
+  Status Write(parquet::RowAppender* out);
+  // The plain (unencoded, uncompressed) size of the staged row: a measure of file size that
+  // depends on the data alone.
   size_t row_bytes() const { return row_bytes_; }
 
   // A staged value in its physical form, before it is appended.
@@ -62,7 +62,8 @@ class RowConverter {
  private:
   const ResolvedTask& task_;
   std::vector<Staged> staged_;
-  std::vector<size_t> hints_;  // where each column's cell was in the last row
+  std::vector<size_t> hints_;                    // where each column's cell was in the last row
+  std::vector<parquet::PhysicalType> physical_;  // each column's (a LIST/MAP's elements')
   size_t row_bytes_ = 0;
 };
 

@@ -136,7 +136,7 @@ Result<ResolvedColumn> ResolveColumn(const DeliveryColumn& c, const TableMeta& t
           ParseDecimalExtend(c.source, extend.substr(base.size()), &p.precision, &p.scale));
     }
   }
-  TL_RETURN_IF_ERROR(parquet::ValidateColumn(p).WithContext(fmt::format("column '{}'", c.source)));
+  TL_RETURN_IF_ERROR(parquet::ValidateColumn(p));  // its messages name the column
   for (size_t k = 0; k < table.primary_key.size(); ++k) {
     if (table.primary_key[k].name != c.source) continue;
     r.key_index = static_cast<int>(k);

@@ -1,6 +1,7 @@
 #include "delivery/time_zone.h"
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <regex>
 
@@ -43,10 +44,12 @@ void CivilFromDays(int64_t z, int64_t* y, int* m, int* d) {
 }
 
 Result<TimeZone> TimeZone::Parse(const std::string& name) {
-  if (name.empty() || name == "UTC" || name == "Z" || name == "GMT") return Utc();
-  static const std::regex kOffset(R"(^(?:UTC)?([+-])(\d{2}):?(\d{2})$)");
+  std::string upper = name;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (name.empty() || upper == "UTC" || upper == "Z" || upper == "GMT") return Utc();
+  static const std::regex kOffset(R"(^(?:UTC|GMT)?([+-])(\d{2}):?(\d{2})$)");
   std::smatch m;
-  if (std::regex_match(name, m, kOffset)) {
+  if (std::regex_match(upper, m, kOffset)) {
     int hours = std::stoi(m[2]), minutes = std::stoi(m[3]);
     if (hours > 14 || minutes > 59) {
       return Status::InvalidArgument(fmt::format("time zone '{}': offset out of range", name));

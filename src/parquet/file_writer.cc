@@ -246,7 +246,8 @@ class FileWriter::Impl {
   }
   const std::vector<ColumnSpec>& schema() const { return schema_; }
   int64_t rows_written() const { return rows_total_; }
-  int64_t bytes_written() const { return sink_->Tell() + BufferedBytes(); }
+  // Once closed, the file's exact size; before, what is written plus what is buffered.
+  int64_t bytes_written() const { return sink_->Tell() + (closed_ ? 0 : BufferedBytes()); }
 
  private:
   Status Sticky(Status s) {

@@ -1,0 +1,152 @@
+// BulkLoader: every rule PutRow checks, checked at Put; all rows or none; change records for
+// every row; and the store's folder shared safely with another reader.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "store/folder.h"
+#include "store_fixture.h"
+
+namespace tablelake::testing {
+namespace {
+
+class BulkLoadTest : public StoreTest {
+ protected:
+  PutRowRequest Row(int64_t pk1, const std::string& pk2, std::vector<Cell> cells = {}) {
+    return {"sampleTable", Key(pk1, pk2), std::move(cells), {}, ReturnType::kNone};
+  }
+  size_t CountRows() {
+    GetRangeRequest r;
+    r.table = "sampleTable";
+    r.inclusive_start = {{"PK1", Value::InfMin()}, {"PK2", Value::InfMin()}};
+    r.exclusive_end = {{"PK1", Value::InfMax()}, {"PK2", Value::InfMax()}};
+    return store_->GetRange(r)->rows.size();
+  }
+};
+
+// Issue 8, item 3: whatever rule a row breaks, the loader refuses it at its Put, as PutRow
+// would, and a load abandoned there writes nothing.
+TEST_F(BulkLoadTest, RefusesWhatPutRowRefusesAndWritesNothingUntilCommit) {
+  CreateSample();
+  auto loader = std::move(store_->NewBulkLoader("sampleTable")).value();
+  ASSERT_TRUE(loader->Put(Row(1, "a", {{"v", Value::Integer(1), kNoTimestamp}})).ok());
+  std::vector<PutRowRequest> bad = {
+      Row(2, std::string(2000, 'x')),                                         // key over 1 KB
+      Row(3, "c", {{"v", Value::Integer(1), NowMs() - 2 * 86400 * 1000LL}}),  // version too old
+      Row(4, "d", {{"PK1", Value::Integer(1), kNoTimestamp}}),  // a key column as attribute
+      Row(5, "e", {{"bad name", Value::Integer(1), kNoTimestamp}}),
+      Row(6, "f", {{"v", Value::String(std::string(3 << 20, 's')), kNoTimestamp}}),
+      {"sampleTable", {{"PK1", Value::Integer(7)}}, {}, {}, ReturnType::kNone},  // PK2 missing
+  };
+  for (auto& row : bad) {
+    PutRowRequest copy = row;
+    Status single = store_->PutRow(copy).status();
+    Status bulk = loader->Put(std::move(row));
+    EXPECT_FALSE(bulk.ok());
+    EXPECT_EQ(bulk.code(), single.code()) << bulk.ToString() << " vs " << single.ToString();
+  }
+  EXPECT_EQ(loader->rows(), 1u);
+  EXPECT_EQ(CountRows(), 0u);  // nothing written before the commit
+  loader.reset();              // abandoned
+  EXPECT_EQ(CountRows(), 0u);
+}
+
+TEST_F(BulkLoadTest, CommitWritesEveryRowAndItsChangeRecordAtOnce) {
+  CreateSample();
+  uint64_t before = store_->LastSequence();
+  auto loader = std::move(store_->NewBulkLoader("sampleTable")).value();
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_TRUE(
+        loader->Put(Row(i % 7, "k" + std::to_string(i), {{"v", Value::Integer(i), kNoTimestamp}}))
+            .ok());
+  }
+  // The same key again: the later row wins, as for sequential puts.
+  ASSERT_TRUE(loader->Put(Row(0, "k0", {{"v", Value::Integer(-1), kNoTimestamp}})).ok());
+  ASSERT_TRUE(loader->Commit().ok());
+  EXPECT_EQ(CountRows(), 1000u);
+  EXPECT_EQ(Get(Key(0, "k0"))->cells[0].value.integer(), -1);
+  EXPECT_EQ(store_->LastSequence(), before + 1001);
+  auto records = store_->ReadStream("sampleTable", before + 1, 2000);
+  ASSERT_TRUE(records.ok());
+  EXPECT_EQ(records->records.size(), 1001u);
+  Reopen();  // durable
+  EXPECT_EQ(CountRows(), 1000u);
+}
+
+// AUTO_INCREMENT keys are assigned at Put and stay unique across loads.
+TEST_F(BulkLoadTest, AutoIncrementKeysAreAssigned) {
+  TableMeta meta{
+      "ai", {{"p", PrimaryKeyType::kString}, {"id", PrimaryKeyType::kInteger, true}}, {}};
+  ASSERT_TRUE(store_->CreateTable(meta).ok());
+  for (int load = 0; load < 2; ++load) {
+    auto loader = std::move(store_->NewBulkLoader("ai")).value();
+    for (int i = 0; i < 10; ++i) {
+      PutRowRequest r{
+          "ai", {{"p", Value::String("x")}, {"id", Value::AutoIncrement()}}, {}, {}, {}};
+      ASSERT_TRUE(loader->Put(std::move(r)).ok());
+    }
+    ASSERT_TRUE(loader->Commit().ok());
+  }
+  GetRangeRequest r;
+  r.table = "ai";
+  r.inclusive_start = {{"p", Value::InfMin()}, {"id", Value::InfMin()}};
+  r.exclusive_end = {{"p", Value::InfMax()}, {"id", Value::InfMax()}};
+  EXPECT_EQ(store_->GetRange(r)->rows.size(), 20u);
+}
+
+TEST_F(BulkLoadTest, ATableDroppedDuringTheLoadIsNotWritten) {
+  CreateSample();
+  auto loader = std::move(store_->NewBulkLoader("sampleTable")).value();
+  ASSERT_TRUE(loader->Put(Row(1, "a")).ok());
+  ASSERT_TRUE(store_->DeleteTable("sampleTable").ok());
+  CreateSample();
+  Status s = loader->Commit();
+  EXPECT_EQ(s.code(), StatusCode::kNotFound) << s.ToString();
+  EXPECT_EQ(CountRows(), 0u);
+}
+
+// Item 10: another process holding the folder is named; reading it meanwhile works.
+TEST_F(BulkLoadTest, AFolderInUseNamesItsProcessAndStaysReadable) {
+  CreateSample();
+  ASSERT_TRUE(Put(Key(1, "a"), {{"v", Value::Integer(1), kNoTimestamp}}).ok());
+  std::string dir = dir_;
+  store_.reset();
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  pid_t child = fork();
+  if (child == 0) {  // holds the folder open for writing until killed
+    auto held = TableStore::Open(dir);
+    char c = held.ok() ? 'y' : 'n';
+    (void)!write(ready[1], &c, 1);
+    pause();
+    _exit(0);
+  }
+  char c = 0;
+  ASSERT_EQ(read(ready[0], &c, 1), 1);
+  ASSERT_EQ(c, 'y');
+  auto user = store::FolderInUse(dir);
+  ASSERT_TRUE(user.has_value());
+  EXPECT_EQ(user->pid, child);
+  auto writer = TableStore::Open(dir);
+  EXPECT_EQ(writer.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(writer.status().message().find("pid " + std::to_string(child)), std::string::npos)
+      << writer.status().ToString();
+  StoreOptions read_only;
+  read_only.read_only = true;
+  auto reader = TableStore::Open(dir, read_only);
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  EXPECT_TRUE((*reader)->DescribeTable("sampleTable").ok());
+  GetRowRequest get;
+  get.table = "sampleTable";
+  get.primary_key = Key(1, "a");
+  EXPECT_TRUE((*reader)->GetRow(get)->has_value());
+  EXPECT_FALSE((*reader)->PutRow(Row(2, "b")).ok());
+  reader->reset();
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  close(ready[0]);
+  close(ready[1]);
+  Reopen();
+}
+
+}  // namespace
+}  // namespace tablelake::testing
