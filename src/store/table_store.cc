@@ -116,6 +116,11 @@ class TableStoreImpl : public TableStore {
   }
 
   Status Open(const std::string& dir);
+  rocksdb::Status OpenRocks(rocksdb::DBOptions db_opts, const std::string& dir,
+                            const std::vector<rocksdb::ColumnFamilyDescriptor>& cfs,
+                            bool follow_writer, rocksdb::DB** raw);
+  static bool IsLockError(const rocksdb::Status& s);
+  static Status InUse(const std::string& dir, const store::FolderUser& user);
 
   Status CreateTable(const TableMeta& meta, const TableOptions& options,
                      const StreamSpecification& stream) override;
@@ -237,11 +242,7 @@ Status TableStoreImpl::Open(const std::string& dir) {
     return Status::InvalidArgument(fmt::format("'{}' is not a folder", dir));
   }
   std::optional<store::FolderUser> user = store::FolderInUse(dir);
-  if (user && !options_.read_only) {
-    return Status::Unavailable(
-        fmt::format("data folder '{}' is in use by another process ({})", dir, user->Describe()));
-  }
-
+  if (user && !options_.read_only) return InUse(dir, *user);
   rocksdb::DBOptions db_opts;
   db_opts.create_if_missing = options_.create_if_missing;
   db_opts.create_missing_column_families = true;
@@ -267,18 +268,12 @@ Status TableStoreImpl::Open(const std::string& dir) {
       {rocksdb::kDefaultColumnFamilyName, meta_opts}, {"data", data_opts}, {"stream", stream_opts}};
   rocksdb::DB* raw = nullptr;
   dir_ = dir;
-  rocksdb::Status opened;
-  if (user) {
-    // Another process writes the folder: follow it as a RocksDB secondary, which tolerates the
-    // files the writer adds and removes meanwhile (a plain read-only open does not).
-    TL_ASSIGN_OR_RETURN(secondary_dir_, store::MakeTempFolder("tablelake-reader"));
-    db_opts.max_open_files = -1;
-    db_opts.info_log = store::NewInfoLog(secondary_dir_);
-    opened = rocksdb::DB::OpenAsSecondary(db_opts, dir, secondary_dir_, cfs, &handles_, &raw);
-  } else if (options_.read_only) {
-    opened = rocksdb::DB::OpenForReadOnly(db_opts, dir, cfs, &handles_, &raw);
-  } else {
-    opened = rocksdb::DB::Open(db_opts, dir, cfs, &handles_, &raw);
+  rocksdb::Status opened = OpenRocks(db_opts, dir, cfs, user.has_value(), &raw);
+  if (IsLockError(opened)) {
+    // Another process took the folder between the check and the open.
+    user = store::FolderInUse(dir);
+    if (user && !options_.read_only) return InUse(dir, *user);
+    if (user) opened = OpenRocks(db_opts, dir, cfs, true, &raw);
   }
   TL_RETURN_IF_ERROR(FromRocks(opened, "open store '" + dir + "'"));
   db_.reset(raw);
@@ -312,6 +307,35 @@ Status TableStoreImpl::Open(const std::string& dir) {
   // and its registry stays unpublished so that nothing is filtered.
   if (!options_.read_only) PublishRetention();
   return Status::OK();
+}
+
+bool TableStoreImpl::IsLockError(const rocksdb::Status& s) {
+  return s.IsIOError() && s.ToString().find("lock file") != std::string::npos;
+}
+
+Status TableStoreImpl::InUse(const std::string& dir, const store::FolderUser& user) {
+  return Status::Unavailable(
+      fmt::format("data folder '{}' is in use by another process ({})", dir, user.Describe()));
+}
+
+rocksdb::Status TableStoreImpl::OpenRocks(rocksdb::DBOptions db_opts, const std::string& dir,
+                                          const std::vector<rocksdb::ColumnFamilyDescriptor>& cfs,
+                                          bool follow_writer, rocksdb::DB** raw) {
+  handles_.clear();
+  if (follow_writer) {
+    // Another process writes the folder: follow it as a RocksDB secondary, which tolerates the
+    // files the writer adds and removes meanwhile (a plain read-only open does not).
+    if (secondary_dir_.empty()) {
+      auto made = store::MakeTempFolder("tablelake-reader");
+      if (!made.ok()) return rocksdb::Status::IOError(made.status().message());
+      secondary_dir_ = *made;
+    }
+    db_opts.max_open_files = -1;
+    db_opts.info_log = store::NewInfoLog(secondary_dir_);
+    return rocksdb::DB::OpenAsSecondary(db_opts, dir, secondary_dir_, cfs, &handles_, raw);
+  }
+  if (options_.read_only) return rocksdb::DB::OpenForReadOnly(db_opts, dir, cfs, &handles_, raw);
+  return rocksdb::DB::Open(db_opts, dir, cfs, &handles_, raw);
 }
 
 void TableStoreImpl::PublishRetention() {

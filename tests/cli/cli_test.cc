@@ -1,75 +1,8 @@
 // Runs the built `tablelake` binary as a user would and checks its output and exit codes.
-#include <gtest/gtest.h>
-#include <sys/wait.h>
+#include "cli_fixture.h"
 
-#include <chrono>
-#include <filesystem>
-#include <fstream>
-#include <random>
-#include <sstream>
-
-#include "nlohmann/json.hpp"
-
+namespace tablelake::testing {
 namespace {
-
-struct CmdResult {
-  int exit_code;
-  std::string out;
-  std::string err;
-  std::vector<nlohmann::json> Lines() const {
-    std::vector<nlohmann::json> lines;
-    std::istringstream in(out);
-    for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
-    return lines;
-  }
-};
-
-std::string Slurp(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-std::string Quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-class CliTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::random_device rd;
-    dir_ = std::filesystem::temp_directory_path() / ("tablelake-cli-" + std::to_string(rd()));
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
-  // Runs `tablelake --data DIR ARGS` in the test folder, feeding `input` on stdin.
-  CmdResult Tl(const std::vector<std::string>& args, const std::string& input = "") {
-    std::string cmd = "cd " + Quote(dir_.string()) + " && " + TABLELAKE_BIN;
-    for (const auto& a : args) cmd += " " + Quote(a);
-    std::ofstream(dir_ / "stdin") << input;
-    cmd += " < stdin > stdout 2> stderr";
-    int status = std::system(cmd.c_str());
-    return {WEXITSTATUS(status), Slurp(dir_ / "stdout"), Slurp(dir_ / "stderr")};
-  }
-  void Ok(const std::vector<std::string>& args, const std::string& input = "") {
-    CmdResult r = Tl(args, input);
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-  }
-  void CreateSample() {
-    Ok({"table", "create", "sampleTable", "--pk", "PK1:INTEGER", "--pk", "PK2:STRING",
-        "--stream-hours", "24"});
-  }
-  // A failed command exits non-zero with exactly one line on stderr naming `expected`.
-  void ExpectError(const CmdResult& r, const std::string& expected) {
-    EXPECT_NE(r.exit_code, 0);
-    EXPECT_NE(r.err.find(expected), std::string::npos) << r.err;
-    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-  }
-
-  std::filesystem::path dir_;
-};
 
 TEST_F(CliTest, TableLifecycleAndDataOption) {
   Ok({"--data", "d1", "table", "create", "t", "--pk", "id:INTEGER", "--max-versions", "3"});
@@ -298,3 +231,4 @@ TEST_F(CliTest, CredentialSetsKeepSecretsOffTheCommandLineAndOutput) {
 }
 
 }  // namespace
+}  // namespace tablelake::testing

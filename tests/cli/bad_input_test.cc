@@ -1,0 +1,331 @@
+// Issue 8's list of crashes, partial writes, wrong numbers and misleading messages, run through
+// the built binary: each case checks the exit code, the one-line message, and that nothing was
+// written.
+#include <csignal>
+#include <map>
+#include <thread>
+
+#include "cli_fixture.h"
+
+namespace tablelake::testing {
+namespace {
+
+struct BadCase {
+  std::vector<std::string> args;
+  std::string input;
+  std::string message;  // a part of the one error line
+};
+
+std::string Lines(int n, const std::function<std::string(int)>& line) {
+  std::string s;
+  for (int i = 0; i < n; ++i) s += line(i) + "\n";
+  return s;
+}
+
+class BadInputTest : public CliTest {
+ protected:
+  void SetUp() override {
+    CliTest::SetUp();
+    Ok({"--data", "d", "table", "create", "p", "--pk", "k:STRING"});
+    Ok({"--data", "d", "table", "create", "n", "--pk", "id:INTEGER", "--stream-hours", "24"});
+    Ok({"--data", "d", "table", "create", "ai", "--pk", "p:STRING", "--pk",
+        "id:INTEGER:AUTO_INCREMENT"});
+    Ok({"--data", "d", "put", "n"},
+       Lines(3, [](int i) { return "{\"id\":" + std::to_string(i) + "}"; }));
+  }
+  size_t Count(const std::string& table) {
+    CmdResult r = Tl({"--data", "d", "range", table});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.Lines().size();
+  }
+  void ExpectAllRefused(const std::vector<BadCase>& cases) {
+    for (const auto& c : cases) {
+      std::vector<std::string> args = {"--data", "d"};
+      args.insert(args.end(), c.args.begin(), c.args.end());
+      CmdResult r = Tl(args, c.input);
+      std::string what =
+          c.args.empty() ? "" : c.args[0] + " " + (c.args.size() > 1 ? c.args[1] : "");
+      SCOPED_TRACE(what);
+      ExpectError(r, c.message);
+      EXPECT_EQ(r.err.find("json.exception"), std::string::npos) << r.err;
+    }
+    EXPECT_EQ(Count("p"), 0u);
+    EXPECT_EQ(Count("n"), 3u);
+    EXPECT_EQ(Count("ai"), 0u);
+  }
+};
+
+// Items 1, 3, 5: loads are whole or nothing, whatever rule a line breaks.
+TEST_F(BadInputTest, LoadsWriteNothingWhenAnyLineIsBad) {
+  auto key = [](int bad_at, int n) {
+    return Lines(n, [=](int i) {
+      return "{\"k\":\"" + (i == bad_at ? std::string(2000, 'x') : "k" + std::to_string(i)) + "\"}";
+    });
+  };
+  auto version = [](int bad_at, int n) {
+    return Lines(n, [=](int i) {
+      std::string v = i == bad_at ? "{\"$value\":1,\"$ts\":1000}" : std::to_string(i);
+      return "{\"k\":\"k" + std::to_string(i) + "\",\"v\":" + v + "}";
+    });
+  };
+  std::string csv = "k,v\na,1\nb,2\n" + std::string(2000, 'y') + ",3\n";
+  std::filesystem::create_directories(dir_);
+  std::ofstream(dir_ / "bad.csv") << csv;
+  std::ofstream(dir_ / "bad.jsonl") << key(999, 1000);
+  ExpectAllRefused({
+      {{"put", "p"}, key(5, 10), "stdin line 6: "},
+      {{"put", "p"}, key(500, 1000), "stdin line 501: "},
+      {{"put", "p"}, version(500, 1000), "stdin line 501: "},
+      {{"import", "p", "-", "--format", "jsonl"}, key(5, 10), "stdin line 6"},
+      {{"import", "p", "bad.csv", "--format", "csv"}, "", "bad.csv line 4"},
+      {{"import", "p", "bad.jsonl", "--format", "jsonl"}, "", "bad.jsonl line 1000"},
+      {{"put", "ai"}, "{\"p\":\"a\"}\n{\"p\":\"b\"}\n{\"p\":\"c\",\"x\":null}\n", "stdin line 3"},
+      {{"put", "p", ""}, "{\"k\":\"from stdin\"}\n", "row argument is empty"},
+      {{"put", "p", "  "}, "", "row argument is empty"},
+  });
+  // The whole message names one line, and says nothing was written.
+  CmdResult r = Tl({"--data", "d", "put", "p"}, key(500, 1000));
+  EXPECT_NE(r.err.find("nothing was written"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("line 601"), std::string::npos) << r.err;
+  // A load fixed and run again writes each row once (AUTO_INCREMENT tables included).
+  Ok({"--data", "d", "put", "ai"}, "{\"p\":\"a\"}\n{\"p\":\"b\"}\n{\"p\":\"c\"}\n");
+  EXPECT_EQ(Count("ai"), 3u);
+  // `import -` reads standard input (it crashed before).
+  Ok({"--data", "d", "import", "p", "-", "--format", "jsonl"}, "{\"k\":\"a\"}\n{\"k\":\"b\"}\n");
+  Ok({"--data", "d", "import", "p", "-", "--format", "jsonl"}, "");
+  EXPECT_EQ(Count("p"), 2u);
+}
+
+// Items 13 and 14: options and input that used to be taken silently or wrongly.
+TEST_F(BadInputTest, OptionsAndValuesAreCheckedWithClearMessages) {
+  std::ofstream(dir_ / "dup.csv") << "k,v,v\na,1,2\n";
+  std::ofstream(dir_ / "bad.csv") << "k,v\na,\"1\" x\n";
+  std::string long_name(100000, 'c');
+  ExpectAllRefused({
+      {{"range", "n", "--limit", "0"}, "", "--limit takes at least 1"},
+      {{"range", "n", "--limit", "-1"}, "", "--limit takes at least 1"},
+      {{"stream", "read", "n", "--from", "-1"}, "", "--from takes a sequence >= 0"},
+      {{"stream", "read", "n", "--limit", "0"}, "", "--limit takes at least 1"},
+      {{"table", "create", "z", "--pk", "id:INTEGER", "--stream-hours", "0"}, "", "1 to 168"},
+      {{"range", "n", "--if", "id >= 100"}, "", "'id' is a primary key column"},
+      {{"range", "n", "--columns", ",,", "--limit", "2"}, "", "--columns: column name ''"},
+      {{"import", "p", "dup.csv", "--format", "csv"}, "", "names column 'v' twice"},
+      {{"put", "p", R"({"k":"a","v":1,"v":2})"}, "", "the key 'v' appears twice"},
+      {{"put", "p", R"({"k":"a","v":[1,2]})"}, "", "an array holds versions"},
+      {{"put", "p"}, "{\"k\":\"a\",\"v\":\"\xff\"}\n", "ill-formed UTF-8"},
+      {{"put", "p", "{\"k\":\"a\",\"v\\u0000x\":1}"}, "", "'v\\x00x' is invalid"},
+      {{"put", "p", "{\"k\":\"a\",\"" + long_name + "\":1}"}, "", "...(100000 bytes)"},
+      {{"put", "p", R"({"k":"a","v":1e400})"}, "", "number overflow"},
+      {{"put", "p", R"({"k":"a","v":99999999999999999999})"}, "", "beyond INTEGER's range"},
+      {{"put", "n", R"({"id":99999999999999999999})"}, "", "beyond INTEGER's range"},
+      {{"put", "n", R"({"id":9223372036854775808})"}, "", "overflows int64"},
+      {{"get", "p", R"({"k":"a"})", "--columns", "a b"}, "", "column name 'a b'"},
+  });
+  EXPECT_EQ(Tl({"--data", "d", "table", "describe", "z"}).exit_code, 1);  // not created
+  CmdResult long_error = Tl({"--data", "d", "put", "p", "{\"k\":\"a\",\"" + long_name + "\":1}"});
+  EXPECT_LT(long_error.err.size(), 400u);
+  // Multi-value options take one value each, never the table name after them.
+  CmdResult columns = Tl({"--data", "d", "range", "--columns", "id", "n"});
+  EXPECT_EQ(columns.exit_code, 0) << columns.err;
+  EXPECT_EQ(columns.Lines().size(), 3u);
+  // A spreadsheet's CSV starts with a byte-order mark.
+  std::ofstream(dir_ / "bom.csv") << "\xEF\xBB\xBFk,v\na,1\n";
+  Ok({"--data", "d", "import", "p", "bom.csv", "--format", "CSV"});
+  EXPECT_EQ(Tl({"--data", "d", "get", "p", R"({"k":"a"})"}).out, "{\"k\":\"a\",\"v\":1}\n");
+}
+
+// Items 11, 12, 16: the data folder, the log files, the command line itself.
+TEST_F(BadInputTest, FoldersLogsAndTheCommandLine) {
+  CmdResult typo = Tl({"--data", "dd", "table", "list"});
+  ExpectError(typo, "data folder 'dd' does not exist");
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "dd"));
+  EXPECT_EQ(typo.err.find("OTS"), std::string::npos) << typo.err;  // a local mistake
+  ExpectError(Tl({"--data", "d", "put", "p", R"({"k":"a"})", "--expect", "exist"}),
+              "OTSConditionCheckFail");  // a request error keeps Tablestore's code
+  std::filesystem::create_directories(dir_ / "empty");
+  ExpectError(Tl({"--data", "empty", "table", "list"}), "not a Tablelake data folder");
+  data_env_ = "d";
+  EXPECT_EQ(Tl({"table", "list"}).out, "ai\nn\np\n");
+  data_env_.clear();
+  for (int i = 0; i < 20; ++i)
+    Ok({"--data", "d", "put", "n", "{\"id\":" + std::to_string(i) + "}"});
+  int logs = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir_ / "d")) {
+    logs += e.path().filename().string().rfind("LOG", 0) == 0;
+  }
+  EXPECT_LE(logs, 2);  // LOG and LOG.old, not one file per command
+  CmdResult unknown = Tl({"foo"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.err.find("unknown command 'foo'"), std::string::npos) << unknown.err;
+  CmdResult help = Tl({"help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("Usage: tablelake"), std::string::npos) << help.out;
+  CmdResult version = Tl({"--version"});
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_NE(version.out.find("tablelake 0."), std::string::npos) << version.out;
+  // Values compare without case.
+  Ok({"--data", "d", "table", "create", "lower", "--pk", "id:integer"});
+  Ok({"--data", "d", "put", "lower", R"({"id":1})", "--expect", "IGNORE"});
+}
+
+// Item 10: while one process holds the folder, writers are told who, and readers read.
+TEST_F(BadInputTest, AFolderInUseNamesTheProcessAndStillServesReads) {
+  std::string cmd = "cd " + Quote(dir_.string()) + " && exec " + TABLELAKE_BIN +
+                    " --data d delivery run > run.out 2> run.err & echo $!";
+  FILE* p = popen(cmd.c_str(), "r");
+  int pid = 0;
+  ASSERT_EQ(std::fscanf(p, "%d", &pid), 1);
+  pclose(p);
+  CmdResult put;
+  for (int i = 0; i < 100; ++i) {  // until the runner holds the folder
+    put = Tl({"--data", "d", "put", "n", R"({"id":7})"});
+    if (put.exit_code != 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ExpectError(put, "is in use by another process (pid " + std::to_string(pid) + ": tablelake");
+  EXPECT_NE(put.err.find("reading commands"), std::string::npos);
+  EXPECT_EQ(put.err.find("LOCK"), std::string::npos) << put.err;
+  EXPECT_EQ(Tl({"--data", "d", "table", "list"}).out, "ai\nn\np\n");
+  EXPECT_EQ(Count("n"), 3u);
+  EXPECT_EQ(Tl({"--data", "d", "delivery", "list"}).exit_code, 0);
+  kill(pid, SIGINT);
+  for (int i = 0; i < 100 && kill(pid, 0) == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  Ok({"--data", "d", "put", "n", R"({"id":7})"});
+}
+
+// Items 4, 6, 9, 15 and the extras: delivery through the CLI.
+TEST_F(BadInputTest, DeliveryChecksSummariesAndDroppedTables) {
+  std::string lake = (dir_ / "lake").string();
+  std::filesystem::create_directories(lake + "/b");
+  std::string endpoint = "file://" + lake;
+  // A BaseTask of table n; `more` replaces or adds options.
+  auto create = [&](const std::string& name, std::map<std::string, std::string> more) {
+    std::map<std::string, std::string> options = {
+        {"--bucket", "b"}, {"--endpoint", endpoint}, {"--schema", "id:id:INT64"}};
+    for (const auto& [k, v] : more) options[k] = v;
+    if (options.count("--config")) options.erase("--bucket");
+    std::vector<std::string> args = {"--data", "d",      "delivery", "create", "--table",
+                                     "n",      "--name", name,       "--type", "base"};
+    for (const auto& [k, v] : options) {
+      args.push_back(k);
+      args.push_back(v);
+    }
+    return Tl(args);
+  };
+  std::ofstream(dir_ / "typed.json") << R"({"oss_bucket":"b","file_bytes":"big"})";
+  ExpectError(create("ep1", {{"--endpoint", "/tmp/lake"}}), "a local folder is file:///tmp/lake");
+  ExpectError(create("ep2", {{"--endpoint", "file://lake"}}), "needs an absolute path");
+  ExpectError(create("ep3", {{"--bucket", "../.."}}), "bucket name '../..' is invalid");
+  ExpectError(create("ep4", {{"--endpoint", "ftp://x"}}), "is not one of file:///ABS/DIR");
+  ExpectError(create("ep5", {{"--config", "typed.json"}}), "field 'file_bytes' must be an integer");
+  ExpectError(create("ep6", {{"--schema", "id:year:INT64"}, {"--prefix", "year=$yyyy"}}),
+              "partition key 'year='");
+  CmdResult twice = create("ep7", {{"--schema", "id:id:DECIMAL(50,2)"}});
+  ExpectError(twice, "precision");
+  EXPECT_EQ(twice.err.find("column 'id': column 'id'"), std::string::npos) << twice.err;
+  EXPECT_EQ(Tl({"--data", "d", "delivery", "list", "--json"}).out, "");  // nothing created
+  CmdResult missing = create("later", {{"--bucket", "nob"}});
+  EXPECT_EQ(missing.exit_code, 0);
+  EXPECT_NE(missing.err.find("warning: the bucket folder"), std::string::npos) << missing.err;
+
+  // Two broken tasks: the run names both.
+  ASSERT_EQ(create("later2", {{"--bucket", "nob2"}}).exit_code, 0);
+  CmdResult both = Tl({"--data", "d", "delivery", "run", "--once"});
+  EXPECT_NE(both.exit_code, 0);
+  EXPECT_NE(both.err.find("2 of 2 tasks failed"), std::string::npos) << both.err;
+  EXPECT_NE(both.err.find("'nob'"), std::string::npos) << both.err;
+  EXPECT_NE(both.err.find("'nob2'"), std::string::npos) << both.err;
+  Ok({"--data", "d", "delivery", "delete", "--table", "n", "--name", "later"});
+  Ok({"--data", "d", "delivery", "delete", "--table", "n", "--name", "later2"});
+
+  // Summaries: delivered, dirty and where they went, time; INTEGER into DOUBLE is delivered.
+  Ok({"--data", "d", "put", "n"}, "{\"id\":10,\"v\":5}\n{\"id\":11,\"v\":\"x\"}\n");
+  ASSERT_EQ(create("sum", {{"--schema", "id:id:INT64,v:v:DOUBLE"}, {"--prefix", "sum"}}).exit_code,
+            0);
+  CmdResult run = Tl({"--data", "d", "delivery", "run", "--once"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.err.find("delivered 4 rows in 1 files"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("1 dirty rows dropped (set --dirty-prefix to keep them)"),
+            std::string::npos)
+      << run.err;
+  CmdResult files =
+      Tl({"--data", "d", "delivery", "files", "--table", "n", "--name", "sum", "--json"});
+  ASSERT_EQ(files.Lines().size(), 1u) << files.out;
+  EXPECT_EQ(files.Lines()[0]["rows"], 4);
+  CmdResult list = Tl({"--data", "d", "delivery", "list"});
+  EXPECT_NE(list.out.find("FINISHED"), std::string::npos) << list.out;
+
+  // An IncTask's first batch reports a lag of seconds, not the age of the epoch.
+  Ok({"--data", "d", "delivery", "create", "--table", "n", "--name", "inc", "--type", "inc",
+      "--bucket", "b", "--endpoint", endpoint, "--schema", "id:id:INT64", "--prefix", "inc"});
+  Ok({"--data", "d", "put", "n", R"({"id":20})"});
+  Ok({"--data", "d", "delete", "n", R"({"id":0})"});
+  run = Tl({"--data", "d", "delivery", "run", "--once", "--table", "n", "--name", "inc"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.err.find("lag 0."), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("1 deletes skipped"), std::string::npos) << run.err;
+
+  // Item 4: dropping the table deletes its tasks; a new table of that name starts clean.
+  CmdResult drop = Tl({"--data", "d", "table", "drop", "n"});
+  ASSERT_EQ(drop.exit_code, 0) << drop.err;
+  EXPECT_NE(drop.err.find("delivery task(s) inc, sum"), std::string::npos) << drop.err;
+  Ok({"--data", "d", "table", "create", "n", "--pk", "id:INTEGER"});
+  Ok({"--data", "d", "put", "n", R"({"id":10})"});
+  EXPECT_EQ(Tl({"--data", "d", "delivery", "list", "--json", "--table", "n"}).out, "");
+  ExpectError(Tl({"--data", "d", "delivery", "describe", "--table", "n", "--name", "inc"}),
+              "has no delivery task 'inc'");
+}
+
+}  // namespace
+}  // namespace tablelake::testing
+
+namespace tablelake::testing {
+namespace {
+
+// Item 2: a full disk under the data folder. Needs a small tmpfs, so root (CI runs as root);
+// skipped elsewhere.
+TEST_F(CliTest, AFullDiskGivesOneLineWritesNothingAndTheStoreStillOpens) {
+  std::filesystem::create_directories(dir_ / "small");
+  std::string mount =
+      "mount -t tmpfs -o size=8m tmpfs " + Quote((dir_ / "small").string()) + " 2>/dev/null";
+  if (std::system(mount.c_str()) != 0) GTEST_SKIP() << "cannot mount a tmpfs here (not root?)";
+  struct Unmount {
+    std::string path;
+    ~Unmount() { (void)!std::system(("umount " + Quote(path)).c_str()); }
+  } unmount{(dir_ / "small").string()};
+  Ok({"--data", "small/d", "table", "create", "t", "--pk", "k:STRING"});
+  std::string rows = Lines(100000, [](int i) {
+    return "{\"k\":\"key" + std::to_string(i) + "\",\"v\":\"" + std::string(60, 'x') + "\"}";
+  });
+  CmdResult load = Tl({"--data", "small/d", "put", "t"}, rows);
+  ExpectError(load, "no space left on device");
+  EXPECT_NE(load.err.find("nothing was written"), std::string::npos) << load.err;
+  // Single writes until the disk is full: each fails cleanly, none aborts the process.
+  std::string value(120000, 'y');
+  int failed = 0;
+  for (int i = 0; i < 80 && failed < 3; ++i) {
+    CmdResult put = Tl({"--data", "small/d", "put", "t",
+                        "{\"k\":\"big" + std::to_string(i) + "\",\"v\":\"" + value + "\"}"});
+    ASSERT_TRUE(put.exit_code == 0 || put.exit_code == 1) << put.exit_code << " " << put.err;
+    if (put.exit_code == 1) {
+      ++failed;
+      EXPECT_NE(put.err.find("no space left on device"), std::string::npos) << put.err;
+    }
+  }
+  EXPECT_GT(failed, 0);
+  CmdResult list = Tl({"--data", "small/d", "table", "list"});  // reads still work
+  EXPECT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_EQ(list.out, "t\n");
+  CmdResult range = Tl({"--data", "small/d", "range", "t", "--columns", "k"});
+  EXPECT_EQ(range.exit_code, 0) << range.err;
+  EXPECT_EQ(range.out.find("key"), std::string::npos);  // nothing of the failed load
+  // Room again: writes work again.
+  std::string grow = "mount -o remount,size=32m " + Quote((dir_ / "small").string());
+  ASSERT_EQ(std::system(grow.c_str()), 0);
+  Ok({"--data", "small/d", "put", "t", R"({"k":"after"})"});
+}
+
+}  // namespace
+}  // namespace tablelake::testing
