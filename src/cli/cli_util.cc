@@ -68,6 +68,10 @@ Result<std::optional<Filter>> ParseConditions(const std::vector<std::string>& co
   std::vector<Filter> filters;
   for (const auto& text : conditions) {
     std::smatch m;
+    if (text.find("==") != std::string::npos) {
+      return Status::InvalidArgument(
+          fmt::format("condition '{}': the operator for equality is =, not ==", text));
+    }
     if (!std::regex_match(text, m, kCondition)) {
       return Status::InvalidArgument(fmt::format(
           "condition '{}' is not 'COLUMN OP VALUE' with OP one of = != > >= < <=", text));

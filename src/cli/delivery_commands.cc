@@ -84,7 +84,13 @@ Status ApplyConfigArgs(const ConfigArgs& a, DeliveryTaskConfig* c) {
   if (a.schema) {
     TL_ASSIGN_OR_RETURN(c->schema, delivery::ParseSchemaArgument(*a.schema));
   }
-  if (a.file_mb) c->file_bytes = *a.file_mb << 20;
+  if (a.file_mb) {
+    if (*a.file_mb < 1 || *a.file_mb > (int64_t{1} << 20)) {
+      return Status::InvalidArgument(
+          fmt::format("--file-mb takes 1 to 1048576 (1 TiB), got {}", *a.file_mb));
+    }
+    c->file_bytes = *a.file_mb << 20;
+  }
   if (a.flush_seconds) c->flush_interval_seconds = *a.flush_seconds;
   if (a.change_log_columns) c->change_log_columns = *a.change_log_columns;
   return Status::OK();

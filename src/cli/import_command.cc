@@ -244,11 +244,17 @@ void RegisterImportCommand(CLI::App& app, GlobalOptions& g, Status& status) {
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("import", "bulk-load a JSON-lines or CSV file into a table");
   AddGlobalOptions(cmd, &g);
-  cmd->add_option("args", args->positional, "[TABLE] FILE")->required()->expected(1, 2);
+  cmd->add_option("TABLE FILE", args->positional, "[TABLE] FILE (- for standard input)")
+      ->expected(0, 2);
   cmd->add_option("--table", args->table, "table to load into");
   cmd->add_option("--format", args->format, "jsonl or csv")->required();
   cmd->callback([&g, &status, args] {
     status = [&]() -> Status {
+      if (args->positional.empty()) {
+        return Status::InvalidArgument(
+            "import: which file? tablelake import TABLE FILE --format jsonl|csv (- reads "
+            "standard input)");
+      }
       std::string table = args->table;
       std::string file = args->positional.back();
       if (args->positional.size() == 2) {

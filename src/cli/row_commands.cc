@@ -27,11 +27,12 @@ Result<Condition> BuildCondition(const WriteArgs& a) {
   return c;
 }
 
+// `what` names the argument in errors: "row", "key", "--start".
 Result<store::JsonRow> ParseRowArgument(TableStore& s, const std::string& table,
-                                        const std::string& text, store::MissingKey missing,
-                                        bool key_only) {
+                                        const std::string& what, const std::string& text,
+                                        store::MissingKey missing, bool key_only) {
   TL_ASSIGN_OR_RETURN(TableDescription d, s.DescribeTable(table));
-  TL_ASSIGN_OR_RETURN(nlohmann::json j, ParseJsonArgument("row", text));
+  TL_ASSIGN_OR_RETURN(nlohmann::json j, ParseJsonArgument(what, text));
   return store::RowFromJson(d.meta, j, missing, key_only);
 }
 
@@ -65,7 +66,7 @@ Status Put(const GlobalOptions& g, const WriteArgs& a) {
   TL_ASSIGN_OR_RETURN(auto s, OpenStore(g, Access::kWrite));
   TL_ASSIGN_OR_RETURN(
       store::JsonRow row,
-      ParseRowArgument(*s, a.table, text, store::MissingKey::kAutoIncrement, false));
+      ParseRowArgument(*s, a.table, "row", text, store::MissingKey::kAutoIncrement, false));
   PutRowRequest r{a.table, std::move(row.primary_key), std::move(row.cells), {}, ReturnType::kNone};
   TL_ASSIGN_OR_RETURN(r.condition, BuildCondition(a));
   bool auto_increment = false;
@@ -105,7 +106,7 @@ Status Update(const GlobalOptions& g, const WriteArgs& a) {
   TL_ASSIGN_OR_RETURN(std::string text, RowArgument(a));
   TL_ASSIGN_OR_RETURN(auto s, OpenStore(g, Access::kWrite));
   TL_ASSIGN_OR_RETURN(store::JsonRow row,
-                      ParseRowArgument(*s, a.table, text, store::MissingKey::kError, false));
+                      ParseRowArgument(*s, a.table, "row", text, store::MissingKey::kError, false));
   UpdateRowRequest r;
   r.table = a.table;
   r.primary_key = std::move(row.primary_key);
@@ -139,7 +140,7 @@ Status Delete(const GlobalOptions& g, const WriteArgs& a) {
   TL_ASSIGN_OR_RETURN(std::string text, RowArgument(a));
   TL_ASSIGN_OR_RETURN(auto s, OpenStore(g, Access::kWrite));
   TL_ASSIGN_OR_RETURN(store::JsonRow row,
-                      ParseRowArgument(*s, a.table, text, store::MissingKey::kError, true));
+                      ParseRowArgument(*s, a.table, "key", text, store::MissingKey::kError, true));
   DeleteRowRequest r{a.table, std::move(row.primary_key), {}, ReturnType::kNone};
   TL_ASSIGN_OR_RETURN(r.condition, BuildCondition(a));
   TL_RETURN_IF_ERROR(s->DeleteRow(r).status());
@@ -180,7 +181,7 @@ Status Get(const GlobalOptions& g, const ReadArgs& a) {
   TL_ASSIGN_OR_RETURN(std::vector<std::string> columns, ParseColumns(a.columns));
   TL_ASSIGN_OR_RETURN(auto s, OpenStore(g, Access::kRead));
   TL_ASSIGN_OR_RETURN(store::JsonRow key,
-                      ParseRowArgument(*s, a.table, a.key, store::MissingKey::kError, true));
+                      ParseRowArgument(*s, a.table, "key", a.key, store::MissingKey::kError, true));
   GetRowRequest r;
   r.table = a.table;
   r.primary_key = std::move(key.primary_key);
@@ -205,10 +206,10 @@ Status Range(const GlobalOptions& g, const ReadArgs& a) {
   auto open_start = a.backward ? store::MissingKey::kInfMax : store::MissingKey::kInfMin;
   auto open_end = a.backward ? store::MissingKey::kInfMin : store::MissingKey::kInfMax;
   TL_ASSIGN_OR_RETURN(store::JsonRow start,
-                      ParseRowArgument(*s, a.table, a.start.empty() ? "{}" : a.start,
+                      ParseRowArgument(*s, a.table, "--start", a.start.empty() ? "{}" : a.start,
                                        a.start.empty() ? open_start : partial, true));
   TL_ASSIGN_OR_RETURN(store::JsonRow end,
-                      ParseRowArgument(*s, a.table, a.end.empty() ? "{}" : a.end,
+                      ParseRowArgument(*s, a.table, "--end", a.end.empty() ? "{}" : a.end,
                                        a.end.empty() ? open_end : partial, true));
   GetRangeRequest r;
   r.table = a.table;

@@ -128,6 +128,7 @@ class DeliveryServiceImpl : public DeliveryService {
   Status RunBase(Run& run);
   Status StartAttempt(Run& run);
   Status DeliverSnapshot(Run& run);
+  Status CommitSegment(Run& run, std::unique_ptr<BatchWriter> batch, const PrimaryKey& last);
   Status FinishBase(Run& run);
   Status RunIncremental(Run& run, const std::atomic<bool>* stop);
   Status RedoIntent(Run& run);
@@ -484,19 +485,6 @@ Status DeliveryServiceImpl::DeliverSnapshot(Run& run) {
   std::unique_ptr<BatchWriter> batch;
   // The segment's last row: its key is still valid when the scan ends (see RowPrefetcher).
   const Row* last = nullptr;
-  auto end_segment = [&]() -> Status {
-    TL_RETURN_IF_ERROR(batch->Commit());
-    for (const auto& f : batch->published()) {
-      state.base_files.push_back({{"key", f.key}, {"rows", f.rows}, {"bytes", f.bytes}});
-    }
-    state.resume_key = json::parse(store::RowToJson(Row{last->primary_key, {}}).dump());
-    ++state.segment;
-    delivery::AddCounts(batch->counts(), &state.status, &run.stats);
-    ClearError(&state.status);  // progress again
-    TL_RETURN_IF_ERROR(CommitState(task, state, batch->published()));
-    batch.reset();
-    return Status::OK();
-  };
   Status scanned = [&]() -> Status {
     while (const Row* row = rows.Next()) {
       if (!batch) {
@@ -511,14 +499,13 @@ Status DeliveryServiceImpl::DeliverSnapshot(Run& run) {
                                     {"PUT", state.snapshot_seq, write_ms * 1000}));
       last = row;
       if (batch->rows() >= segment_rows) {
-        TL_RETURN_IF_ERROR(end_segment());
+        TL_RETURN_IF_ERROR(CommitSegment(run, std::move(batch), last->primary_key));
       } else if (progress) {
         progress->Update(0, run.stats.rows_delivered + run.stats.dirty_rows + batch->rows());
       }
     }
     TL_RETURN_IF_ERROR(rows.status());
-    if (batch) TL_RETURN_IF_ERROR(end_segment());
-    return Status::OK();
+    return batch ? CommitSegment(run, std::move(batch), last->primary_key) : Status::OK();
   }();
   if (!scanned.ok()) {
     // What the failed segment published goes now, where the bucket allows, so that the bucket
@@ -530,6 +517,22 @@ Status DeliveryServiceImpl::DeliverSnapshot(Run& run) {
   }
   if (progress) progress->Finish(run.stats.rows_delivered + run.stats.dirty_rows, "rows read");
   return Status::OK();
+}
+
+// Publishes a segment's files, then saves where the scan stands with the segment's counts and
+// file entries, in one write.
+Status DeliveryServiceImpl::CommitSegment(Run& run, std::unique_ptr<BatchWriter> batch,
+                                          const PrimaryKey& last) {
+  TaskState& state = run.state;
+  TL_RETURN_IF_ERROR(batch->Commit());
+  for (const auto& f : batch->published()) {
+    state.base_files.push_back({{"key", f.key}, {"rows", f.rows}, {"bytes", f.bytes}});
+  }
+  state.resume_key = json::parse(store::RowToJson(Row{last, {}}).dump());
+  ++state.segment;
+  delivery::AddCounts(batch->counts(), &state.status, &run.stats);
+  ClearError(&state.status);  // progress again
+  return CommitState(run.task, state, batch->published());
 }
 
 // The manifest and _SUCCESS go last: their presence says every file above is complete.

@@ -217,9 +217,9 @@ Result<ResolvedTask> ResolveTask(const DeliveryTaskConfig& config, const TableMe
                     config.compression));
   }
   t.codec = *codec;
-  if (config.file_bytes < (1 << 20)) {
+  if (config.file_bytes < (1 << 20) || config.file_bytes > (int64_t{1} << 40)) {
     return Status::InvalidArgument(
-        fmt::format("file size bound {} is below 1 MiB", config.file_bytes));
+        fmt::format("file size bound {} is outside 1 MiB..1 TiB", config.file_bytes));
   }
   if (config.flush_interval_seconds < 1 || config.flush_interval_seconds > 3600) {
     return Status::InvalidArgument(
