@@ -54,7 +54,13 @@ class FailingBucket : public ObjectStore {
    public:
     FailingSink(std::unique_ptr<Sink> base, FailingBucket* bucket)
         : base_(std::move(base)), bucket_(bucket) {}
-    Status Append(std::string_view data) override { return base_->Append(data); }
+    Status Append(std::string_view data) override {
+      // A writer's failure that carries the code a misfit value once carried.
+      if (bucket_->fail_appends_after_ && base_->Tell() > 4) {
+        return Status::InvalidArgument("injected: the sink refuses the write");
+      }
+      return base_->Append(data);
+    }
     Status Commit() override {
       int n = ++*bucket_->commits_;
       int at = bucket_->fail_at_->load();
@@ -75,6 +81,9 @@ class FailingBucket : public ObjectStore {
   std::unique_ptr<ObjectStore> base_;
   std::atomic<int>* fail_at_;
   std::atomic<int>* commits_;
+
+ public:
+  bool fail_appends_after_ = false;  // every append after the file's magic bytes fails
 };
 
 class DeliveryFaultTest : public ::testing::Test {
@@ -87,8 +96,9 @@ class DeliveryFaultTest : public ::testing::Test {
     auto opener = [this](const std::string& endpoint, const std::string& bucket,
                          const CredentialSet* keys) -> Result<std::unique_ptr<ObjectStore>> {
       TL_ASSIGN_OR_RETURN(auto base, OpenObjectStore(endpoint, bucket, keys));
-      return std::unique_ptr<ObjectStore>(
-          std::make_unique<FailingBucket>(std::move(base), &fail_at_, &commits_));
+      auto failing = std::make_unique<FailingBucket>(std::move(base), &fail_at_, &commits_);
+      failing->fail_appends_after_ = fail_appends_;
+      return std::unique_ptr<ObjectStore>(std::move(failing));
     };
     service_ = std::move(DeliveryService::Open(store_.get(), nullptr, opener)).value();
     ASSERT_TRUE(store_->CreateTable({"t", {{"id", PrimaryKeyType::kInteger}}, {}}).ok());
@@ -142,6 +152,7 @@ class DeliveryFaultTest : public ::testing::Test {
   std::unique_ptr<DeliveryService> service_;
   std::atomic<int> fail_at_{0};
   std::atomic<int> commits_{0};
+  bool fail_appends_ = false;
 };
 
 // Issue 8, items 7, 8 and 18: a bucket that fails mid-scan stops the task with the error in its
@@ -184,6 +195,24 @@ TEST_F(DeliveryFaultTest, FailedSegmentIsNotCountedAndErrorClearsOnResume) {
   auto listed = service_->ListDeliveredFiles("t", "full");
   ASSERT_TRUE(listed.ok());
   EXPECT_EQ(listed->size(), files.size());
+}
+
+// Item 18: a writer's failure, whatever its code, stops the task; it is never taken for dirty
+// rows (whose rows would be dropped). Row groups of 16 MiB fill mid-file here, so the failure
+// comes back while rows are still being added.
+TEST_F(DeliveryFaultTest, AWriterFailureIsAnErrorNeverDirtyRows) {
+  Load(0, 40000);
+  auto config = Config("werr");
+  config.file_bytes = 64 << 20;
+  ASSERT_TRUE(service_->CreateDeliveryTask("t", "werr", config, DeliveryTaskType::kBase).ok());
+  fail_appends_ = true;
+  Status s = service_->RunTask("t", "werr");
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("injected"), std::string::npos) << s.ToString();
+  auto d = service_->DescribeDeliveryTask("t", "werr");
+  EXPECT_EQ(d->status.dirty_rows, 0);
+  EXPECT_EQ(d->status.rows_delivered, 0);
+  EXPECT_EQ(d->status.error_code, "DELIVERY_FAILED");
 }
 
 // Item 17: where files split follows from the data, not from thread timing, and honours the
