@@ -515,7 +515,7 @@ Status DeliveryServiceImpl::DeliverSnapshot(Run& run) {
                                   StartsWith(BaseStem(task, state.attempt, state.segment)));
     return scanned;
   }
-  if (progress) progress->Finish(run.stats.rows_delivered + run.stats.dirty_rows, "rows read");
+  if (progress) progress->Finish(run.stats.rows_delivered + run.stats.dirty_rows, "rows");
   return Status::OK();
 }
 

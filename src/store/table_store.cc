@@ -9,11 +9,13 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <mutex>
 #include <set>
 #include <shared_mutex>
+#include <thread>
 #include <unordered_set>
 
 #include "common/coding.h"
@@ -222,6 +224,7 @@ class TableStoreImpl : public TableStore {
   std::mutex commit_mu_;
   std::atomic<uint64_t> last_seq_{0};
   int64_t last_commit_us_ = 0;
+  bool needs_resume_ = false;  // under commit_mu_
 
   std::mutex autoinc_mu_;
   std::map<uint32_t, int64_t> autoinc_;  // last value handed out per table
@@ -785,13 +788,27 @@ void TableStoreImpl::AppendAutoIncrement(uint32_t table_id, int64_t value,
 }
 
 Status TableStoreImpl::WriteCommit(rocksdb::WriteBatch* batch, uint64_t seq, int64_t commit_us) {
+  // A failed write (a full disk) leaves RocksDB in its background-error state, refusing every
+  // later write; once there may be room again, the next write asks it to resume.
+  if (needs_resume_) {
+    // Busy: RocksDB is recovering by itself (it retries each second); the write then tells.
+    rocksdb::Status resumed = db_->Resume();
+    if (!resumed.ok() && !resumed.IsBusy()) {
+      return FromRocks(resumed, "resume after a write error");
+    }
+    needs_resume_ = false;
+  }
   if (seq != last_seq_.load()) {
     std::string v;
     PutBigEndian64(&v, seq);
     batch->Put(meta_cf_, kLastSequenceKey, v);
   }
   if (batch->Count() == 0) return Status::OK();
-  TL_RETURN_IF_ERROR(FromRocks(db_->Write(write_options_, batch), "commit"));
+  rocksdb::Status written = db_->Write(write_options_, batch);
+  if (!written.ok()) {
+    needs_resume_ = written.IsIOError();
+    return FromRocks(written, "commit");
+  }
   last_seq_ = seq;
   last_commit_us_ = commit_us;
   return Status::OK();

@@ -3,6 +3,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <thread>
+
 #include "store/folder.h"
 #include "store_fixture.h"
 
@@ -146,6 +149,47 @@ TEST_F(BulkLoadTest, AFolderInUseNamesItsProcessAndStaysReadable) {
   close(ready[0]);
   close(ready[1]);
   Reopen();
+}
+
+// Item 2 in one process (a server, a delivery daemon): writes fail cleanly while the disk is
+// full, and work again in the same process once there is room (RocksDB's Resume).
+TEST(StoreOnAFullDisk, WritesFailCleanlyAndResumeWhenThereIsRoom) {
+  std::string dir = MakeTempDir();
+  std::string mount = "mount -t tmpfs -o size=8m tmpfs '" + dir + "' 2>/dev/null";
+  if (std::system(mount.c_str()) != 0) GTEST_SKIP() << "cannot mount a tmpfs here (not root?)";
+  {
+    auto store = std::move(TableStore::Open(dir + "/d")).value();
+    ASSERT_TRUE(store->CreateTable({"t", {{"k", PrimaryKeyType::kInteger}}, {}}).ok());
+    Status failed;
+    int written = 0;
+    for (int i = 0; i < 200 && failed.ok(); ++i) {
+      failed = store
+                   ->PutRow({"t",
+                             {{"k", Value::Integer(i)}},
+                             {{"v", Value::String(std::string(200000, 'x')), kNoTimestamp}}})
+                   .status();
+      written += failed.ok();
+    }
+    ASSERT_FALSE(failed.ok());
+    EXPECT_NE(failed.message().find("no space left on device"), std::string::npos)
+        << failed.ToString();
+    ASSERT_EQ(std::system(("mount -o remount,size=160m '" + dir + "'").c_str()), 0);
+    // RocksDB's file manager polls the free space every 5 s and recovers by itself once there
+    // is room for a memtable (64 MiB here); writes work once it has.
+    Status again;
+    for (int i = 0; i < 200; ++i) {
+      again = store->PutRow({"t", {{"k", Value::Integer(-1)}}, {}}).status();
+      if (again.ok()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    EXPECT_TRUE(again.ok()) << again.ToString();
+    GetRowRequest get;
+    get.table = "t";
+    get.primary_key = {{"k", Value::Integer(written - 1)}};
+    EXPECT_TRUE(store->GetRow(get)->has_value());
+  }
+  (void)!std::system(("umount '" + dir + "'").c_str());
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
