@@ -11,6 +11,7 @@ struct CredentialSet {
   std::string access_key_id;
   std::string access_key_secret;
   std::string security_token;  // STS token, when the keys are temporary
+  std::string region;          // signs SigV4 requests when the endpoint names no region
 };
 
 }  // namespace tablelake

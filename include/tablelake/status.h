@@ -25,6 +25,7 @@ enum class StatusCode {
   kUnavailable,        // OTSServerUnavailable, retryable
   kNotSupported,       // OTSParameterInvalid ("not supported")
   kInternal,           // OTSInternalServerError
+  kPermissionDenied,   // OTSAuthFailed: keys refused, access denied
 };
 
 class [[nodiscard]] Status {
@@ -49,6 +50,9 @@ class [[nodiscard]] Status {
   static Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
   static Status NotSupported(std::string m) { return {StatusCode::kNotSupported, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+  static Status PermissionDenied(std::string m) {
+    return {StatusCode::kPermissionDenied, std::move(m)};
+  }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }

@@ -238,7 +238,7 @@ Status Run(const GlobalOptions& g, const TaskArgs& a) {
 }
 
 struct CredentialArgs {
-  std::string role, access_key_id;
+  std::string role, access_key_id, region;
   std::string secret_env = "TABLELAKE_ACCESS_KEY_SECRET";
   std::string token_env = "TABLELAKE_SECURITY_TOKEN";
 };
@@ -247,7 +247,7 @@ struct CredentialArgs {
 // where other users of the machine could read it.
 Status PutCredentials(const GlobalOptions& g, const CredentialArgs& a) {
   TL_RETURN_IF_ERROR(delivery::ValidateRoleName(a.role));
-  CredentialSet keys{a.access_key_id, "", ""};
+  CredentialSet keys{a.access_key_id, "", "", a.region};
   if (const char* secret = std::getenv(a.secret_env.c_str())) {
     keys.access_key_secret = secret;
   } else if (!std::getline(std::cin, keys.access_key_secret)) {
@@ -338,6 +338,8 @@ void RegisterCredentialCommands(CLI::App* delivery, GlobalOptions& g, Status& st
   AddGlobalOptions(put, &g);
   put->add_option("role", put_args->role, "the set's name, as tasks' --role gives it")->required();
   put->add_option("--access-key-id", put_args->access_key_id, "access key id")->required();
+  put->add_option("--region", put_args->region,
+                  "region for SigV4 when the endpoint names none (default us-east-1)");
   put->add_option("--secret-env", put_args->secret_env,
                   "variable holding the secret (else read from stdin)")
       ->capture_default_str();

@@ -21,6 +21,8 @@ const char* Status::OtsErrorCode() const {
       return "OTSQuotaExhausted";
     case StatusCode::kUnavailable:
       return "OTSServerUnavailable";
+    case StatusCode::kPermissionDenied:
+      return "OTSAuthFailed";
     case StatusCode::kIOError:
     case StatusCode::kCorruption:
     case StatusCode::kInternal:

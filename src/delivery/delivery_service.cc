@@ -395,7 +395,12 @@ Status DeliveryServiceImpl::OpenBucket(Run& run) {
     }
   }
   auto b = open_bucket_(config.oss_endpoint, config.oss_bucket, keys ? &*keys : nullptr);
-  if (!b.ok()) return report("INVALID_OSS_BUCKET", b.status());
+  if (!b.ok()) {
+    // Refused keys are the role's problem; anything else (no such bucket, unreachable) the
+    // bucket's, as the cloud service reports them.
+    bool refused = b.status().code() == StatusCode::kPermissionDenied;
+    return report(refused ? "UNAUTHORIZED" : "INVALID_OSS_BUCKET", b.status());
+  }
   run.bucket = std::move(b).value();
   return Status::OK();
 }

@@ -8,6 +8,8 @@
 
 #include "common/printable.h"
 #include "fmt/format.h"
+#include "objectstore/endpoint.h"
+#include "objectstore/remote_bucket.h"
 
 namespace tablelake {
 namespace fs = std::filesystem;
@@ -106,71 +108,14 @@ namespace {
 constexpr std::string_view kFile = "file://";
 }  // namespace
 
-bool EndpointNeedsKeys(const std::string& endpoint) { return endpoint.rfind(kFile, 0) != 0; }
-
-namespace {
-
-bool IsHostChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
+bool EndpointNeedsKeys(const std::string& endpoint) {
+  auto e = objectstore::ParseEndpoint(endpoint);
+  return !e.ok() || e->protocol != objectstore::Protocol::kFolder;
 }
-
-// HOST[:PORT] of an http(s) endpoint, nothing after it.
-Status CheckHostPort(const std::string& endpoint, std::string_view rest) {
-  if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
-  size_t colon = rest.rfind(':');
-  std::string_view host = rest.substr(0, colon);
-  if (host.empty() || !std::all_of(host.begin(), host.end(), IsHostChar)) {
-    return Status::InvalidArgument(fmt::format("endpoint '{}': '{}' is not a host name or address",
-                                               Printable(endpoint), Printable(host)));
-  }
-  if (colon != std::string_view::npos) {
-    std::string_view port = rest.substr(colon + 1);
-    int value = 0;
-    bool digits =
-        !port.empty() && port.size() <= 5 &&
-        std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
-    if (digits) value = std::stoi(std::string(port));
-    if (!digits || value < 1 || value > 65535) {
-      return Status::InvalidArgument(fmt::format("endpoint '{}': port '{}' is not 1-65535",
-                                                 Printable(endpoint), Printable(port)));
-    }
-  }
-  return Status::OK();
-}
-
-}  // namespace
 
 Status ValidateBucketLocation(const std::string& endpoint, const std::string& bucket) {
   TL_RETURN_IF_ERROR(ValidateBucketName(bucket));
-  if (endpoint.rfind(kFile, 0) == 0) {
-    if (!fs::path(endpoint.substr(kFile.size())).is_absolute()) {
-      return Status::InvalidArgument(
-          fmt::format("endpoint '{}': a file endpoint needs an absolute path, file:///ABS/DIR",
-                      Printable(endpoint)));
-    }
-    return Status::OK();
-  }
-  for (std::string_view scheme :
-       {"http://", "https://", "s3+http://", "s3+https://", "oss+http://", "oss+https://"}) {
-    if (endpoint.rfind(scheme, 0) == 0) {
-      return CheckHostPort(endpoint, std::string_view(endpoint).substr(scheme.size()));
-    }
-  }
-  // The seed's form: an OSS endpoint without a scheme, oss-cn-hangzhou.aliyuncs.com.
-  if (endpoint.find("://") == std::string::npos && endpoint.find('/') == std::string::npos &&
-      endpoint.size() > 13 && endpoint.compare(endpoint.size() - 13, 13, ".aliyuncs.com") == 0) {
-    return CheckHostPort(endpoint, endpoint);
-  }
-  if (!endpoint.empty() && endpoint[0] == '/') {
-    return Status::InvalidArgument(
-        fmt::format("endpoint '{}' is a path, not an endpoint: a local folder is file://{}",
-                    Printable(endpoint), Printable(endpoint)));
-  }
-  return Status::InvalidArgument(
-      fmt::format("endpoint '{}' is not one of file:///ABS/DIR, http(s)://HOST[:PORT], "
-                  "s3+http(s)://HOST[:PORT], oss+http(s)://HOST[:PORT] or an OSS endpoint such as "
-                  "oss-cn-hangzhou.aliyuncs.com",
-                  Printable(endpoint)));
+  return objectstore::ParseEndpoint(endpoint).status();
 }
 
 Status ValidateBucketName(const std::string& bucket) {
@@ -202,17 +147,14 @@ Result<std::unique_ptr<ObjectStore>> OpenObjectStore(const std::string& endpoint
                                                      const std::string& bucket,
                                                      const CredentialSet* keys) {
   TL_RETURN_IF_ERROR(ValidateBucketName(bucket));
-  if (EndpointNeedsKeys(endpoint)) {
-    return Status::NotSupported(fmt::format(
-        "endpoint '{}': only file:///ABS/DIR endpoints are supported so far (S3/OSS: coming)",
-        endpoint));
+  TL_ASSIGN_OR_RETURN(objectstore::Endpoint e, objectstore::ParseEndpoint(endpoint));
+  if (e.protocol != objectstore::Protocol::kFolder) {
+    if (keys == nullptr) {
+      return Status::PermissionDenied(fmt::format("endpoint '{}' needs keys", endpoint));
+    }
+    return objectstore::OpenRemoteBucket(e, bucket, *keys, keys->region);
   }
-  fs::path dir = endpoint.substr(kFile.size());
-  if (!dir.is_absolute()) {
-    return Status::InvalidArgument(fmt::format(
-        "endpoint '{}': a file endpoint needs an absolute path, file:///ABS/DIR", endpoint));
-  }
-  fs::path root = dir / bucket;
+  fs::path root = fs::path(e.folder) / bucket;
   std::error_code ec;
   if (!fs::is_directory(root, ec)) {
     return Status::NotFound(

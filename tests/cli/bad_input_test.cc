@@ -218,7 +218,7 @@ TEST_F(BadInputTest, DeliveryChecksSummariesAndDroppedTables) {
   ExpectError(create("ep1", {{"--endpoint", "/tmp/lake"}}), "a local folder is file:///tmp/lake");
   ExpectError(create("ep2", {{"--endpoint", "file://lake"}}), "needs an absolute path");
   ExpectError(create("ep3", {{"--bucket", "../.."}}), "bucket name '../..' is invalid");
-  ExpectError(create("ep4", {{"--endpoint", "ftp://x"}}), "is not one of file:///ABS/DIR");
+  ExpectError(create("ep4", {{"--endpoint", "ftp://x"}}), "not one of file:///ABS/DIR");
   ExpectError(create("ep5", {{"--config", "typed.json"}}), "field 'file_bytes' must be an integer");
   ExpectError(create("ep6", {{"--schema", "id:year:INT64"}, {"--prefix", "year=$yyyy"}}),
               "partition key 'year='");

@@ -1,0 +1,304 @@
+#include "objectstore/remote_bucket.h"
+
+#include <tinyxml2.h>
+
+#include <chrono>
+#include <functional>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "common/base64.h"
+#include "fmt/format.h"
+#include "objectstore/crypto.h"
+#include "objectstore/http_client.h"
+#include "objectstore/oss_signer.h"
+#include "objectstore/sigv4.h"
+
+namespace tablelake::objectstore {
+namespace {
+
+using Signer = std::function<void(HttpRequest*, int64_t unix_seconds)>;
+
+int64_t NowSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The text of <Tag> directly under the document's root element, or "".
+std::string XmlField(const tinyxml2::XMLElement* parent, const char* tag) {
+  const tinyxml2::XMLElement* e = parent ? parent->FirstChildElement(tag) : nullptr;
+  return e && e->GetText() ? e->GetText() : "";
+}
+
+class RemoteBucket;
+
+// One object being written: parts upload as they fill (see the header).
+class RemoteSink : public Sink {
+ public:
+  RemoteSink(RemoteBucket* bucket, std::string key) : bucket_(bucket), key_(std::move(key)) {}
+  ~RemoteSink() override { Abort(); }
+  Status Append(std::string_view data) override;
+  Status Commit() override;
+  void Abort() override;
+  int64_t Tell() const override { return written_; }
+
+ private:
+  Status UploadPart(std::string_view data);
+
+  RemoteBucket* bucket_;
+  std::string key_;
+  std::string buffer_;
+  std::string upload_id_;
+  std::vector<std::string> etags_;
+  int64_t written_ = 0;
+  bool done_ = false;
+};
+
+class RemoteBucket : public ObjectStore {
+ public:
+  RemoteBucket(Endpoint endpoint, std::string bucket, Signer signer, RemoteBucketOptions options)
+      : endpoint_(std::move(endpoint)),
+        bucket_(std::move(bucket)),
+        signer_(std::move(signer)),
+        options_(options) {}
+
+  Result<std::unique_ptr<Sink>> NewObject(const std::string& key) override {
+    TL_RETURN_IF_ERROR(ValidateObjectKey(key));
+    return std::unique_ptr<Sink>(std::make_unique<RemoteSink>(this, key));
+  }
+
+  Result<std::string> GetObject(const std::string& key) override {
+    TL_RETURN_IF_ERROR(ValidateObjectKey(key));
+    TL_ASSIGN_OR_RETURN(HttpResponse r, Call(Request("GET", key), key));
+    return std::move(r.body);
+  }
+
+  Result<std::vector<ObjectInfo>> List(const std::string& prefix) override {
+    std::vector<ObjectInfo> out;
+    std::string token;
+    do {
+      HttpRequest r = Request("GET", "");
+      r.query = {
+          {"list-type", "2"}, {"prefix", prefix}, {"max-keys", std::to_string(options_.list_page)}};
+      if (!token.empty()) r.query.emplace_back("continuation-token", token);
+      TL_ASSIGN_OR_RETURN(HttpResponse reply, Call(std::move(r), prefix));
+      tinyxml2::XMLDocument doc;
+      if (doc.Parse(reply.body.data(), reply.body.size()) != tinyxml2::XML_SUCCESS) {
+        return Status::IOError(fmt::format("{}: the listing is not XML", Url(prefix)));
+      }
+      const tinyxml2::XMLElement* root = doc.RootElement();
+      for (auto* c = root ? root->FirstChildElement("Contents") : nullptr; c;
+           c = c->NextSiblingElement("Contents")) {
+        out.push_back({XmlField(c, "Key"), std::atoll(XmlField(c, "Size").c_str())});
+      }
+      token =
+          XmlField(root, "IsTruncated") == "true" ? XmlField(root, "NextContinuationToken") : "";
+    } while (!token.empty());
+    return out;
+  }
+
+  Status DeleteObject(const std::string& key) override {
+    TL_RETURN_IF_ERROR(ValidateObjectKey(key));
+    auto r = Call(Request("DELETE", key), key);
+    if (!r.ok() && r.status().code() != StatusCode::kNotFound) return r.status();
+    return Status::OK();
+  }
+
+  std::string Url(const std::string& key = "") const override {
+    return fmt::format("{}://{}/{}", endpoint_.protocol == Protocol::kOss ? "oss" : "s3", bucket_,
+                       key);
+  }
+
+  // Whether the bucket answers: HEAD on the bucket.
+  Status Check() { return Call(Request("HEAD", ""), "").status(); }
+
+  HttpRequest Request(const std::string& method, const std::string& key) const {
+    HttpRequest r;
+    r.method = method;
+    r.https = endpoint_.https;
+    r.host = endpoint_.BucketHost(bucket_);
+    r.path = endpoint_.path_style ? "/" + bucket_ + "/" + key : "/" + key;
+    return r;
+  }
+
+  // Sends `r` (signed afresh for each try), retrying what may succeed later.
+  Result<HttpResponse> Call(HttpRequest r, const std::string& key) {
+    Status last;
+    for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
+      if (attempt > 0) Backoff(attempt);
+      signer_(&r, NowSeconds());
+      auto reply = Send(r);
+      if (!reply.ok()) {
+        last = reply.status().WithContext(Url(key));
+        continue;  // transport failures are retryable
+      }
+      if (reply->status >= 200 && reply->status < 300) return reply;
+      last = ErrorOf(r, *reply, key);
+      if (!last.IsRetryable()) return last;
+    }
+    return last;
+  }
+
+  const RemoteBucketOptions& options() const { return options_; }
+
+ private:
+  Result<HttpResponse> Send(const HttpRequest& r) {
+    std::unique_ptr<HttpClient> client;
+    {
+      std::lock_guard lock(mu_);
+      if (!idle_.empty()) {
+        client = std::move(idle_.back());
+        idle_.pop_back();
+      }
+    }
+    if (!client) client = std::make_unique<HttpClient>();
+    auto reply = client->Send(r);
+    std::lock_guard lock(mu_);
+    idle_.push_back(std::move(client));  // its connection stays open for the next request
+    return reply;
+  }
+
+  void Backoff(int attempt) {
+    int64_t ceiling = std::min(options_.max_backoff_ms, options_.backoff_ms << (attempt - 1));
+    std::uniform_int_distribution<int64_t> jitter(0, ceiling);
+    int64_t ms;
+    {
+      std::lock_guard lock(mu_);
+      ms = jitter(random_);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  }
+
+  // "s3://bucket/key: PUT returned 503 SlowDown: Please reduce your request rate".
+  Status ErrorOf(const HttpRequest& r, const HttpResponse& reply, const std::string& key) const {
+    tinyxml2::XMLDocument doc;
+    std::string code, message;
+    if (doc.Parse(reply.body.data(), reply.body.size()) == tinyxml2::XML_SUCCESS) {
+      code = XmlField(doc.RootElement(), "Code");
+      message = XmlField(doc.RootElement(), "Message");
+    }
+    std::string text =
+        fmt::format("{}: {} returned {}{}{}{}", Url(key), r.method, reply.status,
+                    code.empty() ? "" : " " + code, message.empty() ? "" : ": ", message);
+    long s = reply.status;
+    if (s == 403 || s == 401) return Status::PermissionDenied(text);
+    if (s == 404) return Status::NotFound(text);
+    if (s >= 500 || s == 429 || s == 408) return Status::Unavailable(text);
+    return Status::InvalidArgument(text);
+  }
+
+  Endpoint endpoint_;
+  std::string bucket_;
+  Signer signer_;
+  RemoteBucketOptions options_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<HttpClient>> idle_;
+  std::mt19937_64 random_{std::random_device{}()};
+};
+
+std::string ContentMd5(std::string_view data) { return Base64Encode(Md5(data)); }
+
+Status RemoteSink::Append(std::string_view data) {
+  buffer_.append(data);
+  written_ += static_cast<int64_t>(data.size());
+  const size_t part = static_cast<size_t>(bucket_->options().part_bytes);
+  while (buffer_.size() >= part) {
+    TL_RETURN_IF_ERROR(UploadPart(std::string_view(buffer_).substr(0, part)));
+    buffer_.erase(0, part);
+  }
+  return Status::OK();
+}
+
+Status RemoteSink::UploadPart(std::string_view data) {
+  if (upload_id_.empty()) {
+    HttpRequest start = bucket_->Request("POST", key_);
+    start.query = {{"uploads", ""}};
+    TL_ASSIGN_OR_RETURN(HttpResponse reply, bucket_->Call(std::move(start), key_));
+    tinyxml2::XMLDocument doc;
+    doc.Parse(reply.body.data(), reply.body.size());
+    upload_id_ = XmlField(doc.RootElement(), "UploadId");
+    if (upload_id_.empty()) {
+      return Status::IOError(bucket_->Url(key_) + ": the multipart upload has no UploadId");
+    }
+  }
+  HttpRequest r = bucket_->Request("PUT", key_);
+  r.query = {{"partNumber", std::to_string(etags_.size() + 1)}, {"uploadId", upload_id_}};
+  r.body = data;
+  r.SetHeader("Content-MD5", ContentMd5(data));
+  TL_ASSIGN_OR_RETURN(HttpResponse reply, bucket_->Call(std::move(r), key_));
+  etags_.push_back(reply.Header("etag"));
+  return Status::OK();
+}
+
+Status RemoteSink::Commit() {
+  if (done_) return Status::Internal(bucket_->Url(key_) + ": committed twice");
+  Status s = [&]() -> Status {
+    if (upload_id_.empty()) {  // small: one PUT
+      HttpRequest r = bucket_->Request("PUT", key_);
+      r.body = buffer_;
+      r.SetHeader("Content-MD5", ContentMd5(buffer_));
+      return bucket_->Call(std::move(r), key_).status();
+    }
+    if (!buffer_.empty()) TL_RETURN_IF_ERROR(UploadPart(buffer_));
+    std::string xml = "<CompleteMultipartUpload>";
+    for (size_t i = 0; i < etags_.size(); ++i) {
+      xml +=
+          fmt::format("<Part><PartNumber>{}</PartNumber><ETag>{}</ETag></Part>", i + 1, etags_[i]);
+    }
+    xml += "</CompleteMultipartUpload>";
+    HttpRequest r = bucket_->Request("POST", key_);
+    r.query = {{"uploadId", upload_id_}};
+    r.body = xml;
+    r.SetHeader("Content-Type", "application/xml");
+    TL_ASSIGN_OR_RETURN(HttpResponse reply, bucket_->Call(std::move(r), key_));
+    // S3 may answer 200 with an error in the body when completing fails late.
+    if (reply.body.find("<Error>") != std::string::npos) {
+      return Status::Unavailable(bucket_->Url(key_) +
+                                 ": completing the upload failed: " + reply.body.substr(0, 300));
+    }
+    return Status::OK();
+  }();
+  if (!s.ok()) {
+    Abort();
+    return s;
+  }
+  done_ = true;
+  buffer_.clear();
+  return Status::OK();
+}
+
+void RemoteSink::Abort() {
+  if (done_) return;
+  done_ = true;
+  buffer_.clear();
+  if (upload_id_.empty()) return;
+  HttpRequest r = bucket_->Request("DELETE", key_);
+  r.query = {{"uploadId", upload_id_}};
+  (void)bucket_->Call(std::move(r), key_);  // an upload left open is found by recovery
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ObjectStore>> OpenRemoteBucket(const Endpoint& endpoint,
+                                                      const std::string& bucket,
+                                                      const CredentialSet& keys,
+                                                      const std::string& region,
+                                                      RemoteBucketOptions options) {
+  Signer signer;
+  if (endpoint.protocol == Protocol::kS3) {
+    SigV4Scope scope;
+    scope.region = !endpoint.region.empty() ? endpoint.region
+                   : !region.empty()        ? region
+                                            : "us-east-1";
+    signer = [s = SigV4Signer(keys, scope)](HttpRequest* r, int64_t now) { s.Sign(r, now); };
+  } else {
+    signer = [s = OssSigner(keys, bucket)](HttpRequest* r, int64_t now) { s.Sign(r, now); };
+  }
+  auto store = std::make_unique<RemoteBucket>(endpoint, bucket, std::move(signer), options);
+  TL_RETURN_IF_ERROR(store->Check());
+  return std::unique_ptr<ObjectStore>(std::move(store));
+}
+
+}  // namespace tablelake::objectstore

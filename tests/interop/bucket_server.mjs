@@ -1,0 +1,119 @@
+// A bucket server for tests on 127.0.0.1: s3rver (from the npm registry) behind a front that
+// refuses every request whose signature is wrong, since s3rver checks no SigV4 and no OSS
+// signature. The front checks with independent code: @smithy/signature-v4 for SigV4, ali-oss's
+// own signing functions for OSS; then forwards the request, unsigned, to s3rver.
+//   node bucket_server.mjs --protocol s3|oss --key ID --buckets a,b [--dir DIR]
+// The secret comes from $BUCKET_SERVER_SECRET. Prints {"port": N} when ready; runs until killed.
+// Also checks Content-MD5 and x-amz-content-sha256 against the body.
+import http from 'http';
+import crypto from 'crypto';
+import os from 'os';
+import path from 'path';
+import fs from 'fs';
+import S3rver from 's3rver';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { Sha256 } from '@aws-crypto/sha256-js';
+import signUtils from 'ali-oss/lib/common/signUtils.js';
+
+const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) =>
+  a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc, []));
+const protocol = args.protocol || 's3';
+const accessKey = args.key || 'AKIDTEST';
+const secret = process.env.BUCKET_SERVER_SECRET || 'secret';
+const dir = args.dir || fs.mkdtempSync(path.join(os.tmpdir(), 'bucket-server-'));
+const buckets = (args.buckets || 'bucket').split(',').filter(Boolean);
+
+const backend = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: dir,
+  configureBuckets: buckets.map((name) => ({ name })) });
+const { port: backendPort } = await backend.run();
+
+function reject(res, status, code, message) {
+  res.writeHead(status, { 'content-type': 'application/xml' });
+  res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`);
+}
+
+function decodedPathAndQuery(req) {
+  const url = new URL(req.url, 'http://x');
+  const pathDecoded = url.pathname.split('/').map(decodeURIComponent).join('/');
+  const query = [];
+  for (const [k, v] of url.searchParams) query.push([k, v]);
+  return { pathDecoded, query };
+}
+
+async function checkSigV4(req, body) {
+  const auth = req.headers.authorization || '';
+  const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/s3\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(auth);
+  if (!m) return 'the Authorization header is not a SigV4 signature';
+  const [, key, , region, signedHeaders, signature] = m;
+  if (key !== accessKey) return `unknown access key ${key}`;
+  const payloadHash = req.headers['x-amz-content-sha256'];
+  if (payloadHash !== 'UNSIGNED-PAYLOAD' &&
+      payloadHash !== crypto.createHash('sha256').update(body).digest('hex')) {
+    return 'x-amz-content-sha256 does not match the body';
+  }
+  const { pathDecoded, query } = decodedPathAndQuery(req);
+  const headers = {};
+  for (const name of signedHeaders.split(';')) headers[name] = req.headers[name];
+  const q = {};
+  for (const [k, v] of query) q[k] = q[k] === undefined ? v : [].concat(q[k], v);
+  const amzDate = req.headers['x-amz-date'];
+  const date = new Date(`${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`);
+  const signer = new SignatureV4({ credentials: { accessKeyId: key, secretAccessKey: secret,
+    sessionToken: req.headers['x-amz-security-token'] }, region, service: 's3', sha256: Sha256,
+    uriEscapePath: true, applyChecksum: false });
+  const [hostname, port] = req.headers.host.split(':');
+  const signed = await signer.sign({ method: req.method, protocol: 'http:', hostname,
+    port: port ? Number(port) : undefined, path: pathDecoded, query: q, headers, body },
+  { signingDate: date });
+  const expected = /Signature=([0-9a-f]{64})/.exec(signed.headers.authorization)[1];
+  return expected === signature ? null : 'SignatureDoesNotMatch';
+}
+
+const OSS_SUBRESOURCES = new Set(['acl', 'uploads', 'location', 'cors', 'logging', 'website',
+  'referer', 'lifecycle', 'delete', 'append', 'tagging', 'objectMeta', 'uploadId', 'partNumber',
+  'security-token', 'position', 'symlink', 'restore', 'continuation-token']);
+
+function checkOss(req) {
+  const auth = req.headers.authorization || '';
+  const m = /^OSS ([^:]+):(.+)$/.exec(auth);
+  if (!m) return 'the Authorization header is not an OSS signature';
+  if (m[1] !== accessKey) return `unknown access key ${m[1]}`;
+  const { pathDecoded, query } = decodedPathAndQuery(req);
+  const parameters = {};
+  for (const [k, v] of query) if (OSS_SUBRESOURCES.has(k)) parameters[k] = v;
+  // Path style on an IP host: /bucket/key is the resource as it is.
+  const canonical = signUtils.buildCanonicalString(req.method, pathDecoded,
+    { headers: req.headers, parameters });
+  const expected = signUtils.computeSignature(secret, canonical);
+  return expected === m[2] ? null : 'SignatureDoesNotMatch';
+}
+
+const front = http.createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', async () => {
+    const body = Buffer.concat(chunks);
+    const md5 = req.headers['content-md5'];
+    if (md5 && md5 !== crypto.createHash('md5').update(body).digest('base64')) {
+      return reject(res, 400, 'BadDigest', 'The Content-MD5 you specified did not match what we received.');
+    }
+    const why = protocol === 'oss' ? checkOss(req) : await checkSigV4(req, body);
+    if (why) return reject(res, 403, why === 'SignatureDoesNotMatch' ? why : 'AccessDenied', why);
+    const headers = {};
+    for (const [k, v] of Object.entries(req.headers)) {
+      if (k === 'authorization' || k.startsWith('x-amz-') || k.startsWith('x-oss-')) continue;
+      headers[k] = v;
+    }
+    headers.host = `127.0.0.1:${backendPort}`;
+    const forward = http.request({ host: '127.0.0.1', port: backendPort, method: req.method,
+      path: req.url, headers }, (reply) => {
+      res.writeHead(reply.statusCode, reply.headers);
+      reply.pipe(res);
+    });
+    forward.on('error', (e) => reject(res, 502, 'BadGateway', e.message));
+    forward.end(body);
+  });
+});
+front.listen(Number(args.port || 0), '127.0.0.1', () => {
+  process.stdout.write(JSON.stringify({ port: front.address().port, dir }) + '\n');
+});

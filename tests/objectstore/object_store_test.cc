@@ -1,0 +1,184 @@
+// One conformance suite for every ObjectStore: a local folder, and S3 and OSS endpoints served
+// on 127.0.0.1 by tests/interop/bucket_server.mjs (s3rver behind a front that checks every
+// signature with independent code).
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <csignal>
+#include <filesystem>
+#include <random>
+
+#include "objectstore/endpoint.h"
+#include "objectstore/object_store.h"
+#include "objectstore/remote_bucket.h"
+
+namespace tablelake {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A bucket server started for the test, stopped when it goes.
+class BucketServer {
+ public:
+  BucketServer(const std::string& protocol, const std::string& buckets) {
+    std::string cmd = std::string("BUCKET_SERVER_SECRET=test-secret exec node --openssl-legacy-provider '") +
+                      TABLELAKE_SOURCE_DIR + "/tests/interop/bucket_server.mjs' --protocol " +
+                      protocol + " --key AKIDTEST --buckets " + buckets;
+    int out[2];
+    if (pipe(out) != 0) return;
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(out[1], 1);
+      close(out[0]);
+      execl("/bin/sh", "sh", "-c", cmd.c_str(), nullptr);
+      _exit(127);
+    }
+    close(out[1]);
+    FILE* f = fdopen(out[0], "r");
+    char line[512] = {0};
+    if (f && std::fgets(line, sizeof(line), f)) std::sscanf(line, "{\"port\":%d", &port_);
+    if (f) std::fclose(f);
+  }
+  ~BucketServer() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  int port() const { return port_; }
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+struct Backend {
+  std::string name;
+  std::string protocol;  // folder, s3, oss
+};
+
+class ObjectStoreConformance : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    keys_ = {"AKIDTEST", "test-secret", "", ""};
+    root_ = fs::temp_directory_path() / ("tablelake-os-" + std::to_string(std::random_device{}()));
+    fs::create_directories(root_ / "bucket");
+    if (GetParam().protocol != "folder") {
+      server_ = std::make_unique<BucketServer>(GetParam().protocol, "bucket");
+      ASSERT_GT(server_->port(), 0) << "the bucket server did not start";
+    }
+    auto store = Open("bucket", keys_);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(store).value();
+  }
+  void TearDown() override {
+    store_.reset();
+    server_.reset();
+    fs::remove_all(root_);
+  }
+  std::string Endpoint() const {
+    if (GetParam().protocol == "folder") return "file://" + root_.string();
+    return GetParam().protocol + "+http://127.0.0.1:" + std::to_string(server_->port());
+  }
+  Result<std::unique_ptr<ObjectStore>> Open(const std::string& bucket, const CredentialSet& keys,
+                                            int part_bytes = 5 << 20, int list_page = 1000) {
+    if (GetParam().protocol == "folder") return OpenObjectStore(Endpoint(), bucket, &keys);
+    auto e = objectstore::ParseEndpoint(Endpoint());
+    if (!e.ok()) return e.status();
+    objectstore::RemoteBucketOptions options;
+    options.part_bytes = part_bytes;
+    options.list_page = list_page;
+    options.max_attempts = 2;
+    return objectstore::OpenRemoteBucket(*e, bucket, keys, "", options);
+  }
+
+  CredentialSet keys_;
+  fs::path root_;
+  std::unique_ptr<BucketServer> server_;
+  std::unique_ptr<ObjectStore> store_;
+};
+
+std::string Bytes(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::string s(n, '\0');
+  for (auto& c : s) c = static_cast<char>(rng());
+  return s;
+}
+
+TEST_P(ObjectStoreConformance, PutGetListDelete) {
+  // Keys with the characters signers trip over.
+  std::vector<std::string> keys = {"plain.txt", "sample/year=2026/month=05/a b+c~.parquet",
+                                   "odd/100%+x=y&z.bin", "utf8/d\xc3\xa9j\xc3\xa0-vu.json"};
+  for (size_t i = 0; i < keys.size(); ++i) {
+    ASSERT_TRUE(store_->PutObject(keys[i], Bytes(100 + i, i)).ok()) << keys[i];
+  }
+  for (size_t i = 0; i < keys.size(); ++i) {
+    auto got = store_->GetObject(keys[i]);
+    ASSERT_TRUE(got.ok()) << keys[i] << ": " << got.status().ToString();
+    EXPECT_EQ(*got, Bytes(100 + i, i)) << keys[i];
+  }
+  auto listed = store_->List("sample/");
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].key, keys[1]);
+  EXPECT_EQ((*listed)[0].size, 101);
+  ASSERT_TRUE(store_->DeleteObject(keys[1]).ok());
+  EXPECT_EQ(store_->GetObject(keys[1]).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(store_->DeleteObject(keys[1]).ok());  // deleting a missing object succeeds
+  EXPECT_EQ(store_->List("")->size(), 3u);
+}
+
+TEST_P(ObjectStoreConformance, LargeObjectsStreamInPartsAndAppearWhole) {
+  auto store = Open("bucket", keys_, /*part_bytes=*/5 << 20);
+  ASSERT_TRUE(store.ok());
+  std::string data = Bytes((12 << 20) + 12345, 7);
+  auto sink = (*store)->NewObject("big/file.parquet");
+  ASSERT_TRUE(sink.ok());
+  for (size_t at = 0; at < data.size(); at += 1 << 20) {
+    ASSERT_TRUE((*sink)->Append(std::string_view(data).substr(at, 1 << 20)).ok());
+    EXPECT_TRUE((*store)->List("big/")->empty());  // nothing visible before Commit
+  }
+  EXPECT_EQ((*sink)->Tell(), static_cast<int64_t>(data.size()));
+  ASSERT_TRUE((*sink)->Commit().ok());
+  auto got = (*store)->GetObject("big/file.parquet");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_TRUE(*got == data);
+  // Abandoned halfway: nothing appears.
+  auto abandoned = (*store)->NewObject("big/abandoned.parquet");
+  ASSERT_TRUE((*abandoned)->Append(Bytes(11 << 20, 8)).ok());
+  (*abandoned)->Abort();
+  auto listed = (*store)->List("big/");
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].key, "big/file.parquet");
+}
+
+TEST_P(ObjectStoreConformance, ListingsPage) {
+  auto store = Open("bucket", keys_, 5 << 20, /*list_page=*/7);
+  ASSERT_TRUE(store.ok());
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE((*store)->PutObject("many/" + std::to_string(100 + i), "x").ok());
+  }
+  auto listed = (*store)->List("many/");
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_EQ(listed->size(), 20u);
+  for (int i = 0; i < 20; ++i) EXPECT_EQ((*listed)[i].key, "many/" + std::to_string(100 + i));
+}
+
+TEST_P(ObjectStoreConformance, WrongKeysAndMissingBucketsAreToldApart) {
+  if (GetParam().protocol == "folder") GTEST_SKIP() << "a folder has no keys";
+  CredentialSet wrong = keys_;
+  wrong.access_key_secret = "not-the-secret";
+  auto refused = Open("bucket", wrong);
+  EXPECT_EQ(refused.status().code(), StatusCode::kPermissionDenied) << refused.status().ToString();
+  EXPECT_EQ(refused.status().message().find("not-the-secret"), std::string::npos);
+  auto missing = Open("nosuchbucket", keys_);
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound) << missing.status().ToString();
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ObjectStoreConformance,
+                         ::testing::Values(Backend{"Folder", "folder"}, Backend{"S3", "s3"},
+                                           Backend{"Oss", "oss"}),
+                         [](const auto& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace tablelake
