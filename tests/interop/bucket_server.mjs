@@ -32,9 +32,18 @@ function reject(res, status, code, message) {
   res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`);
 }
 
+// A virtual-hosted request (Host: BUCKET.some.host) names its bucket in the host; on an IP
+// address or localhost the request is path style.
+function hostBucket(req) {
+  const host = (req.headers.host || '').split(':')[0];
+  if (host === 'localhost' || /^\d+\.\d+\.\d+\.\d+$/.test(host) || !host.includes('.')) return null;
+  return host.split('.')[0];
+}
+
 function decodedPathAndQuery(req) {
   const url = new URL(req.url, 'http://x');
-  const pathDecoded = url.pathname.split('/').map(decodeURIComponent).join('/');
+  let pathDecoded = url.pathname.split('/').map(decodeURIComponent).join('/');
+  if (hostBucket(req)) pathDecoded = `/${hostBucket(req)}${pathDecoded}`;
   const query = [];
   for (const [k, v] of url.searchParams) query.push([k, v]);
   return { pathDecoded, query };
@@ -78,13 +87,16 @@ function checkOss(req) {
   const m = /^OSS ([^:]+):(.+)$/.exec(auth);
   if (!m) return 'the Authorization header is not an OSS signature';
   if (m[1] !== accessKey) return `unknown access key ${m[1]}`;
-  const { pathDecoded, query } = decodedPathAndQuery(req);
+  let { pathDecoded, query } = decodedPathAndQuery(req);
+  // The resource of a bucket-level request is /bucket/, with or without the slash in the URL.
+  if (pathDecoded.split('/').length === 2) pathDecoded += '/';
   const parameters = {};
   for (const [k, v] of query) if (OSS_SUBRESOURCES.has(k)) parameters[k] = v;
   // Path style on an IP host: /bucket/key is the resource as it is.
   const canonical = signUtils.buildCanonicalString(req.method, pathDecoded,
     { headers: req.headers, parameters });
   const expected = signUtils.computeSignature(secret, canonical);
+  if (expected !== m[2] && process.env.BUCKET_SERVER_DEBUG) console.error(JSON.stringify([canonical, req.headers.host, req.url]));
   return expected === m[2] ? null : 'SignatureDoesNotMatch';
 }
 
@@ -105,8 +117,10 @@ const front = http.createServer((req, res) => {
       headers[k] = v;
     }
     headers.host = `127.0.0.1:${backendPort}`;
+    // s3rver gets path-style requests.
+    const forwardPath = hostBucket(req) ? `/${hostBucket(req)}${req.url}` : req.url;
     const forward = http.request({ host: '127.0.0.1', port: backendPort, method: req.method,
-      path: req.url, headers }, (reply) => {
+      path: forwardPath, headers }, (reply) => {
       res.writeHead(reply.statusCode, reply.headers);
       reply.pipe(res);
     });
