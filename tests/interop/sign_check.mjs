@@ -3,9 +3,13 @@
 //   {"signer":"sigv4", "method", "host", "path" (decoded), "query": [[k, v]...], "headers": [[k, v]...],
 //    "body", "time" (unix seconds), "key", "secret", "token", "region"}
 //   -> {"authorization": "..."}  (@smithy/signature-v4, S3 rules: the path encoded once)
+//   {"signer":"oss", "method", "resource" ("/bucket/key", decoded), "headers": [[k, v]...],
+//    "parameters": [[k, v]...] (sub-resources), "key", "secret"}
+//   -> {"authorization": "OSS key:signature"}  (ali-oss's own signUtils)
 import { createInterface } from 'readline';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '@aws-crypto/sha256-js';
+import signUtils from 'ali-oss/lib/common/signUtils.js';
 
 async function sigv4(r) {
   const signer = new SignatureV4({
@@ -26,10 +30,20 @@ async function sigv4(r) {
   return { authorization: signed.headers.authorization };
 }
 
+function oss(r) {
+  const headers = {};
+  for (const [k, v] of r.headers) headers[k] = v;
+  const parameters = {};
+  for (const [k, v] of r.parameters) parameters[k] = v;
+  const canonical = signUtils.buildCanonicalString(r.method, r.resource, { headers, parameters });
+  return { authorization: signUtils.authorization(r.key, r.secret, canonical) };
+}
+
 const lines = createInterface({ input: process.stdin });
 for await (const line of lines) {
   if (!line.trim()) continue;
   const r = JSON.parse(line);
-  const out = r.signer === 'sigv4' ? await sigv4(r) : { error: `unknown signer ${r.signer}` };
+  const out = r.signer === 'sigv4' ? await sigv4(r)
+    : r.signer === 'oss' ? oss(r) : { error: `unknown signer ${r.signer}` };
   process.stdout.write(JSON.stringify(out) + '\n');
 }
