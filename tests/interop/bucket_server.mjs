@@ -3,6 +3,9 @@
 // signature. The front checks with independent code: @smithy/signature-v4 for SigV4, ali-oss's
 // own signing functions for OSS; then forwards the request, unsigned, to s3rver.
 //   node bucket_server.mjs --protocol s3|oss --key ID --buckets a,b [--dir DIR]
+//       [--fault-rate R --seed N]   a share R of requests fails: 503 SlowDown, 500, the
+//                                   connection reset in the middle of the body, or a reply
+//                                   held back 2 s (seeded, so a run repeats)
 // The secret comes from $BUCKET_SERVER_SECRET. Prints {"port": N} when ready; runs until killed.
 // Also checks Content-MD5 and x-amz-content-sha256 against the body.
 import http from 'http';
@@ -22,6 +25,15 @@ const accessKey = args.key || 'AKIDTEST';
 const secret = process.env.BUCKET_SERVER_SECRET || 'secret';
 const dir = args.dir || fs.mkdtempSync(path.join(os.tmpdir(), 'bucket-server-'));
 const buckets = (args.buckets || 'bucket').split(',').filter(Boolean);
+const faultRate = Number(args['fault-rate'] || 0);
+let seed = Number(args.seed || 1);
+function random() {  // mulberry32: a seeded generator, so a faulty run repeats
+  seed |= 0; seed = (seed + 0x6D2B79F5) | 0;
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+const faults = { slowdown: 0, error500: 0, reset: 0, slow: 0 };
 
 const backend = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: dir,
   configureBuckets: buckets.map((name) => ({ name })) });
@@ -102,8 +114,18 @@ function checkOss(req) {
 
 const front = http.createServer((req, res) => {
   const chunks = [];
-  req.on('data', (c) => chunks.push(c));
+  const fault = faultRate > 0 && random() < faultRate
+    ? ['slowdown', 'error500', 'reset', 'slow'][Math.floor(random() * 4)] : null;
+  if (fault) faults[fault]++;
+  req.on('data', (c) => {
+    chunks.push(c);
+    if (fault === 'reset') req.socket.destroy();  // in the middle of the body
+  });
   req.on('end', async () => {
+    if (fault === 'reset') return req.socket.destroy();
+    if (fault === 'slowdown') return reject(res, 503, 'SlowDown', 'Please reduce your request rate.');
+    if (fault === 'error500') return reject(res, 500, 'InternalError', 'We encountered an internal error.');
+    if (fault === 'slow') await new Promise((r) => setTimeout(r, 2000));
     const body = Buffer.concat(chunks);
     const md5 = req.headers['content-md5'];
     if (md5 && md5 !== crypto.createHash('md5').update(body).digest('base64')) {
@@ -127,6 +149,10 @@ const front = http.createServer((req, res) => {
     forward.on('error', (e) => reject(res, 502, 'BadGateway', e.message));
     forward.end(body);
   });
+});
+process.on('SIGTERM', () => {
+  if (faultRate > 0) process.stderr.write(`bucket_server faults injected: ${JSON.stringify(faults)}\n`);
+  process.exit(0);
 });
 front.listen(Number(args.port || 0), '127.0.0.1', () => {
   process.stdout.write(JSON.stringify({ port: front.address().port, dir }) + '\n');

@@ -23,9 +23,9 @@ const db = await (await DuckDBInstance.create(':memory:')).connect();
 let passed = 0, failed = 0;
 const servers = [];
 
-async function startServer(protocol) {
+async function startServer(protocol, more = []) {
   const child = spawn(process.execPath, ['--openssl-legacy-provider', path.join(here, 'bucket_server.mjs'),
-    '--protocol', protocol, '--key', KEY, '--buckets', 'lake'],
+    '--protocol', protocol, '--key', KEY, '--buckets', 'lake', ...more],
   { env: { ...process.env, BUCKET_SERVER_SECRET: SECRET }, stdio: ['ignore', 'pipe', 'inherit'] });
   servers.push(child);
   const [line] = await once(readline.createInterface({ input: child.stdout }), 'line');
@@ -156,6 +156,28 @@ try {
       if (!d.status.error.detail.includes('404')) throw new Error(`detail: ${d.status.error.detail}`);
     });
   }
+  await test('faults on the way (503 SlowDown, 500, resets mid-part, slow replies): each row once', async () => {
+    const port = await startServer('s3', ['--fault-rate', '0.25', '--seed', '7']);
+    tl(['table', 'create', 'wide', '--pk', 'id:INTEGER']);
+    // Values that do not compress, uncompressed files: about 13 MB, sent as multipart uploads.
+    let x = 1;
+    const noise = () => { x = (x * 1103515245 + 12345) % 2147483648; return x.toString(16); };
+    tl(['put', 'wide'], Array.from({ length: 6000 }, (_, i) =>
+      JSON.stringify({ id: i, v: Array.from({ length: 250 }, noise).join('') })).join('\n'));
+    for (const type of ['base', 'inc']) {
+      tl(['delivery', 'create', '--table', 'wide', '--name', `faulty-${type}`, '--type', type, '--bucket', 'lake',
+        '--endpoint', `s3+http://127.0.0.1:${port}`, '--role', 'lake-writer', '--prefix', `faulty-${type}`,
+        '--compression', 'UNCOMPRESSED', '--schema', 'id:id:INT64,v:v:UTF8']);
+    }
+    tl(['put', 'wide'], Array.from({ length: 500 }, (_, i) =>
+      JSON.stringify({ id: 10000 + i, v: `late ${i}` })).join('\n'));
+    for (const type of ['base', 'inc']) tl(['delivery', 'run', '--once', '--table', 'wide', '--name', `faulty-${type}`]);
+    for (const [type, want] of [['base', 6500], ['inc', 500]]) {
+      const rows = await rowsOf(await s3Objects(port, `faulty-${type}/`));
+      assertEq(rows.length, want, `${type}: rows`);
+      assertEq(new Set(rows.map((r) => r.id)).size, want, `${type}: each row once`);
+    }
+  });
 } finally {
   for (const s of servers) s.kill();
   fs.rmSync(root, { recursive: true, force: true });
