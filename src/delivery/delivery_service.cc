@@ -125,6 +125,7 @@ class DeliveryServiceImpl : public DeliveryService {
   Status RecordFailure(const DeliveryTaskDescription& d, const Status& why);
 
   Status Prepare(Run& run);
+  Status AbortIncompleteUploads(Run& run);
   Status RunBase(Run& run);
   Status StartAttempt(Run& run);
   Status DeliverSnapshot(Run& run);
@@ -369,7 +370,24 @@ Status DeliveryServiceImpl::RunTask(const std::string& table, const std::string&
 Status DeliveryServiceImpl::Prepare(Run& run) {
   TL_ASSIGN_OR_RETURN(TableDescription table, store_->DescribeTable(run.task.table));
   TL_ASSIGN_OR_RETURN(run.resolved, delivery::ResolveTask(run.task.config, table.meta));
-  return OpenBucket(run);
+  TL_RETURN_IF_ERROR(OpenBucket(run));
+  return AbortIncompleteUploads(run);
+}
+
+// What an earlier run of the task started and never finished (it was killed): a folder's
+// temporaries, a remote bucket's open multipart uploads. Only this process runs the task (it
+// holds the data folder), so none of them is in progress.
+Status DeliveryServiceImpl::AbortIncompleteUploads(Run& run) {
+  std::regex mine(
+      fmt::format("^{}-{}-(base[0-9]+s[0-9]+|inc[0-9]{{20}})-.*", run.task.table, run.task.name));
+  auto matches = [&](const std::string& name) { return std::regex_match(name, mine); };
+  for (const std::string& prefix :
+       {run.resolved.prefix.StaticPrefix(), run.resolved.dirty_prefix.StaticPrefix()}) {
+    Status s = run.bucket->AbortIncompleteUploads(prefix, matches);
+    // A store that cannot list its uploads keeps them until its own lifecycle rules end them.
+    if (!s.ok() && s.code() != StatusCode::kNotSupported) return s;
+  }
+  return Status::OK();
 }
 
 Status DeliveryServiceImpl::OpenBucket(Run& run) {

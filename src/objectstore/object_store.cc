@@ -94,6 +94,30 @@ class LocalFolderStore : public ObjectStore {
     return Status::OK();
   }
 
+  // A writer's temporary is ".<name>.tmp-<8 hex digits>" beside the object (NewFileSink).
+  Status AbortIncompleteUploads(
+      const std::string& prefix,
+      const std::function<bool(const std::string& name)>& matches) override {
+    std::error_code ec;
+    fs::path start =
+        root_ / prefix.substr(0, prefix.rfind('/') == std::string::npos ? 0 : prefix.rfind('/'));
+    if (!fs::exists(start, ec)) return Status::OK();
+    std::vector<fs::path> abandoned;
+    for (auto it = fs::recursive_directory_iterator(start, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      std::string name = it->path().filename().string();
+      size_t tmp = name.rfind(".tmp-");
+      if (!it->is_regular_file() || name.size() < 2 || name[0] != '.' || tmp == std::string::npos) {
+        continue;
+      }
+      if (matches(name.substr(1, tmp - 1))) abandoned.push_back(it->path());
+    }
+    for (const auto& path : abandoned) fs::remove(path, ec);
+    if (ec)
+      return Status::IOError(fmt::format("{}: cleanup failed: {}", Url(prefix), ec.message()));
+    return Status::OK();
+  }
+
   std::string Url(const std::string& key) const override {
     return "file://" + (key.empty() ? root_.string() : (root_ / key).string());
   }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -31,6 +32,12 @@ class ObjectStore {
   virtual Result<std::vector<ObjectInfo>> List(const std::string& prefix) = 0;
   // Deleting a missing object succeeds.
   virtual Status DeleteObject(const std::string& key) = 0;
+  // Removes what writers started under `prefix` and never finished (a crashed process's):
+  // a folder's hidden temporaries, a remote bucket's open multipart uploads, for objects whose
+  // file name (after the last '/') `matches`. Call it only while no writer of those objects
+  // runs. NotSupported when the store cannot list them.
+  virtual Status AbortIncompleteUploads(
+      const std::string& prefix, const std::function<bool(const std::string& name)>& matches) = 0;
   // "file:///data/lake/bucket", for messages.
   virtual std::string Url(const std::string& key = "") const = 0;
 };

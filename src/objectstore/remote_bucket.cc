@@ -106,6 +106,43 @@ class RemoteBucket : public ObjectStore {
     return Status::OK();
   }
 
+  // ListMultipartUploads, page by page, aborting the matching ones.
+  Status AbortIncompleteUploads(
+      const std::string& prefix,
+      const std::function<bool(const std::string& name)>& matches) override {
+    std::string key_marker, id_marker;
+    while (true) {
+      HttpRequest r = Request("GET", "");
+      r.query = {{"uploads", ""}, {"prefix", prefix}};
+      if (!key_marker.empty()) {
+        r.query.emplace_back("key-marker", key_marker);
+        r.query.emplace_back("upload-id-marker", id_marker);
+      }
+      TL_ASSIGN_OR_RETURN(HttpResponse reply, Call(std::move(r), prefix));
+      tinyxml2::XMLDocument doc;
+      if (doc.Parse(reply.body.data(), reply.body.size()) != tinyxml2::XML_SUCCESS) {
+        return Status::IOError(fmt::format("{}: the upload listing is not XML", Url(prefix)));
+      }
+      const tinyxml2::XMLElement* root = doc.RootElement();
+      for (auto* u = root ? root->FirstChildElement("Upload") : nullptr; u;
+           u = u->NextSiblingElement("Upload")) {
+        std::string key = XmlField(u, "Key");
+        size_t slash = key.rfind('/');
+        if (!matches(slash == std::string::npos ? key : key.substr(slash + 1))) continue;
+        HttpRequest abort = Request("DELETE", key);
+        abort.query = {{"uploadId", XmlField(u, "UploadId")}};
+        auto aborted = Call(std::move(abort), key);
+        if (!aborted.ok() && aborted.status().code() != StatusCode::kNotFound) {
+          return aborted.status();
+        }
+      }
+      if (XmlField(root, "IsTruncated") != "true") return Status::OK();
+      key_marker = XmlField(root, "NextKeyMarker");
+      id_marker = XmlField(root, "NextUploadIdMarker");
+      if (key_marker.empty()) return Status::OK();
+    }
+  }
+
   std::string Url(const std::string& key = "") const override {
     return fmt::format("{}://{}/{}", endpoint_.protocol == Protocol::kOss ? "oss" : "s3", bucket_,
                        key);
@@ -185,6 +222,7 @@ class RemoteBucket : public ObjectStore {
     long s = reply.status;
     if (s == 403 || s == 401) return Status::PermissionDenied(text);
     if (s == 404) return Status::NotFound(text);
+    if (s == 501) return Status::NotSupported(text);
     if (s >= 500 || s == 429 || s == 408) return Status::Unavailable(text);
     return Status::InvalidArgument(text);
   }

@@ -47,6 +47,11 @@ class FailingBucket : public ObjectStore {
     return base_->List(prefix);
   }
   Status DeleteObject(const std::string& key) override { return base_->DeleteObject(key); }
+  Status AbortIncompleteUploads(
+      const std::string& prefix,
+      const std::function<bool(const std::string& name)>& matches) override {
+    return base_->AbortIncompleteUploads(prefix, matches);
+  }
   std::string Url(const std::string& key) const override { return base_->Url(key); }
 
  private:

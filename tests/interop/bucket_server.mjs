@@ -6,6 +6,10 @@
 //       [--fault-rate R --seed N]   a share R of requests fails: 503 SlowDown, 500, the
 //                                   connection reset in the middle of the body, or a reply
 //                                   held back 2 s (seeded, so a run repeats)
+//       [--slow-parts MS]           every multipart part's reply held back MS
+// s3rver lacks ListMultipartUploads (GET ?uploads) and AbortMultipartUpload (DELETE
+// ?uploadId): the front keeps the open uploads it has seen started and answers both, so
+// recovery can be checked.
 // The secret comes from $BUCKET_SERVER_SECRET. Prints {"port": N} when ready; runs until killed.
 // Also checks Content-MD5 and x-amz-content-sha256 against the body.
 import http from 'http';
@@ -34,6 +38,24 @@ function random() {  // mulberry32: a seeded generator, so a faulty run repeats
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 }
 const faults = { slowdown: 0, error500: 0, reset: 0, slow: 0 };
+const slowPartsMs = Number(args['slow-parts'] || 0);
+const openUploads = new Map();  // uploadId -> {bucket, key}
+
+function bucketAndKey(req) {
+  const { pathDecoded } = decodedPathAndQuery(req);
+  const [, bucket, ...key] = pathDecoded.split('/');
+  return { bucket, key: key.join('/') };
+}
+
+function listUploads(req, res) {
+  const { bucket } = bucketAndKey(req);
+  const prefix = new URL(req.url, 'http://x').searchParams.get('prefix') || '';
+  const uploads = [...openUploads].filter(([, u]) => u.bucket === bucket && u.key.startsWith(prefix))
+    .map(([id, u]) => `<Upload><Key>${u.key}</Key><UploadId>${id}</UploadId></Upload>`).join('');
+  res.writeHead(200, { 'content-type': 'application/xml' });
+  res.end(`<?xml version="1.0" encoding="UTF-8"?><ListMultipartUploadsResult><Bucket>${bucket}</Bucket>` +
+    `<IsTruncated>false</IsTruncated>${uploads}</ListMultipartUploadsResult>`);
+}
 
 const backend = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: dir,
   configureBuckets: buckets.map((name) => ({ name })) });
@@ -133,6 +155,16 @@ const front = http.createServer((req, res) => {
     }
     const why = protocol === 'oss' ? checkOss(req) : await checkSigV4(req, body);
     if (why) return reject(res, 403, why === 'SignatureDoesNotMatch' ? why : 'AccessDenied', why);
+    const query = new URL(req.url, 'http://x').searchParams;
+    if (req.method === 'GET' && query.has('uploads')) return listUploads(req, res);
+    if (req.method === 'DELETE' && query.has('uploadId')) {
+      if (!openUploads.delete(query.get('uploadId'))) return reject(res, 404, 'NoSuchUpload', 'no such upload');
+      res.writeHead(204);
+      return res.end();
+    }
+    if (slowPartsMs && req.method === 'PUT' && query.has('partNumber')) {
+      await new Promise((r) => setTimeout(r, slowPartsMs));
+    }
     const headers = {};
     for (const [k, v] of Object.entries(req.headers)) {
       if (k === 'authorization' || k.startsWith('x-amz-') || k.startsWith('x-oss-')) continue;
@@ -143,13 +175,29 @@ const front = http.createServer((req, res) => {
     const forwardPath = hostBucket(req) ? `/${hostBucket(req)}${req.url}` : req.url;
     const forward = http.request({ host: '127.0.0.1', port: backendPort, method: req.method,
       path: forwardPath, headers }, (reply) => {
-      res.writeHead(reply.statusCode, reply.headers);
-      reply.pipe(res);
+      const parts = [];
+      reply.on('data', (c) => parts.push(c));
+      reply.on('end', () => {
+        const replyBody = Buffer.concat(parts);
+        if (reply.statusCode < 300) track(req, query, replyBody.toString());
+        res.writeHead(reply.statusCode, reply.headers);
+        res.end(replyBody);
+      });
     });
     forward.on('error', (e) => reject(res, 502, 'BadGateway', e.message));
     forward.end(body);
   });
 });
+// Keeps openUploads up to date from the requests s3rver accepted.
+function track(req, query, replyBody) {
+  if (req.method === 'POST' && query.has('uploads')) {
+    const id = /<UploadId>([^<]+)<\/UploadId>/.exec(replyBody);
+    if (id) openUploads.set(id[1], bucketAndKey(req));
+  } else if ((req.method === 'POST' || req.method === 'DELETE') && query.has('uploadId')) {
+    openUploads.delete(query.get('uploadId'));
+  }
+}
+
 process.on('SIGTERM', () => {
   if (faultRate > 0) process.stderr.write(`bucket_server faults injected: ${JSON.stringify(faults)}\n`);
   process.exit(0);

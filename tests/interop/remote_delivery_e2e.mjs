@@ -10,7 +10,7 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import readline from 'readline';
-import { S3Client, ListObjectsV2Command, GetObjectCommand } from '@aws-sdk/client-s3';
+import { S3Client, ListObjectsV2Command, GetObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import OSS from 'ali-oss';
 import { DuckDBInstance } from '@duckdb/node-api';
 
@@ -50,10 +50,17 @@ function assertEq(got, want, what) {
   if (g !== w) throw new Error(`${what}: got ${g.slice(0, 400)}, want ${w.slice(0, 400)}`);
 }
 
+function s3Client(port) {
+  return new S3Client({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', forcePathStyle: true,
+    credentials: { accessKeyId: KEY, secretAccessKey: SECRET } });
+}
+async function openUploads(port, prefix) {
+  const page = await s3Client(port).send(new ListMultipartUploadsCommand({ Bucket: 'lake', Prefix: prefix }));
+  return page.Uploads || [];
+}
 // Every object under `prefix`, read with the provider's own client: [{key, bytes}].
 async function s3Objects(port, prefix) {
-  const client = new S3Client({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', forcePathStyle: true,
-    credentials: { accessKeyId: KEY, secretAccessKey: SECRET } });
+  const client = s3Client(port);
   const out = [];
   let token;
   do {
@@ -177,6 +184,31 @@ try {
       assertEq(rows.length, want, `${type}: rows`);
       assertEq(new Set(rows.map((r) => r.id)).size, want, `${type}: each row once`);
     }
+  });
+  await test('kill -9 in the middle of a multipart upload, then a re-run: each row once, no upload left open', async () => {
+    const port = await startServer('s3', ['--slow-parts', '1500']);
+    tl(['delivery', 'create', '--table', 'wide', '--name', 'killed', '--type', 'base', '--bucket', 'lake',
+      '--endpoint', `s3+http://127.0.0.1:${port}`, '--role', 'lake-writer', '--prefix', 'killed',
+      '--compression', 'UNCOMPRESSED', '--schema', 'id:id:INT64,v:v:UTF8']);
+    const child = spawn(bin, ['--data', data, 'delivery', 'run', '--once', '--table', 'wide', '--name', 'killed'],
+      { stdio: 'ignore' });
+    const exited = new Promise((r) => child.on('exit', r));
+    const deadline = Date.now() + 30000;
+    while ((await openUploads(port, 'killed/')).length === 0 && child.exitCode === null && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill('SIGKILL');
+    await exited;
+    if (child.signalCode !== 'SIGKILL') throw new Error(`the run ended before it could be killed (${child.exitCode})`);
+    assertEq((await openUploads(port, 'killed/')).length, 1, 'the killed run left its upload open');
+    try { tl(['delivery', 'run', '--once', '--table', 'wide', '--name', 'killed']); } catch (e) { throw new Error(e.stderr); }
+    assertEq(await openUploads(port, 'killed/'), [], 'uploads left open after the re-run');
+    const objects = await s3Objects(port, 'killed/');
+    const rows = await rowsOf(objects);
+    assertEq(rows.length, 6500, 'rows');
+    assertEq(new Set(rows.map((r) => r.id)).size, 6500, 'each row once');
+    const stray = objects.map((o) => o.key).filter((k) => !/\.parquet$|\.manifest\.json$|_SUCCESS$/.test(k));
+    assertEq(stray, [], 'stray objects');
   });
 } finally {
   for (const s of servers) s.kill();

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <unistd.h>
+
 #include <cstdio>
 #include <fstream>
 #include <random>
@@ -90,7 +92,8 @@ std::vector<HttpRequest> GeneratedRequests(int n, std::vector<int64_t>* times) {
 
 // Runs tests/interop/sign_check.mjs over the requests; its answers, one per request.
 std::vector<nlohmann::json> SignIndependently(const std::vector<nlohmann::json>& requests) {
-  std::string in = ::testing::TempDir() + "sign_requests.jsonl";
+  // Tests run as parallel processes: each its own file.
+  std::string in = ::testing::TempDir() + "sign_requests_" + std::to_string(getpid()) + ".jsonl";
   std::ofstream(in) << [&] {
     std::string s;
     for (const auto& r : requests) s += r.dump() + "\n";
@@ -103,6 +106,7 @@ std::vector<nlohmann::json> SignIndependently(const std::vector<nlohmann::json>&
   char line[4096];
   while (p && std::fgets(line, sizeof(line), p)) out.push_back(nlohmann::json::parse(line));
   EXPECT_EQ(pclose(p), 0);
+  std::remove(in.c_str());
   return out;
 }
 
