@@ -5,6 +5,7 @@
 // them unchanged; IsRetryable() tells callers whether trying again can succeed.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -57,8 +58,16 @@ class [[nodiscard]] Status {
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }
   const std::string& message() const { return message_; }
+  // Whether trying again can succeed. The adapter that understands an error says so
+  // (WithRetryable: a 503 is, a full disk is not); otherwise I/O errors and unavailability are.
   bool IsRetryable() const {
+    if (retryable_ >= 0) return retryable_ == 1;
     return code_ == StatusCode::kIOError || code_ == StatusCode::kUnavailable;
+  }
+  Status WithRetryable(bool retryable) const {
+    Status s = *this;
+    s.retryable_ = retryable ? 1 : 0;
+    return s;
   }
 
   // Tablestore's error code string, e.g. "OTSParameterInvalid"; empty for OK.
@@ -71,6 +80,7 @@ class [[nodiscard]] Status {
 
  private:
   StatusCode code_ = StatusCode::kOk;
+  int8_t retryable_ = -1;  // -1: by the code
   std::string message_;
 };
 

@@ -14,7 +14,11 @@ namespace tablelake {
 namespace {
 
 Status Errno(const std::string& what, const std::string& path) {
-  return Status::IOError(fmt::format("{} '{}': {}", what, path, std::strerror(errno)));
+  // A full disk or a refused write does not mend by trying again.
+  bool lasting = errno == ENOSPC || errno == EDQUOT || errno == EACCES || errno == EPERM ||
+                 errno == EROFS;
+  Status s = Status::IOError(fmt::format("{} '{}': {}", what, path, std::strerror(errno)));
+  return lasting ? s.WithRetryable(false) : s;
 }
 
 class FileSink : public Sink {

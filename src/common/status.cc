@@ -38,7 +38,9 @@ std::string Status::ToString() const {
 
 Status Status::WithContext(const std::string& context) const {
   if (ok()) return *this;
-  return Status(code_, context + ": " + message_);
+  Status s = *this;
+  s.message_ = context + ": " + message_;
+  return s;
 }
 
 }  // namespace tablelake

@@ -168,8 +168,8 @@ class RemoteBucket : public ObjectStore {
       signer_(&r, NowSeconds());
       auto reply = Send(r);
       if (!reply.ok()) {
-        last = reply.status().WithContext(Url(key));
-        continue;  // transport failures are retryable
+        last = reply.status().WithContext(Url(key)).WithRetryable(true);
+        continue;  // refused, reset, timed out: worth another try
       }
       if (reply->status >= 200 && reply->status < 300) return reply;
       last = ErrorOf(r, *reply, key);
@@ -220,11 +220,13 @@ class RemoteBucket : public ObjectStore {
         fmt::format("{}: {} returned {}{}{}{}", Url(key), r.method, reply.status,
                     code.empty() ? "" : " " + code, message.empty() ? "" : ": ", message);
     long s = reply.status;
-    if (s == 403 || s == 401) return Status::PermissionDenied(text);
-    if (s == 404) return Status::NotFound(text);
-    if (s == 501) return Status::NotSupported(text);
-    if (s >= 500 || s == 429 || s == 408) return Status::Unavailable(text);
-    return Status::InvalidArgument(text);
+    if (s >= 500 && s != 501) return Status::Unavailable(text).WithRetryable(true);
+    if (s == 429 || s == 408) return Status::Unavailable(text).WithRetryable(true);
+    Status refused = s == 403 || s == 401 ? Status::PermissionDenied(text)
+                     : s == 404           ? Status::NotFound(text)
+                     : s == 501           ? Status::NotSupported(text)
+                                          : Status::InvalidArgument(text);
+    return refused.WithRetryable(false);
   }
 
   Endpoint endpoint_;

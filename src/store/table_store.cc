@@ -50,7 +50,8 @@ constexpr size_t kRowLockStripes = 1024;
 Status FromRocks(const rocksdb::Status& s, const std::string& what) {
   if (s.ok()) return Status::OK();
   if (s.IsNoSpace() || s.ToString().find("No space left") != std::string::npos) {
-    return Status::IOError(what + ": no space left on device");
+    // Not retryable: only freeing space helps.
+    return Status::IOError(what + ": no space left on device").WithRetryable(false);
   }
   if (s.IsCorruption()) return Status::Corruption(what + ": " + s.ToString());
   if (s.IsBusy() || s.IsTryAgain() || s.IsTimedOut())
