@@ -3,7 +3,9 @@
 #include <tinyxml2.h>
 
 #include <chrono>
+#include <deque>
 #include <functional>
+#include <future>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -45,13 +47,19 @@ class RemoteSink : public Sink {
   int64_t Tell() const override { return written_; }
 
  private:
-  Status UploadPart(std::string_view data);
+  Status StartUpload();
+  // Sends a full part on a thread of its own, after waiting for the oldest part when
+  // `parts_in_flight` are on the way already.
+  Status SendPart(std::string data);
+  Status WaitForParts(size_t keep);  // until at most `keep` parts are in flight
 
   RemoteBucket* bucket_;
   std::string key_;
   std::string buffer_;
   std::string upload_id_;
-  std::vector<std::string> etags_;
+  std::vector<std::string> etags_;  // by part number - 1
+  // Parts on the way, oldest first: part number and its ETag to come.
+  std::deque<std::pair<size_t, std::future<Result<std::string>>>> in_flight_;
   int64_t written_ = 0;
   bool done_ = false;
 };
@@ -245,31 +253,57 @@ Status RemoteSink::Append(std::string_view data) {
   written_ += static_cast<int64_t>(data.size());
   const size_t part = static_cast<size_t>(bucket_->options().part_bytes);
   while (buffer_.size() >= part) {
-    TL_RETURN_IF_ERROR(UploadPart(std::string_view(buffer_).substr(0, part)));
+    std::string full = buffer_.substr(0, part);
     buffer_.erase(0, part);
+    TL_RETURN_IF_ERROR(SendPart(std::move(full)));
   }
   return Status::OK();
 }
 
-Status RemoteSink::UploadPart(std::string_view data) {
+Status RemoteSink::StartUpload() {
+  HttpRequest start = bucket_->Request("POST", key_);
+  start.query = {{"uploads", ""}};
+  TL_ASSIGN_OR_RETURN(HttpResponse reply, bucket_->Call(std::move(start), key_));
+  tinyxml2::XMLDocument doc;
+  doc.Parse(reply.body.data(), reply.body.size());
+  upload_id_ = XmlField(doc.RootElement(), "UploadId");
   if (upload_id_.empty()) {
-    HttpRequest start = bucket_->Request("POST", key_);
-    start.query = {{"uploads", ""}};
-    TL_ASSIGN_OR_RETURN(HttpResponse reply, bucket_->Call(std::move(start), key_));
-    tinyxml2::XMLDocument doc;
-    doc.Parse(reply.body.data(), reply.body.size());
-    upload_id_ = XmlField(doc.RootElement(), "UploadId");
-    if (upload_id_.empty()) {
-      return Status::IOError(bucket_->Url(key_) + ": the multipart upload has no UploadId");
+    return Status::IOError(bucket_->Url(key_) + ": the multipart upload has no UploadId");
+  }
+  return Status::OK();
+}
+
+Status RemoteSink::SendPart(std::string data) {
+  if (upload_id_.empty()) TL_RETURN_IF_ERROR(StartUpload());
+  size_t limit = static_cast<size_t>(std::max(1, bucket_->options().parts_in_flight));
+  TL_RETURN_IF_ERROR(WaitForParts(limit - 1));
+  size_t number = etags_.size() + 1;
+  etags_.emplace_back();
+  auto send = [this, number, data = std::move(data)]() -> Result<std::string> {
+    HttpRequest r = bucket_->Request("PUT", key_);
+    r.query = {{"partNumber", std::to_string(number)}, {"uploadId", upload_id_}};
+    r.body = data;
+    r.SetHeader("Content-MD5", ContentMd5(data));
+    TL_ASSIGN_OR_RETURN(HttpResponse reply, bucket_->Call(std::move(r), key_));
+    return reply.Header("etag");
+  };
+  in_flight_.emplace_back(number, std::async(std::launch::async, std::move(send)));
+  return Status::OK();
+}
+
+Status RemoteSink::WaitForParts(size_t keep) {
+  Status first;
+  while (in_flight_.size() > keep) {
+    auto [number, etag] = std::move(in_flight_.front());
+    in_flight_.pop_front();
+    Result<std::string> got = etag.get();
+    if (got.ok()) {
+      etags_[number - 1] = std::move(got).value();
+    } else if (first.ok()) {
+      first = got.status();
     }
   }
-  HttpRequest r = bucket_->Request("PUT", key_);
-  r.query = {{"partNumber", std::to_string(etags_.size() + 1)}, {"uploadId", upload_id_}};
-  r.body = data;
-  r.SetHeader("Content-MD5", ContentMd5(data));
-  TL_ASSIGN_OR_RETURN(HttpResponse reply, bucket_->Call(std::move(r), key_));
-  etags_.push_back(reply.Header("etag"));
-  return Status::OK();
+  return first;
 }
 
 Status RemoteSink::Commit() {
@@ -281,7 +315,8 @@ Status RemoteSink::Commit() {
       r.SetHeader("Content-MD5", ContentMd5(buffer_));
       return bucket_->Call(std::move(r), key_).status();
     }
-    if (!buffer_.empty()) TL_RETURN_IF_ERROR(UploadPart(buffer_));
+    if (!buffer_.empty()) TL_RETURN_IF_ERROR(SendPart(std::move(buffer_)));
+    TL_RETURN_IF_ERROR(WaitForParts(0));
     std::string xml = "<CompleteMultipartUpload>";
     for (size_t i = 0; i < etags_.size(); ++i) {
       xml +=
@@ -313,6 +348,7 @@ void RemoteSink::Abort() {
   if (done_) return;
   done_ = true;
   buffer_.clear();
+  (void)WaitForParts(0);  // parts still on the way would land after the abort
   if (upload_id_.empty()) return;
   HttpRequest r = bucket_->Request("DELETE", key_);
   r.query = {{"uploadId", upload_id_}};

@@ -2,11 +2,11 @@
 // one client: the two speak the same object API (PUT, GET, HEAD, DELETE, ListObjectsV2,
 // multipart upload) and differ in how requests are signed (SigV4, or OSS's V1 HMAC-SHA1).
 //
-// Objects are written through a sink that keeps at most one part in memory: a small object is
-// one PUT at Commit; past `part_bytes` the sink starts a multipart upload and sends each full
-// part as it fills, completing the upload at Commit (when the object appears, whole) and
-// aborting it on Abort. Every upload carries Content-MD5. Requests are retried with
-// exponential backoff and full jitter on transport failures, 5xx and throttling (429, 503
+// Objects are written through a sink that keeps a few parts in memory: a small object is one
+// PUT at Commit; past `part_bytes` the sink starts a multipart upload and sends each full part
+// as it fills, `parts_in_flight` at once, completing the upload at Commit (when the object
+// appears, whole) and aborting it on Abort. Every upload carries Content-MD5. Requests are retried
+// with exponential backoff and full jitter on transport failures, 5xx and throttling (429, 503
 // SlowDown); 4xx answers are not retried: 403 is PermissionDenied, 404 NotFound.
 #pragma once
 
@@ -19,7 +19,9 @@
 namespace tablelake::objectstore {
 
 struct RemoteBucketOptions {
-  int64_t part_bytes = 8 << 20;   // multipart part size (>= 5 MiB for S3). Default: 8 MiB
+  int64_t part_bytes = 8 << 20;  // multipart part size (>= 5 MiB for S3). Default: 8 MiB
+  // Parts of one object sent at once; an object's memory is about (this + 1) x part_bytes.
+  int parts_in_flight = 3;        // Default: 3
   int max_attempts = 6;           // tries of one request. Default: 6
   int64_t backoff_ms = 100;       // first retry's backoff ceiling, doubling. Default: 100 ms
   int64_t max_backoff_ms = 5000;  // Default: 5 s
