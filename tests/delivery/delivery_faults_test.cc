@@ -10,6 +10,7 @@
 #include <set>
 
 #include "nlohmann/json.hpp"
+#include "objectstore/memory_store.h"
 #include "objectstore/object_store.h"
 #include "tablelake/delivery.h"
 
@@ -32,27 +33,19 @@ nlohmann::json Query(const std::string& sql) {
 
 // A bucket whose object commits fail from the `fail_at`-th on (1-based; 0: never), as a full
 // or read-only bucket does.
-class FailingBucket : public ObjectStore {
+class FailingBucket : public ObjectStoreWrapper {
  public:
   FailingBucket(std::unique_ptr<ObjectStore> base, std::atomic<int>* fail_at,
                 std::atomic<int>* commits)
-      : base_(std::move(base)), fail_at_(fail_at), commits_(commits) {}
+      : ObjectStoreWrapper(base.get()),
+        base_(std::move(base)),
+        fail_at_(fail_at),
+        commits_(commits) {}
 
   Result<std::unique_ptr<Sink>> NewObject(const std::string& key) override {
-    TL_ASSIGN_OR_RETURN(auto sink, base_->NewObject(key));
+    TL_ASSIGN_OR_RETURN(auto sink, target()->NewObject(key));
     return std::unique_ptr<Sink>(std::make_unique<FailingSink>(std::move(sink), this));
   }
-  Result<std::string> GetObject(const std::string& key) override { return base_->GetObject(key); }
-  Result<std::vector<ObjectInfo>> List(const std::string& prefix) override {
-    return base_->List(prefix);
-  }
-  Status DeleteObject(const std::string& key) override { return base_->DeleteObject(key); }
-  Status AbortIncompleteUploads(
-      const std::string& prefix,
-      const std::function<bool(const std::string& name)>& matches) override {
-    return base_->AbortIncompleteUploads(prefix, matches);
-  }
-  std::string Url(const std::string& key) const override { return base_->Url(key); }
 
  private:
   class FailingSink : public Sink {

@@ -1,6 +1,8 @@
 // One conformance suite for every ObjectStore: a local folder, and S3 and OSS endpoints served
 // on 127.0.0.1 by tests/interop/bucket_server.mjs (s3rver behind a front that checks every
 // signature with independent code).
+#include "objectstore/object_store.h"
+
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -9,7 +11,7 @@
 #include <random>
 
 #include "objectstore/endpoint.h"
-#include "objectstore/object_store.h"
+#include "objectstore/memory_store.h"
 #include "objectstore/remote_bucket.h"
 
 namespace tablelake {
@@ -21,9 +23,10 @@ namespace fs = std::filesystem;
 class BucketServer {
  public:
   BucketServer(const std::string& protocol, const std::string& buckets) {
-    std::string cmd = std::string("BUCKET_SERVER_SECRET=test-secret exec node --openssl-legacy-provider '") +
-                      TABLELAKE_SOURCE_DIR + "/tests/interop/bucket_server.mjs' --protocol " +
-                      protocol + " --key AKIDTEST --buckets " + buckets;
+    std::string cmd =
+        std::string("BUCKET_SERVER_SECRET=test-secret exec node --openssl-legacy-provider '") +
+        TABLELAKE_SOURCE_DIR + "/tests/interop/bucket_server.mjs' --protocol " + protocol +
+        " --key AKIDTEST --buckets " + buckets;
     int out[2];
     if (pipe(out) != 0) return;
     pid_ = fork();
@@ -63,7 +66,7 @@ class ObjectStoreConformance : public ::testing::TestWithParam<Backend> {
     keys_ = {"AKIDTEST", "test-secret", "", ""};
     root_ = fs::temp_directory_path() / ("tablelake-os-" + std::to_string(std::random_device{}()));
     fs::create_directories(root_ / "bucket");
-    if (GetParam().protocol != "folder") {
+    if (GetParam().protocol == "s3" || GetParam().protocol == "oss") {
       server_ = std::make_unique<BucketServer>(GetParam().protocol, "bucket");
       ASSERT_GT(server_->port(), 0) << "the bucket server did not start";
     }
@@ -82,6 +85,9 @@ class ObjectStoreConformance : public ::testing::TestWithParam<Backend> {
   }
   Result<std::unique_ptr<ObjectStore>> Open(const std::string& bucket, const CredentialSet& keys,
                                             int part_bytes = 5 << 20, int list_page = 1000) {
+    if (GetParam().protocol == "memory") {
+      return std::unique_ptr<ObjectStore>(NewMemoryObjectStore(bucket));
+    }
     if (GetParam().protocol == "folder") return OpenObjectStore(Endpoint(), bucket, &keys);
     auto e = objectstore::ParseEndpoint(Endpoint());
     if (!e.ok()) return e.status();
@@ -165,7 +171,7 @@ TEST_P(ObjectStoreConformance, ListingsPage) {
 }
 
 TEST_P(ObjectStoreConformance, WrongKeysAndMissingBucketsAreToldApart) {
-  if (GetParam().protocol == "folder") GTEST_SKIP() << "a folder has no keys";
+  if (!server_) GTEST_SKIP() << "a folder or memory has no keys";
   CredentialSet wrong = keys_;
   wrong.access_key_secret = "not-the-secret";
   auto refused = Open("bucket", wrong);
@@ -176,8 +182,8 @@ TEST_P(ObjectStoreConformance, WrongKeysAndMissingBucketsAreToldApart) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ObjectStoreConformance,
-                         ::testing::Values(Backend{"Folder", "folder"}, Backend{"S3", "s3"},
-                                           Backend{"Oss", "oss"}),
+                         ::testing::Values(Backend{"Memory", "memory"}, Backend{"Folder", "folder"},
+                                           Backend{"S3", "s3"}, Backend{"Oss", "oss"}),
                          [](const auto& info) { return info.param.name; });
 
 }  // namespace

@@ -3,10 +3,9 @@
 // signing code for OSS) on hundreds of generated requests whose keys, queries and headers
 // hold what signers trip over: spaces, + = ~ % &, non-ASCII, empty query values.
 #include <gtest/gtest.h>
-
-#include <algorithm>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <random>
