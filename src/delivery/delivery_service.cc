@@ -132,6 +132,8 @@ class DeliveryServiceImpl : public DeliveryService {
   Status CommitSegment(Run& run, std::unique_ptr<BatchWriter> batch, const PrimaryKey& last);
   Status FinishBase(Run& run);
   Status RunIncremental(Run& run, const std::atomic<bool>* stop);
+  Status FillBatch(Run& run, BatchWriter* batch, const std::atomic<bool>* stop, uint64_t target,
+                   int64_t* idle_saved_us, bool* done);
   Status RedoIntent(Run& run);
   Status DeliverRecords(Run& run, uint64_t to, BatchWriter* batch, int64_t max_rows);
   Status CommitBatch(Run& run, BatchWriter& batch);
@@ -661,7 +663,6 @@ Status DeliveryServiceImpl::RedoIntent(Run& run) {
 // published under names holding its first record's sequence, and filled deterministically from
 // the records, so that a batch redone after a crash writes the same objects with the same rows.
 Status DeliveryServiceImpl::RunIncremental(Run& run, const std::atomic<bool>* stop) {
-  constexpr int64_t kMaxBatchRows = 1000000;
   TaskState& state = run.state;
   const DeliveryTaskDescription& task = run.task;
   state.status.phase = SyncPhase::kIncr;
@@ -681,7 +682,6 @@ Status DeliveryServiceImpl::RunIncremental(Run& run, const std::atomic<bool>* st
     return Status::Unavailable(state.status.error_detail);
   }
   if (state.intent_open || state.intent_to > 0) TL_RETURN_IF_ERROR(RedoIntent(run));
-  const int64_t interval_us = int64_t{task.config.flush_interval_seconds} * 1000000;
   uint64_t target = store_->LastSequence();  // without `stop`: what was committed before now
   int64_t idle_saved_us = 0;
   while (true) {
@@ -694,32 +694,8 @@ Status DeliveryServiceImpl::RunIncremental(Run& run, const std::atomic<bool>* st
     BatchWriter batch(task, run.resolved, run.bucket.get(), IncStem(task, from),
                       Metadata(task, from));
     bool done = false;
-    Status delivered = [&]() -> Status {
-      int64_t batch_start_us = clock_->NowMicros();
-      int64_t synced_us = 0;  // every write committed at or before it is in this batch or earlier
-      while (true) {
-        int64_t before_us = clock_->NowMicros();
-        TL_ASSIGN_OR_RETURN(auto snapshot, store_->GetSnapshot());  // waits for commits in flight
-        uint64_t last = snapshot->sequence();
-        snapshot.reset();
-        TL_RETURN_IF_ERROR(DeliverRecords(run, last + 1, &batch, kMaxBatchRows));
-        bool caught_up = state.position > last;
-        if (caught_up) synced_us = before_us;
-        if (caught_up && batch.rows() == 0 && before_us - idle_saved_us >= 1000000) {
-          // Idle: nothing waits to be published, so every write up to now is delivered. Saying
-          // so once a second keeps the reported lag near zero between flushes.
-          state.status.current_sync_timestamp_ns = before_us * 1000;
-          TL_RETURN_IF_ERROR(SaveState(task, state));
-          idle_saved_us = before_us;
-        }
-        done = stop == nullptr ? caught_up && state.position > target : stop->load();
-        bool time_up = clock_->NowMicros() - batch_start_us >= interval_us;
-        if (done || batch.rows() >= kMaxBatchRows || time_up) break;
-        if (caught_up) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
-      if (synced_us > 0) state.status.current_sync_timestamp_ns = synced_us * 1000;
-      return CommitBatch(run, batch);
-    }();
+    Status delivered = FillBatch(run, &batch, stop, target, &idle_saved_us, &done);
+    if (delivered.ok()) delivered = CommitBatch(run, batch);
     if (!delivered.ok()) {
       // As for a base segment: the failed batch's objects go where the bucket allows.
       (void)delivery::RemoveObjects(run.bucket.get(), run.resolved,
@@ -739,6 +715,39 @@ Status DeliveryServiceImpl::RunIncremental(Run& run, const std::atomic<bool>* st
     }
     if (done) return Status::OK();
   }
+}
+
+// Reads change records into `batch` until the flush interval has passed, the batch is full, or
+// the run is to end (`*done`: without `stop`, once every record up to `target` is in).
+Status DeliveryServiceImpl::FillBatch(Run& run, BatchWriter* batch, const std::atomic<bool>* stop,
+                                      uint64_t target, int64_t* idle_saved_us, bool* done) {
+  constexpr int64_t kMaxBatchRows = 1000000;
+  TaskState& state = run.state;
+  const int64_t interval_us = int64_t{run.task.config.flush_interval_seconds} * 1000000;
+  int64_t batch_start_us = clock_->NowMicros();
+  int64_t synced_us = 0;  // every write committed at or before it is in this batch or earlier
+  while (true) {
+    int64_t before_us = clock_->NowMicros();
+    TL_ASSIGN_OR_RETURN(auto snapshot, store_->GetSnapshot());  // waits for commits in flight
+    uint64_t last = snapshot->sequence();
+    snapshot.reset();
+    TL_RETURN_IF_ERROR(DeliverRecords(run, last + 1, batch, kMaxBatchRows));
+    bool caught_up = state.position > last;
+    if (caught_up) synced_us = before_us;
+    if (caught_up && batch->rows() == 0 && before_us - *idle_saved_us >= 1000000) {
+      // Idle: nothing waits to be published, so every write up to now is delivered. Saying so
+      // once a second keeps the reported lag near zero between flushes.
+      state.status.current_sync_timestamp_ns = before_us * 1000;
+      TL_RETURN_IF_ERROR(SaveState(run.task, state));
+      *idle_saved_us = before_us;
+    }
+    *done = stop == nullptr ? caught_up && state.position > target : stop->load();
+    bool time_up = clock_->NowMicros() - batch_start_us >= interval_us;
+    if (*done || batch->rows() >= kMaxBatchRows || time_up) break;
+    if (caught_up) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  if (synced_us > 0) state.status.current_sync_timestamp_ns = synced_us * 1000;
+  return Status::OK();
 }
 
 }  // namespace
