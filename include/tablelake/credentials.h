@@ -12,6 +12,7 @@ struct CredentialSet {
   std::string access_key_secret;
   std::string security_token;  // STS token, when the keys are temporary
   std::string region;          // signs SigV4 requests when the endpoint names no region
+  std::string oss_signature;   // OSS endpoints: "v4" signs with OSS4-HMAC-SHA256. Default: V1
 };
 
 }  // namespace tablelake

@@ -238,7 +238,7 @@ Status Run(const GlobalOptions& g, const TaskArgs& a) {
 }
 
 struct CredentialArgs {
-  std::string role, access_key_id, region;
+  std::string role, access_key_id, region, oss_signature;
   std::string secret_env = "TABLELAKE_ACCESS_KEY_SECRET";
   std::string token_env = "TABLELAKE_SECURITY_TOKEN";
 };
@@ -247,7 +247,12 @@ struct CredentialArgs {
 // where other users of the machine could read it.
 Status PutCredentials(const GlobalOptions& g, const CredentialArgs& a) {
   TL_RETURN_IF_ERROR(delivery::ValidateRoleName(a.role));
-  CredentialSet keys{a.access_key_id, "", "", a.region};
+  if (!a.oss_signature.empty() && Lower(a.oss_signature) != "v1" &&
+      Lower(a.oss_signature) != "v4") {
+    return Status::InvalidArgument(
+        fmt::format("--oss-signature takes v1 or v4, got '{}'", a.oss_signature));
+  }
+  CredentialSet keys{a.access_key_id, "", "", a.region, Lower(a.oss_signature) == "v4" ? "v4" : ""};
   if (const char* secret = std::getenv(a.secret_env.c_str())) {
     keys.access_key_secret = secret;
   } else if (!std::getline(std::cin, keys.access_key_secret)) {
@@ -340,6 +345,8 @@ void RegisterCredentialCommands(CLI::App* delivery, GlobalOptions& g, Status& st
   put->add_option("--access-key-id", put_args->access_key_id, "access key id")->required();
   put->add_option("--region", put_args->region,
                   "region for SigV4 when the endpoint names none (default us-east-1)");
+  put->add_option("--oss-signature", put_args->oss_signature,
+                  "OSS endpoints: v1 (default) or v4 (OSS4-HMAC-SHA256, needs a region)");
   put->add_option("--secret-env", put_args->secret_env,
                   "variable holding the secret (else read from stdin)")
       ->capture_default_str();

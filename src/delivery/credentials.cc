@@ -41,7 +41,8 @@ Status PutCredentialSet(TableStore* store, const std::string& role, const Creden
   nlohmann::json j = {{"access_key_id", keys.access_key_id},
                       {"access_key_secret", keys.access_key_secret},
                       {"security_token", keys.security_token},
-                      {"region", keys.region}};
+                      {"region", keys.region},
+                      {"oss_signature", keys.oss_signature}};
   return store->PutMetadata(Key(role), j.dump());
 }
 
@@ -55,9 +56,9 @@ Result<std::optional<CredentialSet>> FindCredentialSet(TableStore* store,
   if (!j.is_object()) {
     return Status::Corruption(fmt::format("credential set '{}' is unreadable", role));
   }
-  return std::optional<CredentialSet>(
-      CredentialSet{j.value("access_key_id", ""), j.value("access_key_secret", ""),
-                    j.value("security_token", ""), j.value("region", "")});
+  return std::optional<CredentialSet>(CredentialSet{
+      j.value("access_key_id", ""), j.value("access_key_secret", ""), j.value("security_token", ""),
+      j.value("region", ""), j.value("oss_signature", "")});
 }
 
 Result<std::vector<std::pair<std::string, std::string>>> ListCredentialSets(TableStore* store) {

@@ -14,10 +14,15 @@
 
 namespace tablelake::objectstore {
 
+// OSS's signature version 4 (OSS4-HMAC-SHA256), chosen by a credential set's
+// `oss_signature = "v4"`: SigV4's scheme with OSS's names - the canonical URI is
+// /bucket/key encoded once, x-oss-* and content headers are signed, the scope is
+// date/region/oss/aliyun_v4_request and the key derives from "aliyun_v4" + secret.
 class OssSigner {
  public:
-  OssSigner(CredentialSet keys, std::string bucket)
-      : keys_(std::move(keys)), bucket_(std::move(bucket)) {}
+  // `region` (cn-hangzhou) scopes V4 signatures; V1 needs none.
+  OssSigner(CredentialSet keys, std::string bucket, std::string region = "")
+      : keys_(std::move(keys)), bucket_(std::move(bucket)), region_(std::move(region)) {}
 
   // Adds Host, Date and x-oss-date (`unix_seconds`), x-oss-security-token (with a session token)
   // and Authorization. `request.path` is the object's path as the endpoint addresses it.
@@ -27,8 +32,13 @@ class OssSigner {
   std::string StringToSign(const HttpRequest& request) const;
 
  private:
+  void SignV4(HttpRequest* request, int64_t unix_seconds) const;
+  // "/bucket/key" whatever the addressing: a path-style path starts with the bucket already.
+  std::string Resource(const HttpRequest& request) const;
+
   CredentialSet keys_;
   std::string bucket_;
+  std::string region_;
 };
 
 // "Tue, 01 Dec 2026 23:45:29 GMT".

@@ -370,7 +370,13 @@ Result<std::unique_ptr<ObjectStore>> OpenRemoteBucket(const Endpoint& endpoint,
                                             : "us-east-1";
     signer = [s = SigV4Signer(keys, scope)](HttpRequest* r, int64_t now) { s.Sign(r, now); };
   } else {
-    signer = [s = OssSigner(keys, bucket)](HttpRequest* r, int64_t now) { s.Sign(r, now); };
+    if (keys.oss_signature == "v4" && endpoint.region.empty() && region.empty()) {
+      return Status::InvalidArgument(
+          "OSS signature v4 needs a region: the endpoint names none, so give the credential set "
+          "one (--region cn-hangzhou)");
+    }
+    OssSigner oss(keys, bucket, endpoint.region.empty() ? region : endpoint.region);
+    signer = [s = std::move(oss)](HttpRequest* r, int64_t now) { s.Sign(r, now); };
   }
   auto store = std::make_unique<RemoteBucket>(endpoint, bucket, std::move(signer), options);
   TL_RETURN_IF_ERROR(store->Check());

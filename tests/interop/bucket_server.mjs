@@ -118,8 +118,26 @@ const OSS_SUBRESOURCES = new Set(['acl', 'uploads', 'location', 'cors', 'logging
   'referer', 'lifecycle', 'delete', 'append', 'tagging', 'objectMeta', 'uploadId', 'partNumber',
   'security-token', 'position', 'symlink', 'restore', 'continuation-token']);
 
+// OSS4-HMAC-SHA256 (OSS's signature version 4), checked with ali-oss's authorizationV4.
+function checkOss4(req, auth) {
+  const m = /^OSS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/oss\/aliyun_v4_request,Signature=([0-9a-f]{64})$/.exec(auth);
+  if (!m) return 'the Authorization header is not an OSS V4 signature';
+  const [, key, , region] = m;
+  if (key !== accessKey) return `unknown access key ${key}`;
+  const { pathDecoded, query } = decodedPathAndQuery(req);
+  const [, bucket, ...object] = pathDecoded.split('/');
+  const queries = {};
+  for (const [k, v] of query) queries[k] = OSS_SUBRESOURCES.has(k) && v === '' ? null : v;
+  const headers = {};
+  for (const [k, v] of Object.entries(req.headers)) if (k !== 'authorization') headers[k] = v;
+  const expected = signUtils.authorizationV4(key, secret, region, req.method, { headers, queries },
+    bucket, object.join('/'));
+  return expected === auth ? null : 'SignatureDoesNotMatch';
+}
+
 function checkOss(req) {
   const auth = req.headers.authorization || '';
+  if (auth.startsWith('OSS4-HMAC-SHA256 ')) return checkOss4(req, auth);
   const m = /^OSS ([^:]+):(.+)$/.exec(auth);
   if (!m) return 'the Authorization header is not an OSS signature';
   if (m[1] !== accessKey) return `unknown access key ${m[1]}`;

@@ -6,6 +6,8 @@
 //   {"signer":"oss", "method", "resource" ("/bucket/key", decoded), "headers": [[k, v]...],
 //    "parameters": [[k, v]...] (sub-resources), "key", "secret"}
 //   -> {"authorization": "OSS key:signature"}  (ali-oss's own signUtils)
+//   {"signer":"oss4", "method", "bucket", "object", "headers", "query": [[k, v, is_subresource]...],
+//    "region", "key", "secret"} -> {"authorization": "OSS4-HMAC-SHA256 ..."}  (ali-oss, V4)
 import { createInterface } from 'readline';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '@aws-crypto/sha256-js';
@@ -39,11 +41,21 @@ function oss(r) {
   return { authorization: signUtils.authorization(r.key, r.secret, canonical) };
 }
 
+function oss4(r) {
+  const headers = {};
+  for (const [k, v] of r.headers) headers[k] = v;
+  // As ali-oss builds them: a sub-resource without a value is null (signed as its name).
+  const queries = {};
+  for (const [k, v, sub] of r.query) queries[k] = sub && v === '' ? null : v;
+  return { authorization: signUtils.authorizationV4(r.key, r.secret, r.region, r.method,
+    { headers, queries }, r.bucket, r.object) };
+}
+
 const lines = createInterface({ input: process.stdin });
 for await (const line of lines) {
   if (!line.trim()) continue;
   const r = JSON.parse(line);
   const out = r.signer === 'sigv4' ? await sigv4(r)
-    : r.signer === 'oss' ? oss(r) : { error: `unknown signer ${r.signer}` };
+    : r.signer === 'oss' ? oss(r) : r.signer === 'oss4' ? oss4(r) : { error: `unknown signer ${r.signer}` };
   process.stdout.write(JSON.stringify(out) + '\n');
 }

@@ -57,13 +57,14 @@ class BucketServer {
 
 struct Backend {
   std::string name;
-  std::string protocol;  // folder, s3, oss
+  std::string protocol;  // memory, folder, s3, oss
+  std::string oss_signature = "";
 };
 
 class ObjectStoreConformance : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    keys_ = {"AKIDTEST", "test-secret", "", ""};
+    keys_ = {"AKIDTEST", "test-secret", "", "cn-hangzhou", GetParam().oss_signature};
     root_ = fs::temp_directory_path() / ("tablelake-os-" + std::to_string(std::random_device{}()));
     fs::create_directories(root_ / "bucket");
     if (GetParam().protocol == "s3" || GetParam().protocol == "oss") {
@@ -95,7 +96,7 @@ class ObjectStoreConformance : public ::testing::TestWithParam<Backend> {
     options.part_bytes = part_bytes;
     options.list_page = list_page;
     options.max_attempts = 2;
-    return objectstore::OpenRemoteBucket(*e, bucket, keys, "", options);
+    return objectstore::OpenRemoteBucket(*e, bucket, keys, keys.region, options);
   }
 
   CredentialSet keys_;
