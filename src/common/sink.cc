@@ -15,16 +15,20 @@ namespace {
 
 Status Errno(const std::string& what, const std::string& path) {
   // A full disk or a refused write does not mend by trying again.
-  bool lasting = errno == ENOSPC || errno == EDQUOT || errno == EACCES || errno == EPERM ||
-                 errno == EROFS;
+  bool lasting =
+      errno == ENOSPC || errno == EDQUOT || errno == EACCES || errno == EPERM || errno == EROFS;
   Status s = Status::IOError(fmt::format("{} '{}': {}", what, path, std::strerror(errno)));
   return lasting ? s.WithRetryable(false) : s;
 }
 
 class FileSink : public Sink {
  public:
-  FileSink(std::string path, std::string temp, int fd, bool sync)
-      : path_(std::move(path)), temp_(std::move(temp)), fd_(fd), sync_(sync) {
+  FileSink(std::string path, std::string temp, int fd, bool sync, bool no_replace)
+      : path_(std::move(path)),
+        temp_(std::move(temp)),
+        fd_(fd),
+        sync_(sync),
+        no_replace_(no_replace) {
     buffer_.reserve(kBufferBytes);
   }
   ~FileSink() override { Abort(); }
@@ -49,7 +53,7 @@ class FileSink : public Sink {
       return Errno("close", temp_);
     }
     fd_ = -1;
-    if (::rename(temp_.c_str(), path_.c_str()) != 0) return Errno("rename onto", path_);
+    TL_RETURN_IF_ERROR(Publish());
     committed_ = true;
     if (sync_) {
       int dir = ::open(std::filesystem::path(path_).parent_path().c_str(), O_RDONLY | O_DIRECTORY);
@@ -73,6 +77,26 @@ class FileSink : public Sink {
  private:
   static constexpr size_t kBufferBytes = 1 << 20;
 
+  // A hard link refuses an existing name atomically; file systems without links fall back to
+  // a rename after a check.
+  Status Publish() {
+    if (no_replace_) {
+      if (::link(temp_.c_str(), path_.c_str()) == 0) {
+        ::unlink(temp_.c_str());
+        return Status::OK();
+      }
+      if (errno == EEXIST) {
+        return Status::AlreadyExists(fmt::format("'{}' exists already: not replaced", path_))
+            .WithRetryable(false);
+      }
+      if (std::filesystem::exists(path_)) {
+        return Status::AlreadyExists(fmt::format("'{}' exists already: not replaced", path_));
+      }
+    }
+    if (::rename(temp_.c_str(), path_.c_str()) != 0) return Errno("rename onto", path_);
+    return Status::OK();
+  }
+
   Status Flush() {
     Status s = WriteAll(buffer_);
     buffer_.clear();
@@ -94,6 +118,7 @@ class FileSink : public Sink {
   std::string temp_;
   int fd_;
   bool sync_;
+  bool no_replace_;
   bool committed_ = false;
   int64_t position_ = 0;
   std::string buffer_;
@@ -120,7 +145,7 @@ class StringSink : public Sink {
 
 }  // namespace
 
-Result<std::unique_ptr<Sink>> NewFileSink(const std::string& path, bool sync) {
+Result<std::unique_ptr<Sink>> NewFileSink(const std::string& path, bool sync, bool no_replace) {
   std::random_device rd;
   // A dot-prefixed temporary name: engines listing the folder skip hidden files.
   auto p = std::filesystem::path(path);
@@ -128,7 +153,8 @@ Result<std::unique_ptr<Sink>> NewFileSink(const std::string& path, bool sync) {
       (p.parent_path() / fmt::format(".{}.tmp-{:08x}", p.filename().string(), rd())).string();
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return Errno("create", temp);
-  return std::unique_ptr<Sink>(std::make_unique<FileSink>(path, std::move(temp), fd, sync));
+  return std::unique_ptr<Sink>(
+      std::make_unique<FileSink>(path, std::move(temp), fd, sync, no_replace));
 }
 
 std::unique_ptr<Sink> NewStringSink(std::string* out) { return std::make_unique<StringSink>(out); }

@@ -24,7 +24,9 @@ class Sink {
 
 // Writes `path` through a temporary file beside it, renamed onto `path` by Commit (atomic in
 // one file system). `sync`: fsync the file and its folder before the rename returns.
-Result<std::unique_ptr<Sink>> NewFileSink(const std::string& path, bool sync = false);
+// `no_replace`: Commit fails with AlreadyExists, leaving it as it is, when `path` exists.
+Result<std::unique_ptr<Sink>> NewFileSink(const std::string& path, bool sync = false,
+                                          bool no_replace = false);
 
 // Collects the bytes in memory; Commit hands them to `*out`.
 std::unique_ptr<Sink> NewStringSink(std::string* out);

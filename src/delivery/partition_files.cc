@@ -36,7 +36,8 @@ Result<parquet::RowAppender*> PartitionFiles::For(const std::string& partition, 
     OpenFile f;
     int index = next_index_[partition]++;
     f.key = JoinKey(partition, fmt::format("{}-{:05d}.parquet", stem_, index));
-    TL_ASSIGN_OR_RETURN(auto sink, bucket_->NewObject(f.key));
+    // A redo removes what it replaces first, so a name taken already is another file.
+    TL_ASSIGN_OR_RETURN(auto sink, bucket_->NewObjectIfAbsent(f.key));
     std::vector<parquet::ColumnSpec> schema;
     for (const auto& c : task_.columns) schema.push_back(c.parquet);
     parquet::WriterOptions options;

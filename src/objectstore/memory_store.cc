@@ -14,7 +14,11 @@ class MemoryStore : public ObjectStore {
 
   Result<std::unique_ptr<Sink>> NewObject(const std::string& key) override {
     TL_RETURN_IF_ERROR(ValidateObjectKey(key));
-    return std::unique_ptr<Sink>(std::make_unique<MemorySink>(this, key));
+    return std::unique_ptr<Sink>(std::make_unique<MemorySink>(this, key, false));
+  }
+  Result<std::unique_ptr<Sink>> NewObjectIfAbsent(const std::string& key) override {
+    TL_RETURN_IF_ERROR(ValidateObjectKey(key));
+    return std::unique_ptr<Sink>(std::make_unique<MemorySink>(this, key, true));
   }
   Result<std::string> GetObject(const std::string& key) override {
     std::lock_guard lock(mu_);
@@ -48,7 +52,8 @@ class MemoryStore : public ObjectStore {
  private:
   class MemorySink : public Sink {
    public:
-    MemorySink(MemoryStore* store, std::string key) : store_(store), key_(std::move(key)) {}
+    MemorySink(MemoryStore* store, std::string key, bool no_replace)
+        : store_(store), key_(std::move(key)), no_replace_(no_replace) {}
     Status Append(std::string_view data) override {
       if (done_) return Status::Internal(store_->Url(key_) + ": append after the end");
       data_.append(data);
@@ -58,6 +63,9 @@ class MemoryStore : public ObjectStore {
       if (done_) return Status::Internal(store_->Url(key_) + ": committed twice");
       done_ = true;
       std::lock_guard lock(store_->mu_);
+      if (no_replace_ && store_->objects_.count(key_)) {
+        return Status::AlreadyExists(store_->Url(key_) + ": exists already: not replaced");
+      }
       store_->objects_[key_] = std::move(data_);
       return Status::OK();
     }
@@ -68,6 +76,7 @@ class MemoryStore : public ObjectStore {
     MemoryStore* store_;
     std::string key_;
     std::string data_;
+    bool no_replace_;
     bool done_ = false;
   };
 

@@ -18,6 +18,9 @@ class ObjectStoreWrapper : public ObjectStore {
   Result<std::unique_ptr<Sink>> NewObject(const std::string& key) override {
     return target_->NewObject(key);
   }
+  Result<std::unique_ptr<Sink>> NewObjectIfAbsent(const std::string& key) override {
+    return target_->NewObjectIfAbsent(key);
+  }
   Result<std::string> GetObject(const std::string& key) override { return target_->GetObject(key); }
   Result<std::vector<ObjectInfo>> List(const std::string& prefix) override {
     return target_->List(prefix);

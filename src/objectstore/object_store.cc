@@ -47,14 +47,10 @@ class LocalFolderStore : public ObjectStore {
   explicit LocalFolderStore(fs::path root) : root_(std::move(root)) {}
 
   Result<std::unique_ptr<Sink>> NewObject(const std::string& key) override {
-    TL_RETURN_IF_ERROR(ValidateObjectKey(key));
-    fs::path path = root_ / key;
-    std::error_code ec;
-    fs::create_directories(path.parent_path(), ec);
-    if (ec) {
-      return Status::IOError(fmt::format("{}: cannot create folder: {}", Url(key), ec.message()));
-    }
-    return NewFileSink(path.string());
+    return Open(key, /*no_replace=*/false);
+  }
+  Result<std::unique_ptr<Sink>> NewObjectIfAbsent(const std::string& key) override {
+    return Open(key, /*no_replace=*/true);
   }
 
   Result<std::string> GetObject(const std::string& key) override {
@@ -123,6 +119,17 @@ class LocalFolderStore : public ObjectStore {
   }
 
  private:
+  Result<std::unique_ptr<Sink>> Open(const std::string& key, bool no_replace) {
+    TL_RETURN_IF_ERROR(ValidateObjectKey(key));
+    fs::path path = root_ / key;
+    std::error_code ec;
+    fs::create_directories(path.parent_path(), ec);
+    if (ec) {
+      return Status::IOError(fmt::format("{}: cannot create folder: {}", Url(key), ec.message()));
+    }
+    return NewFileSink(path.string(), /*sync=*/false, no_replace);
+  }
+
   fs::path root_;
 };
 

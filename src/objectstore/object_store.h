@@ -26,6 +26,12 @@ class ObjectStore {
   // An object written through the sink appears whole at Commit, or not at all; a committed
   // object replaces any object with the same key.
   virtual Result<std::unique_ptr<Sink>> NewObject(const std::string& key) = 0;
+  // The same, but where the store supports it Commit refuses (AlreadyExists) to replace an
+  // object of that name: a replayed publication can never overwrite a different file. Stores
+  // without the means write as NewObject does.
+  virtual Result<std::unique_ptr<Sink>> NewObjectIfAbsent(const std::string& key) {
+    return NewObject(key);
+  }
   Status PutObject(const std::string& key, std::string_view data);
   virtual Result<std::string> GetObject(const std::string& key) = 0;
   // Objects whose key starts with `prefix`, in key order. Objects being written are not listed.

@@ -2,6 +2,7 @@
 
 #include <tinyxml2.h>
 
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -39,7 +40,8 @@ class RemoteBucket;
 // One object being written: parts upload as they fill (see the header).
 class RemoteSink : public Sink {
  public:
-  RemoteSink(RemoteBucket* bucket, std::string key) : bucket_(bucket), key_(std::move(key)) {}
+  RemoteSink(RemoteBucket* bucket, std::string key, bool if_absent)
+      : bucket_(bucket), key_(std::move(key)), if_absent_(if_absent) {}
   ~RemoteSink() override { Abort(); }
   Status Append(std::string_view data) override;
   Status Commit() override;
@@ -53,8 +55,13 @@ class RemoteSink : public Sink {
   Status SendPart(std::string data);
   Status WaitForParts(size_t keep);  // until at most `keep` parts are in flight
 
+  // The publishing request (PUT or CompleteMultipartUpload), refusing to replace an object
+  // when asked and the store can.
+  Status Publish(HttpRequest r);
+
   RemoteBucket* bucket_;
   std::string key_;
+  bool if_absent_;
   std::string buffer_;
   std::string upload_id_;
   std::vector<std::string> etags_;  // by part number - 1
@@ -74,8 +81,24 @@ class RemoteBucket : public ObjectStore {
 
   Result<std::unique_ptr<Sink>> NewObject(const std::string& key) override {
     TL_RETURN_IF_ERROR(ValidateObjectKey(key));
-    return std::unique_ptr<Sink>(std::make_unique<RemoteSink>(this, key));
+    return std::unique_ptr<Sink>(std::make_unique<RemoteSink>(this, key, false));
   }
+  Result<std::unique_ptr<Sink>> NewObjectIfAbsent(const std::string& key) override {
+    TL_RETURN_IF_ERROR(ValidateObjectKey(key));
+    return std::unique_ptr<Sink>(std::make_unique<RemoteSink>(this, key, true));
+  }
+
+  // S3 (and MinIO, RGW) take If-None-Match: *, OSS x-oss-forbid-overwrite; a store that answers
+  // 501 to it is asked no more.
+  void AddNoReplaceHeader(HttpRequest* r) const {
+    if (!conditional_writes_) return;
+    if (endpoint_.protocol == Protocol::kOss) {
+      r->SetHeader("x-oss-forbid-overwrite", "true");
+    } else {
+      r->SetHeader("If-None-Match", "*");
+    }
+  }
+  void DropConditionalWrites() { conditional_writes_ = false; }
 
   Result<std::string> GetObject(const std::string& key) override {
     TL_RETURN_IF_ERROR(ValidateObjectKey(key));
@@ -230,10 +253,11 @@ class RemoteBucket : public ObjectStore {
     long s = reply.status;
     if (s >= 500 && s != 501) return Status::Unavailable(text).WithRetryable(true);
     if (s == 429 || s == 408) return Status::Unavailable(text).WithRetryable(true);
-    Status refused = s == 403 || s == 401 ? Status::PermissionDenied(text)
-                     : s == 404           ? Status::NotFound(text)
-                     : s == 501           ? Status::NotSupported(text)
-                                          : Status::InvalidArgument(text);
+    Status refused = s == 403 || s == 401   ? Status::PermissionDenied(text)
+                     : s == 404             ? Status::NotFound(text)
+                     : s == 412 || s == 409 ? Status::AlreadyExists(text)
+                     : s == 501             ? Status::NotSupported(text)
+                                            : Status::InvalidArgument(text);
     return refused.WithRetryable(false);
   }
 
@@ -241,6 +265,7 @@ class RemoteBucket : public ObjectStore {
   std::string bucket_;
   Signer signer_;
   RemoteBucketOptions options_;
+  std::atomic<bool> conditional_writes_{true};
   std::mutex mu_;
   std::vector<std::unique_ptr<HttpClient>> idle_;
   std::mt19937_64 random_{std::random_device{}()};
@@ -313,7 +338,7 @@ Status RemoteSink::Commit() {
       HttpRequest r = bucket_->Request("PUT", key_);
       r.body = buffer_;
       r.SetHeader("Content-MD5", ContentMd5(buffer_));
-      return bucket_->Call(std::move(r), key_).status();
+      return Publish(std::move(r));
     }
     if (!buffer_.empty()) TL_RETURN_IF_ERROR(SendPart(std::move(buffer_)));
     TL_RETURN_IF_ERROR(WaitForParts(0));
@@ -327,13 +352,7 @@ Status RemoteSink::Commit() {
     r.query = {{"uploadId", upload_id_}};
     r.body = xml;
     r.SetHeader("Content-Type", "application/xml");
-    TL_ASSIGN_OR_RETURN(HttpResponse reply, bucket_->Call(std::move(r), key_));
-    // S3 may answer 200 with an error in the body when completing fails late.
-    if (reply.body.find("<Error>") != std::string::npos) {
-      return Status::Unavailable(bucket_->Url(key_) +
-                                 ": completing the upload failed: " + reply.body.substr(0, 300));
-    }
-    return Status::OK();
+    return Publish(std::move(r));
   }();
   if (!s.ok()) {
     Abort();
@@ -341,6 +360,23 @@ Status RemoteSink::Commit() {
   }
   done_ = true;
   buffer_.clear();
+  return Status::OK();
+}
+
+Status RemoteSink::Publish(HttpRequest r) {
+  HttpRequest plain = r;  // for a store that refuses the condition
+  if (if_absent_) bucket_->AddNoReplaceHeader(&r);
+  auto reply = bucket_->Call(std::move(r), key_);
+  if (!reply.ok() && reply.status().code() == StatusCode::kNotSupported && if_absent_) {
+    bucket_->DropConditionalWrites();
+    reply = bucket_->Call(std::move(plain), key_);
+  }
+  if (!reply.ok()) return reply.status();
+  // S3 may answer 200 with an error in the body when completing an upload fails late.
+  if (reply->body.find("<Error>") != std::string::npos) {
+    return Status::Unavailable(bucket_->Url(key_) +
+                               ": publishing failed: " + reply->body.substr(0, 300));
+  }
   return Status::OK();
 }
 

@@ -46,6 +46,10 @@ class FailingBucket : public ObjectStoreWrapper {
     TL_ASSIGN_OR_RETURN(auto sink, target()->NewObject(key));
     return std::unique_ptr<Sink>(std::make_unique<FailingSink>(std::move(sink), this));
   }
+  Result<std::unique_ptr<Sink>> NewObjectIfAbsent(const std::string& key) override {
+    TL_ASSIGN_OR_RETURN(auto sink, target()->NewObjectIfAbsent(key));
+    return std::unique_ptr<Sink>(std::make_unique<FailingSink>(std::move(sink), this));
+  }
 
  private:
   class FailingSink : public Sink {

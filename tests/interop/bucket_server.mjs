@@ -182,6 +182,17 @@ const front = http.createServer((req, res) => {
       res.writeHead(204);
       return res.end();
     }
+    // Conditional publication, which s3rver ignores: If-None-Match: * (S3) and
+    // x-oss-forbid-overwrite (OSS) refuse to replace an existing object.
+    const publishing = (req.method === 'PUT' && !query.has('partNumber')) ||
+      (req.method === 'POST' && query.has('uploadId'));
+    const noReplace = req.headers['if-none-match'] === '*' || req.headers['x-oss-forbid-overwrite'] === 'true';
+    if (publishing && noReplace && await exists(req)) {
+      if (req.method === 'POST') openUploads.delete(query.get('uploadId'));
+      return protocol === 'oss'
+        ? reject(res, 409, 'FileAlreadyExists', 'The object you specified already exists and can not be overwritten.')
+        : reject(res, 412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
+    }
     if (slowPartsMs && req.method === 'PUT' && query.has('partNumber')) {
       await new Promise((r) => setTimeout(r, slowPartsMs));
     }
@@ -208,6 +219,20 @@ const front = http.createServer((req, res) => {
     forward.end(body);
   });
 });
+// Whether the request's object exists, asked of s3rver.
+function exists(req) {
+  const { bucket, key } = bucketAndKey(req);
+  return new Promise((resolve) => {
+    const head = http.request({ host: '127.0.0.1', port: backendPort, method: 'HEAD',
+      path: `/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}` }, (reply) => {
+      reply.resume();
+      resolve(reply.statusCode === 200);
+    });
+    head.on('error', () => resolve(false));
+    head.end();
+  });
+}
+
 // Keeps openUploads up to date from the requests s3rver accepted.
 function track(req, query, replyBody) {
   if (req.method === 'POST' && query.has('uploads')) {

@@ -159,6 +159,27 @@ TEST_P(ObjectStoreConformance, LargeObjectsStreamInPartsAndAppearWhole) {
   EXPECT_EQ((*listed)[0].key, "big/file.parquet");
 }
 
+// Where the store can, a publication refuses to replace another object: a replay never
+// overwrites a different file.
+TEST_P(ObjectStoreConformance, PublishingIfAbsentNeverReplaces) {
+  ASSERT_TRUE(store_->PutObject("once/a.parquet", "first").ok());
+  // One PUT, and a multipart upload (parts of 5 MiB, store_'s own default being larger).
+  for (size_t size : {size_t{5}, size_t{(9 << 20) + 3}}) {
+    auto sink = store_->NewObjectIfAbsent("once/a.parquet");
+    ASSERT_TRUE(sink.ok());
+    ASSERT_TRUE((*sink)->Append(Bytes(size, 3)).ok());
+    Status s = (*sink)->Commit();
+    EXPECT_EQ(s.code(), StatusCode::kAlreadyExists) << size << ": " << s.ToString();
+    EXPECT_TRUE(*store_->GetObject("once/a.parquet") == "first") << size;
+  }
+  auto fresh = store_->NewObjectIfAbsent("once/b.parquet");
+  ASSERT_TRUE((*fresh)->Append("second").ok());
+  ASSERT_TRUE((*fresh)->Commit().ok());
+  EXPECT_EQ(*store_->GetObject("once/b.parquet"), "second");
+  EXPECT_TRUE(
+      store_->AbortIncompleteUploads("once/", [](const std::string&) { return true; }).ok());
+}
+
 TEST_P(ObjectStoreConformance, ListingsPage) {
   auto store = Open("bucket", keys_, 5 << 20, /*list_page=*/7);
   ASSERT_TRUE(store.ok());
@@ -181,6 +202,8 @@ TEST_P(ObjectStoreConformance, WrongKeysAndMissingBucketsAreToldApart) {
   auto missing = Open("nosuchbucket", keys_);
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound) << missing.status().ToString();
 }
+
+void PrintTo(const Backend& b, std::ostream* os) { *os << b.name; }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ObjectStoreConformance,
                          ::testing::Values(Backend{"Memory", "memory"}, Backend{"Folder", "folder"},
