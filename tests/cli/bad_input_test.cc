@@ -170,6 +170,12 @@ TEST_F(BadInputTest, FoldersLogsAndTheCommandLine) {
 
 // Item 10: while one process holds the folder, writers are told who, and readers read.
 TEST_F(BadInputTest, AFolderInUseNamesTheProcessAndStillServesReads) {
+  // A task to run, so that `delivery run` keeps delivering (and holding the folder) until
+  // interrupted.
+  std::filesystem::create_directories(dir_ / "lake" / "b");
+  Ok({"--data", "d", "delivery", "create", "--table", "n", "--name", "keep", "--type", "inc",
+      "--bucket", "b", "--endpoint", "file://" + (dir_ / "lake").string(), "--schema",
+      "id:id:INT64"});
   std::string cmd = "cd " + Quote(dir_.string()) + " && exec " + TABLELAKE_BIN +
                     " --data d delivery run > run.out 2> run.err & echo $!";
   FILE* p = popen(cmd.c_str(), "r");
@@ -177,7 +183,7 @@ TEST_F(BadInputTest, AFolderInUseNamesTheProcessAndStillServesReads) {
   ASSERT_EQ(std::fscanf(p, "%d", &pid), 1);
   pclose(p);
   CmdResult put;
-  for (int i = 0; i < 100; ++i) {  // until the runner holds the folder
+  for (int i = 0; i < 400; ++i) {  // until the runner holds the folder
     put = Tl({"--data", "d", "put", "n", R"({"id":7})"});
     if (put.exit_code != 0) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
