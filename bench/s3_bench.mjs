@@ -2,7 +2,8 @@
 // BaseTask into a local folder and into a local S3 server (tests/interop/bucket_server.mjs:
 // s3rver behind a signature-checking front); then the very Parquet bytes uploaded into that
 // server by Tablelake's client (bucket_upload_bench) and by @aws-sdk/lib-storage's managed
-// upload (8 MiB parts, 4 at once), the peer. The server checks every signature but not the
+// upload (8 MiB parts, 4 at once), the peer, taking turns twice (best of each). The server
+// checks every signature and payload hash (both clients sign their payloads) but not the
 // Content-MD5 only Tablelake sends: its single thread is the bottleneck, and the bench
 // measures the clients. Prints seconds, MB/s of Parquet and peak RSS.
 //   node bench/s3_bench.mjs TABLELAKE_BINARY [ROWS]
@@ -85,17 +86,28 @@ try {
   const [s3Secs, s3Rss] = timed(['delivery', 'run', '--once', '--table', 't', '--name', 'remote']);
   const client = new S3Client({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', forcePathStyle: true,
     credentials: { accessKeyId: KEY, secretAccessKey: SECRET } });
-  const start = process.hrtime.bigint();
-  for (const [i, f] of files.entries()) {
-    await new Upload({ client, params: { Bucket: 'peer', Key: `p/${i}.parquet`, Body: fs.createReadStream(f) },
-      partSize: 8 << 20, queueSize: 4 }).done();
+  const peer = async () => {
+    const start = process.hrtime.bigint();
+    for (const [i, f] of files.entries()) {
+      await new Upload({ client, params: { Bucket: 'peer', Key: `p/${i}.parquet`, Body: fs.createReadStream(f) },
+        partSize: 8 << 20, queueSize: 4 }).done();
+    }
+    return Number(process.hrtime.bigint() - start) / 1e9;
+  };
+  const ours = () => {
+    const r = spawnSync(path.join(path.dirname(bin), 'bucket_upload_bench'),
+      [`s3+http://127.0.0.1:${port}`, 'peer', ...files],
+      { encoding: 'utf8', env: { ...process.env, BENCH_KEY_ID: KEY, BENCH_KEY_SECRET: SECRET } });
+    if (r.status !== 0) throw new Error(r.stderr);
+    return Number(r.stdout.trim());
+  };
+  // The two clients take turns, twice, and each reports its best: neither always goes first
+  // into a server whose disk and cache the other has filled.
+  let ourSecs = Infinity, peerSecs = Infinity;
+  for (let round = 0; round < 2; round++) {
+    ourSecs = Math.min(ourSecs, ours());
+    peerSecs = Math.min(peerSecs, await peer());
   }
-  const peerSecs = Number(process.hrtime.bigint() - start) / 1e9;
-  const ours = spawnSync(path.join(path.dirname(bin), 'bucket_upload_bench'),
-    [`s3+http://127.0.0.1:${port}`, 'peer', ...files],
-    { encoding: 'utf8', env: { ...process.env, BENCH_KEY_ID: KEY, BENCH_KEY_SECRET: SECRET } });
-  if (ours.status !== 0) throw new Error(ours.stderr);
-  const ourSecs = Number(ours.stdout.trim());
   const mb = bytes / 1e6;
   const row = (name, secs, rss, note) => console.log(
     `${name.padEnd(52)} ${secs.toFixed(2).padStart(7)} s ${(mb / secs).toFixed(1).padStart(8)} MB/s` +
