@@ -116,6 +116,8 @@ class DeliveryServiceImpl : public DeliveryService {
   // The task's record, if it exists and is bound to the table now under its name.
   Result<std::optional<TaskRecord>> FindRecord(const std::string& table, const std::string& name);
   Result<TaskRecord> LoadRecord(const std::string& table, const std::string& name);
+  // Whether the record's table still is the one the task was created on.
+  Result<bool> Bound(const TaskRecord& record);
   Result<TaskState> LoadState(const DeliveryTaskDescription& d);
   Status SaveState(const DeliveryTaskDescription& d, const TaskState& s);
   // Saves the state with entries for the files a batch published, in one atomic write.
@@ -154,11 +156,15 @@ Result<std::optional<TaskRecord>> DeliveryServiceImpl::FindRecord(const std::str
   TL_ASSIGN_OR_RETURN(auto raw, store_->GetMetadata(delivery::TaskKey(table, name)));
   if (!raw) return std::optional<TaskRecord>();
   TL_ASSIGN_OR_RETURN(TaskRecord record, delivery::RecordFromJson(*raw));
-  auto now = store_->DescribeTable(table);
-  if (!now.ok() && now.status().code() != StatusCode::kNotFound) return now.status();
-  bool bound = now.ok() && (record.table_id == 0 || record.table_id == now->table_id);
+  TL_ASSIGN_OR_RETURN(bool bound, Bound(record));
   if (!bound) return std::optional<TaskRecord>();  // left by a table dropped without its tasks
   return std::optional<TaskRecord>(std::move(record));
+}
+
+Result<bool> DeliveryServiceImpl::Bound(const TaskRecord& record) {
+  auto now = store_->DescribeTable(record.description.table);
+  if (!now.ok() && now.status().code() != StatusCode::kNotFound) return now.status();
+  return now.ok() && (record.table_id == 0 || record.table_id == now->table_id);
 }
 
 Result<TaskRecord> DeliveryServiceImpl::LoadRecord(const std::string& table,
@@ -275,7 +281,7 @@ Result<std::vector<DeliveryTaskInfo>> DeliveryServiceImpl::ListDeliveryTask(
   std::vector<DeliveryTaskInfo> out;
   for (const auto& [key, value] : records) {
     TL_ASSIGN_OR_RETURN(TaskRecord r, delivery::RecordFromJson(value));
-    TL_ASSIGN_OR_RETURN(auto bound, FindRecord(r.description.table, r.description.name));
+    TL_ASSIGN_OR_RETURN(bool bound, Bound(r));
     if (!bound) continue;  // its table was dropped: the task went with it
     out.push_back({r.description.table, r.description.name, r.description.type});
   }

@@ -13,23 +13,14 @@
 #include "objectstore/memory_store.h"
 #include "objectstore/object_store.h"
 #include "tablelake/delivery.h"
+#include "testutil/lake_query.h"
 
 namespace tablelake {
 namespace {
 
 namespace fs = std::filesystem;
 
-// Rows of a DuckDB query over the bucket, via scripts/lake-query.mjs.
-nlohmann::json Query(const std::string& sql) {
-  std::string cmd = std::string("node '") + TABLELAKE_SOURCE_DIR +
-                    "/scripts/lake-query.mjs' --json \"" + sql + "\"";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (p && std::fgets(buf, sizeof(buf), p)) out += buf;
-  EXPECT_EQ(pclose(p), 0) << out;
-  return nlohmann::json::parse(out);
-}
+using testing::Query;
 
 // A bucket whose object commits fail from the `fail_at`-th on (1-based; 0: never), as a full
 // or read-only bucket does.

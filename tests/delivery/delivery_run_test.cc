@@ -10,23 +10,14 @@
 
 #include "nlohmann/json.hpp"
 #include "tablelake/delivery.h"
+#include "testutil/lake_query.h"
 
 namespace tablelake {
 namespace {
 
 namespace fs = std::filesystem;
 
-// Rows of a DuckDB query over the bucket, via scripts/lake-query.mjs.
-nlohmann::json Query(const std::string& sql) {
-  std::string cmd = std::string("node '") + TABLELAKE_SOURCE_DIR +
-                    "/scripts/lake-query.mjs' --json \"" + sql + "\"";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (p && std::fgets(buf, sizeof(buf), p)) out += buf;
-  EXPECT_EQ(pclose(p), 0) << out;
-  return nlohmann::json::parse(out);
-}
+using testing::Query;
 
 class DeliveryRunTest : public ::testing::Test {
  protected:

@@ -6,13 +6,13 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { test, assertEq, finish } from './harness.mjs';
 
 const bin = process.argv[2];
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tablelake-e2e-'));
 const data = path.join(root, 'data');
 const lake = path.join(root, 'lake');
 const db = await (await DuckDBInstance.create(':memory:')).connect();
-let passed = 0, failed = 0;
 
 function tl(args, input) {
   return execFileSync(bin, ['--data', data, ...args], { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
@@ -27,20 +27,6 @@ function tlFails(args) {
 }
 async function query(sql) {
   return (await db.runAndReadAll(sql)).getRowObjectsJson();
-}
-async function test(name, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok   ${name}`);
-  } catch (e) {
-    failed++;
-    console.log(`FAIL ${name}: ${e.message}`);
-  }
-}
-function assertEq(got, want, what) {
-  const g = JSON.stringify(got), w = JSON.stringify(want);
-  if (g !== w) throw new Error(`${what}: got ${g.slice(0, 400)}, want ${w.slice(0, 400)}`);
 }
 function bucket(name) {
   fs.mkdirSync(path.join(lake, name), { recursive: true });
@@ -296,5 +282,4 @@ await test('the seed example: BaseIncTask with rows before and after the task', 
 });
 
 fs.rmSync(root, { recursive: true, force: true });
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+finish();

@@ -13,6 +13,7 @@ import readline from 'readline';
 import { S3Client, ListObjectsV2Command, GetObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import OSS from 'ali-oss';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { test, assertEq, finish } from './harness.mjs';
 
 const bin = process.argv[2];
 const here = path.dirname(new URL(import.meta.url).pathname);
@@ -20,8 +21,8 @@ const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tablelake-remote-'));
 const data = path.join(root, 'data');
 const KEY = 'AKIDLAKE', SECRET = 'lake-secret-1234';
 const db = await (await DuckDBInstance.create(':memory:')).connect();
-let passed = 0, failed = 0;
 const servers = [];
+let nextLateId = 100000;  // rows written after a task's first run
 
 async function startServer(protocol, more = []) {
   const child = spawn(process.execPath, ['--openssl-legacy-provider', path.join(here, 'bucket_server.mjs'),
@@ -34,20 +35,6 @@ async function startServer(protocol, more = []) {
 function tl(args, input, env = {}) {
   return execFileSync(bin, ['--data', data, ...args],
     { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-}
-async function test(name, fn) {
-  try {
-    await fn();
-    passed++;
-    console.log(`ok   ${name}`);
-  } catch (e) {
-    failed++;
-    console.log(`FAIL ${name}: ${e.message}`);
-  }
-}
-function assertEq(got, want, what) {
-  const g = JSON.stringify(got), w = JSON.stringify(want);
-  if (g !== w) throw new Error(`${what}: got ${g.slice(0, 400)}, want ${w.slice(0, 400)}`);
 }
 
 function s3Client(port) {
@@ -122,7 +109,7 @@ try {
         const before = await rowsOf(await read(ports[protocol], `${name}/`));
         const snapshot = type === 'inc' ? 0 : tableRows;
         assertEq(before.length, snapshot, 'rows after the first run');
-        tl(['put', 'events', JSON.stringify({ id: 100000 + passed, v: `after ${name}` })]);
+        tl(['put', 'events', JSON.stringify({ id: nextLateId++, v: `after ${name}` })]);
         tl(['delivery', 'run', '--once', '--table', 'events', '--name', name]);
         const after = await rowsOf(await read(ports[protocol], `${name}/`));
         assertEq(after.length, type === 'base' ? snapshot : snapshot + 1, 'rows after the second run');
@@ -214,5 +201,4 @@ try {
   for (const s of servers) s.kill();
   fs.rmSync(root, { recursive: true, force: true });
 }
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+finish();
