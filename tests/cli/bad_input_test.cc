@@ -1,6 +1,9 @@
 // Issue 8's list of crashes, partial writes, wrong numbers and misleading messages, run through
 // the built binary: each case checks the exit code, the one-line message, and that nothing was
 // written.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <map>
 #include <thread>
