@@ -116,19 +116,15 @@ struct DeliveryTaskInfo {
   DeliveryTaskType type;
 };
 
-class ObjectStore;  // src/objectstore/object_store.h
-
-// How delivery reaches a task's bucket. Default: OpenObjectStore. Tests substitute buckets that
-// fail on cue.
-using BucketOpener = std::function<Result<std::unique_ptr<ObjectStore>>(
-    const std::string& endpoint, const std::string& bucket, const CredentialSet* keys)>;
+class BucketRegistry;  // src/objectstore/object_store.h
 
 class DeliveryService {
  public:
   // Borrows `store`, which must outlive the service. Long runs report progress lines to
-  // `progress` (a progress bar on a terminal) when it is not null.
+  // `progress` (a progress bar on a terminal) when it is not null. Tasks reach their buckets
+  // through `buckets` (borrowed; default: the built-in file, S3 and OSS stores).
   static Result<std::unique_ptr<DeliveryService>> Open(TableStore* store, FILE* progress = nullptr,
-                                                       BucketOpener open_bucket = {});
+                                                       const BucketRegistry* buckets = nullptr);
   virtual ~DeliveryService() = default;
 
   // Validates everything first: nothing is created when any check fails.

@@ -72,10 +72,10 @@ void ClearError(DeliveryTaskStatus* s) {
 
 class DeliveryServiceImpl : public DeliveryService {
  public:
-  DeliveryServiceImpl(TableStore* store, FILE* progress, BucketOpener open_bucket)
+  DeliveryServiceImpl(TableStore* store, FILE* progress, const BucketRegistry* buckets)
       : store_(store),
         progress_(progress),
-        open_bucket_(open_bucket ? std::move(open_bucket) : BucketOpener(OpenObjectStore)),
+        buckets_(buckets ? *buckets : BucketRegistry::Default()),
         // The store's clock: tests that drive time drive delivery's too.
         clock_(store->options().clock ? store->options().clock : Clock::System()) {}
 
@@ -143,7 +143,7 @@ class DeliveryServiceImpl : public DeliveryService {
 
   TableStore* store_;
   FILE* progress_;
-  BucketOpener open_bucket_;
+  const BucketRegistry& buckets_;
   std::shared_ptr<Clock> clock_;
   std::mutex ddl_mu_;
 };
@@ -215,8 +215,9 @@ Status DeliveryServiceImpl::CreateDeliveryTask(const std::string& table, const s
                                                DeliveryTaskType type) {
   TL_RETURN_IF_ERROR(delivery::ValidateTaskName(name));
   TL_ASSIGN_OR_RETURN(TableDescription d, store_->DescribeTable(table));
-  TL_RETURN_IF_ERROR(
-      delivery::ResolveTask(config, d.meta).status().WithContext(fmt::format("task '{}'", name)));
+  TL_RETURN_IF_ERROR(delivery::ResolveTask(config, d.meta, buckets_)
+                         .status()
+                         .WithContext(fmt::format("task '{}'", name)));
   std::lock_guard lock(ddl_mu_);
   TL_ASSIGN_OR_RETURN(auto existing, store_->GetMetadata(delivery::TaskKey(table, name)));
   if (existing) {
@@ -267,8 +268,9 @@ Status DeliveryServiceImpl::UpdateDeliveryTask(const std::string& table, const s
                                                const DeliveryTaskConfig& config) {
   TL_ASSIGN_OR_RETURN(TaskRecord record, LoadRecord(table, name));
   TL_ASSIGN_OR_RETURN(TableDescription d, store_->DescribeTable(table));
-  TL_RETURN_IF_ERROR(
-      delivery::ResolveTask(config, d.meta).status().WithContext(fmt::format("task '{}'", name)));
+  TL_RETURN_IF_ERROR(delivery::ResolveTask(config, d.meta, buckets_)
+                         .status()
+                         .WithContext(fmt::format("task '{}'", name)));
   std::lock_guard lock(ddl_mu_);
   record.description.config = config;
   return store_->PutMetadata(delivery::TaskKey(table, name), delivery::RecordToJson(record).dump());
@@ -377,7 +379,7 @@ Status DeliveryServiceImpl::RunTask(const std::string& table, const std::string&
 
 Status DeliveryServiceImpl::Prepare(Run& run) {
   TL_ASSIGN_OR_RETURN(TableDescription table, store_->DescribeTable(run.task.table));
-  TL_ASSIGN_OR_RETURN(run.resolved, delivery::ResolveTask(run.task.config, table.meta));
+  TL_ASSIGN_OR_RETURN(run.resolved, delivery::ResolveTask(run.task.config, table.meta, buckets_));
   TL_RETURN_IF_ERROR(OpenBucket(run));
   return AbortIncompleteUploads(run);
 }
@@ -410,7 +412,7 @@ Status DeliveryServiceImpl::OpenBucket(Run& run) {
     return why;
   };
   std::optional<CredentialSet> keys;
-  if (EndpointNeedsKeys(config.oss_endpoint)) {
+  if (buckets_.NeedsKeys(config.oss_endpoint)) {
     TL_ASSIGN_OR_RETURN(keys, delivery::FindCredentialSet(store_, config.oss_role));
     if (!keys) {
       return report("UNAUTHORIZED",
@@ -420,7 +422,7 @@ Status DeliveryServiceImpl::OpenBucket(Run& run) {
                         config.oss_role, delivery::RoleOf(config.oss_role))));
     }
   }
-  auto b = open_bucket_(config.oss_endpoint, config.oss_bucket, keys ? &*keys : nullptr);
+  auto b = buckets_.Open(config.oss_endpoint, config.oss_bucket, keys ? &*keys : nullptr);
   if (!b.ok()) {
     // Refused keys are the role's problem; anything else (no such bucket, unreachable) the
     // bucket's, as the cloud service reports them.
@@ -759,10 +761,10 @@ Status DeliveryServiceImpl::FillBatch(Run& run, BatchWriter* batch, const std::a
 }  // namespace
 
 Result<std::unique_ptr<DeliveryService>> DeliveryService::Open(TableStore* store, FILE* progress,
-                                                               BucketOpener open_bucket) {
+                                                               const BucketRegistry* buckets) {
   if (store == nullptr) return Status::InvalidArgument("delivery needs a table store");
   return std::unique_ptr<DeliveryService>(
-      std::make_unique<DeliveryServiceImpl>(store, progress, std::move(open_bucket)));
+      std::make_unique<DeliveryServiceImpl>(store, progress, buckets));
 }
 
 }  // namespace tablelake

@@ -191,14 +191,15 @@ Status ValidateTaskName(const std::string& name) {
   return Status::OK();
 }
 
-Result<ResolvedTask> ResolveTask(const DeliveryTaskConfig& config, const TableMeta& table) {
+Result<ResolvedTask> ResolveTask(const DeliveryTaskConfig& config, const TableMeta& table,
+                                 const BucketRegistry& buckets) {
   ResolvedTask t;
   if (config.oss_bucket.empty())
     return Status::InvalidArgument("the task needs a bucket (OssBucket)");
   if (config.oss_endpoint.empty())
     return Status::InvalidArgument("the task needs an endpoint (OssEndpoint)");
-  TL_RETURN_IF_ERROR(ValidateBucketLocation(config.oss_endpoint, config.oss_bucket));
-  if (config.oss_role.empty() && EndpointNeedsKeys(config.oss_endpoint)) {
+  TL_RETURN_IF_ERROR(buckets.Validate(config.oss_endpoint, config.oss_bucket));
+  if (config.oss_role.empty() && buckets.NeedsKeys(config.oss_endpoint)) {
     return Status::InvalidArgument(fmt::format(
         "endpoint '{}' needs a role (OssRoleName) naming a credential set", config.oss_endpoint));
   }

@@ -8,6 +8,7 @@
 #include "delivery/path_template.h"
 #include "delivery/time_zone.h"
 #include "nlohmann/json.hpp"
+#include "objectstore/object_store.h"
 #include "parquet/schema.h"
 #include "tablelake/delivery.h"
 
@@ -34,8 +35,10 @@ struct ResolvedTask {
   parquet::Codec codec = parquet::Codec::kSnappy;
 };
 
-// Every check of CreateDeliveryTask except the table's existence and the name's uniqueness.
-Result<ResolvedTask> ResolveTask(const DeliveryTaskConfig& config, const TableMeta& table);
+// Every check of CreateDeliveryTask except the table's existence and the name's uniqueness;
+// `buckets` knows the endpoint schemes.
+Result<ResolvedTask> ResolveTask(const DeliveryTaskConfig& config, const TableMeta& table,
+                                 const BucketRegistry& buckets = BucketRegistry::Default());
 
 nlohmann::json ConfigToJson(const DeliveryTaskConfig& config);
 Result<DeliveryTaskConfig> ConfigFromJson(const nlohmann::json& j);

@@ -139,16 +139,6 @@ namespace {
 constexpr std::string_view kFile = "file://";
 }  // namespace
 
-bool EndpointNeedsKeys(const std::string& endpoint) {
-  auto e = objectstore::ParseEndpoint(endpoint);
-  return !e.ok() || e->protocol != objectstore::Protocol::kFolder;
-}
-
-Status ValidateBucketLocation(const std::string& endpoint, const std::string& bucket) {
-  TL_RETURN_IF_ERROR(ValidateBucketName(bucket));
-  return objectstore::ParseEndpoint(endpoint).status();
-}
-
 Status ValidateBucketName(const std::string& bucket) {
   bool chars = std::all_of(bucket.begin(), bucket.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
@@ -192,6 +182,57 @@ Result<std::unique_ptr<ObjectStore>> OpenObjectStore(const std::string& endpoint
         fmt::format("bucket '{}' does not exist: no folder {}", bucket, root.string()));
   }
   return std::unique_ptr<ObjectStore>(std::make_unique<LocalFolderStore>(root));
+}
+
+BucketRegistry::BucketRegistry() {
+  Register("file", OpenObjectStore, /*needs_keys=*/false);
+  Register("s3", OpenObjectStore, /*needs_keys=*/true);
+  Register("oss", OpenObjectStore, /*needs_keys=*/true);
+}
+
+const BucketRegistry& BucketRegistry::Default() {
+  static const BucketRegistry* registry = new BucketRegistry();
+  return *registry;
+}
+
+void BucketRegistry::Register(const std::string& scheme, Opener open, bool needs_keys) {
+  schemes_[scheme] = Scheme{std::move(open), needs_keys};
+}
+
+Result<const BucketRegistry::Scheme*> BucketRegistry::Find(const std::string& endpoint) const {
+  size_t colon = endpoint.find("://");
+  if (colon != std::string::npos) {
+    auto literal = schemes_.find(endpoint.substr(0, colon));
+    if (literal != schemes_.end()) return &literal->second;
+  }
+  TL_ASSIGN_OR_RETURN(objectstore::Endpoint e, objectstore::ParseEndpoint(endpoint));
+  const char* name = e.protocol == objectstore::Protocol::kFolder ? "file"
+                     : e.protocol == objectstore::Protocol::kS3   ? "s3"
+                                                                  : "oss";
+  auto found = schemes_.find(name);
+  if (found == schemes_.end()) {
+    return Status::InvalidArgument(
+        fmt::format("endpoint '{}': no bucket store is registered for {}", endpoint, name));
+  }
+  return &found->second;
+}
+
+Result<std::unique_ptr<ObjectStore>> BucketRegistry::Open(const std::string& endpoint,
+                                                          const std::string& bucket,
+                                                          const CredentialSet* keys) const {
+  TL_RETURN_IF_ERROR(ValidateBucketName(bucket));
+  TL_ASSIGN_OR_RETURN(const Scheme* scheme, Find(endpoint));
+  return scheme->open(endpoint, bucket, keys);
+}
+
+Status BucketRegistry::Validate(const std::string& endpoint, const std::string& bucket) const {
+  TL_RETURN_IF_ERROR(ValidateBucketName(bucket));
+  return Find(endpoint).status();
+}
+
+bool BucketRegistry::NeedsKeys(const std::string& endpoint) const {
+  auto scheme = Find(endpoint);
+  return !scheme.ok() || (*scheme)->needs_keys;
 }
 
 }  // namespace tablelake

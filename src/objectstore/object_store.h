@@ -1,9 +1,10 @@
 // Buckets of objects: where delivery publishes its files. One interface for the embedded local
-// folder and, later, S3/OSS endpoints; one conformance suite runs against every implementation.
+// folder and S3/OSS endpoints; one conformance suite runs against every implementation.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -48,21 +49,50 @@ class ObjectStore {
   virtual std::string Url(const std::string& key = "") const = 0;
 };
 
-// Opens bucket `bucket` at `endpoint`. `file:///ABS/DIR` is the folder DIR/bucket, which must
-// exist. Other endpoints (S3/OSS) need `keys`; they are not supported yet and say so.
+// Which ObjectStore serves a task's endpoint, chosen by the endpoint's scheme. Built in:
+// "file" (local folders), "s3" and "oss"; ParseEndpoint (objectstore/endpoint.h) maps every
+// endpoint form onto one of them (http(s):// is s3 unless the host is OSS's, s3+ and oss+ force
+// one, oss-*.aliyuncs.com is oss). A scheme registered by name (`memory` for `memory://x`)
+// is matched literally first, so embedders and tests add stores of their own, or wrap a
+// built-in one, without delivery knowing.
+class BucketRegistry {
+ public:
+  using Opener = std::function<Result<std::unique_ptr<ObjectStore>>(
+      const std::string& endpoint, const std::string& bucket, const CredentialSet* keys)>;
+
+  BucketRegistry();  // the built-in schemes
+  static const BucketRegistry& Default();
+
+  // Adds or replaces `scheme`. `needs_keys`: its buckets are opened with a credential set.
+  void Register(const std::string& scheme, Opener open, bool needs_keys);
+  // Opens bucket `bucket` at `endpoint` (NotFound when it does not exist, PermissionDenied when
+  // its keys are refused).
+  Result<std::unique_ptr<ObjectStore>> Open(const std::string& endpoint, const std::string& bucket,
+                                            const CredentialSet* keys) const;
+  // What can be checked without reaching the bucket: a known scheme, the endpoint's form and
+  // the bucket's name.
+  Status Validate(const std::string& endpoint, const std::string& bucket) const;
+  bool NeedsKeys(const std::string& endpoint) const;  // true for an endpoint it cannot parse
+
+ private:
+  struct Scheme {
+    Opener open;
+    bool needs_keys = true;
+  };
+  Result<const Scheme*> Find(const std::string& endpoint) const;
+
+  std::map<std::string, Scheme> schemes_;
+};
+
+// The built-in schemes, without a registry: `file:///ABS/DIR` is the folder DIR/BUCKET, which
+// must exist; S3 and OSS endpoints need `keys`.
 Result<std::unique_ptr<ObjectStore>> OpenObjectStore(const std::string& endpoint,
                                                      const std::string& bucket,
                                                      const CredentialSet* keys = nullptr);
-// What can be checked of a task's bucket without reaching it: the endpoint's form (file:///ABS,
-// http(s)://HOST[:PORT], s3+/oss+http(s)://HOST[:PORT], an *.aliyuncs.com OSS endpoint) and
-// the bucket's name.
-Status ValidateBucketLocation(const std::string& endpoint, const std::string& bucket);
 Status ValidateBucketName(const std::string& bucket);
 // A warning about what may still change before a task runs (a bucket folder not made yet);
 // empty when there is none.
 std::string BucketWarning(const std::string& endpoint, const std::string& bucket);
-// Whether OpenObjectStore needs keys for `endpoint`: all but local folders do.
-bool EndpointNeedsKeys(const std::string& endpoint);
 
 // Checks an object key: relative, no empty, "." or ".." segments, no NUL.
 Status ValidateObjectKey(const std::string& key);

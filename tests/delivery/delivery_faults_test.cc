@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <random>
 #include <set>
@@ -86,14 +87,17 @@ class DeliveryFaultTest : public ::testing::Test {
         fs::temp_directory_path() / ("tablelake-faults-" + std::to_string(std::random_device{}()));
     fs::create_directories(root_ / "lake" / "bucket");
     store_ = std::move(TableStore::Open((root_ / "data").string())).value();
-    auto opener = [this](const std::string& endpoint, const std::string& bucket,
-                         const CredentialSet* keys) -> Result<std::unique_ptr<ObjectStore>> {
+    // Folder buckets, wrapped: the registry's file scheme replaced.
+    auto failing_folder = [this](
+                              const std::string& endpoint, const std::string& bucket,
+                              const CredentialSet* keys) -> Result<std::unique_ptr<ObjectStore>> {
       TL_ASSIGN_OR_RETURN(auto base, OpenObjectStore(endpoint, bucket, keys));
       auto failing = std::make_unique<FailingBucket>(std::move(base), &fail_at_, &commits_);
       failing->fail_appends_after_ = fail_appends_;
       return std::unique_ptr<ObjectStore>(std::move(failing));
     };
-    service_ = std::move(DeliveryService::Open(store_.get(), nullptr, opener)).value();
+    buckets_.Register("file", failing_folder, /*needs_keys=*/false);
+    service_ = std::move(DeliveryService::Open(store_.get(), nullptr, &buckets_)).value();
     ASSERT_TRUE(store_->CreateTable({"t", {{"id", PrimaryKeyType::kInteger}}, {}}).ok());
   }
   void TearDown() override {
@@ -142,6 +146,7 @@ class DeliveryFaultTest : public ::testing::Test {
 
   fs::path root_;
   std::unique_ptr<TableStore> store_;
+  BucketRegistry buckets_;  // before the service, which borrows it
   std::unique_ptr<DeliveryService> service_;
   std::atomic<int> fail_at_{0};
   std::atomic<int> commits_{0};
@@ -217,7 +222,9 @@ TEST_F(DeliveryFaultTest, SplitsAreDeterministicAndRedoLeavesTheSameObjects) {
     ASSERT_TRUE(
         service_->CreateDeliveryTask("t", name, Config(name), DeliveryTaskType::kBase).ok());
     fail_at_ = name == "bbb" ? commits_ + 4 : 0;  // bbb fails mid-scan and is run again
-    if (name == "bbb") EXPECT_FALSE(service_->RunTask("t", name).ok());
+    if (name == "bbb") {
+      EXPECT_FALSE(service_->RunTask("t", name).ok());
+    }
     fail_at_ = 0;
     ASSERT_TRUE(service_->RunTask("t", name).ok());
     std::map<std::string, int64_t> renamed;  // file names without the task's name
@@ -279,6 +286,43 @@ TEST_F(DeliveryFaultTest, TasksNeverAttachToANewTableOfTheSameName) {
   ASSERT_TRUE(dropped.ok());
   EXPECT_EQ(*dropped, std::vector<std::string>{"inc"});
   EXPECT_EQ(store_->DescribeTable("t").status().code(), StatusCode::kNotFound);
+}
+
+// The registry is keyed by scheme: a store registered as "memory" serves memory:// endpoints
+// (no keys), and an endpoint of a scheme nobody registered is refused at create time.
+TEST_F(DeliveryFaultTest, RegisteredSchemesServeTheirEndpoints) {
+  std::unique_ptr<ObjectStore> memory = NewMemoryObjectStore("lake");
+  buckets_.Register(
+      "memory",
+      [&](const std::string&, const std::string&,
+          const CredentialSet*) -> Result<std::unique_ptr<ObjectStore>> {
+        return std::unique_ptr<ObjectStore>(std::make_unique<ObjectStoreWrapper>(memory.get()));
+      },
+      /*needs_keys=*/false);
+  DeliveryTaskConfig config = Config("mem");
+  config.oss_endpoint = "memory://lake";
+  ASSERT_TRUE(service_->CreateDeliveryTask("t", "mem", config, DeliveryTaskType::kBase).ok());
+  Load(0, 3000);
+  ASSERT_TRUE(service_->RunTask("t", "mem").ok());
+  auto objects = memory->List("mem/");
+  ASSERT_TRUE(objects.ok());
+  fs::create_directories(Dir("copied"));
+  int parquet = 0;
+  for (const auto& o : *objects) {
+    if (o.key.size() < 8 || o.key.substr(o.key.size() - 8) != ".parquet") continue;
+    std::ofstream(Dir("copied") / (std::to_string(parquet++) + ".parquet"), std::ios::binary)
+        << memory->GetObject(o.key).value();
+  }
+  EXPECT_GE(parquet, 3);  // 3 MB of values in files of at most 1 MiB
+  auto [rows, distinct] = Rows("copied");
+  EXPECT_EQ(rows, 3000);
+  EXPECT_EQ(distinct, 3000);
+  EXPECT_TRUE(Files("mem").empty());  // nothing went to the folder bucket
+
+  config.oss_endpoint = "ftp://lake.example";
+  Status refused = service_->CreateDeliveryTask("t", "ftp", config, DeliveryTaskType::kBase);
+  EXPECT_EQ(refused.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.message().find("ftp://lake.example"), std::string::npos) << refused.ToString();
 }
 
 }  // namespace
