@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 
@@ -70,7 +71,11 @@ struct HttpClient::Impl {
 HttpClient::HttpClient(HttpOptions options) : impl_(std::make_unique<Impl>()) {
   GlobalInit();
   impl_->curl = curl_easy_init();
-  impl_->options = options;
+  if (options.ca_file.empty()) {
+    const char* bundle = std::getenv("TABLELAKE_CA_BUNDLE");
+    if (bundle != nullptr) options.ca_file = bundle;
+  }
+  impl_->options = std::move(options);
 }
 
 HttpClient::~HttpClient() {
@@ -94,6 +99,11 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& request) {
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  if (!impl_->options.ca_file.empty()) {
+    curl_easy_setopt(curl, CURLOPT_CAINFO, impl_->options.ca_file.c_str());
+  }
+  char error[CURL_ERROR_SIZE] = "";  // says more than curl_easy_strerror (which certificate)
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(impl_->options.connect_timeout_ms));
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1024L);
@@ -116,9 +126,14 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& request) {
   }
   CURLcode rc = curl_easy_perform(curl);
   curl_slist_free_all(headers);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
   if (rc != CURLE_OK) {
-    return Status::Unavailable(
-        fmt::format("{} {}: {}", request.method, request.host, curl_easy_strerror(rc)));
+    // A certificate that does not verify will not verify on the next try either.
+    bool untrusted = rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
+                     rc == CURLE_SSL_CERTPROBLEM;
+    return Status::Unavailable(fmt::format("{} {}: {}", request.method, request.host,
+                                           error[0] ? error : curl_easy_strerror(rc)))
+        .WithRetryable(!untrusted);
   }
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   return response;

@@ -22,6 +22,10 @@ struct HttpOptions {
   int64_t connect_timeout_ms = 10000;  // Default: 10 s
   // A transfer slower than 1 KiB/s for this long is abandoned (a stalled connection).
   int64_t stall_timeout_ms = 30000;  // Default: 30 s
+  // PEM file of the certificate authorities that https endpoints are checked against, for a
+  // store whose certificate a private CA signed. Default: $TABLELAKE_CA_BUNDLE, else the
+  // system's CA store.
+  std::string ca_file;
 };
 
 class HttpClient {
@@ -32,7 +36,8 @@ class HttpClient {
   HttpClient& operator=(const HttpClient&) = delete;
 
   // Sends the request and reads the whole reply. A reply of any status is a response; only
-  // transport failures (refused, reset, timed out) are errors, Unavailable and so retryable.
+  // transport failures are errors: refused, reset, timed out are retryable, a certificate
+  // that does not verify is not.
   Result<HttpResponse> Send(const HttpRequest& request);
 
  private:

@@ -199,7 +199,8 @@ class RemoteBucket : public ObjectStore {
       signer_(&r, NowSeconds());
       auto reply = Send(r);
       if (!reply.ok()) {
-        last = reply.status().WithContext(Url(key)).WithRetryable(true);
+        last = reply.status().WithContext(Url(key));
+        if (!last.IsRetryable()) return last;
         continue;  // refused, reset, timed out: worth another try
       }
       if (reply->status >= 200 && reply->status < 300) return reply;

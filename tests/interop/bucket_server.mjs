@@ -7,6 +7,7 @@
 //                                   connection reset in the middle of the body, or a reply
 //                                   held back 2 s (seeded, so a run repeats)
 //       [--slow-parts MS]           every multipart part's reply held back MS
+//       [--tls-cert PEM --tls-key PEM]   https instead of http
 //       [--no-md5-check]            for benchmarks: clients that send Content-MD5 do not pay
 //                                   for the server's check of it (s3rver runs on one thread)
 // s3rver lacks ListMultipartUploads (GET ?uploads) and AbortMultipartUpload (DELETE
@@ -15,6 +16,7 @@
 // The secret comes from $BUCKET_SERVER_SECRET. Prints {"port": N} when ready; runs until killed.
 // Also checks Content-MD5 and x-amz-content-sha256 against the body.
 import http from 'http';
+import https from 'https';
 import crypto from 'crypto';
 import os from 'os';
 import path from 'path';
@@ -154,7 +156,7 @@ function checkOss(req) {
   return expected === m[2] ? null : 'SignatureDoesNotMatch';
 }
 
-const front = http.createServer((req, res) => {
+const handle = (req, res) => {
   const chunks = [];
   const fault = faultRate > 0 && random() < faultRate
     ? ['slowdown', 'error500', 'reset', 'slow'][Math.floor(random() * 4)] : null;
@@ -218,7 +220,10 @@ const front = http.createServer((req, res) => {
     forward.on('error', (e) => reject(res, 502, 'BadGateway', e.message));
     forward.end(body);
   });
-});
+};
+const front = args['tls-cert']
+  ? https.createServer({ cert: fs.readFileSync(args['tls-cert']), key: fs.readFileSync(args['tls-key']) }, handle)
+  : http.createServer(handle);
 // Whether the request's object exists, asked of s3rver.
 function exists(req) {
   const { bucket, key } = bucketAndKey(req);

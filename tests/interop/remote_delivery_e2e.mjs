@@ -7,6 +7,7 @@
 import { execFileSync, spawn } from 'child_process';
 import { once } from 'events';
 import fs from 'fs';
+import https from 'https';
 import os from 'os';
 import path from 'path';
 import readline from 'readline';
@@ -37,17 +38,19 @@ function tl(args, input, env = {}) {
     { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
 }
 
-function s3Client(port) {
-  return new S3Client({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', forcePathStyle: true,
-    credentials: { accessKeyId: KEY, secretAccessKey: SECRET } });
+// `ca`: the PEM of a TLS server's certificate, to reach it over https.
+function s3Client(port, ca) {
+  return new S3Client({ endpoint: `${ca ? 'https' : 'http'}://127.0.0.1:${port}`, region: 'us-east-1',
+    forcePathStyle: true, credentials: { accessKeyId: KEY, secretAccessKey: SECRET },
+    requestHandler: ca ? { httpsAgent: new https.Agent({ ca }) } : undefined });
 }
 async function openUploads(port, prefix) {
   const page = await s3Client(port).send(new ListMultipartUploadsCommand({ Bucket: 'lake', Prefix: prefix }));
   return page.Uploads || [];
 }
 // Every object under `prefix`, read with the provider's own client: [{key, bytes}].
-async function s3Objects(port, prefix) {
-  const client = s3Client(port);
+async function s3Objects(port, prefix, ca) {
+  const client = s3Client(port, ca);
   const out = [];
   let token;
   do {
@@ -196,6 +199,26 @@ try {
     assertEq(new Set(rows.map((r) => r.id)).size, 6500, 'each row once');
     const stray = objects.map((o) => o.key).filter((k) => !/\.parquet$|\.manifest\.json$|_SUCCESS$/.test(k));
     assertEq(stray, [], 'stray objects');
+  });
+  await test('https: a certificate the system does not trust is refused, and trusted through TABLELAKE_CA_BUNDLE', async () => {
+    const cert = path.join(root, 'cert.pem'), key = path.join(root, 'key.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+      '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'],
+    { stdio: 'ignore' });
+    const port = await startServer('s3', ['--tls-cert', cert, '--tls-key', key]);
+    tl(['delivery', 'create', '--table', 'wide', '--name', 'tls', '--type', 'base', '--bucket', 'lake',
+      '--endpoint', `s3+https://127.0.0.1:${port}`, '--role', 'lake-writer', '--prefix', 'tls',
+      '--schema', 'id:id:INT64,v:v:UTF8']);
+    let err = '';
+    try { tl(['delivery', 'run', '--once', '--table', 'wide', '--name', 'tls']); } catch (e) { err = e.stderr; }
+    if (!/certificate/i.test(err)) throw new Error(`run without the CA: ${err}`);
+    const d = JSON.parse(tl(['delivery', 'describe', '--table', 'wide', '--name', 'tls']));
+    assertEq(d.status.error.code, 'INVALID_OSS_BUCKET', 'error code');
+    tl(['delivery', 'run', '--once', '--table', 'wide', '--name', 'tls'], undefined, { TABLELAKE_CA_BUNDLE: cert });
+    const rows = await rowsOf(await s3Objects(port, 'tls/', fs.readFileSync(cert)));
+    const tableRows = tl(['range', 'wide', '--columns', 'id']).trim().split('\n').length;
+    assertEq(rows.length, tableRows, 'rows over https');
+    assertEq(new Set(rows.map((r) => r.id)).size, tableRows, 'each row once');
   });
 } finally {
   for (const s of servers) s.kill();
