@@ -1,11 +1,11 @@
 // Uploads files into a bucket through Tablelake's object-store client, as a delivery's files
-// are written (1 MiB appends into a sink, published at Commit), and prints the seconds taken.
+// are written (1 MiB appends into a sink, published at Commit), each streamed from its file,
+// and prints the seconds taken.
 //   bucket_upload_bench ENDPOINT BUCKET FILE...   (keys: $BENCH_KEY_ID, $BENCH_KEY_SECRET)
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <iterator>
 
 #include "objectstore/object_store.h"
 
@@ -24,13 +24,17 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", bucket.status().ToString().c_str());
     return 1;
   }
+  std::string chunk(1 << 20, '\0');
   for (int i = 3; i < argc; ++i) {
     std::ifstream in(argv[i], std::ios::binary);
-    std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     auto sink = (*bucket)->NewObject("bench/" + std::to_string(i) + ".parquet");
     Status s = sink.ok() ? Status::OK() : sink.status();
-    for (size_t at = 0; s.ok() && at < data.size(); at += 1 << 20) {
-      s = (*sink)->Append(std::string_view(data).substr(at, 1 << 20));
+    // Streamed from the file as the peer's upload is, 1 MiB at a time.
+    while (s.ok() && in) {
+      in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+      if (in.gcount() > 0) {
+        s = (*sink)->Append(std::string_view(chunk.data(), static_cast<size_t>(in.gcount())));
+      }
     }
     if (s.ok()) s = (*sink)->Commit();
     if (!s.ok()) {

@@ -65,8 +65,15 @@ class RemoteSink : public Sink {
   std::string buffer_;
   std::string upload_id_;
   std::vector<std::string> etags_;  // by part number - 1
+  struct SentPart {
+    Result<std::string> etag;
+    std::string buffer;  // to be reused
+  };
+  std::string SpareBuffer();  // an empty buffer, with the capacity of a sent part's if any
+
   // Parts on the way, oldest first: part number and its ETag to come.
-  std::deque<std::pair<size_t, std::future<Result<std::string>>>> in_flight_;
+  std::deque<std::pair<size_t, std::future<SentPart>>> in_flight_;
+  std::vector<std::string> spare_;
   int64_t written_ = 0;
   bool done_ = false;
 };
@@ -274,16 +281,30 @@ class RemoteBucket : public ObjectStore {
 
 std::string ContentMd5(std::string_view data) { return Base64Encode(Md5(data)); }
 
+// A part's bytes are copied once, into the buffer: the buffer itself travels to the request
+// (the remainder past the part moves into a recycled one), and sent parts' buffers come back
+// for reuse, so a large upload neither regrows nor faults in fresh memory for each part.
 Status RemoteSink::Append(std::string_view data) {
+  const size_t part = static_cast<size_t>(bucket_->options().part_bytes);
+  // Small objects grow as they go; one that will be large gets a whole part at once.
+  if (buffer_.capacity() < part && buffer_.size() + data.size() > (1 << 20)) buffer_.reserve(part);
   buffer_.append(data);
   written_ += static_cast<int64_t>(data.size());
-  const size_t part = static_cast<size_t>(bucket_->options().part_bytes);
   while (buffer_.size() >= part) {
-    std::string full = buffer_.substr(0, part);
-    buffer_.erase(0, part);
-    TL_RETURN_IF_ERROR(SendPart(std::move(full)));
+    std::string rest = SpareBuffer();
+    rest.assign(buffer_, part);
+    buffer_.resize(part);
+    TL_RETURN_IF_ERROR(SendPart(std::exchange(buffer_, std::move(rest))));
   }
   return Status::OK();
+}
+
+std::string RemoteSink::SpareBuffer() {
+  if (spare_.empty()) return {};
+  std::string b = std::move(spare_.back());
+  spare_.pop_back();
+  b.clear();
+  return b;
 }
 
 Status RemoteSink::StartUpload() {
@@ -305,13 +326,15 @@ Status RemoteSink::SendPart(std::string data) {
   TL_RETURN_IF_ERROR(WaitForParts(limit - 1));
   size_t number = etags_.size() + 1;
   etags_.emplace_back();
-  auto send = [this, number, data = std::move(data)]() -> Result<std::string> {
+  auto send = [this, number, data = std::move(data)]() mutable -> SentPart {
     HttpRequest r = bucket_->Request("PUT", key_);
     r.query = {{"partNumber", std::to_string(number)}, {"uploadId", upload_id_}};
-    r.body = data;
     r.SetHeader("Content-MD5", ContentMd5(data));
-    TL_ASSIGN_OR_RETURN(HttpResponse reply, bucket_->Call(std::move(r), key_));
-    return reply.Header("etag");
+    r.body = data;
+    auto reply = bucket_->Call(std::move(r), key_);
+    return SentPart{reply.ok() ? Result<std::string>(reply->Header("etag"))
+                               : Result<std::string>(reply.status()),
+                    std::move(data)};
   };
   in_flight_.emplace_back(number, std::async(std::launch::async, std::move(send)));
   return Status::OK();
@@ -320,9 +343,11 @@ Status RemoteSink::SendPart(std::string data) {
 Status RemoteSink::WaitForParts(size_t keep) {
   Status first;
   while (in_flight_.size() > keep) {
-    auto [number, etag] = std::move(in_flight_.front());
+    auto [number, sent] = std::move(in_flight_.front());
     in_flight_.pop_front();
-    Result<std::string> got = etag.get();
+    SentPart part = sent.get();
+    spare_.push_back(std::move(part.buffer));
+    Result<std::string>& got = part.etag;
     if (got.ok()) {
       etags_[number - 1] = std::move(got).value();
     } else if (first.ok()) {
@@ -360,7 +385,8 @@ Status RemoteSink::Commit() {
     return s;
   }
   done_ = true;
-  buffer_.clear();
+  buffer_ = std::string();
+  spare_.clear();
   return Status::OK();
 }
 
@@ -384,8 +410,9 @@ Status RemoteSink::Publish(HttpRequest r) {
 void RemoteSink::Abort() {
   if (done_) return;
   done_ = true;
-  buffer_.clear();
   (void)WaitForParts(0);  // parts still on the way would land after the abort
+  buffer_ = std::string();
+  spare_.clear();
   if (upload_id_.empty()) return;
   HttpRequest r = bucket_->Request("DELETE", key_);
   r.query = {{"uploadId", upload_id_}};

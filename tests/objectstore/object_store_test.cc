@@ -138,11 +138,13 @@ TEST_P(ObjectStoreConformance, PutGetListDelete) {
 TEST_P(ObjectStoreConformance, LargeObjectsStreamInPartsAndAppearWhole) {
   auto store = Open("bucket", keys_, /*part_bytes=*/5 << 20);
   ASSERT_TRUE(store.ok());
-  std::string data = Bytes((12 << 20) + 12345, 7);
+  std::string data = Bytes((23 << 20) + 12345, 7);
   auto sink = (*store)->NewObject("big/file.parquet");
   ASSERT_TRUE(sink.ok());
-  for (size_t at = 0; at < data.size(); at += 1 << 20) {
-    ASSERT_TRUE((*sink)->Append(std::string_view(data).substr(at, 1 << 20)).ok());
+  // Appends that end anywhere in a part, and one that fills more than a part by itself.
+  const size_t steps[] = {1 << 20, 777777, (11 << 20) + 1};
+  for (size_t at = 0, i = 0; at < data.size(); at += steps[i++ % 3]) {
+    ASSERT_TRUE((*sink)->Append(std::string_view(data).substr(at, steps[i % 3])).ok());
     EXPECT_TRUE((*store)->List("big/")->empty());  // nothing visible before Commit
   }
   EXPECT_EQ((*sink)->Tell(), static_cast<int64_t>(data.size()));
