@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "delivery/dirty_rows.h"
 #include "delivery/partition_files.h"
 #include "delivery/row_converter.h"
 #include "delivery/task_config.h"
@@ -18,26 +19,6 @@
 #include "tablelake/delivery.h"
 
 namespace tablelake::delivery {
-
-// Dirty rows as JSON lines, {"row": ..., "reason": ...}, published in parts. The prefix's time
-// variables take the first dirty row's time, so that a batch done again writes the same keys.
-class DirtyRows {
- public:
-  DirtyRows(ObjectStore* bucket, const ResolvedTask& resolved, bool enabled, std::string stem)
-      : bucket_(bucket), resolved_(resolved), enabled_(enabled), stem_(std::move(stem)) {}
-  Status Add(const Row& row, const std::string& reason, int64_t time_ms);
-  Status Flush();
-  int64_t files() const { return part_; }
-
- private:
-  ObjectStore* bucket_;
-  const ResolvedTask& resolved_;
-  bool enabled_;
-  std::string stem_;
-  std::string prefix_;
-  std::string buffer_;
-  int part_ = 0;
-};
 
 class BatchWriter {
  public:

@@ -1,6 +1,6 @@
 #include "delivery/partition_files.h"
 
-#include "fmt/format.h"
+#include "delivery/object_names.h"
 
 namespace tablelake::delivery {
 
@@ -35,7 +35,7 @@ Result<parquet::RowAppender*> PartitionFiles::For(const std::string& partition, 
     }
     OpenFile f;
     int index = next_index_[partition]++;
-    f.key = JoinKey(partition, fmt::format("{}-{:05d}.parquet", stem_, index));
+    f.key = JoinKey(partition, DataFileName(stem_, index));
     // A redo removes what it replaces first, so a name taken already is another file.
     TL_ASSIGN_OR_RETURN(auto sink, bucket_->NewObjectIfAbsent(f.key));
     std::vector<parquet::ColumnSpec> schema;

@@ -1,5 +1,6 @@
 #include "delivery/task_state.h"
 
+#include "delivery/partition_files.h"
 #include "delivery/task_config.h"
 #include "fmt/format.h"
 
@@ -7,12 +8,6 @@ namespace tablelake::delivery {
 
 using nlohmann::json;
 
-std::string TaskKey(const std::string& table, const std::string& name) {
-  return TaskPrefix(table) + name;
-}
-std::string TaskPrefix(const std::string& table) {
-  return table.empty() ? "delivery/task/" : "delivery/task/" + table + "/";
-}
 std::string StateKey(const std::string& table, const std::string& name) {
   return "delivery/state/" + table + "/" + name;
 }
@@ -21,35 +16,10 @@ std::string FilesPrefix(const std::string& table, const std::string& name) {
 }
 std::string HoldName(const std::string& task) { return "delivery:" + task; }
 
-json RecordToJson(const TaskRecord& r) {
-  const DeliveryTaskDescription& d = r.description;
-  return {{"table", d.table},
-          {"name", d.name},
-          {"type", static_cast<int>(d.type)},
-          {"config", ConfigToJson(d.config)},
-          {"create_time_us", d.create_time_us},
-          {"table_id", r.table_id}};
-}
-
-Result<TaskRecord> RecordFromJson(const std::string& text) {
-  auto j = json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("config")) {
-    return Status::Corruption("a delivery task record is not a task's JSON");
-  }
-  TaskRecord r;
-  DeliveryTaskDescription& d = r.description;
-  d.table = j.value("table", "");
-  d.name = j.value("name", "");
-  d.type = static_cast<DeliveryTaskType>(j.value("type", 2));
-  d.create_time_us = j.value("create_time_us", int64_t{0});
-  r.table_id = j.value("table_id", uint32_t{0});
-  TL_ASSIGN_OR_RETURN(d.config, ConfigFromJson(j.at("config")));
-  return r;
-}
-
 json StateToJson(const TaskState& t) {
   const DeliveryTaskStatus& s = t.status;
-  return {{"phase", static_cast<int>(s.phase)},
+  return {{"version", t.version},
+          {"phase", static_cast<int>(s.phase)},
           {"sync_ns", s.current_sync_timestamp_ns},
           {"error_code", s.error_code},
           {"error_detail", s.error_detail},
@@ -80,6 +50,12 @@ Result<TaskState> StateFromJson(const std::string& text) {
     return Status::Corruption("a delivery task's state is not JSON");
   }
   TaskState t;
+  t.version = j.value("version", 1);
+  if (t.version > TaskState::kVersion) {
+    return Status::Corruption(
+        fmt::format("a delivery task's state has layout {}, newer than this Tablelake knows ({})",
+                    t.version, TaskState::kVersion));
+  }
   t.base_done = j.value("base_done", false);
   t.position = j.value("position", uint64_t{0});
   t.intent_from = j.value("intent_from", uint64_t{0});
@@ -113,6 +89,39 @@ json FileEntryToJson(const FileEntry& f) {
 FileEntry FileEntryFromJson(const json& j) {
   return {j.value("key", ""), j.value("rows", int64_t{0}), j.value("bytes", int64_t{0}),
           j.value("time_ms", int64_t{0})};
+}
+
+void ClearError(DeliveryTaskStatus* s) {
+  s->error_code.clear();
+  s->error_detail.clear();
+}
+
+Result<TaskState> LoadState(TableStore* store, const DeliveryTaskDescription& d) {
+  TL_ASSIGN_OR_RETURN(auto raw, store->GetMetadata(StateKey(d.table, d.name)));
+  if (!raw) return TaskState();
+  return StateFromJson(*raw);
+}
+
+Status SaveState(TableStore* store, const DeliveryTaskDescription& d, const TaskState& s) {
+  return store->PutMetadata(StateKey(d.table, d.name), StateToJson(s).dump());
+}
+
+Status CommitState(TableStore* store, const DeliveryTaskDescription& d, const TaskState& s,
+                   const std::vector<PublishedFile>& files, int64_t now_ms) {
+  std::vector<std::pair<std::string, std::string>> puts = {
+      {StateKey(d.table, d.name), StateToJson(s).dump()}};
+  for (const auto& f : files) {
+    puts.emplace_back(FilesPrefix(d.table, d.name) + f.key,
+                      FileEntryToJson({f.key, f.rows, f.bytes, now_ms}).dump());
+  }
+  return store->WriteMetadata(puts, {});
+}
+
+Status RecordFailure(TableStore* store, const DeliveryTaskDescription& d, const Status& why) {
+  TL_ASSIGN_OR_RETURN(TaskState durable, LoadState(store, d));
+  durable.status.error_code = "DELIVERY_FAILED";
+  durable.status.error_detail = why.message();
+  return SaveState(store, d, durable);
 }
 
 }  // namespace tablelake::delivery

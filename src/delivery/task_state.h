@@ -1,37 +1,31 @@
-// How a delivery task is kept in the table store's metadata: its record (what the user
-// created), its state (where it stands: the checkpoint the runners commit), and the files it
-// published. docs/delivery.md describes the commit protocol these serve.
+// How a delivery task's progress is kept in the table store's metadata: its state (where it
+// stands: the checkpoint the runners commit) and the files it published. docs/delivery.md
+// describes the commit protocol these serve. (Its record, what the user created: task_record.h.)
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "nlohmann/json.hpp"
 #include "tablelake/delivery.h"
+#include "tablelake/table_store.h"
 
 namespace tablelake::delivery {
 
-// Metadata keys. A task is named by (table, task name); its record also holds the table's id,
-// so that a task never attaches to another table created later under the same name.
-std::string TaskKey(const std::string& table, const std::string& name);
-std::string TaskPrefix(const std::string& table);  // "" table: every task
 std::string StateKey(const std::string& table, const std::string& name);
 // One entry per published object, keyed by the object's key (a redo rewrites the same entry).
 std::string FilesPrefix(const std::string& table, const std::string& name);
 // The change-log hold of an incremental task.
 std::string HoldName(const std::string& task);
 
-struct TaskRecord {
-  DeliveryTaskDescription description;  // without status
-  uint32_t table_id = 0;                // 0: a record older than table ids (binds by name)
-};
-nlohmann::json RecordToJson(const TaskRecord& r);
-Result<TaskRecord> RecordFromJson(const std::string& text);
-
 // A task's checkpoint: its status, the base attempt, and for the incremental phase the next
 // change record to deliver plus the batch being published, if any. Counters in `status` change
 // only with a commit, so they always equal what the bucket holds.
 struct TaskState {
+  // The layout of the saved state. 1: the first (no field); 2: with this field.
+  static constexpr int kVersion = 2;
+  int version = kVersion;
   DeliveryTaskStatus status;
   int64_t attempt = 0;
   uint64_t snapshot_seq = 0;
@@ -61,5 +55,19 @@ struct FileEntry {
 };
 nlohmann::json FileEntryToJson(const FileEntry& f);
 FileEntry FileEntryFromJson(const nlohmann::json& j);
+
+// Clears the status's error: the task moves again.
+void ClearError(DeliveryTaskStatus* s);
+
+struct PublishedFile;  // partition_files.h
+
+Result<TaskState> LoadState(TableStore* store, const DeliveryTaskDescription& d);
+Status SaveState(TableStore* store, const DeliveryTaskDescription& d, const TaskState& s);
+// Saves the state with entries for the files a batch published, in one atomic write.
+Status CommitState(TableStore* store, const DeliveryTaskDescription& d, const TaskState& s,
+                   const std::vector<PublishedFile>& files, int64_t now_ms);
+// Saves a failed run's error on the state as it was saved last: the status keeps the counts of
+// the last commit, never counts of work the bucket does not hold.
+Status RecordFailure(TableStore* store, const DeliveryTaskDescription& d, const Status& why);
 
 }  // namespace tablelake::delivery

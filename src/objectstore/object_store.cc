@@ -200,15 +200,19 @@ void BucketRegistry::Register(const std::string& scheme, Opener open, bool needs
 }
 
 Result<const BucketRegistry::Scheme*> BucketRegistry::Find(const std::string& endpoint) const {
-  size_t colon = endpoint.find("://");
-  if (colon != std::string::npos) {
-    auto literal = schemes_.find(endpoint.substr(0, colon));
-    if (literal != schemes_.end()) return &literal->second;
+  auto parsed = objectstore::ParseEndpoint(endpoint);
+  if (!parsed.ok()) {
+    // Not a built-in form: a scheme of its own, if one is registered under that name (a
+    // malformed file:// endpoint stays an error).
+    size_t colon = endpoint.find("://");
+    std::string literal = colon == std::string::npos ? "" : endpoint.substr(0, colon);
+    auto own = literal == "file" ? schemes_.end() : schemes_.find(literal);
+    if (own == schemes_.end()) return parsed.status();
+    return &own->second;
   }
-  TL_ASSIGN_OR_RETURN(objectstore::Endpoint e, objectstore::ParseEndpoint(endpoint));
-  const char* name = e.protocol == objectstore::Protocol::kFolder ? "file"
-                     : e.protocol == objectstore::Protocol::kS3   ? "s3"
-                                                                  : "oss";
+  const char* name = parsed->protocol == objectstore::Protocol::kFolder ? "file"
+                     : parsed->protocol == objectstore::Protocol::kS3   ? "s3"
+                                                                        : "oss";
   auto found = schemes_.find(name);
   if (found == schemes_.end()) {
     return Status::InvalidArgument(

@@ -52,9 +52,9 @@ class ObjectStore {
 // Which ObjectStore serves a task's endpoint, chosen by the endpoint's scheme. Built in:
 // "file" (local folders), "s3" and "oss"; ParseEndpoint (objectstore/endpoint.h) maps every
 // endpoint form onto one of them (http(s):// is s3 unless the host is OSS's, s3+ and oss+ force
-// one, oss-*.aliyuncs.com is oss). A scheme registered by name (`memory` for `memory://x`)
-// is matched literally first, so embedders and tests add stores of their own, or wrap a
-// built-in one, without delivery knowing.
+// one, oss-*.aliyuncs.com is oss), and checks its form. An endpoint of no built-in form goes
+// to the scheme registered under its literal name (`memory` for `memory://x`): embedders and
+// tests add stores of their own, or wrap a built-in one, without delivery knowing.
 class BucketRegistry {
  public:
   using Opener = std::function<Result<std::unique_ptr<ObjectStore>>(

@@ -1,0 +1,43 @@
+// One run of a delivery task, as the runners of its phases (base_runner.h, inc_runner.h) share
+// it: the task, its state as last committed plus what the run has done since, its bucket, and
+// the services the run uses.
+#pragma once
+
+#include <cstdio>
+#include <memory>
+#include <vector>
+
+#include "delivery/batch_writer.h"
+#include "delivery/object_names.h"
+#include "delivery/partition_files.h"
+#include "delivery/task_config.h"
+#include "delivery/task_state.h"
+#include "objectstore/object_store.h"
+#include "tablelake/delivery.h"
+#include "tablelake/table_store.h"
+
+namespace tablelake::delivery {
+
+struct TaskRun {
+  TableStore* store;
+  Clock* clock;    // the store's: tests that drive time drive delivery's too
+  FILE* progress;  // progress lines, or null
+  DeliveryTaskDescription& task;
+  TaskState& state;
+  DeliveryRunStats& stats;
+  ResolvedTask resolved;
+  std::unique_ptr<ObjectStore> bucket;
+  bool error_saved = false;  // the failure is already in the task's status
+
+  Status Save() const { return SaveState(store, task, state); }
+  // Saves the state with entries for `files`, in one atomic write.
+  Status Commit(const std::vector<PublishedFile>& files) const {
+    return CommitState(store, task, state, files, clock->NowMillis());
+  }
+  // Deletes what the task published under its prefixes whose file name `matches`.
+  Status RemoveObjects(const FileMatcher& matches) const {
+    return delivery::RemoveObjects(bucket.get(), resolved, matches);
+  }
+};
+
+}  // namespace tablelake::delivery
