@@ -118,8 +118,21 @@ struct DeliveryTaskInfo {
 
 class BucketRegistry;  // src/objectstore/object_store.h
 
+struct DeliveryOptions {
+  FILE* progress = nullptr;  // long runs report progress lines here (a bar on a terminal)
+  // How tasks reach their buckets (borrowed). Default: the built-in file, S3 and OSS stores.
+  const BucketRegistry* buckets = nullptr;
+  // Memory delivery may hold in this process, shared by the tasks it runs: rows grouped by
+  // partition, the open files' row groups and queued batches. When grouped rows fill it, a
+  // full delivery spills them to sorted runs in the data folder and an incremental batch
+  // writes its largest partitions out. Default: 256 MiB.
+  int64_t memory_budget_bytes = int64_t{256} << 20;
+};
+
 class DeliveryService {
  public:
+  static Result<std::unique_ptr<DeliveryService>> Open(TableStore* store,
+                                                       const DeliveryOptions& options);
   // Borrows `store`, which must outlive the service. Long runs report progress lines to
   // `progress` (a progress bar on a terminal) when it is not null. Tasks reach their buckets
   // through `buckets` (borrowed; default: the built-in file, S3 and OSS stores).

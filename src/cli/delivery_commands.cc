@@ -34,6 +34,7 @@ struct TaskArgs {
   ConfigArgs config;
   bool once = false;
   bool until_synced = false;
+  int64_t memory_mb = 0;  // 0: the default budget
 };
 
 void AddConfigOptions(CLI::App* cmd, ConfigArgs* a) {
@@ -118,9 +119,12 @@ nlohmann::ordered_json DescriptionJson(const DeliveryTaskDescription& d) {
 
 // Opens the data folder's store and its delivery service for the length of `fn(service)`.
 template <typename Fn>
-Status WithDelivery(const GlobalOptions& g, Access access, Fn&& fn) {
+Status WithDelivery(const GlobalOptions& g, Access access, Fn&& fn, int64_t memory_mb = 0) {
   TL_ASSIGN_OR_RETURN(auto store, OpenStore(g, access));
-  TL_ASSIGN_OR_RETURN(auto service, DeliveryService::Open(store.get(), stderr));
+  DeliveryOptions options;
+  options.progress = stderr;
+  if (memory_mb > 0) options.memory_budget_bytes = memory_mb << 20;
+  TL_ASSIGN_OR_RETURN(auto service, DeliveryService::Open(store.get(), options));
   return fn(*service);
 }
 
@@ -196,45 +200,48 @@ Status Run(const GlobalOptions& g, const TaskArgs& a) {
     return Status::InvalidArgument(
         "delivery run: give both --table and --name, or neither (every task)");
   }
-  return WithDelivery(g, Access::kWrite, [&](DeliveryService& service) -> Status {
-    std::vector<DeliveryTaskInfo> tasks;
-    if (a.name.empty()) {
-      TL_ASSIGN_OR_RETURN(tasks, service.ListDeliveryTask(""));
-      if (tasks.empty()) std::fprintf(stderr, "delivery run: there are no delivery tasks\n");
-    } else {
-      TL_ASSIGN_OR_RETURN(auto d, service.DescribeDeliveryTask(a.table, a.name));
-      tasks.push_back({d.table, d.name, d.type});
-    }
-    bool forever = !a.once && !a.until_synced;
-    if (forever) {
-      std::signal(SIGINT, OnStopSignal);
-      std::signal(SIGTERM, OnStopSignal);
-    }
-    std::vector<Status> results(tasks.size());
-    std::vector<DeliveryRunStats> stats(tasks.size());
-    std::vector<std::thread> threads;
-    for (size_t i = 0; i < tasks.size(); ++i) {
-      threads.emplace_back([&, i] {
-        results[i] =
-            service.RunTask(tasks[i].table, tasks[i].name, forever ? &g_stop : nullptr, &stats[i]);
-        if (!results[i].ok() && forever) g_stop = true;  // one failing task stops the daemon
-      });
-    }
-    for (auto& t : threads) t.join();
-    double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::vector<Status> failed;
-    for (size_t i = 0; i < tasks.size(); ++i) {
-      auto d = service.DescribeDeliveryTask(tasks[i].table, tasks[i].name);
-      if (d.ok()) std::fprintf(stderr, "%s\n", RunSummary(*d, stats[i], seconds).c_str());
-      if (!results[i].ok()) failed.push_back(results[i]);
-    }
-    if (failed.size() <= 1) return failed.empty() ? Status::OK() : failed[0];
-    std::string all;
-    for (const auto& f : failed) all += (all.empty() ? "" : "; ") + f.message();
-    return Status(failed[0].code(),
-                  fmt::format("{} of {} tasks failed: {}", failed.size(), tasks.size(), all));
-  });
+  return WithDelivery(
+      g, Access::kWrite,
+      [&](DeliveryService& service) -> Status {
+        std::vector<DeliveryTaskInfo> tasks;
+        if (a.name.empty()) {
+          TL_ASSIGN_OR_RETURN(tasks, service.ListDeliveryTask(""));
+          if (tasks.empty()) std::fprintf(stderr, "delivery run: there are no delivery tasks\n");
+        } else {
+          TL_ASSIGN_OR_RETURN(auto d, service.DescribeDeliveryTask(a.table, a.name));
+          tasks.push_back({d.table, d.name, d.type});
+        }
+        bool forever = !a.once && !a.until_synced;
+        if (forever) {
+          std::signal(SIGINT, OnStopSignal);
+          std::signal(SIGTERM, OnStopSignal);
+        }
+        std::vector<Status> results(tasks.size());
+        std::vector<DeliveryRunStats> stats(tasks.size());
+        std::vector<std::thread> threads;
+        for (size_t i = 0; i < tasks.size(); ++i) {
+          threads.emplace_back([&, i] {
+            results[i] = service.RunTask(tasks[i].table, tasks[i].name, forever ? &g_stop : nullptr,
+                                         &stats[i]);
+            if (!results[i].ok() && forever) g_stop = true;  // one failing task stops the daemon
+          });
+        }
+        for (auto& t : threads) t.join();
+        double seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        std::vector<Status> failed;
+        for (size_t i = 0; i < tasks.size(); ++i) {
+          auto d = service.DescribeDeliveryTask(tasks[i].table, tasks[i].name);
+          if (d.ok()) std::fprintf(stderr, "%s\n", RunSummary(*d, stats[i], seconds).c_str());
+          if (!results[i].ok()) failed.push_back(results[i]);
+        }
+        if (failed.size() <= 1) return failed.empty() ? Status::OK() : failed[0];
+        std::string all;
+        for (const auto& f : failed) all += (all.empty() ? "" : "; ") + f.message();
+        return Status(failed[0].code(),
+                      fmt::format("{} of {} tasks failed: {}", failed.size(), tasks.size(), all));
+      },
+      a.memory_mb);
 }
 
 struct CredentialArgs {
@@ -458,6 +465,8 @@ void RegisterDeliveryCommands(CLI::App& app, GlobalOptions& g, Status& status) {
   run->add_flag("--once", run_args->once, "deliver what there is now and exit");
   run->add_flag("--until-synced", run_args->until_synced,
                 "exit once every earlier write is delivered");
+  run->add_option("--memory-mb", run_args->memory_mb,
+                  "memory for delivery: grouped rows, open files (default 256; more spills less)");
   run->callback([&g, &status, run_args] { status = Run(g, *run_args); });
 
   RegisterCredentialCommands(delivery, g, status);

@@ -146,7 +146,8 @@ class StringSink : public Sink {
 }  // namespace
 
 Result<std::unique_ptr<Sink>> NewFileSink(const std::string& path, bool sync, bool no_replace) {
-  std::random_device rd;
+  // Seeded once per thread: opening /dev/urandom for every file costs more than the file.
+  thread_local std::mt19937 rd(std::random_device{}());
   // A dot-prefixed temporary name: engines listing the folder skip hidden files.
   auto p = std::filesystem::path(path);
   std::string temp =

@@ -4,6 +4,7 @@
 
 #include "common/progress.h"
 #include "delivery/row_prefetcher.h"
+#include "delivery/spill_runs.h"
 #include "fmt/format.h"
 #include "store/row_json.h"
 
@@ -13,7 +14,10 @@ namespace {
 using nlohmann::json;
 
 Status StartAttempt(TaskRun& run);
-Status DeliverSnapshot(TaskRun& run);
+Status ScanSnapshot(TaskRun& run);
+Status MergeRuns(TaskRun& run);
+void RemoveSpill(const TaskRun& run);
+std::string RunPath(const TaskRun& run, int64_t n);
 Status CommitSegment(TaskRun& run, std::unique_ptr<BatchWriter> batch, const PrimaryKey& last);
 Status FinishBase(TaskRun& run);
 
@@ -31,12 +35,17 @@ Status RunBase(TaskRun& run) {
       std::fprintf(run.progress, "deliver %s: resuming the snapshot scan at segment %lld\n",
                    run.task.name.c_str(), static_cast<long long>(state.segment));
     }
-    // The segment may have published some of its files before the interruption.
+    // The segment may have published some of its files, or written part of a run, before the
+    // interruption.
     TL_RETURN_IF_ERROR(
         run.RemoveObjects(StemFiles(BaseStem(run.task, state.attempt, state.segment))));
+    std::error_code ec;
+    std::filesystem::remove(RunPath(run, state.runs), ec);
   }
-  TL_RETURN_IF_ERROR(DeliverSnapshot(run));
+  if (!state.merging) TL_RETURN_IF_ERROR(ScanSnapshot(run));
+  if (state.merging) TL_RETURN_IF_ERROR(MergeRuns(run));
   TL_RETURN_IF_ERROR(FinishBase(run));
+  RemoveSpill(run);
   return run.store->DropCheckpoint(state.checkpoint);
 }
 
@@ -49,15 +58,17 @@ Status StartAttempt(TaskRun& run) {
   if (state.attempt > 0) {
     FileMatcher matches = AnyBaseFile(task);
     TL_RETURN_IF_ERROR(run.RemoveObjects(matches));
-    TL_ASSIGN_OR_RETURN(auto entries,
-                        run.store->ListMetadata(FilesPrefix(task.table, task.name)));
+    TL_ASSIGN_OR_RETURN(auto entries, run.store->ListMetadata(FilesPrefix(task.table, task.name)));
     std::vector<std::string> stale;
     for (const auto& [key, value] : entries) {
       if (matches(FileName(key))) stale.push_back(key);
     }
     TL_RETURN_IF_ERROR(run.store->WriteMetadata({}, stale));
   }
-  if (!state.checkpoint.empty()) TL_RETURN_IF_ERROR(run.store->DropCheckpoint(state.checkpoint));
+  if (!state.checkpoint.empty()) {
+    if (!state.checkpoint_path.empty()) RemoveSpill(run);
+    TL_RETURN_IF_ERROR(run.store->DropCheckpoint(state.checkpoint));
+  }
   ++state.attempt;
   state.status = DeliveryTaskStatus();  // the bucket holds nothing of the task now
   state.status.phase = SyncPhase::kFull;
@@ -71,11 +82,39 @@ Status StartAttempt(TaskRun& run) {
   state.snapshot_ms = run.clock->NowMillis();
   state.segment = 0;
   state.resume_key = json();
-  state.base_files = json::array();
+  state.runs = 0;
+  state.merging = false;
+  state.merged_through.clear();
   return run.Save();
 }
 
-Status DeliverSnapshot(TaskRun& run) {
+// Where the attempt's spill runs live: beside the store's checkpoints, removed with them.
+std::string SpillDir(const TaskRun& run) {
+  return (std::filesystem::path(run.state.checkpoint_path).parent_path().parent_path() / "spill" /
+          run.state.checkpoint)
+      .string();
+}
+std::string RunPath(const TaskRun& run, int64_t n) {
+  return fmt::format("{}/run-{:06d}", SpillDir(run), n);
+}
+void RemoveSpill(const TaskRun& run) {
+  std::error_code ec;
+  std::filesystem::remove_all(SpillDir(run), ec);
+}
+
+std::unique_ptr<BatchWriter> NewSegment(TaskRun& run) {
+  return std::make_unique<BatchWriter>(run.task, run.resolved, run.bucket.get(),
+                                       BaseStem(run.task, run.state.attempt, run.state.segment),
+                                       FileMetadata(run.task, run.state.snapshot_seq), run.budget);
+}
+
+// The scan: rows are grouped by partition in memory. When a partition fills a file (by the size
+// bound) or the memory budget is spent, whole files go out for partitions that fill one and the
+// rest spills to a run; each spill ends a segment (its files, dirty rows, the run and the scan
+// position committed together), so a crash costs at most a file's worth or a budget's worth of
+// rows. At the end, rows still in memory are published directly when nothing spilled, else
+// they become the last run and the runs are merged.
+Status ScanSnapshot(TaskRun& run) {
   TaskState& state = run.state;
   const DeliveryTaskDescription& task = run.task;
   StoreOptions read_only;
@@ -95,57 +134,118 @@ Status DeliverSnapshot(TaskRun& run) {
   }
   TL_ASSIGN_OR_RETURN(auto it, snapshot->NewRowIterator(task.table, start, end, {}));
   if (!state.resume_key.is_null() && it->Valid()) it->Next();  // it was the last one delivered
-  // A segment ends after about file_bytes / 64 rows: all its files are published and the scan
-  // position saved, so a crash costs at most one segment, redone into the same file names.
-  const int64_t segment_rows = std::max<int64_t>(10000, task.config.file_bytes / 64);
+  std::error_code ec;
+  std::filesystem::create_directories(SpillDir(run), ec);
+  if (ec) return Status::IOError(fmt::format("{}: {}", SpillDir(run), ec.message()));
   std::unique_ptr<Progress> progress;
   if (run.progress) progress = std::make_unique<Progress>("deliver " + task.name, 0, run.progress);
   RowPrefetcher rows(it.get());  // the scan runs a batch ahead, on another core
-  std::unique_ptr<BatchWriter> batch;
+  std::unique_ptr<BatchWriter> batch = NewSegment(run);
+  int64_t scanned = 0;
   // The segment's last row: its key is still valid when the scan ends (see RowPrefetcher).
   const Row* last = nullptr;
-  Status scanned = [&]() -> Status {
+  auto spill = [&]() -> Status {
+    TL_RETURN_IF_ERROR(batch->WriteWholeFiles());
+    TL_RETURN_IF_ERROR(batch->Spill(RunPath(run, state.runs)));
+    ++state.runs;
+    return CommitSegment(run, std::move(batch), last->primary_key);
+  };
+  Status s = [&]() -> Status {
     while (const Row* row = rows.Next()) {
-      if (!batch) {
-        batch = std::make_unique<BatchWriter>(task, run.resolved, run.bucket.get(),
-                                              BaseStem(task, state.attempt, state.segment),
-                                              FileMetadata(task, state.snapshot_seq));
-      }
+      if (!batch) batch = NewSegment(run);
       // A row's write time is its newest cell's version; a key-only row takes the snapshot's.
       int64_t write_ms = row->cells.empty() ? state.snapshot_ms : 0;
       for (const auto& c : row->cells) write_ms = std::max(write_ms, c.timestamp);
       TL_RETURN_IF_ERROR(batch->Add(row->primary_key, row->cells, write_ms,
                                     {"PUT", state.snapshot_seq, write_ms * 1000}));
       last = row;
-      if (batch->rows() >= segment_rows) {
-        TL_RETURN_IF_ERROR(CommitSegment(run, std::move(batch), last->primary_key));
-      } else if (progress) {
-        progress->Update(0, run.stats.rows_delivered + run.stats.dirty_rows + batch->rows());
-      }
+      if (batch->full() || batch->file_ready()) TL_RETURN_IF_ERROR(spill());
+      if (progress && (++scanned & 4095) == 0) progress->Update(0, scanned);
     }
     TL_RETURN_IF_ERROR(rows.status());
-    return batch ? CommitSegment(run, std::move(batch), last->primary_key) : Status::OK();
+    if (state.runs > 0) {
+      if (batch && batch->rows() > 0) TL_RETURN_IF_ERROR(spill());
+      state.merging = true;
+      return run.Save();
+    }
+    return last != nullptr ? CommitSegment(run, std::move(batch), last->primary_key) : Status::OK();
   }();
-  if (!scanned.ok()) {
+  if (!s.ok()) {
     // What the failed segment published goes now, where the bucket allows, so that the bucket
     // holds what the status counts (a resume removes it anyway).
     batch.reset();
     (void)run.RemoveObjects(StemFiles(BaseStem(task, state.attempt, state.segment)));
-    return scanned;
+    return s;
   }
-  if (progress) progress->Finish(run.stats.rows_delivered + run.stats.dirty_rows, "rows");
+  if (progress) progress->Finish(scanned, "rows scanned");
   return Status::OK();
 }
 
-// Publishes a segment's files, then saves where the scan stands with the segment's counts and
-// file entries, in one write.
+// The merge of the runs, partition by partition in name order: each partition's rows come from
+// every run in turn (so in key order) into its files. Every few seconds the files written are
+// committed as a segment with the last partition done; a resumed merge starts after it.
+Status MergeRuns(TaskRun& run) {
+  TaskState& state = run.state;
+  std::vector<std::unique_ptr<RunReader>> readers;
+  for (int64_t n = 0; n < state.runs; ++n) {
+    TL_ASSIGN_OR_RETURN(auto r, RunReader::Open(RunPath(run, n)));
+    readers.push_back(std::move(r));
+  }
+  std::unique_ptr<Progress> progress;
+  if (run.progress) {
+    progress = std::make_unique<Progress>("merge " + run.task.name, 0, run.progress);
+  }
+  std::unique_ptr<BatchWriter> batch = NewSegment(run);
+  int64_t commit_at_us = run.clock->NowMicros() + 2000000, merged = 0;
+  Status s = [&]() -> Status {
+    while (true) {
+      const std::string* next = nullptr;
+      for (const auto& r : readers) {
+        if (!r->done() && (next == nullptr || r->partition() < *next)) next = &r->partition();
+      }
+      if (next == nullptr) break;
+      std::string partition = *next;
+      bool done_already = !state.merged_through.empty() && partition <= state.merged_through;
+      for (const auto& r : readers) {
+        if (r->done() || r->partition() != partition) continue;
+        std::string_view row;
+        size_t row_bytes;
+        while (!done_already) {
+          TL_ASSIGN_OR_RETURN(bool more, r->NextRow(&row, &row_bytes));
+          if (!more) break;
+          TL_RETURN_IF_ERROR(batch->WriteRow(partition, row, row_bytes));
+          ++merged;
+        }
+        TL_RETURN_IF_ERROR(r->NextBlock());
+      }
+      if (done_already) continue;
+      TL_RETURN_IF_ERROR(batch->ClosePartition(partition));
+      if (progress) progress->Update(0, merged);
+      if (run.clock->NowMicros() >= commit_at_us) {
+        state.merged_through = partition;
+        TL_RETURN_IF_ERROR(CommitSegment(run, std::move(batch), {}));
+        batch = NewSegment(run);
+        commit_at_us = run.clock->NowMicros() + 2000000;
+      }
+    }
+    state.merging = false;
+    return CommitSegment(run, std::move(batch), {});
+  }();
+  if (!s.ok()) {
+    batch.reset();
+    (void)run.RemoveObjects(StemFiles(BaseStem(run.task, state.attempt, state.segment)));
+    return s;
+  }
+  if (progress) progress->Finish(merged, "rows merged");
+  return Status::OK();
+}
+
+// Publishes a segment's files, then saves where the delivery stands (the scan position when
+// `last` is given) with the segment's counts and file entries, in one write.
 Status CommitSegment(TaskRun& run, std::unique_ptr<BatchWriter> batch, const PrimaryKey& last) {
   TaskState& state = run.state;
   TL_RETURN_IF_ERROR(batch->Commit());
-  for (const auto& f : batch->published()) {
-    state.base_files.push_back({{"key", f.key}, {"rows", f.rows}, {"bytes", f.bytes}});
-  }
-  state.resume_key = json::parse(store::RowToJson(Row{last, {}}).dump());
+  if (!last.empty()) state.resume_key = json::parse(store::RowToJson(Row{last, {}}).dump());
   ++state.segment;
   AddCounts(batch->counts(), &state.status, &run.stats);
   ClearError(&state.status);  // progress again
@@ -164,10 +264,16 @@ Status FinishBase(TaskRun& run) {
                    {"snapshot_time_ms", state.snapshot_ms},
                    {"rows", state.status.rows_delivered},
                    {"dirty_rows", state.status.dirty_rows},
-                   {"files", state.base_files}};
+                   {"files", json::array()}};
+  TL_ASSIGN_OR_RETURN(auto entries, run.store->ListMetadata(FilesPrefix(task.table, task.name)));
+  FileMatcher attempt_files = AttemptFiles(task, state.attempt);
+  for (const auto& [key, value] : entries) {
+    FileEntry f = FileEntryFromJson(json::parse(value));
+    if (!attempt_files(FileName(f.key))) continue;
+    manifest["files"].push_back({{"key", f.key}, {"rows", f.rows}, {"bytes", f.bytes}});
+  }
   std::string base = run.resolved.prefix.StaticPrefix();
-  std::string stem = fmt::format("{}-{}-base{}", task.table, task.name, state.attempt);
-  TL_RETURN_IF_ERROR(run.bucket->PutObject(JoinKey(base, fmt::format("{}.manifest.json", stem)),
+  TL_RETURN_IF_ERROR(run.bucket->PutObject(JoinKey(base, ManifestName(task, state.attempt)),
                                            manifest.dump(2) + "\n"));
   TL_RETURN_IF_ERROR(run.bucket->PutObject(JoinKey(base, "_SUCCESS"), ""));
   state.status.current_sync_timestamp_ns = state.snapshot_ms * 1000000;

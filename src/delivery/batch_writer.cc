@@ -1,6 +1,7 @@
 #include "delivery/batch_writer.h"
 
 #include "delivery/event_time.h"
+#include "delivery/spill_runs.h"
 #include "fmt/format.h"
 #include "store/row_json.h"
 
@@ -8,35 +9,107 @@ namespace tablelake::delivery {
 
 BatchWriter::BatchWriter(const DeliveryTaskDescription& task, const ResolvedTask& resolved,
                          ObjectStore* bucket, std::string stem,
-                         std::vector<std::pair<std::string, std::string>> metadata)
+                         std::vector<std::pair<std::string, std::string>> metadata,
+                         MemoryBudget* budget)
     : task_(task),
       resolved_(resolved),
-      files_(bucket, resolved, stem, task.config.file_bytes, std::move(metadata)),
+      files_(bucket, resolved, stem, task.config.file_bytes, std::move(metadata), budget),
       dirty_(bucket, resolved, !task.config.oss_dirty_prefix.empty(), stem),
-      converter_(resolved) {}
+      converter_(resolved),
+      buffers_(budget) {}
 
 Status BatchWriter::Add(const PrimaryKey& key, const std::vector<Cell>& cells,
                         int64_t write_time_ms, const RowConverter::Change& change) {
+  ++rows_;
   int64_t time_ms = write_time_ms;
   DirtyReason dirty = EventTime(key, cells, &time_ms);
   if (dirty.empty()) dirty = converter_.Stage(key, cells, change);
   if (dirty.empty()) {
-    // Only now the partition's file: a batch of dirty rows leaves no empty Parquet file.
-    const std::string& partition = Partition(time_ms);
-    TL_ASSIGN_OR_RETURN(parquet::RowAppender * out, files_.For(partition, converter_.row_bytes()));
-    ++counts_.rows_delivered;
-    return converter_.Write(out);
+    encoded_.clear();
+    converter_.Encode(&encoded_);
+    if (!buffers_.Add(Partition(time_ms), encoded_, converter_.row_bytes())) full_ = true;
+    if (buffers_.last_row_bytes() > task_.config.file_bytes) file_ready_ = true;
+    return Status::OK();
   }
   ++counts_.dirty_rows;
   return dirty_.Add(Row{key, cells}, dirty.text, write_time_ms);
 }
 
+Status BatchWriter::WriteBuffer(std::string partition, bool whole_files_only) {
+  PartitionBuffer b = buffers_.Take(partition);
+  RecordReader records(b.records);
+  int64_t left = b.row_bytes;  // of the rows not written yet
+  int64_t in_file = 0;         // of the rows in the file being written
+  const int64_t bound = task_.config.file_bytes;
+  const bool large = b.row_bytes >= (4 << 20);
+  std::string_view row;
+  size_t row_bytes;
+  while (true) {
+    std::string_view before = records.rest();
+    TL_ASSIGN_OR_RETURN(bool more, records.Next(&row, &row_bytes));
+    if (!more) break;
+    if (in_file > 0 && in_file + static_cast<int64_t>(row_bytes) > bound) {
+      in_file = 0;  // the file ends here (PartitionFiles ends it at this row too)
+      if (whole_files_only && left < bound) {
+        TL_RETURN_IF_ERROR(files_.Close(partition));
+        // The rest waits for more rows of its partition.
+        buffers_.AddRecords(partition, before, b.rows, left);
+        return Status::OK();
+      }
+    }
+    TL_RETURN_IF_ERROR(WriteRow(partition, row, row_bytes, large));
+    in_file += static_cast<int64_t>(row_bytes);
+    left -= static_cast<int64_t>(row_bytes);
+    --b.rows;
+  }
+  return files_.Close(partition);
+}
+
+Status BatchWriter::WriteRow(const std::string& partition, std::string_view encoded,
+                             size_t row_bytes, bool large) {
+  TL_ASSIGN_OR_RETURN(parquet::RowAppender * out, files_.For(partition, row_bytes, large));
+  return converter_.AppendEncoded(encoded, out);
+}
+
+Status BatchWriter::FlushLargest(int64_t bytes) {
+  while (buffers_.bytes() > bytes && !buffers_.empty()) {
+    TL_RETURN_IF_ERROR(WriteBuffer(buffers_.Largest(), /*whole_files_only=*/false));
+  }
+  full_ = false;
+  return Status::OK();
+}
+
+Status BatchWriter::WriteWholeFiles() {
+  std::vector<std::string> large;
+  for (const auto& [partition, b] : buffers_.buffers()) {
+    if (b.row_bytes > task_.config.file_bytes) large.push_back(partition);
+  }
+  for (const auto& partition : large) {
+    TL_RETURN_IF_ERROR(WriteBuffer(partition, /*whole_files_only=*/true));
+  }
+  file_ready_ = false;
+  return Status::OK();
+}
+
+Status BatchWriter::Spill(const std::string& path) {
+  TL_RETURN_IF_ERROR(WriteRun(path, buffers_.buffers()));
+  buffers_.Clear();
+  full_ = false;
+  return Status::OK();
+}
+
 Status BatchWriter::Commit() {
+  while (!buffers_.empty()) {
+    TL_RETURN_IF_ERROR(WriteBuffer(buffers_.buffers().begin()->first, false));
+  }
   TL_RETURN_IF_ERROR(files_.CloseAll());
   TL_RETURN_IF_ERROR(dirty_.Flush());
+  counts_.rows_delivered = counts_.files_written = counts_.bytes_written = 0;
+  for (const auto& f : files_.published()) {
+    counts_.rows_delivered += f.rows;
+    counts_.bytes_written += f.bytes;
+  }
   counts_.files_written = static_cast<int64_t>(files_.published().size());
-  counts_.bytes_written = 0;
-  for (const auto& f : files_.published()) counts_.bytes_written += f.bytes;
   counts_.dirty_files = dirty_.files();
   return Status::OK();
 }

@@ -1,8 +1,11 @@
 // The rows of one delivery batch (a segment of the snapshot, or a range of change records) on
 // their way into partition files and dirty-row files, all named after the batch's stem:
 //   <partition>/<stem>-<index>.parquet and <dirty prefix>/<stem>-dirty-<part>.jsonl
-// The batch counts what it delivered; the runner adds the counts to the task's status when it
-// commits the batch, so that the status never counts rows the bucket does not hold.
+// Rows are converted as they come and grouped by partition in memory (partition_buffers.h),
+// so that a partition gets one file per batch, more only past the size bound or when the
+// memory budget forces a flush. The batch counts what it delivered; the runner adds the counts
+// to the task's status when it commits the batch, so that the status never counts rows the
+// bucket does not hold.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +15,8 @@
 #include <vector>
 
 #include "delivery/dirty_rows.h"
+#include "delivery/memory_budget.h"
+#include "delivery/partition_buffers.h"
 #include "delivery/partition_files.h"
 #include "delivery/row_converter.h"
 #include "delivery/task_config.h"
@@ -22,35 +27,62 @@ namespace tablelake::delivery {
 
 class BatchWriter {
  public:
+  // `budget` bounds the rows held in memory (and the open files' row groups).
   BatchWriter(const DeliveryTaskDescription& task, const ResolvedTask& resolved,
               ObjectStore* bucket, std::string stem,
-              std::vector<std::pair<std::string, std::string>> metadata);
+              std::vector<std::pair<std::string, std::string>> metadata, MemoryBudget* budget);
 
-  // Delivers one row image; `write_time_ms` partitions it unless the task has an event time.
+  // Takes one row image; `write_time_ms` partitions it unless the task has an event time.
+  // Clean rows wait in their partition's buffer; dirty ones go to the dirty rows.
   Status Add(const PrimaryKey& key, const std::vector<Cell>& cells, int64_t write_time_ms,
              const RowConverter::Change& change);
   // A delete the task does not deliver.
   void SkipDelete() { ++counts_.deletes_skipped; }
 
-  // Publishes every open file and the dirty rows.
+  // Whether the buffers have spent the memory budget (the caller flushes or spills).
+  bool full() const { return full_; }
+  // Whether a partition holds more than a file's worth of rows (the caller writes whole files).
+  bool file_ready() const { return file_ready_; }
+  // Writes the largest buffers out as files until the buffers hold at most `bytes`.
+  Status FlushLargest(int64_t bytes);
+  // Writes whole files of every partition that holds at least one more than a file's worth of
+  // rows (by the size bound), keeping the rest buffered: rows that a spill run need not carry.
+  Status WriteWholeFiles();
+  // Writes the buffers as spill run `path` and empties them.
+  Status Spill(const std::string& path);
+  // Writes rows of `partition` that a spill run kept (RunReader's records), then closes its
+  // file.
+  // `large`: the partition holds enough rows to encode them on a second thread.
+  Status WriteRow(const std::string& partition, std::string_view encoded, size_t row_bytes,
+                  bool large = true);
+  Status ClosePartition(const std::string& partition) { return files_.Close(partition); }
+  // Publishes every buffered partition, every open file and the dirty rows.
   Status Commit();
 
-  // Rows seen (delivered or dirty): what bounds a batch.
-  int64_t rows() const { return counts_.rows_delivered + counts_.dirty_rows; }
-  // What the batch delivered; files and bytes once committed.
+  // Rows taken (delivered, buffered or dirty): what bounds a batch.
+  int64_t rows() const { return rows_; }
+  int64_t buffered_bytes() const { return buffers_.bytes(); }
+  // What the batch delivered; files, bytes and rows once committed.
   const DeliveryRunStats& counts() const { return counts_; }
   const std::vector<PublishedFile>& published() const { return files_.published(); }
 
  private:
   const std::string& Partition(int64_t time_ms);
   DirtyReason EventTime(const PrimaryKey& key, const std::vector<Cell>& cells, int64_t* time_ms);
+  // Writes a buffer's rows (all of them, or whole files only) and gives its memory back.
+  Status WriteBuffer(std::string partition, bool whole_files_only);
 
   const DeliveryTaskDescription& task_;
   const ResolvedTask& resolved_;
   PartitionFiles files_;
   DirtyRows dirty_;
   RowConverter converter_;
+  PartitionBuffers buffers_;
   DeliveryRunStats counts_;
+  int64_t rows_ = 0;
+  bool full_ = false;
+  bool file_ready_ = false;
+  std::string encoded_;  // the row being added
   std::string partition_;
   int64_t partition_minute_ = 0;
   bool has_partition_ = false;

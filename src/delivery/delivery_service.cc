@@ -5,6 +5,7 @@
 #include "delivery/base_runner.h"
 #include "delivery/credentials.h"
 #include "delivery/inc_runner.h"
+#include "delivery/memory_budget.h"
 #include "delivery/task_config.h"
 #include "delivery/task_record.h"
 #include "delivery/task_run.h"
@@ -24,10 +25,11 @@ constexpr size_t kMaxTasksPerTable = 10;
 
 class DeliveryServiceImpl : public DeliveryService {
  public:
-  DeliveryServiceImpl(TableStore* store, FILE* progress, const BucketRegistry* buckets)
+  DeliveryServiceImpl(TableStore* store, const DeliveryOptions& options)
       : store_(store),
-        progress_(progress),
-        buckets_(buckets ? *buckets : BucketRegistry::Default()),
+        progress_(options.progress),
+        buckets_(options.buckets ? *options.buckets : BucketRegistry::Default()),
+        budget_(options.memory_budget_bytes),
         // The store's clock: tests that drive time drive delivery's too.
         clock_(store->options().clock ? store->options().clock : Clock::System()) {}
 
@@ -63,6 +65,7 @@ class DeliveryServiceImpl : public DeliveryService {
   TableStore* store_;
   FILE* progress_;
   const BucketRegistry& buckets_;
+  delivery::MemoryBudget budget_;
   std::shared_ptr<Clock> clock_;
   std::mutex ddl_mu_;
 };
@@ -225,7 +228,8 @@ Status DeliveryServiceImpl::RunTask(const std::string& table, const std::string&
   }
   DeliveryTaskDescription& task = record->description;
   TL_ASSIGN_OR_RETURN(TaskState state, delivery::LoadState(store_, task));
-  delivery::TaskRun run{store_, clock_.get(), progress_, task, state, *stats, {}, nullptr};
+  delivery::TaskRun run{store_, clock_.get(), progress_, &budget_, task,
+                        state,  *stats,       {},        nullptr};
   Status s = [&]() -> Status {
     if (task.type == DeliveryTaskType::kBase && state.status.finished) return Status::OK();
     TL_RETURN_IF_ERROR(Prepare(run));
@@ -294,11 +298,23 @@ Status DeliveryServiceImpl::OpenBucket(delivery::TaskRun& run) {
 
 }  // namespace
 
+Result<std::unique_ptr<DeliveryService>> DeliveryService::Open(TableStore* store,
+                                                               const DeliveryOptions& options) {
+  if (store == nullptr) return Status::InvalidArgument("delivery needs a table store");
+  if (options.memory_budget_bytes < (int64_t{32} << 20)) {
+    return Status::InvalidArgument(
+        fmt::format("a delivery memory budget of {} bytes is too small: at least 32 MiB",
+                    options.memory_budget_bytes));
+  }
+  return std::unique_ptr<DeliveryService>(std::make_unique<DeliveryServiceImpl>(store, options));
+}
+
 Result<std::unique_ptr<DeliveryService>> DeliveryService::Open(TableStore* store, FILE* progress,
                                                                const BucketRegistry* buckets) {
-  if (store == nullptr) return Status::InvalidArgument("delivery needs a table store");
-  return std::unique_ptr<DeliveryService>(
-      std::make_unique<DeliveryServiceImpl>(store, progress, buckets));
+  DeliveryOptions options;
+  options.progress = progress;
+  options.buckets = buckets;
+  return Open(store, options);
 }
 
 }  // namespace tablelake

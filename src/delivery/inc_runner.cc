@@ -29,6 +29,10 @@ Status DeliverRecords(TaskRun& run, uint64_t to, BatchWriter* batch, int64_t max
       } else {
         TL_RETURN_IF_ERROR(batch->Add(rec.primary_key, rec.row_image, rec.commit_time_us / 1000,
                                       {ChangeOpName(rec.op), rec.sequence, rec.commit_time_us}));
+        // A partition that fills a file writes it; when the budget is spent, the largest
+        // partitions go out first.
+        if (batch->file_ready()) TL_RETURN_IF_ERROR(batch->WriteWholeFiles());
+        if (batch->full()) TL_RETURN_IF_ERROR(batch->FlushLargest(batch->buffered_bytes() / 2));
       }
       state.position = rec.sequence + 1;
       if (max_rows > 0 && batch->rows() >= max_rows) return Status::OK();
@@ -69,7 +73,7 @@ Status RedoIntent(TaskRun& run) {
     return run.Save();
   }
   BatchWriter redo(run.task, run.resolved, run.bucket.get(), IncStem(run.task, state.intent_from),
-                   FileMetadata(run.task, state.intent_from));
+                   FileMetadata(run.task, state.intent_from), run.budget);
   TL_RETURN_IF_ERROR(DeliverRecords(run, state.intent_to, &redo, 0));
   return CommitBatch(run, redo);
 }
@@ -142,7 +146,7 @@ Status RunIncremental(TaskRun& run, const std::atomic<bool>* stop) {
     state.intent_open = true;
     TL_RETURN_IF_ERROR(run.Save());
     BatchWriter batch(task, run.resolved, run.bucket.get(), IncStem(task, from),
-                      FileMetadata(task, from));
+                      FileMetadata(task, from), run.budget);
     bool done = false;
     Status delivered = FillBatch(run, &batch, stop, target, &idle_saved_us, &done);
     if (delivered.ok()) delivered = CommitBatch(run, batch);

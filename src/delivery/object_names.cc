@@ -38,6 +38,10 @@ FileMatcher StemFiles(const std::string& stem) {
   return [prefix = stem + "-"](const std::string& file) { return file.rfind(prefix, 0) == 0; };
 }
 
+FileMatcher AttemptFiles(const DeliveryTaskDescription& t, int64_t attempt) {
+  return Matching(fmt::format("^{}-{}-base{}s[0-9]+-.*", t.table, t.name, attempt));
+}
+
 FileMatcher AnyBaseFile(const DeliveryTaskDescription& t) {
   return Matching(fmt::format("^{}-{}-base[0-9]+s[0-9]+-.*", t.table, t.name));
 }

@@ -30,6 +30,8 @@ std::string DirtyFileName(const std::string& stem, int part);
 
 // Files of one segment or batch (named after `stem`).
 FileMatcher StemFiles(const std::string& stem);
+// Files of one base attempt of the task.
+FileMatcher AttemptFiles(const DeliveryTaskDescription& t, int64_t attempt);
 // Files of any base attempt of the task.
 FileMatcher AnyBaseFile(const DeliveryTaskDescription& t);
 // Files of any segment or batch of the task (not its manifests).

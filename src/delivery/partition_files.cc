@@ -1,24 +1,33 @@
 #include "delivery/partition_files.h"
 
+#include <algorithm>
+
 #include "delivery/object_names.h"
 
 namespace tablelake::delivery {
+namespace {
+int64_t RowGroupBytes(int64_t file_bytes) { return std::min<int64_t>(file_bytes, 16 << 20); }
+}  // namespace
 
 PartitionFiles::PartitionFiles(ObjectStore* bucket, const ResolvedTask& task, std::string stem,
                                int64_t file_bytes,
                                std::vector<std::pair<std::string, std::string>> metadata,
-                               size_t max_open)
+                               MemoryBudget* budget, size_t max_open)
     : bucket_(bucket),
       task_(task),
       stem_(std::move(stem)),
       file_bytes_(file_bytes),
       metadata_(std::move(metadata)),
+      budget_(budget),
+      // A row group, the batch being filled and those queued for the encoding thread.
+      file_memory_(RowGroupBytes(file_bytes) + (8 << 20)),
       max_open_(max_open),
       last_(open_.end()) {}
 
 PartitionFiles::~PartitionFiles() { Abort(); }
 
-Result<parquet::RowAppender*> PartitionFiles::For(const std::string& partition, size_t row_bytes) {
+Result<parquet::RowAppender*> PartitionFiles::For(const std::string& partition, size_t row_bytes,
+                                                  bool large) {
   // Consecutive rows mostly share a partition: skip the map lookup then.
   auto it = last_ != open_.end() && last_->first == partition ? last_ : open_.find(partition);
   if (it != open_.end() && it->second.value_bytes > 0 &&
@@ -42,13 +51,13 @@ Result<parquet::RowAppender*> PartitionFiles::For(const std::string& partition, 
     for (const auto& c : task_.columns) schema.push_back(c.parquet);
     parquet::WriterOptions options;
     options.codec = task_.codec;
-    // Memory stays bounded by the open files' row groups: at most 32 files of 16 MiB each.
-    options.row_group_bytes = std::min<int64_t>(file_bytes_, 16 << 20);
+    options.row_group_bytes = RowGroupBytes(file_bytes_);
     options.key_value_metadata = metadata_;
     TL_ASSIGN_OR_RETURN(f.writer, parquet::FileWriter::Open(schema, options, std::move(sink)));
     // Encoding and compression run on a second thread while this one scans and converts.
-    f.rows = std::make_unique<parquet::RowAppender>(f.writer.get(), 4096, /*background=*/true);
+    f.rows = std::make_unique<parquet::RowAppender>(f.writer.get(), 4096, /*background=*/large);
     it = open_.emplace(partition, std::move(f)).first;
+    budget_->Take(file_memory_);
   }
   OpenFile& f = it->second;
   f.last_use = ++clock_;
@@ -62,10 +71,16 @@ Status PartitionFiles::Close(std::map<std::string, OpenFile>::iterator it) {
   if (it == last_) last_ = open_.end();
   OpenFile f = std::move(it->second);
   open_.erase(it);
+  budget_->Give(file_memory_);
   Status s = f.rows->Close();
   if (!s.ok()) return s.WithContext(bucket_->Url(f.key));
   published_.push_back({f.key, f.row_count, f.writer->bytes_written()});
   return Status::OK();
+}
+
+Status PartitionFiles::Close(const std::string& partition) {
+  auto it = open_.find(partition);
+  return it == open_.end() ? Status::OK() : Close(it);
 }
 
 Status PartitionFiles::CloseAll() {
@@ -77,6 +92,7 @@ void PartitionFiles::Abort() {
   for (auto& [partition, f] : open_) {
     f.rows.reset();  // stops its encoding thread before the file goes
     f.writer->Abort();
+    budget_->Give(file_memory_);
   }
   open_.clear();
   last_ = open_.end();

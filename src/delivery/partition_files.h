@@ -1,4 +1,4 @@
-// The open Parquet files of a delivery run, one per partition at a time. A file ends once its
+// The open Parquet files of a delivery batch, one per partition at a time. A file ends once its
 // rows' values reach the task's size bound (measured as plain, uncompressed values on the
 // converting thread, so where files split depends on the data alone, never on how far the
 // encoding thread has got; encoded and compressed files come out at or below the bound). The
@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "delivery/memory_budget.h"
 #include "delivery/task_config.h"
 #include "objectstore/object_store.h"
 #include "parquet/file_writer.h"
@@ -28,15 +29,21 @@ struct PublishedFile {
 
 class PartitionFiles {
  public:
+  // An open file's row group and queued batches are charged to `budget` while it is open.
   PartitionFiles(ObjectStore* bucket, const ResolvedTask& task, std::string stem,
                  int64_t file_bytes, std::vector<std::pair<std::string, std::string>> metadata,
-                 size_t max_open = 32);
+                 MemoryBudget* budget, size_t max_open = 8);
   ~PartitionFiles();
 
   // The appender to write a row of `row_bytes` (RowConverter::row_bytes) of `partition` to,
   // which counts the row: the partition's open file, unless the row would take it past the
   // size bound - then that file ends and a new one opens.
-  Result<parquet::RowAppender*> For(const std::string& partition, size_t row_bytes);
+  // A file opened for it encodes on a thread of its own when `large` (a thread costs more than
+  // encoding a few rows).
+  Result<parquet::RowAppender*> For(const std::string& partition, size_t row_bytes,
+                                    bool large = true);
+  // Closes and publishes `partition`'s open file, if any.
+  Status Close(const std::string& partition);
   // Closes and publishes every open file.
   Status CloseAll();
   // Discards open files (nothing is published).
@@ -60,6 +67,8 @@ class PartitionFiles {
   std::string stem_;
   int64_t file_bytes_;
   std::vector<std::pair<std::string, std::string>> metadata_;
+  MemoryBudget* budget_;
+  int64_t file_memory_;  // what an open file is charged
   size_t max_open_;
   std::map<std::string, OpenFile> open_;
   std::map<std::string, OpenFile>::iterator last_;  // the partition of the last row

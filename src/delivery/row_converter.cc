@@ -382,4 +382,124 @@ Status RowConverter::Write(parquet::RowAppender* out) {
   return out->EndRow();
 }
 
+namespace {
+
+uint64_t ZigZag(int64_t v) {
+  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+}
+int64_t UnZigZag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
+
+void EncodeValue(const RowConverter::Staged& s, parquet::PhysicalType type, std::string* out) {
+  if (s.null) {
+    out->push_back(0);
+    return;
+  }
+  out->push_back(1);
+  switch (type) {
+    case parquet::PhysicalType::kBoolean:
+    case parquet::PhysicalType::kInt32:
+    case parquet::PhysicalType::kInt64:
+      PutVarint64(out, ZigZag(s.integer));
+      break;
+    case parquet::PhysicalType::kFloat:
+    case parquet::PhysicalType::kDouble: {
+      uint64_t bits;
+      std::memcpy(&bits, &s.real, 8);
+      PutFixed64(out, bits);
+      break;
+    }
+    default:
+      PutLengthPrefixed(out, s.value());
+      break;
+  }
+}
+
+// Decodes one value (or null) into `col`; false when `in` ends early.
+bool AppendValue(std::string_view* in, parquet::ColumnVector* col) {
+  uint8_t present;
+  if (!GetByte(in, &present)) return false;
+  if (present == 0) {
+    col->AppendNull();
+    return true;
+  }
+  uint64_t bits;
+  std::string_view bytes;
+  switch (col->type()) {
+    case parquet::PhysicalType::kBoolean:
+      if (!GetVarint64(in, &bits)) return false;
+      col->AppendBool(UnZigZag(bits) != 0);
+      return true;
+    case parquet::PhysicalType::kInt32:
+      if (!GetVarint64(in, &bits)) return false;
+      col->AppendInt32(static_cast<int32_t>(UnZigZag(bits)));
+      return true;
+    case parquet::PhysicalType::kInt64:
+      if (!GetVarint64(in, &bits)) return false;
+      col->AppendInt64(UnZigZag(bits));
+      return true;
+    case parquet::PhysicalType::kFloat:
+    case parquet::PhysicalType::kDouble: {
+      if (!GetFixed64(in, &bits)) return false;
+      double d;
+      std::memcpy(&d, &bits, 8);
+      if (col->type() == parquet::PhysicalType::kFloat) {
+        col->AppendFloat(static_cast<float>(d));
+      } else {
+        col->AppendDouble(d);
+      }
+      return true;
+    }
+    default:
+      if (!GetLengthPrefixed(in, &bytes)) return false;
+      col->AppendBytes(bytes);
+      return true;
+  }
+}
+
+}  // namespace
+
+void RowConverter::Encode(std::string* out) const {
+  for (size_t i = 0; i < staged_.size(); ++i) {
+    const Staged& s = staged_[i];
+    if (!parquet::IsNested(task_.columns[i].parquet)) {
+      EncodeValue(s, physical_[i], out);
+      continue;
+    }
+    out->push_back(s.null ? 0 : 1);
+    if (s.null) continue;
+    PutVarint64(out, s.entries.size());
+    for (size_t e = 0; e < s.entries.size(); ++e) {
+      if (!s.keys.empty()) PutLengthPrefixed(out, s.keys[e]);
+      EncodeValue(s.entries[e], physical_[i], out);
+    }
+  }
+}
+
+Status RowConverter::AppendEncoded(std::string_view row, parquet::RowAppender* out) const {
+  std::string_view in = row;
+  for (size_t i = 0; i < staged_.size(); ++i) {
+    parquet::ColumnVector& col = out->column(i);
+    bool ok = true;
+    if (!col.nested()) {
+      ok = AppendValue(&in, &col);
+    } else {
+      uint8_t present;
+      uint64_t entries = 0;
+      ok = GetByte(&in, &present) && (present == 0 || GetVarint64(&in, &entries));
+      if (ok && present == 0) col.AppendNullRow();
+      if (ok && present != 0) col.BeginRow(static_cast<int32_t>(entries));
+      bool map = task_.columns[i].parquet.type == parquet::ColumnType::kMap;
+      for (uint64_t e = 0; ok && present != 0 && e < entries; ++e) {
+        std::string_view key;
+        if (map) ok = GetLengthPrefixed(&in, &key);
+        if (ok && map) col.AppendKey(key);
+        ok = ok && AppendValue(&in, &col);
+      }
+    }
+    if (!ok) return Status::Corruption(fmt::format("a grouped row ends early, in column {}", i));
+  }
+  if (!in.empty()) return Status::Corruption("a grouped row has bytes past its last column");
+  return out->EndRow();
+}
+
 }  // namespace tablelake::delivery

@@ -40,6 +40,13 @@ class RowConverter {
   DirtyReason Stage(const PrimaryKey& key, const std::vector<Cell>& cells, const Change& change);
   // Appends the staged row to `out`. Errors are the writer's own.
   Status Write(parquet::RowAppender* out);
+  // Appends the staged row to `out` in a compact form (grouped rows wait in memory and in
+  // spill runs so; the conversion is not done again): per column a byte, 0 for null, else 1
+  // and the value - integers as zigzag varints, floating point as 8 bytes, byte values
+  // length-prefixed, LIST/MAP as a count of entries, each a MAP key then a value or null.
+  void Encode(std::string* out) const;
+  // Appends a row that Encode wrote to `out`: Corruption when it does not decode.
+  Status AppendEncoded(std::string_view row, parquet::RowAppender* out) const;
   // The plain (unencoded, uncompressed) size of the staged row: a measure of file size that
   // depends on the data alone.
   size_t row_bytes() const { return row_bytes_; }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "delivery/batch_writer.h"
+#include "delivery/memory_budget.h"
 #include "delivery/object_names.h"
 #include "delivery/partition_files.h"
 #include "delivery/task_config.h"
@@ -20,8 +21,9 @@ namespace tablelake::delivery {
 
 struct TaskRun {
   TableStore* store;
-  Clock* clock;    // the store's: tests that drive time drive delivery's too
-  FILE* progress;  // progress lines, or null
+  Clock* clock;          // the store's: tests that drive time drive delivery's too
+  FILE* progress;        // progress lines, or null
+  MemoryBudget* budget;  // the process's, for delivery
   DeliveryTaskDescription& task;
   TaskState& state;
   DeliveryRunStats& stats;

@@ -41,7 +41,9 @@ json StateToJson(const TaskState& t) {
           {"snapshot_ms", t.snapshot_ms},
           {"segment", t.segment},
           {"resume_key", t.resume_key},
-          {"base_files", t.base_files}};
+          {"runs", t.runs},
+          {"merging", t.merging},
+          {"merged_through", t.merged_through}};
 }
 
 Result<TaskState> StateFromJson(const std::string& text) {
@@ -66,7 +68,9 @@ Result<TaskState> StateFromJson(const std::string& text) {
   t.snapshot_ms = j.value("snapshot_ms", int64_t{0});
   t.segment = j.value("segment", int64_t{0});
   t.resume_key = j.value("resume_key", json());
-  t.base_files = j.value("base_files", json::array());
+  t.runs = j.value("runs", int64_t{0});
+  t.merging = j.value("merging", false);
+  t.merged_through = j.value("merged_through", std::string());
   t.status.phase = static_cast<SyncPhase>(j.value("phase", 0));
   t.status.current_sync_timestamp_ns = j.value("sync_ns", int64_t{0});
   t.status.error_code = j.value("error_code", std::string());

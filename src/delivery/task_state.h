@@ -23,7 +23,8 @@ std::string HoldName(const std::string& task);
 // change record to deliver plus the batch being published, if any. Counters in `status` change
 // only with a commit, so they always equal what the bucket holds.
 struct TaskState {
-  // The layout of the saved state. 1: the first (no field); 2: with this field.
+  // The layout of the saved state. 1: the first (no field); 2: with this field, spill runs
+  // and no list of base files (the file entries hold them).
   static constexpr int kVersion = 2;
   int version = kVersion;
   DeliveryTaskStatus status;
@@ -41,7 +42,11 @@ struct TaskState {
   int64_t snapshot_ms = 0;
   int64_t segment = 0;
   nlohmann::json resume_key;  // null: from the first row
-  nlohmann::json base_files = nlohmann::json::array();
+  // Spill runs written (run-000000 ... in the attempt's spill folder); once the scan is over,
+  // `merging` and the last partition the merge committed.
+  int64_t runs = 0;
+  bool merging = false;
+  std::string merged_through;
 };
 nlohmann::json StateToJson(const TaskState& t);
 Result<TaskState> StateFromJson(const std::string& text);

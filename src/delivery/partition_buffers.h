@@ -1,0 +1,80 @@
+// Rows grouped by partition before they are written, so that a partition gets one file per
+// flush however its rows arrive. Rows wait in the compact form RowConverter::Encode gives
+// them (converted once), each as a record
+//   varint row_bytes (RowConverter::row_bytes, what the file size bound counts), varint size,
+//   the encoded row
+// and the buffers' memory is charged to a MemoryBudget: when it is spent, Add says so and the
+// caller spills the buffers to a run (base phase) or writes the largest ones out (incremental).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "delivery/memory_budget.h"
+#include "tablelake/status.h"
+
+namespace tablelake::delivery {
+
+struct PartitionBuffer {
+  std::string records;
+  int64_t rows = 0;
+  int64_t row_bytes = 0;  // the sum of its rows' row_bytes
+};
+
+class PartitionBuffers {
+ public:
+  explicit PartitionBuffers(MemoryBudget* budget) : budget_(budget) {}
+  ~PartitionBuffers() { Clear(); }
+  PartitionBuffers(const PartitionBuffers&) = delete;
+  PartitionBuffers& operator=(const PartitionBuffers&) = delete;
+
+  // Adds a row to `partition`'s buffer. False when the budget has no room left for it (it is
+  // added all the same): the caller spills or flushes next.
+  bool Add(const std::string& partition, std::string_view encoded, size_t row_bytes);
+  // Puts records back (what a partial write of a taken buffer left).
+  void AddRecords(const std::string& partition, std::string_view records, int64_t rows,
+                  int64_t row_bytes);
+  // Removes `partition`'s buffer, giving back its memory.
+  PartitionBuffer Take(const std::string& partition);
+  void Clear();
+
+  // In partition order.
+  const std::map<std::string, PartitionBuffer>& buffers() const { return buffers_; }
+  bool empty() const { return buffers_.empty(); }
+  int64_t bytes() const { return bytes_; }
+  // The row_bytes of the buffer the last Add went to.
+  int64_t last_row_bytes() const { return last_ == buffers_.end() ? 0 : last_->second.row_bytes; }
+  // The partition holding the most bytes ("" when empty).
+  std::string Largest() const;
+
+ private:
+  static int64_t Footprint(const std::string& partition, const PartitionBuffer& b) {
+    return static_cast<int64_t>(partition.size() + b.records.capacity()) + 96;
+  }
+  void Charge();  // takes from the budget what bytes_ has grown past charged_
+
+  MemoryBudget* budget_;
+  std::map<std::string, PartitionBuffer> buffers_;
+  std::map<std::string, PartitionBuffer>::iterator last_ = buffers_.end();
+  int64_t bytes_ = 0;    // the buffers' footprint
+  int64_t charged_ = 0;  // what this holds of the budget: bytes_ rounded up to a chunk
+  bool over_ = false;
+};
+
+// Reads the records of a buffer (or of a run's block) one by one.
+class RecordReader {
+ public:
+  explicit RecordReader(std::string_view records) : in_(records) {}
+  // The next row and its row_bytes; false at the end. Corruption when a record is cut short.
+  Result<bool> Next(std::string_view* row, size_t* row_bytes);
+  std::string_view rest() const { return in_; }  // the records not read yet
+
+ private:
+  std::string_view in_;
+};
+
+void AppendRecord(std::string* out, std::string_view encoded, size_t row_bytes);
+
+}  // namespace tablelake::delivery
