@@ -80,6 +80,10 @@ struct DeliveryTaskStatus {
   int64_t bytes_written = 0;
   int64_t lag_ms = 0;     // incremental phase: now minus current_sync_timestamp (creation before)
   bool finished = false;  // a BaseTask that has delivered its snapshot
+  // Memory: what the task holds now of the delivery budget (grouped rows, open files) while
+  // this service runs it, and the most its runs held, as of its last commit.
+  int64_t memory_bytes = 0;
+  int64_t memory_peak_bytes = 0;
 };
 
 struct DeliveryTaskDescription {
@@ -100,6 +104,11 @@ struct DeliveryRunStats {
   int64_t bytes_written = 0;
   int64_t dirty_files = 0;  // JSON-lines files of dirty rows
   bool resumed = false;     // the run continued an interrupted snapshot scan or batch
+  // Grouping rows by partition: sorted runs the base scan spilled to the data folder (the
+  // memory budget was spent), and the most bytes of grouped rows and open files the run held.
+  int64_t spill_runs = 0;
+  int64_t spill_bytes = 0;
+  int64_t peak_memory_bytes = 0;
 };
 
 // A file a task published, as its checkpoint records it.

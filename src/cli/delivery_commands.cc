@@ -109,7 +109,9 @@ nlohmann::ordered_json DescriptionJson(const DeliveryTaskDescription& d) {
                                    {"deletes_skipped", s.deletes_skipped},
                                    {"files_written", s.files_written},
                                    {"bytes_written", s.bytes_written},
-                                   {"lag_ms", s.lag_ms}};
+                                   {"lag_ms", s.lag_ms},
+                                   {"memory_bytes", s.memory_bytes},
+                                   {"memory_peak_bytes", s.memory_peak_bytes}};
   return {{"table", d.table},
           {"name", d.name},
           {"type", DeliveryTaskTypeName(d.type)},
@@ -183,9 +185,14 @@ std::string RunSummary(const DeliveryTaskDescription& d, const DeliveryRunStats&
     deletes = fmt::format(", {} deletes skipped (--change-log-columns true delivers them)",
                           s.deletes_skipped);
   }
-  return fmt::format("task '{}': delivered {} rows in {} files ({}){}{}{} in {:.2f} s", d.name,
+  std::string grouping;
+  if (s.spill_runs > 0) {
+    grouping = fmt::format(", rows grouped through {} spill runs ({}; --memory-mb spills less)",
+                           s.spill_runs, Bytes(s.spill_bytes));
+  }
+  return fmt::format("task '{}': delivered {} rows in {} files ({}){}{}{}{} in {:.2f} s", d.name,
                      s.rows_delivered, s.files_written, Bytes(s.bytes_written), dirty, deletes,
-                     s.resumed ? " (resumed an interrupted run)" : "", seconds);
+                     grouping, s.resumed ? " (resumed an interrupted run)" : "", seconds);
 }
 
 std::atomic<bool> g_stop{false};

@@ -146,8 +146,10 @@ Status ScanSnapshot(TaskRun& run) {
   const Row* last = nullptr;
   auto spill = [&]() -> Status {
     TL_RETURN_IF_ERROR(batch->WriteWholeFiles());
+    run.stats.spill_bytes += batch->buffered_bytes();
     TL_RETURN_IF_ERROR(batch->Spill(RunPath(run, state.runs)));
     ++state.runs;
+    ++run.stats.spill_runs;
     return CommitSegment(run, std::move(batch), last->primary_key);
   };
   Status s = [&]() -> Status {
@@ -159,6 +161,7 @@ Status ScanSnapshot(TaskRun& run) {
       TL_RETURN_IF_ERROR(batch->Add(row->primary_key, row->cells, write_ms,
                                     {"PUT", state.snapshot_seq, write_ms * 1000}));
       last = row;
+      run.NoteMemory(batch->memory_bytes());
       if (batch->full() || batch->file_ready()) TL_RETURN_IF_ERROR(spill());
       if (progress && (++scanned & 4095) == 0) progress->Update(0, scanned);
     }

@@ -1,5 +1,7 @@
 #include "delivery/batch_writer.h"
 
+#include <algorithm>
+
 #include "delivery/event_time.h"
 #include "delivery/spill_runs.h"
 #include "fmt/format.h"
@@ -149,6 +151,7 @@ void AddCounts(const DeliveryRunStats& batch, DeliveryTaskStatus* status, Delive
   status->deletes_skipped += batch.deletes_skipped;
   status->files_written += batch.files_written;
   status->bytes_written += batch.bytes_written;
+  status->memory_peak_bytes = std::max(status->memory_peak_bytes, run->peak_memory_bytes);
   run->rows_delivered += batch.rows_delivered;
   run->dirty_rows += batch.dirty_rows;
   run->deletes_skipped += batch.deletes_skipped;

@@ -1,5 +1,6 @@
 // Delivery tasks: the service's requests (create, describe, list, delete) and its runs, which
 // the runners of the base and incremental phases (base_runner.h, inc_runner.h) carry out.
+#include <map>
 #include <mutex>
 
 #include "delivery/base_runner.h"
@@ -68,6 +69,9 @@ class DeliveryServiceImpl : public DeliveryService {
   delivery::MemoryBudget budget_;
   std::shared_ptr<Clock> clock_;
   std::mutex ddl_mu_;
+  std::mutex running_mu_;
+  // Tasks running in this service: what they hold of the budget now.
+  std::map<std::string, std::shared_ptr<std::atomic<int64_t>>> running_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -118,6 +122,11 @@ Result<DeliveryTaskDescription> DeliveryServiceImpl::DescribeDeliveryTask(const 
   DeliveryTaskDescription d = std::move(record.description);
   TL_ASSIGN_OR_RETURN(TaskState state, delivery::LoadState(store_, d));
   d.status = state.status;
+  {
+    std::lock_guard lock(running_mu_);
+    auto it = running_.find(table + "/" + name);
+    if (it != running_.end()) d.status.memory_bytes = it->second->load();
+  }
   if (d.status.phase == SyncPhase::kIncr && !d.status.finished) {
     int64_t since_us = d.status.current_sync_timestamp_ns > 0
                            ? d.status.current_sync_timestamp_ns / 1000
@@ -238,6 +247,10 @@ Status DeliveryServiceImpl::RunTask(const std::string& table, const std::string&
     if (task.type == DeliveryTaskType::kBase) return Status::OK();
     return delivery::RunIncremental(run, stop);
   }();
+  {
+    std::lock_guard lock(running_mu_);
+    running_.erase(task.table + "/" + task.name);
+  }
   if (!s.ok() && !run.error_saved) (void)delivery::RecordFailure(store_, task, s);
   return s.ok() ? s : s.WithContext(fmt::format("task '{}'", name));
 }

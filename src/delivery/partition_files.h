@@ -50,6 +50,8 @@ class PartitionFiles {
   void Abort();
 
   const std::vector<PublishedFile>& published() const { return published_; }
+  // What the open files are charged.
+  int64_t memory_bytes() const { return static_cast<int64_t>(open_.size()) * file_memory_; }
 
  private:
   struct OpenFile {

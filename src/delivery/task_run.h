@@ -3,6 +3,8 @@
 // the services the run uses.
 #pragma once
 
+#include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <memory>
 #include <vector>
@@ -29,7 +31,14 @@ struct TaskRun {
   DeliveryRunStats& stats;
   ResolvedTask resolved;
   std::unique_ptr<ObjectStore> bucket;
-  bool error_saved = false;  // the failure is already in the task's status
+  bool error_saved = false;                    // the failure is already in the task's status
+  std::atomic<int64_t>* memory_now = nullptr;  // what describe reports while the run goes on
+
+  // What the run's grouped rows and open files hold now.
+  void NoteMemory(int64_t bytes) {
+    stats.peak_memory_bytes = std::max(stats.peak_memory_bytes, bytes);
+    if (memory_now != nullptr) memory_now->store(bytes, std::memory_order_relaxed);
+  }
 
   Status Save() const { return SaveState(store, task, state); }
   // Saves the state with entries for `files`, in one atomic write.

@@ -28,6 +28,7 @@ json StateToJson(const TaskState& t) {
           {"deletes_skipped", s.deletes_skipped},
           {"files", s.files_written},
           {"bytes", s.bytes_written},
+          {"memory_peak", s.memory_peak_bytes},
           {"finished", s.finished},
           {"attempt", t.attempt},
           {"snapshot_seq", t.snapshot_seq},
@@ -80,6 +81,7 @@ Result<TaskState> StateFromJson(const std::string& text) {
   t.status.deletes_skipped = j.value("deletes_skipped", int64_t{0});
   t.status.files_written = j.value("files", int64_t{0});
   t.status.bytes_written = j.value("bytes", int64_t{0});
+  t.status.memory_peak_bytes = j.value("memory_peak", int64_t{0});
   t.status.finished = j.value("finished", false);
   t.attempt = j.value("attempt", int64_t{0});
   t.snapshot_seq = j.value("snapshot_seq", uint64_t{0});

@@ -226,6 +226,60 @@ await test('kill -9 during a base scan, then a re-run resumes and delivers every
   assertEq(fs.readdirSync(checkpoints), [], 'checkpoints left');
 });
 
+// ---- many partitions: grouped rows spill to runs and merge; kill -9 in both ----
+await test('kill -9 while rows spill and while runs merge, over 300 partitions: each row once, one file per partition, nothing left', async () => {
+  tl(['table', 'create', 'spread', '--pk', 'id:INTEGER']);
+  const n = 250000, hours = 300, start = 472222 * 3600;
+  let x = 7;
+  const lines = [], partitions = new Set();
+  for (let i = 0; i < n; i++) {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    const ts = start + (Math.floor(x / 65536) % hours) * 3600 + (i % 3600);
+    partitions.add(Math.floor(ts / 3600));
+    lines.push(`{"id":${i},"ts":${ts},"v":"${String(i).padEnd(150, 'v')}"}`);
+  }
+  fs.writeFileSync(path.join(root, 'spread.jsonl'), lines.join('\n'));
+  tl(['import', 'spread', path.join(root, 'spread.jsonl'), '--format', 'jsonl']);
+  tl(['delivery', 'create', '--table', 'spread', '--name', 'grouped', '--type', 'base', ...bucket('spread'),
+    '--prefix', 'g/$yyyy/$MM/$dd/$HH', '--event-time-column', 'ts', '--event-time-format', 'Unix',
+    '--schema', 'id:id:INT64,ts:ts:INT64,v:v:UTF8']);
+  const spillRuns = () => {
+    const dir = path.join(data, 'spill');
+    if (!fs.existsSync(dir)) return [];
+    return fs.readdirSync(dir).flatMap((d) => fs.readdirSync(path.join(dir, d)));
+  };
+  const out = path.join(lake, 'spread', 'g');
+  const parquet = () => (fs.existsSync(out) ? fs.readdirSync(out, { recursive: true }).filter((f) => f.endsWith('.parquet')) : []);
+  const runs = [];
+  // Killed once a run is spilled (mid-scan), then once the merge has published files.
+  for (const ready of [() => spillRuns().length >= 1, () => parquet().length >= 20]) {
+    const child = spawn(bin, ['--data', data, 'delivery', 'run', '--table', 'spread', '--name', 'grouped', '--once',
+      '--memory-mb', '32'], { stdio: 'ignore' });
+    const exited = new Promise((r) => child.on('exit', r));
+    while (!ready() && child.exitCode === null) await new Promise((r) => setTimeout(r, 2));
+    child.kill('SIGKILL');
+    await exited;
+    if (child.signalCode !== 'SIGKILL') throw new Error(`the run ended before it could be killed (${child.exitCode})`);
+    runs.push(spillRuns().length);
+  }
+  tl(['delivery', 'run', '--table', 'spread', '--name', 'grouped', '--once', '--memory-mb', '32']);
+  const got = await query(`SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS ids,
+      count(DISTINCT ts // 3600)::INTEGER AS hours, count(DISTINCT filename)::INTEGER AS files,
+      sum(CASE WHEN v = rpad(id::VARCHAR, 150, 'v') THEN 1 ELSE 0 END)::INTEGER AS exact
+    FROM read_parquet('${out}/**/*.parquet', filename=true)`);
+  const p = partitions.size;
+  assertEq(got, [{ n: n, ids: n, hours: p, files: p, exact: n }], `rows and files (runs left at the kills: ${runs})`);
+  const mixed = await query(`SELECT count(*)::INTEGER AS n FROM (SELECT filename FROM read_parquet('${out}/**/*.parquet', filename=true)
+    GROUP BY filename HAVING count(DISTINCT ts // 3600) > 1)`);
+  assertEq(mixed, [{ n: 0 }], 'files holding more than one hour');
+  assertEq(spillRuns(), [], 'spill runs left');
+  assertEq(fs.readdirSync(path.join(data, 'checkpoints')), [], 'checkpoints left');
+  const hidden = fs.readdirSync(out, { recursive: true }).filter((f) => path.basename(f).startsWith('.'));
+  assertEq(hidden, [], 'temporaries left');
+  const d = describe('spread', 'grouped');
+  assertEq([d.status.rows_delivered, d.status.files_written, d.status.finished], [n, p, true], 'status');
+});
+
 await test('deleting a task whose base scan was interrupted drops its snapshot', async () => {
   tl(['delivery', 'create', '--table', 'big', '--name', 'dropped', '--type', 'base', ...bucket('dropped'), '--prefix', 'd',
       '--file-mb', '1', '--schema', 'id:id:INT64']);

@@ -1,0 +1,213 @@
+// Rows grouped by partition (issue 10): a full delivery over many partitions writes one file per
+// partition however its rows arrive, spilling to sorted runs when the memory budget is spent;
+// an incremental backlog writes one file per partition it touched; damaged runs are refused.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "delivery/spill_runs.h"
+#include "tablelake/delivery.h"
+#include "testutil/lake_query.h"
+
+namespace tablelake {
+namespace {
+
+namespace fs = std::filesystem;
+
+using testing::Query;
+
+constexpr int64_t kHour = 3600;
+constexpr int64_t kStart = 472222 * kHour;  // a fixed hour (2023-11-14): not today
+
+class GroupingTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ =
+        fs::temp_directory_path() / ("tablelake-group-" + std::to_string(std::random_device{}()));
+    fs::create_directories(root_ / "lake" / "bucket");
+    store_ = std::move(TableStore::Open((root_ / "data").string())).value();
+    DeliveryOptions options;
+    options.memory_budget_bytes = 32 << 20;  // the least: large loads spill
+    service_ = std::move(DeliveryService::Open(store_.get(), options)).value();
+    ASSERT_TRUE(store_->CreateTable({"t", {{"id", PrimaryKeyType::kInteger}}, {}}).ok());
+  }
+  void TearDown() override {
+    service_.reset();
+    store_.reset();
+    fs::remove_all(root_);
+  }
+  DeliveryTaskConfig Config(const std::string& prefix) {
+    DeliveryTaskConfig c;
+    c.oss_bucket = "bucket";
+    c.oss_endpoint = "file://" + (root_ / "lake").string();
+    c.oss_prefix = prefix + "/$yyyy/$MM/$dd/$HH";
+    c.event_time_column = "ts";
+    c.event_time_format = EventTimeFormat::kUnix;
+    c.schema = {{"id", "id", "INT64"}, {"ts", "ts", "INT64"}, {"v", "v", "UTF8"}};
+    return c;
+  }
+  // Rows `first`.. in key order whose event times fall in random hours of `hours`: each
+  // partition's rows arrive scattered through the scan. v is about `bytes` long.
+  void Load(int64_t first, int64_t n, int64_t hours, size_t bytes) {
+    std::mt19937_64 rng(static_cast<uint64_t>(first));
+    auto loader = std::move(store_->NewBulkLoader("t")).value();
+    for (int64_t id = first; id < first + n; ++id) {
+      int64_t ts = kStart + static_cast<int64_t>(rng() % hours) * kHour + id % kHour;
+      std::string v = std::to_string(id) + std::string(bytes, static_cast<char>('a' + id % 26));
+      ASSERT_TRUE(loader
+                      ->Put({"t",
+                             {{"id", Value::Integer(id)}},
+                             {{"ts", Value::Integer(ts)}, {"v", Value::String(v)}}})
+                      .ok());
+    }
+    ASSERT_TRUE(loader->Commit().ok());
+  }
+  std::string Glob(const std::string& prefix) const {
+    return (root_ / "lake" / "bucket" / prefix / "**" / "*.parquet").string();
+  }
+  size_t Files(const std::string& prefix) const {
+    size_t n = 0;
+    for (const auto& e : fs::recursive_directory_iterator(root_ / "lake" / "bucket" / prefix)) {
+      n += e.path().extension() == ".parquet";
+    }
+    return n;
+  }
+  // Every row once, each file one hour, and its rows' values as written.
+  void ExpectRows(const std::string& prefix, int64_t rows, size_t bytes) {
+    auto r = Query(
+        "SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS ids, "
+        "count(DISTINCT filename)::INTEGER AS files, "
+        "sum(CASE WHEN v = id::VARCHAR || repeat(chr((97 + id % 26)::INTEGER), " +
+        std::to_string(bytes) + ") THEN 1 ELSE 0 END)::INTEGER AS exact FROM read_parquet('" +
+        Glob(prefix) + "', filename=true)");
+    EXPECT_EQ(r[0]["n"].get<int64_t>(), rows);
+    EXPECT_EQ(r[0]["ids"].get<int64_t>(), rows);
+    EXPECT_EQ(r[0]["exact"].get<int64_t>(), rows);
+    auto mixed = Query(
+        "SELECT count(*)::INTEGER AS n FROM (SELECT filename FROM read_parquet('" + Glob(prefix) +
+        "', filename=true) GROUP BY filename HAVING count(DISTINCT ts // 3600) > 1)");
+    EXPECT_EQ(mixed[0]["n"].get<int64_t>(), 0) << "files holding more than one hour";
+  }
+  size_t Partitions(const std::string& prefix) {
+    auto r = Query("SELECT count(DISTINCT ts // 3600)::INTEGER AS n FROM read_parquet('" +
+                   Glob(prefix) + "')");
+    return static_cast<size_t>(r[0]["n"].get<int64_t>());
+  }
+
+  fs::path root_;
+  std::unique_ptr<TableStore> store_;
+  std::unique_ptr<DeliveryService> service_;
+};
+
+TEST_F(GroupingTest, FullDeliverySpillsAndWritesOneFilePerPartition) {
+  Load(0, 200000, 500, 200);  // about 45 MB of rows: more than the 32 MiB budget holds
+  ASSERT_TRUE(
+      service_->CreateDeliveryTask("t", "full", Config("full"), DeliveryTaskType::kBase).ok());
+  DeliveryRunStats stats;
+  ASSERT_TRUE(service_->RunTask("t", "full", nullptr, &stats).ok());
+  EXPECT_GE(stats.spill_runs, 1);
+  EXPECT_GT(stats.peak_memory_bytes, 0);
+  EXPECT_LE(stats.peak_memory_bytes, 48 << 20);  // the budget and what one Add may pass it by
+  ExpectRows("full", 200000, 200);
+  EXPECT_EQ(Files("full"), Partitions("full"));  // one file per partition
+  EXPECT_EQ(Files("full"), 500u);
+  auto d = service_->DescribeDeliveryTask("t", "full");
+  EXPECT_EQ(d->status.files_written, 500);
+  EXPECT_EQ(d->status.rows_delivered, 200000);
+  EXPECT_GT(d->status.memory_peak_bytes, 0);
+  // The runs went with the finished scan.
+  std::error_code ec;
+  EXPECT_TRUE(fs::is_empty(root_ / "data" / "spill", ec) || !fs::exists(root_ / "data" / "spill"));
+}
+
+TEST_F(GroupingTest, PartitionsPastTheSizeBoundGetMoreFilesOnlyThen) {
+  Load(0, 60000, 3, 200);  // 3 partitions of about 4 MB each
+  DeliveryTaskConfig c = Config("bound");
+  c.file_bytes = 1 << 20;
+  c.compression = "UNCOMPRESSED";
+  ASSERT_TRUE(service_->CreateDeliveryTask("t", "bound", c, DeliveryTaskType::kBase).ok());
+  ASSERT_TRUE(service_->RunTask("t", "bound").ok());
+  ExpectRows("bound", 60000, 200);
+  for (const auto& e : fs::recursive_directory_iterator(root_ / "lake" / "bucket" / "bound")) {
+    if (e.path().extension() == ".parquet") {
+      EXPECT_LE(e.file_size(), (1 << 20) + (64 << 10));
+    }
+  }
+  // About 13 MB of values in files of at most 1 MiB: no partition ends in a run of tiny files.
+  EXPECT_LE(Files("bound"), 3u * 6u);
+}
+
+TEST_F(GroupingTest, IncrementalBacklogWritesOneFilePerPartitionPerBatch) {
+  ASSERT_TRUE(service_->CreateDeliveryTask("t", "inc", Config("inc"), DeliveryTaskType::kInc).ok());
+  Load(0, 30000, 700, 20);
+  ASSERT_TRUE(service_->RunTask("t", "inc").ok());
+  ExpectRows("inc", 30000, 20);
+  EXPECT_EQ(Files("inc"), Partitions("inc"));
+}
+
+TEST_F(GroupingTest, IncrementalBacklogPastTheBudgetFlushesLargestPartitionsFirst) {
+  ASSERT_TRUE(service_->CreateDeliveryTask("t", "big", Config("big"), DeliveryTaskType::kInc).ok());
+  Load(0, 200000, 40, 200);  // about 45 MB in one batch: more than the budget
+  DeliveryRunStats stats;
+  ASSERT_TRUE(service_->RunTask("t", "big", nullptr, &stats).ok());
+  ExpectRows("big", 200000, 200);
+  EXPECT_LE(stats.peak_memory_bytes, 48 << 20);
+  // Flushes write partitions of about a megabyte each at the least, never a file per row.
+  EXPECT_LE(Files("big"), 40u * 4u);
+}
+
+TEST(SpillRuns, DamagedRunsAreRefusedNamingTheFile) {
+  fs::path dir =
+      fs::temp_directory_path() / ("tablelake-run-" + std::to_string(std::random_device{}()));
+  fs::create_directories(dir);
+  std::map<std::string, delivery::PartitionBuffer> buffers;
+  for (const std::string p : {"a/1", "a/2"}) {
+    for (int i = 0; i < 100; ++i) delivery::AppendRecord(&buffers[p].records, "row" + p, 7);
+    buffers[p].rows = 100;
+  }
+  std::string path = (dir / "run-000000").string();
+  ASSERT_TRUE(delivery::WriteRun(path, buffers).ok());
+  auto reader = delivery::RunReader::Open(path);
+  ASSERT_TRUE(reader.ok());
+  int rows = 0;
+  std::string_view row;
+  size_t row_bytes;
+  while (!(*reader)->done()) {
+    while (*(*reader)->NextRow(&row, &row_bytes)) ++rows;
+    ASSERT_TRUE((*reader)->NextBlock().ok());
+  }
+  EXPECT_EQ(rows, 200);
+  fs::resize_file(path, fs::file_size(path) - 20);  // cut short, as a crash could leave it
+  Status s = [&]() -> Status {
+    TL_ASSIGN_OR_RETURN(auto r, delivery::RunReader::Open(path));
+    while (!r->done()) {
+      while (true) {
+        TL_ASSIGN_OR_RETURN(bool more, r->NextRow(&row, &row_bytes));
+        if (!more) break;
+      }
+      TL_RETURN_IF_ERROR(r->NextBlock());
+    }
+    return Status::OK();
+  }();
+  EXPECT_EQ(s.code(), StatusCode::kCorruption);
+  EXPECT_NE(s.message().find(path), std::string::npos) << s.ToString();
+  fs::remove_all(dir);
+}
+
+TEST(DeliveryOptionsTest, ABudgetTooSmallIsRefused) {
+  fs::path dir =
+      fs::temp_directory_path() / ("tablelake-opt-" + std::to_string(std::random_device{}()));
+  auto store = std::move(TableStore::Open(dir.string())).value();
+  DeliveryOptions options;
+  options.memory_budget_bytes = 1 << 20;
+  auto service = DeliveryService::Open(store.get(), options);
+  EXPECT_EQ(service.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(service.status().message().find("32 MiB"), std::string::npos);
+  store.reset();
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace tablelake
