@@ -77,10 +77,18 @@ class FileSink : public Sink {
  private:
   static constexpr size_t kBufferBytes = 1 << 20;
 
-  // A hard link refuses an existing name atomically; file systems without links fall back to
-  // a rename after a check.
+  // renameat2(RENAME_NOREPLACE) refuses an existing name atomically in one step; where the file
+  // system lacks it, a hard link does (then the temporary goes); without links, a rename after
+  // a check.
   Status Publish() {
     if (no_replace_) {
+      if (::renameat2(AT_FDCWD, temp_.c_str(), AT_FDCWD, path_.c_str(), RENAME_NOREPLACE) == 0) {
+        return Status::OK();
+      }
+      if (errno == EEXIST) {
+        return Status::AlreadyExists(fmt::format("'{}' exists already: not replaced", path_))
+            .WithRetryable(false);
+      }
       if (::link(temp_.c_str(), path_.c_str()) == 0) {
         ::unlink(temp_.c_str());
         return Status::OK();

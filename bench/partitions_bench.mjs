@@ -1,0 +1,120 @@
+// Delivery into many partitions, beside DuckDB's COPY ... PARTITION_BY of the same rows in the
+// same run (issue 10's targets):
+//   A. ROWS_A rows (default 400,000) over 2 years of hourly partitions (17,520), in an order
+//      unrelated to the key;
+//   B. ROWS_B rows (default 10,000,000) over 30 days of hourly partitions (720).
+// For each: the same rows delivered by a BaseTask into one partition (a prefix without time
+// variables) and into the hourly partitions, each the whole `tablelake delivery run --once`
+// command under /usr/bin/time (seconds, peak RSS), and DuckDB (its default threads) copying the
+// same rows from its own table to hourly partitions (the COPY alone is timed). Prints rows/s,
+// MB/s of Parquet written, files and bytes.
+//   node bench/partitions_bench.mjs TABLELAKE_BINARY [ROWS_A [ROWS_B]]
+import { execFileSync, spawnSync } from 'child_process';
+import { createRequire } from 'module';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+
+const here = path.dirname(new URL(import.meta.url).pathname);
+const require = createRequire(path.join(here, '..', 'tests', 'interop', 'package.json'));
+const { DuckDBInstance } = require('@duckdb/node-api');
+
+const bin = process.argv[2];
+const scenarios = [
+  { name: 'A', rows: Number(process.argv[3] || 400000), hours: 2 * 365 * 24 },
+  { name: 'B', rows: Number(process.argv[4] || 10000000), hours: 30 * 24 },
+];
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tablelake-partbench-'));
+const START = 472222 * 3600;  // a fixed hour (2023-11-14), so that runs compare
+
+function tl(data, args) {
+  return execFileSync(bin, ['--data', data, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+function timed(data, args) {
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', bin, '--data', data, ...args], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(r.stderr);
+  const [secs, kb] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
+  return { secs, rssMiB: kb / 1024 };
+}
+function parquetFiles(dir) {
+  let bytes = 0, files = 0;
+  for (const f of fs.readdirSync(dir, { recursive: true })) {
+    if (!String(f).endsWith('.parquet')) continue;
+    files++;
+    bytes += fs.statSync(path.join(dir, String(f))).size;
+  }
+  return { files, bytes };
+}
+// Rows in key order whose event times fall in pseudo-random hours (mulberry32, seeded, so runs
+// compare): partitions interleave. Returns how many partitions the rows use.
+function writeRows(file, rows, hours) {
+  const fd = fs.openSync(file, 'w');
+  let seed = 1, chunk = [];
+  const random = () => {
+    seed = (seed + 0x6D2B79F5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const used = new Set();
+  for (let i = 0; i < rows; i++) {
+    const hour = Math.floor(random() * hours);
+    used.add(hour);
+    const ts = START + hour * 3600 + (i % 3600);
+    chunk.push(`{"id":${i},"ts":${ts},"user":"user-${i % 100000}","amount":${(i % 100000) / 100}}`);
+    if (chunk.length === 100000) {
+      fs.writeSync(fd, chunk.join('\n') + '\n');
+      chunk = [];
+    }
+  }
+  if (chunk.length) fs.writeSync(fd, chunk.join('\n') + '\n');
+  fs.closeSync(fd);
+  return used.size;
+}
+
+const row = (label, r, rows, note = '') => console.log(
+  `${label.padEnd(58)} ${r.secs.toFixed(2).padStart(7)} s ${Math.round(rows / r.secs).toString().padStart(9)} rows/s ` +
+  `${(r.bytes / 1e6 / r.secs).toFixed(1).padStart(6)} MB/s ${String(r.files).padStart(6)} files ` +
+  `${(r.bytes / 1e6).toFixed(1).padStart(7)} MB${r.rssMiB ? `  peak RSS ${r.rssMiB.toFixed(0)} MiB` : ''}${note ? `  ${note}` : ''}`);
+
+try {
+  for (const s of scenarios) {
+    const dir = path.join(root, s.name);
+    const data = path.join(dir, 'data');
+    const lake = path.join(dir, 'lake');
+    fs.mkdirSync(path.join(lake, 'b'), { recursive: true });
+    const input = path.join(dir, 'rows.jsonl');
+    console.error(`scenario ${s.name}: writing and loading ${s.rows} rows over ${s.hours} hours`);
+    const partitions = writeRows(input, s.rows, s.hours);
+    tl(data, ['table', 'create', 't', '--pk', 'id:INTEGER']);
+    tl(data, ['import', 't', input, '--format', 'jsonl']);
+    const schema = 'id:id:INT64,ts:ts:INT64,user:user:UTF8,amount:amount:DOUBLE';
+    const task = (name, prefix, more = []) => tl(data, ['delivery', 'create', '--table', 't', '--name', name,
+      '--type', 'base', '--bucket', 'b', '--endpoint', `file://${lake}`, '--prefix', prefix, '--schema', schema, ...more]);
+    task('single', 'one');
+    task('hourly', 'hourly/year=$yyyy/month=$MM/day=$dd/hour=$HH', ['--event-time-column', 'ts', '--event-time-format', 'Unix']);
+    const single = { ...timed(data, ['delivery', 'run', '--once', '--table', 't', '--name', 'single']), ...parquetFiles(path.join(lake, 'b', 'one')) };
+    const hourly = { ...timed(data, ['delivery', 'run', '--once', '--table', 't', '--name', 'hourly']), ...parquetFiles(path.join(lake, 'b', 'hourly')) };
+
+    const db = await (await DuckDBInstance.create(':memory:')).connect();
+    await db.run(`CREATE TABLE t AS SELECT id, ts, "user", amount, year(to_timestamp(ts)) AS yyyy,
+      month(to_timestamp(ts)) AS mm, day(to_timestamp(ts)) AS dd, hour(to_timestamp(ts)) AS hh
+      FROM read_json('${input}', columns={id: 'BIGINT', ts: 'BIGINT', "user": 'VARCHAR', amount: 'DOUBLE'})`);
+    const threads = (await db.runAndReadAll(`SELECT current_setting('threads') AS t`)).getRowObjectsJson()[0].t;
+    const out = path.join(dir, 'duck');
+    const start = process.hrtime.bigint();
+    await db.run(`COPY t TO '${out}' (FORMAT parquet, PARTITION_BY (yyyy, mm, dd, hh))`);
+    const duck = { secs: Number(process.hrtime.bigint() - start) / 1e9, ...parquetFiles(out) };
+
+    console.log(`\nscenario ${s.name}: ${s.rows} rows over ${partitions} hourly partitions`);
+    row('Tablelake BaseTask, one partition (whole command)', single, s.rows);
+    row('Tablelake BaseTask, hourly partitions (whole command)', hourly, s.rows,
+      `${(hourly.secs / single.secs).toFixed(2)}x the one-partition time, ` +
+      `${(hourly.files / partitions).toFixed(2)} files per partition`);
+    row(`DuckDB COPY ... PARTITION_BY (${threads} threads, the COPY alone)`, duck, s.rows,
+      `Tablelake takes ${(hourly.secs / duck.secs).toFixed(2)}x its time`);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+} finally {
+  fs.rmSync(root, { recursive: true, force: true });
+}
