@@ -53,7 +53,7 @@ Result<std::unique_ptr<RunReader>> RunReader::Open(const std::string& path) {
   if (f == nullptr) {
     return Status::IOError(fmt::format("spill run {}: cannot open: {}", path, strerror(errno)));
   }
-  std::setvbuf(f, nullptr, _IOFBF, 1 << 20);
+  std::setvbuf(f, nullptr, _IOFBF, 256 << 10);  // one per run, all open while merging
   std::unique_ptr<RunReader> r(new RunReader(path, f));
   TL_RETURN_IF_ERROR(r->NextBlock());
   return r;
