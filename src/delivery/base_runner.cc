@@ -16,12 +16,19 @@ using nlohmann::json;
 Status StartAttempt(TaskRun& run);
 Status ScanSnapshot(TaskRun& run);
 Status MergeRuns(TaskRun& run);
+std::string SpillDir(const TaskState& state);
 void RemoveSpill(const TaskRun& run);
 std::string RunPath(const TaskRun& run, int64_t n);
 Status CommitSegment(TaskRun& run, std::unique_ptr<BatchWriter> batch, const PrimaryKey& last);
 Status FinishBase(TaskRun& run);
 
 }  // namespace
+
+void RemoveSpillRuns(const TaskState& state) {
+  if (state.checkpoint.empty() || state.checkpoint_path.empty()) return;
+  std::error_code ec;
+  std::filesystem::remove_all(SpillDir(state), ec);
+}
 
 Status RunBase(TaskRun& run) {
   TaskState& state = run.state;
@@ -66,7 +73,7 @@ Status StartAttempt(TaskRun& run) {
     TL_RETURN_IF_ERROR(run.store->WriteMetadata({}, stale));
   }
   if (!state.checkpoint.empty()) {
-    if (!state.checkpoint_path.empty()) RemoveSpill(run);
+    RemoveSpill(run);
     TL_RETURN_IF_ERROR(run.store->DropCheckpoint(state.checkpoint));
   }
   ++state.attempt;
@@ -88,19 +95,17 @@ Status StartAttempt(TaskRun& run) {
   return run.Save();
 }
 
-// Where the attempt's spill runs live: beside the store's checkpoints, removed with them.
-std::string SpillDir(const TaskRun& run) {
-  return (std::filesystem::path(run.state.checkpoint_path).parent_path().parent_path() / "spill" /
-          run.state.checkpoint)
+// Where the attempt's spill runs live: beside the store's checkpoints.
+std::string SpillDir(const TaskState& state) {
+  return (std::filesystem::path(state.checkpoint_path).parent_path().parent_path() / "spill" /
+          state.checkpoint)
       .string();
 }
+std::string SpillDir(const TaskRun& run) { return SpillDir(run.state); }
 std::string RunPath(const TaskRun& run, int64_t n) {
   return fmt::format("{}/run-{:06d}", SpillDir(run), n);
 }
-void RemoveSpill(const TaskRun& run) {
-  std::error_code ec;
-  std::filesystem::remove_all(SpillDir(run), ec);
-}
+void RemoveSpill(const TaskRun& run) { RemoveSpillRuns(run.state); }
 
 std::unique_ptr<BatchWriter> NewSegment(TaskRun& run) {
   return std::make_unique<BatchWriter>(run.task, run.resolved, run.bucket.get(),
@@ -108,12 +113,12 @@ std::unique_ptr<BatchWriter> NewSegment(TaskRun& run) {
                                        FileMetadata(run.task, run.state.snapshot_seq), run.budget);
 }
 
-// The scan: rows are grouped by partition in memory. When a partition fills a file (by the size
-// bound) or the memory budget is spent, whole files go out for partitions that fill one and the
-// rest spills to a run; each spill ends a segment (its files, dirty rows, the run and the scan
-// position committed together), so a crash costs at most a file's worth or a budget's worth of
-// rows. At the end, rows still in memory are published directly when nothing spilled, else
-// they become the last run and the runs are merged.
+// The scan: rows are grouped by partition in memory (a partition with a row group's worth
+// streams into its file). When files are complete (BatchWriter::segment_due) or the memory
+// budget is spent, the buffers spill to a run; each spill ends a segment (its files, dirty rows,
+// the run and the scan position committed together), so a crash costs at most a file's worth or a
+// budget's worth of rows. At the end, rows still in memory are published directly when nothing
+// spilled, else they become the last run and the runs are merged.
 Status ScanSnapshot(TaskRun& run) {
   TaskState& state = run.state;
   const DeliveryTaskDescription& task = run.task;
@@ -145,7 +150,6 @@ Status ScanSnapshot(TaskRun& run) {
   // The segment's last row: its key is still valid when the scan ends (see RowPrefetcher).
   const Row* last = nullptr;
   auto spill = [&]() -> Status {
-    TL_RETURN_IF_ERROR(batch->WriteWholeFiles());
     run.stats.spill_bytes += batch->buffered_bytes();
     TL_RETURN_IF_ERROR(batch->Spill(RunPath(run, state.runs)));
     ++state.runs;
@@ -162,7 +166,7 @@ Status ScanSnapshot(TaskRun& run) {
                                     {"PUT", state.snapshot_seq, write_ms * 1000}));
       last = row;
       run.NoteMemory(batch->memory_bytes());
-      if (batch->full() || batch->file_ready()) TL_RETURN_IF_ERROR(spill());
+      if (batch->full() || batch->segment_due()) TL_RETURN_IF_ERROR(spill());
       if (progress && (++scanned & 4095) == 0) progress->Update(0, scanned);
     }
     TL_RETURN_IF_ERROR(rows.status());

@@ -17,5 +17,7 @@ namespace tablelake::delivery {
 
 // Delivers the snapshot, resuming an interrupted attempt where it can.
 Status RunBase(TaskRun& run);
+// Removes an attempt's spill runs (with its task, or a new attempt).
+void RemoveSpillRuns(const TaskState& state);
 
 }  // namespace tablelake::delivery

@@ -13,7 +13,8 @@ BatchWriter::BatchWriter(const DeliveryTaskDescription& task, const ResolvedTask
                          ObjectStore* bucket, std::string stem,
                          std::vector<std::pair<std::string, std::string>> metadata,
                          MemoryBudget* budget)
-    : task_(task),
+    : stream_bytes_(std::min<int64_t>(task.config.file_bytes, 16 << 20)),
+      task_(task),
       resolved_(resolved),
       files_(bucket, resolved, stem, task.config.file_bytes, std::move(metadata), budget),
       dirty_(bucket, resolved, !task.config.oss_dirty_prefix.empty(), stem),
@@ -26,45 +27,46 @@ Status BatchWriter::Add(const PrimaryKey& key, const std::vector<Cell>& cells,
   int64_t time_ms = write_time_ms;
   DirtyReason dirty = EventTime(key, cells, &time_ms);
   if (dirty.empty()) dirty = converter_.Stage(key, cells, change);
-  if (dirty.empty()) {
-    encoded_.clear();
-    converter_.Encode(&encoded_);
-    if (!buffers_.Add(Partition(time_ms), encoded_, converter_.row_bytes())) full_ = true;
-    if (buffers_.last_row_bytes() > task_.config.file_bytes) file_ready_ = true;
-    return Status::OK();
+  if (!dirty.empty()) {
+    ++counts_.dirty_rows;
+    return dirty_.Add(Row{key, cells}, dirty.text, write_time_ms);
   }
-  ++counts_.dirty_rows;
-  return dirty_.Add(Row{key, cells}, dirty.text, write_time_ms);
+  const std::string& partition = Partition(time_ms);
+  const size_t row_bytes = converter_.row_bytes();
+  if (files_.IsOpen(partition)) {
+    if (!files_.WouldEnd(partition, row_bytes)) {  // streaming: straight into its file
+      TL_ASSIGN_OR_RETURN(parquet::RowAppender * out, files_.For(partition, row_bytes));
+      return converter_.Write(out);
+    }
+    // The file is whole: it goes, and the partition buffers again from this row on.
+    TL_RETURN_IF_ERROR(files_.Close(partition));
+    ++files_done_;
+  }
+  encoded_.clear();
+  converter_.Encode(&encoded_);
+  if (!buffers_.Add(partition, encoded_, row_bytes)) full_ = true;
+  // A partition with a row group's worth of rows streams into an open file from now on, while
+  // few do: it would fill a file alone, and its memory is then the file's, not a buffer's.
+  if (buffers_.last_row_bytes() >= stream_bytes_ && files_.open_count() < kMaxStreaming) {
+    TL_RETURN_IF_ERROR(WriteBuffer(partition, /*keep_open=*/true));
+  }
+  return Status::OK();
 }
 
-Status BatchWriter::WriteBuffer(std::string partition, bool whole_files_only) {
+Status BatchWriter::WriteBuffer(std::string partition, bool keep_open) {
   PartitionBuffer b = buffers_.Take(partition);
   RecordReader records(b.records);
-  int64_t left = b.row_bytes;  // of the rows not written yet
-  int64_t in_file = 0;         // of the rows in the file being written
-  const int64_t bound = task_.config.file_bytes;
-  const bool large = b.row_bytes >= (4 << 20);
+  const bool large = keep_open || b.row_bytes >= (4 << 20);
+  const size_t published = files_.published().size();
   std::string_view row;
   size_t row_bytes;
   while (true) {
-    std::string_view before = records.rest();
     TL_ASSIGN_OR_RETURN(bool more, records.Next(&row, &row_bytes));
     if (!more) break;
-    if (in_file > 0 && in_file + static_cast<int64_t>(row_bytes) > bound) {
-      in_file = 0;  // the file ends here (PartitionFiles ends it at this row too)
-      if (whole_files_only && left < bound) {
-        TL_RETURN_IF_ERROR(files_.Close(partition));
-        // The rest waits for more rows of its partition.
-        buffers_.AddRecords(partition, before, b.rows, left);
-        return Status::OK();
-      }
-    }
     TL_RETURN_IF_ERROR(WriteRow(partition, row, row_bytes, large));
-    in_file += static_cast<int64_t>(row_bytes);
-    left -= static_cast<int64_t>(row_bytes);
-    --b.rows;
   }
-  return files_.Close(partition);
+  files_done_ += files_.published().size() - published;
+  return keep_open ? Status::OK() : files_.Close(partition);
 }
 
 Status BatchWriter::WriteRow(const std::string& partition, std::string_view encoded,
@@ -75,21 +77,9 @@ Status BatchWriter::WriteRow(const std::string& partition, std::string_view enco
 
 Status BatchWriter::FlushLargest(int64_t bytes) {
   while (buffers_.bytes() > bytes && !buffers_.empty()) {
-    TL_RETURN_IF_ERROR(WriteBuffer(buffers_.Largest(), /*whole_files_only=*/false));
+    TL_RETURN_IF_ERROR(WriteBuffer(buffers_.Largest(), /*keep_open=*/false));
   }
   full_ = false;
-  return Status::OK();
-}
-
-Status BatchWriter::WriteWholeFiles() {
-  std::vector<std::string> large;
-  for (const auto& [partition, b] : buffers_.buffers()) {
-    if (b.row_bytes > task_.config.file_bytes) large.push_back(partition);
-  }
-  for (const auto& partition : large) {
-    TL_RETURN_IF_ERROR(WriteBuffer(partition, /*whole_files_only=*/true));
-  }
-  file_ready_ = false;
   return Status::OK();
 }
 
@@ -102,7 +92,7 @@ Status BatchWriter::Spill(const std::string& path) {
 
 Status BatchWriter::Commit() {
   while (!buffers_.empty()) {
-    TL_RETURN_IF_ERROR(WriteBuffer(buffers_.buffers().begin()->first, false));
+    TL_RETURN_IF_ERROR(WriteBuffer(buffers_.buffers().begin()->first, /*keep_open=*/false));
   }
   TL_RETURN_IF_ERROR(files_.CloseAll());
   TL_RETURN_IF_ERROR(dirty_.Flush());

@@ -3,9 +3,10 @@
 //   <partition>/<stem>-<index>.parquet and <dirty prefix>/<stem>-dirty-<part>.jsonl
 // Rows are converted as they come and grouped by partition in memory (partition_buffers.h),
 // so that a partition gets one file per batch, more only past the size bound or when the
-// memory budget forces a flush. The batch counts what it delivered; the runner adds the counts
-// to the task's status when it commits the batch, so that the status never counts rows the
-// bucket does not hold.
+// memory budget forces a flush. A partition whose buffer reaches a row group's worth streams
+// into an open file from then on (a few at once), as a task with one partition always does. The
+// batch counts what it delivered; the runner adds the counts to the task's status when it commits
+// the batch, so that the status never counts rows the bucket does not hold.
 #pragma once
 
 #include <cstdint>
@@ -41,13 +42,15 @@ class BatchWriter {
 
   // Whether the buffers have spent the memory budget (the caller flushes or spills).
   bool full() const { return full_; }
-  // Whether a partition holds more than a file's worth of rows (the caller writes whole files).
-  bool file_ready() const { return file_ready_; }
+  // Whether the base scan should end its segment for the files completed since the batch
+  // began: once none is open (a partition's file is whole, so a crash costs at most a file's
+  // worth of rows), or once several are whole while others stream (ending the segment closes
+  // the open ones early).
+  bool segment_due() const {
+    return files_done_ > 0 && (files_.open_count() == 0 || files_done_ >= 2 * kMaxStreaming);
+  }
   // Writes the largest buffers out as files until the buffers hold at most `bytes`.
   Status FlushLargest(int64_t bytes);
-  // Writes whole files of every partition that holds at least one more than a file's worth of
-  // rows (by the size bound), keeping the rest buffered: rows that a spill run need not carry.
-  Status WriteWholeFiles();
   // Writes the buffers as spill run `path` and empties them.
   Status Spill(const std::string& path);
   // Writes rows of `partition` that a spill run kept (RunReader's records), then closes its
@@ -71,8 +74,12 @@ class BatchWriter {
  private:
   const std::string& Partition(int64_t time_ms);
   DirtyReason EventTime(const PrimaryKey& key, const std::vector<Cell>& cells, int64_t* time_ms);
-  // Writes a buffer's rows (all of them, or whole files only) and gives its memory back.
-  Status WriteBuffer(std::string partition, bool whole_files_only);
+  // Writes a buffer's rows and gives its memory back; `keep_open`: its file stays open and the
+  // partition's next rows stream into it.
+  Status WriteBuffer(std::string partition, bool keep_open);
+
+  static constexpr size_t kMaxStreaming = 4;  // partitions streaming into open files at once
+  const int64_t stream_bytes_;                // a buffer this large starts streaming
 
   const DeliveryTaskDescription& task_;
   const ResolvedTask& resolved_;
@@ -83,7 +90,7 @@ class BatchWriter {
   DeliveryRunStats counts_;
   int64_t rows_ = 0;
   bool full_ = false;
-  bool file_ready_ = false;
+  size_t files_done_ = 0;
   std::string encoded_;  // the row being added
   std::string partition_;
   int64_t partition_minute_ = 0;

@@ -164,11 +164,12 @@ Result<std::vector<DeliveryTaskInfo>> DeliveryServiceImpl::ListDeliveryTask(
 
 Status DeliveryServiceImpl::RemoveTask(const std::string& table, const std::string& name) {
   TL_RETURN_IF_ERROR(store_->ReleaseChangeLog(table, delivery::HoldName(name)));
-  // An interrupted base scan leaves its durable snapshot: it goes with the task.
+  // An interrupted base scan leaves its durable snapshot and spill runs: they go with the task.
   TL_ASSIGN_OR_RETURN(auto raw, store_->GetMetadata(delivery::StateKey(table, name)));
   if (raw) {
     auto state = delivery::StateFromJson(*raw);
     if (state.ok() && !state->checkpoint.empty()) {
+      delivery::RemoveSpillRuns(*state);
       TL_RETURN_IF_ERROR(store_->DropCheckpoint(state->checkpoint));
     }
   }

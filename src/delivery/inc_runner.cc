@@ -29,10 +29,8 @@ Status DeliverRecords(TaskRun& run, uint64_t to, BatchWriter* batch, int64_t max
       } else {
         TL_RETURN_IF_ERROR(batch->Add(rec.primary_key, rec.row_image, rec.commit_time_us / 1000,
                                       {ChangeOpName(rec.op), rec.sequence, rec.commit_time_us}));
-        // A partition that fills a file writes it; when the budget is spent, the largest
-        // partitions go out first.
+        // When the budget is spent, the largest partitions go out first.
         run.NoteMemory(batch->memory_bytes());
-        if (batch->file_ready()) TL_RETURN_IF_ERROR(batch->WriteWholeFiles());
         if (batch->full()) TL_RETURN_IF_ERROR(batch->FlushLargest(batch->buffered_bytes() / 2));
       }
       state.position = rec.sequence + 1;

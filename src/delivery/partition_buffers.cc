@@ -41,18 +41,6 @@ bool PartitionBuffers::Add(const std::string& partition, std::string_view encode
   return !over_;
 }
 
-void PartitionBuffers::AddRecords(const std::string& partition, std::string_view records,
-                                  int64_t rows, int64_t row_bytes) {
-  auto it = buffers_.try_emplace(partition).first;
-  PartitionBuffer& b = it->second;
-  int64_t before = b.rows == 0 ? 0 : Footprint(partition, b);
-  b.records.append(records);
-  b.rows += rows;
-  b.row_bytes += row_bytes;
-  bytes_ += Footprint(partition, b) - before;
-  if (bytes_ > charged_) Charge();
-}
-
 void PartitionBuffers::Charge() {
   int64_t want = (bytes_ - charged_ + kChargeChunk - 1) / kChargeChunk * kChargeChunk;
   if (budget_->TryTake(want)) {

@@ -33,9 +33,6 @@ class PartitionBuffers {
   // Adds a row to `partition`'s buffer. False when the budget has no room left for it (it is
   // added all the same): the caller spills or flushes next.
   bool Add(const std::string& partition, std::string_view encoded, size_t row_bytes);
-  // Puts records back (what a partial write of a taken buffer left).
-  void AddRecords(const std::string& partition, std::string_view records, int64_t rows,
-                  int64_t row_bytes);
   // Removes `partition`'s buffer, giving back its memory.
   PartitionBuffer Take(const std::string& partition);
   void Clear();
@@ -69,7 +66,6 @@ class RecordReader {
   explicit RecordReader(std::string_view records) : in_(records) {}
   // The next row and its row_bytes; false at the end. Corruption when a record is cut short.
   Result<bool> Next(std::string_view* row, size_t* row_bytes);
-  std::string_view rest() const { return in_; }  // the records not read yet
 
  private:
   std::string_view in_;

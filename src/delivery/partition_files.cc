@@ -78,6 +78,12 @@ Status PartitionFiles::Close(std::map<std::string, OpenFile>::iterator it) {
   return Status::OK();
 }
 
+bool PartitionFiles::WouldEnd(const std::string& partition, size_t row_bytes) const {
+  auto it = open_.find(partition);
+  return it != open_.end() && it->second.value_bytes > 0 &&
+         it->second.value_bytes + static_cast<int64_t>(row_bytes) > file_bytes_;
+}
+
 Status PartitionFiles::Close(const std::string& partition) {
   auto it = open_.find(partition);
   return it == open_.end() ? Status::OK() : Close(it);

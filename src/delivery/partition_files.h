@@ -42,6 +42,10 @@ class PartitionFiles {
   // encoding a few rows).
   Result<parquet::RowAppender*> For(const std::string& partition, size_t row_bytes,
                                     bool large = true);
+  bool IsOpen(const std::string& partition) const { return open_.count(partition) > 0; }
+  // Whether a row of `row_bytes` would end `partition`'s open file (For would start another).
+  bool WouldEnd(const std::string& partition, size_t row_bytes) const;
+  size_t open_count() const { return open_.size(); }
   // Closes and publishes `partition`'s open file, if any.
   Status Close(const std::string& partition);
   // Closes and publishes every open file.

@@ -278,6 +278,18 @@ await test('kill -9 while rows spill and while runs merge, over 300 partitions: 
   assertEq(hidden, [], 'temporaries left');
   const d = describe('spread', 'grouped');
   assertEq([d.status.rows_delivered, d.status.files_written, d.status.finished], [n, p, true], 'status');
+  // A task deleted while its scan has spilled takes its runs with it.
+  tl(['delivery', 'create', '--table', 'spread', '--name', 'dropped2', '--type', 'base', ...bucket('spread2'),
+    '--prefix', 'g/$yyyy/$MM/$dd/$HH', '--event-time-column', 'ts', '--event-time-format', 'Unix',
+    '--schema', 'id:id:INT64,ts:ts:INT64,v:v:UTF8']);
+  const child = spawn(bin, ['--data', data, 'delivery', 'run', '--table', 'spread', '--name', 'dropped2', '--once',
+    '--memory-mb', '32'], { stdio: 'ignore' });
+  const exited = new Promise((r) => child.on('exit', r));
+  while (spillRuns().length === 0 && child.exitCode === null) await new Promise((r) => setTimeout(r, 2));
+  child.kill('SIGKILL');
+  await exited;
+  tl(['delivery', 'delete', '--table', 'spread', '--name', 'dropped2']);
+  assertEq(spillRuns(), [], 'spill runs left by a deleted task');
 });
 
 await test('deleting a task whose base scan was interrupted drops its snapshot', async () => {
