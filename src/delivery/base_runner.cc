@@ -19,6 +19,8 @@ Status MergeRuns(TaskRun& run);
 std::string SpillDir(const TaskState& state);
 void RemoveSpill(const TaskRun& run);
 std::string RunPath(const TaskRun& run, int64_t n);
+int64_t RunBytes(const TaskRun& run);
+Status AbsorbRuns(TaskRun& run, BatchWriter* batch);
 Status CommitSegment(TaskRun& run, std::unique_ptr<BatchWriter> batch, const PrimaryKey& last);
 Status FinishBase(TaskRun& run);
 
@@ -170,12 +172,18 @@ Status ScanSnapshot(TaskRun& run) {
       if (progress && (++scanned & 4095) == 0) progress->Update(0, scanned);
     }
     TL_RETURN_IF_ERROR(rows.status());
-    if (state.runs > 0) {
+    if (state.runs > 0 && RunBytes(run) > run.budget->limit() / 4) {
       if (batch && batch->rows() > 0) TL_RETURN_IF_ERROR(spill());
       state.merging = true;
       return run.Save();
     }
-    return last != nullptr ? CommitSegment(run, std::move(batch), last->primary_key) : Status::OK();
+    if (!batch) batch = NewSegment(run);
+    // Runs small enough (a streaming partition's rows past each whole file, say) join the
+    // last segment's buffers instead of a merge: no partition gets a small file of its own.
+    TL_RETURN_IF_ERROR(AbsorbRuns(run, batch.get()));
+    if (state.runs == 0 && last == nullptr) return Status::OK();
+    state.runs = 0;  // committed with the files that now hold their rows
+    return CommitSegment(run, std::move(batch), last ? last->primary_key : PrimaryKey{});
   }();
   if (!s.ok()) {
     // What the failed segment published goes now, where the bucket allows, so that the bucket
@@ -185,6 +193,33 @@ Status ScanSnapshot(TaskRun& run) {
     return s;
   }
   if (progress) progress->Finish(scanned, "rows scanned");
+  return Status::OK();
+}
+
+int64_t RunBytes(const TaskRun& run) {
+  int64_t bytes = 0;
+  std::error_code ec;
+  for (int64_t n = 0; n < run.state.runs; ++n) {
+    bytes += static_cast<int64_t>(std::filesystem::file_size(RunPath(run, n), ec));
+  }
+  return bytes;
+}
+
+// Adds the rows of every run to `batch`, in run order.
+Status AbsorbRuns(TaskRun& run, BatchWriter* batch) {
+  for (int64_t n = 0; n < run.state.runs; ++n) {
+    TL_ASSIGN_OR_RETURN(auto reader, RunReader::Open(RunPath(run, n)));
+    std::string_view row;
+    size_t row_bytes;
+    while (!reader->done()) {
+      while (true) {
+        TL_ASSIGN_OR_RETURN(bool more, reader->NextRow(&row, &row_bytes));
+        if (!more) break;
+        TL_RETURN_IF_ERROR(batch->AddGrouped(reader->partition(), row, row_bytes));
+      }
+      TL_RETURN_IF_ERROR(reader->NextBlock());
+    }
+  }
   return Status::OK();
 }
 

@@ -69,6 +69,13 @@ Status BatchWriter::WriteBuffer(std::string partition, bool keep_open) {
   return keep_open ? Status::OK() : files_.Close(partition);
 }
 
+Status BatchWriter::AddGrouped(const std::string& partition, std::string_view encoded,
+                               size_t row_bytes) {
+  if (files_.IsOpen(partition)) return WriteRow(partition, encoded, row_bytes);
+  if (!buffers_.Add(partition, encoded, row_bytes)) full_ = true;
+  return Status::OK();
+}
+
 Status BatchWriter::WriteRow(const std::string& partition, std::string_view encoded,
                              size_t row_bytes, bool large) {
   TL_ASSIGN_OR_RETURN(parquet::RowAppender * out, files_.For(partition, row_bytes, large));

@@ -53,8 +53,10 @@ class BatchWriter {
   Status FlushLargest(int64_t bytes);
   // Writes the buffers as spill run `path` and empties them.
   Status Spill(const std::string& path);
-  // Writes rows of `partition` that a spill run kept (RunReader's records), then closes its
-  // file.
+  // Adds a row of `partition` that a spill run kept: into its file if it streams, else into
+  // its buffer.
+  Status AddGrouped(const std::string& partition, std::string_view encoded, size_t row_bytes);
+  // Writes rows of `partition` that a spill run kept (RunReader's records) into its file.
   // `large`: the partition holds enough rows to encode them on a second thread.
   Status WriteRow(const std::string& partition, std::string_view encoded, size_t row_bytes,
                   bool large = true);
