@@ -10,7 +10,9 @@
 #include <fstream>
 #include <random>
 
+#include "common/base64.h"
 #include "nlohmann/json.hpp"
+#include "objectstore/crypto.h"
 #include "objectstore/oss_signer.h"
 #include "objectstore/sigv4.h"
 
@@ -31,6 +33,31 @@ TEST(SigV4, TheDocumentedGetObjectExample) {
             "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, "
             "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, "
             "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41");
+}
+
+// OSS's worked example of a V1 signature (API reference, "Include signatures in the
+// Authorization header"): a PUT with Content-MD5, a content type and two x-oss-* headers,
+// dated by its Date header (the signer itself also sends x-oss-date, as ali-oss does, which
+// then takes the Date slot and is signed too).
+TEST(OssSigner, TheDocumentedPutObjectExample) {
+  CredentialSet keys{"44CF9590006BF252F707", "OtxrzxIsfpFjA7SwPzILwy8Bw21TLhquhboDYROV", "", ""};
+  OssSigner signer(keys, "oss-example");
+  HttpRequest r;
+  r.method = "PUT";
+  r.host = "oss-example.oss-cn-hangzhou.aliyuncs.com";
+  r.path = "/nelson";
+  r.SetHeader("Content-MD5", "ODBGOERFMDMzQTczRUY3NUE3NzA5QzdFNUYzMDQxNEM=");
+  r.SetHeader("Content-Type", "text/html");
+  r.SetHeader("Date", "Thu, 17 Nov 2005 18:49:58 GMT");
+  r.SetHeader("X-OSS-Meta-Author", "foo@bar.com");
+  r.SetHeader("X-OSS-Magic", "abracadabra");
+  std::string to_sign = signer.StringToSign(r);
+  EXPECT_EQ(to_sign,
+            "PUT\nODBGOERFMDMzQTczRUY3NUE3NzA5QzdFNUYzMDQxNEM=\ntext/html\n"
+            "Thu, 17 Nov 2005 18:49:58 GMT\nx-oss-magic:abracadabra\n"
+            "x-oss-meta-author:foo@bar.com\n/oss-example/nelson");
+  EXPECT_EQ(Base64Encode(HmacSha1(keys.access_key_secret, to_sign)),
+            "26NBxoKdsyly4EDv6inkoDft/yA=");
 }
 
 TEST(UriEncode, FollowsS3Rules) {
