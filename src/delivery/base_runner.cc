@@ -119,8 +119,9 @@ std::unique_ptr<BatchWriter> NewSegment(TaskRun& run) {
 // streams into its file). When files are complete (BatchWriter::segment_due) or the memory
 // budget is spent, the buffers spill to a run; each spill ends a segment (its files, dirty rows,
 // the run and the scan position committed together), so a crash costs at most a file's worth or a
-// budget's worth of rows. At the end, rows still in memory are published directly when nothing
-// spilled, else they become the last run and the runs are merged.
+// budget's worth of rows. At the end, rows still in memory are published with the rows of the
+// runs when those are small (a quarter of the budget at most), else they become the last run
+// and the runs are merged.
 Status ScanSnapshot(TaskRun& run) {
   TaskState& state = run.state;
   const DeliveryTaskDescription& task = run.task;
