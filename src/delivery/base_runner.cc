@@ -153,6 +153,7 @@ Status ScanSnapshot(TaskRun& run) {
   // The segment's last row: its key is still valid when the scan ends (see RowPrefetcher).
   const Row* last = nullptr;
   auto spill = [&]() -> Status {
+    run.NoteMemory(batch->memory_bytes());  // the most it holds: sampled rows may miss it
     run.stats.spill_bytes += batch->buffered_bytes();
     TL_RETURN_IF_ERROR(batch->Spill(RunPath(run, state.runs)));
     ++state.runs;
@@ -168,9 +169,11 @@ Status ScanSnapshot(TaskRun& run) {
       TL_RETURN_IF_ERROR(batch->Add(row->primary_key, row->cells, write_ms,
                                     {"PUT", state.snapshot_seq, write_ms * 1000}));
       last = row;
-      run.NoteMemory(batch->memory_bytes());
       if (batch->full() || batch->segment_due()) TL_RETURN_IF_ERROR(spill());
-      if (progress && (++scanned & 4095) == 0) progress->Update(0, scanned);
+      if ((++scanned & 1023) == 0) {
+        run.NoteMemory(batch ? batch->memory_bytes() : 0);
+        if (progress && (scanned & 4095) == 0) progress->Update(0, scanned);
+      }
     }
     TL_RETURN_IF_ERROR(rows.status());
     if (state.runs > 0 && RunBytes(run) > run.budget->limit() / 4) {

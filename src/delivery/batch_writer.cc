@@ -33,11 +33,11 @@ Status BatchWriter::Add(const PrimaryKey& key, const std::vector<Cell>& cells,
   }
   const std::string& partition = Partition(time_ms);
   const size_t row_bytes = converter_.row_bytes();
-  if (files_.IsOpen(partition)) {
-    if (!files_.WouldEnd(partition, row_bytes)) {  // streaming: straight into its file
-      TL_ASSIGN_OR_RETURN(parquet::RowAppender * out, files_.For(partition, row_bytes));
-      return converter_.Write(out);
-    }
+  bool whole;
+  if (parquet::RowAppender* out = files_.OpenFor(partition, row_bytes, &whole)) {
+    return converter_.Write(out);  // streaming: straight into its file
+  }
+  if (whole) {
     // The file is whole: it goes, and the partition buffers again from this row on.
     TL_RETURN_IF_ERROR(files_.Close(partition));
     ++files_done_;

@@ -78,10 +78,21 @@ Status PartitionFiles::Close(std::map<std::string, OpenFile>::iterator it) {
   return Status::OK();
 }
 
-bool PartitionFiles::WouldEnd(const std::string& partition, size_t row_bytes) const {
-  auto it = open_.find(partition);
-  return it != open_.end() && it->second.value_bytes > 0 &&
-         it->second.value_bytes + static_cast<int64_t>(row_bytes) > file_bytes_;
+parquet::RowAppender* PartitionFiles::OpenFor(const std::string& partition, size_t row_bytes,
+                                              bool* whole) {
+  *whole = false;
+  auto it = last_ != open_.end() && last_->first == partition ? last_ : open_.find(partition);
+  if (it == open_.end()) return nullptr;
+  OpenFile& f = it->second;
+  if (f.value_bytes > 0 && f.value_bytes + static_cast<int64_t>(row_bytes) > file_bytes_) {
+    *whole = true;
+    return nullptr;
+  }
+  f.last_use = ++clock_;
+  ++f.row_count;
+  f.value_bytes += static_cast<int64_t>(row_bytes);
+  last_ = it;
+  return f.rows.get();
 }
 
 Status PartitionFiles::Close(const std::string& partition) {

@@ -43,8 +43,10 @@ class PartitionFiles {
   Result<parquet::RowAppender*> For(const std::string& partition, size_t row_bytes,
                                     bool large = true);
   bool IsOpen(const std::string& partition) const { return open_.count(partition) > 0; }
-  // Whether a row of `row_bytes` would end `partition`'s open file (For would start another).
-  bool WouldEnd(const std::string& partition, size_t row_bytes) const;
+  // What a row of `row_bytes` for `partition` finds, in one lookup: its open file, which takes
+  // the row (counted as For counts it); its open file, whole without the row (`*whole`; the
+  // file stays open); or no open file (nullptr).
+  parquet::RowAppender* OpenFor(const std::string& partition, size_t row_bytes, bool* whole);
   size_t open_count() const { return open_.size(); }
   // Closes and publishes `partition`'s open file, if any.
   Status Close(const std::string& partition);
