@@ -125,7 +125,7 @@ Status WithDelivery(const GlobalOptions& g, Access access, Fn&& fn, int64_t memo
   TL_ASSIGN_OR_RETURN(auto store, OpenStore(g, access));
   DeliveryOptions options;
   options.progress = stderr;
-  if (memory_mb > 0) options.memory_budget_bytes = memory_mb << 20;
+  if (memory_mb != 0) options.memory_budget_bytes = memory_mb * (int64_t{1} << 20);
   TL_ASSIGN_OR_RETURN(auto service, DeliveryService::Open(store.get(), options));
   return fn(*service);
 }

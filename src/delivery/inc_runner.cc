@@ -29,8 +29,9 @@ Status DeliverRecords(TaskRun& run, uint64_t to, BatchWriter* batch, int64_t max
       } else {
         TL_RETURN_IF_ERROR(batch->Add(rec.primary_key, rec.row_image, rec.commit_time_us / 1000,
                                       {ChangeOpName(rec.op), rec.sequence, rec.commit_time_us}));
-        // When the budget is spent, the largest partitions go out first.
-        run.NoteMemory(batch->memory_bytes());
+        // Memory is sampled (and noted before a flush, when it is the most); when the budget
+        // is spent, the largest partitions go out first.
+        if (batch->full() || (batch->rows() & 1023) == 0) run.NoteMemory(batch->memory_bytes());
         if (batch->full()) TL_RETURN_IF_ERROR(batch->FlushLargest(batch->buffered_bytes() / 2));
       }
       state.position = rec.sequence + 1;

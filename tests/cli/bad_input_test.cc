@@ -238,6 +238,12 @@ TEST_F(BadInputTest, DeliveryChecksSummariesAndDroppedTables) {
   EXPECT_EQ(missing.exit_code, 0);
   EXPECT_NE(missing.err.find("warning: the bucket folder"), std::string::npos) << missing.err;
 
+  // A memory budget too small (or negative) is refused before any task runs.
+  for (const char* mb : {"8", "-5"}) {
+    ExpectError(Tl({"--data", "d", "delivery", "run", "--once", "--memory-mb", mb}),
+                "at least 32 MiB");
+  }
+
   // Two broken tasks: the run names both.
   ASSERT_EQ(create("later2", {{"--bucket", "nob2"}}).exit_code, 0);
   CmdResult both = Tl({"--data", "d", "delivery", "run", "--once"});

@@ -14,6 +14,7 @@
 #include "objectstore/memory_store.h"
 #include "objectstore/object_store.h"
 #include "tablelake/delivery.h"
+#include "testutil/lake_fixture.h"
 #include "testutil/lake_query.h"
 
 namespace tablelake {
@@ -80,13 +81,9 @@ class FailingBucket : public ObjectStoreWrapper {
   bool fail_appends_after_ = false;  // every append after the file's magic bytes fails
 };
 
-class DeliveryFaultTest : public ::testing::Test {
+class DeliveryFaultTest : public testing::LakeFixture {
  protected:
   void SetUp() override {
-    root_ =
-        fs::temp_directory_path() / ("tablelake-faults-" + std::to_string(std::random_device{}()));
-    fs::create_directories(root_ / "lake" / "bucket");
-    store_ = std::move(TableStore::Open((root_ / "data").string())).value();
     // Folder buckets, wrapped: the registry's file scheme replaced.
     auto failing_folder = [this](
                               const std::string& endpoint, const std::string& bucket,
@@ -97,19 +94,12 @@ class DeliveryFaultTest : public ::testing::Test {
       return std::unique_ptr<ObjectStore>(std::move(failing));
     };
     buckets_.Register("file", failing_folder, /*needs_keys=*/false);
-    service_ = std::move(DeliveryService::Open(store_.get(), nullptr, &buckets_)).value();
-    ASSERT_TRUE(store_->CreateTable({"t", {{"id", PrimaryKeyType::kInteger}}, {}}).ok());
-  }
-  void TearDown() override {
-    service_.reset();
-    store_.reset();
-    fs::remove_all(root_);
+    DeliveryOptions options;
+    options.buckets = &buckets_;
+    OpenLake("faults", options);
   }
   DeliveryTaskConfig Config(const std::string& prefix) {
-    DeliveryTaskConfig c;
-    c.oss_bucket = "bucket";
-    c.oss_endpoint = "file://" + (root_ / "lake").string();
-    c.oss_prefix = prefix;
+    DeliveryTaskConfig c = FolderTask(prefix);
     c.file_bytes = 1 << 20;
     c.schema = {{"id", "id", "INT64"}, {"v", "v", "UTF8"}};
     return c;
@@ -144,10 +134,7 @@ class DeliveryFaultTest : public ::testing::Test {
     return {r[0]["n"].get<int64_t>(), r[0]["d"].get<int64_t>()};
   }
 
-  fs::path root_;
-  std::unique_ptr<TableStore> store_;
-  BucketRegistry buckets_;  // before the service, which borrows it
-  std::unique_ptr<DeliveryService> service_;
+  BucketRegistry buckets_;  // the service borrows it until TearDown
   std::atomic<int> fail_at_{0};
   std::atomic<int> commits_{0};
   bool fail_appends_ = false;

@@ -9,6 +9,7 @@
 
 #include "delivery/spill_runs.h"
 #include "tablelake/delivery.h"
+#include "testutil/lake_fixture.h"
 #include "testutil/lake_query.h"
 
 namespace tablelake {
@@ -21,28 +22,15 @@ using testing::Query;
 constexpr int64_t kHour = 3600;
 constexpr int64_t kStart = 472222 * kHour;  // a fixed hour (2023-11-14): not today
 
-class GroupingTest : public ::testing::Test {
+class GroupingTest : public testing::LakeFixture {
  protected:
   void SetUp() override {
-    root_ =
-        fs::temp_directory_path() / ("tablelake-group-" + std::to_string(std::random_device{}()));
-    fs::create_directories(root_ / "lake" / "bucket");
-    store_ = std::move(TableStore::Open((root_ / "data").string())).value();
     DeliveryOptions options;
     options.memory_budget_bytes = 32 << 20;  // the least: large loads spill
-    service_ = std::move(DeliveryService::Open(store_.get(), options)).value();
-    ASSERT_TRUE(store_->CreateTable({"t", {{"id", PrimaryKeyType::kInteger}}, {}}).ok());
-  }
-  void TearDown() override {
-    service_.reset();
-    store_.reset();
-    fs::remove_all(root_);
+    OpenLake("group", options);
   }
   DeliveryTaskConfig Config(const std::string& prefix) {
-    DeliveryTaskConfig c;
-    c.oss_bucket = "bucket";
-    c.oss_endpoint = "file://" + (root_ / "lake").string();
-    c.oss_prefix = prefix + "/$yyyy/$MM/$dd/$HH";
+    DeliveryTaskConfig c = FolderTask(prefix + "/$yyyy/$MM/$dd/$HH");
     c.event_time_column = "ts";
     c.event_time_format = EventTimeFormat::kUnix;
     c.schema = {{"id", "id", "INT64"}, {"ts", "ts", "INT64"}, {"v", "v", "UTF8"}};
@@ -95,10 +83,6 @@ class GroupingTest : public ::testing::Test {
                    Glob(prefix) + "')");
     return static_cast<size_t>(r[0]["n"].get<int64_t>());
   }
-
-  fs::path root_;
-  std::unique_ptr<TableStore> store_;
-  std::unique_ptr<DeliveryService> service_;
 };
 
 TEST_F(GroupingTest, FullDeliverySpillsAndWritesOneFilePerPartition) {

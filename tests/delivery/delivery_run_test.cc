@@ -10,6 +10,7 @@
 
 #include "nlohmann/json.hpp"
 #include "tablelake/delivery.h"
+#include "testutil/lake_fixture.h"
 #include "testutil/lake_query.h"
 
 namespace tablelake {
@@ -19,27 +20,11 @@ namespace fs = std::filesystem;
 
 using testing::Query;
 
-class DeliveryRunTest : public ::testing::Test {
+class DeliveryRunTest : public testing::LakeFixture {
  protected:
-  void SetUp() override {
-    std::random_device rd;
-    root_ = fs::temp_directory_path() / ("tablelake-run-" + std::to_string(rd()));
-    fs::create_directories(root_ / "lake" / "bucket");
-    store_ = std::move(TableStore::Open((root_ / "data").string())).value();
-    service_ = std::move(DeliveryService::Open(store_.get())).value();
-    TableMeta meta{"t", {{"id", PrimaryKeyType::kInteger}}, {}};
-    ASSERT_TRUE(store_->CreateTable(meta).ok());
-  }
-  void TearDown() override {
-    service_.reset();
-    store_.reset();
-    fs::remove_all(root_);
-  }
+  void SetUp() override { OpenLake("run"); }
   DeliveryTaskConfig Config(int flush_seconds = 60) {
-    DeliveryTaskConfig c;
-    c.oss_bucket = "bucket";
-    c.oss_endpoint = "file://" + (root_ / "lake").string();
-    c.oss_prefix = "out";
+    DeliveryTaskConfig c = FolderTask("out");
     c.flush_interval_seconds = flush_seconds;
     c.schema = {{"id", "id", "INT64"}, {"v", "v", "INT64"}};
     return c;
@@ -56,10 +41,6 @@ class DeliveryRunTest : public ::testing::Test {
     }
     return n;
   }
-
-  fs::path root_;
-  std::unique_ptr<TableStore> store_;
-  std::unique_ptr<DeliveryService> service_;
 };
 
 // Writers keep writing while the snapshot is scanned and the stream is caught up: the bucket

@@ -189,6 +189,12 @@ TEST(SigV4, AgreesWithSmithysSignerOnGeneratedRequests) {
   ExpectSameAuthorizations(inputs, ours);
 }
 
+// The i-th request's keys: a secret with '/' and '+', an STS token on every third.
+CredentialSet OssKeys(size_t i, const std::string& signature) {
+  return {"LTAI" + std::to_string(i), "oss/secret+" + std::to_string(i),
+          i % 3 == 0 ? "sts" + std::to_string(i) : "", "", signature};
+}
+
 TEST(OssSigner, AgreesWithAliOssOnGeneratedRequests) {
   std::vector<int64_t> times;
   auto requests = GeneratedRequests(300, &times);
@@ -196,8 +202,7 @@ TEST(OssSigner, AgreesWithAliOssOnGeneratedRequests) {
   std::vector<std::string> ours;
   for (size_t i = 0; i < requests.size(); ++i) {
     HttpRequest r = requests[i];
-    CredentialSet keys{"LTAI" + std::to_string(i), "oss/secret+" + std::to_string(i),
-                       i % 3 == 0 ? "sts" + std::to_string(i) : "", ""};
+    CredentialSet keys = OssKeys(i, "");
     OssSigner(keys, "bkt").Sign(&r, times[i]);
     ours.push_back(r.Header("Authorization"));
     // What ali-oss signs: the resource /bkt/<path> and the sub-resources among the query.
@@ -225,8 +230,7 @@ TEST(OssSigner, V4AgreesWithAliOssOnGeneratedRequests) {
   std::vector<std::string> ours;
   for (size_t i = 0; i < requests.size(); ++i) {
     HttpRequest r = requests[i];
-    CredentialSet keys{"LTAI" + std::to_string(i), "oss/secret+" + std::to_string(i),
-                       i % 3 == 0 ? "sts" + std::to_string(i) : "", "", "v4"};
+    CredentialSet keys = OssKeys(i, "v4");
     std::string region = i % 2 ? "cn-hangzhou" : "ap-southeast-1";
     OssSigner(keys, "bkt", region).Sign(&r, times[i]);
     ours.push_back(r.Header("Authorization"));

@@ -1,0 +1,45 @@
+// A fresh data folder and a folder bucket (`<root>/lake/bucket`) in a temporary directory, for
+// delivery tests: the store, a delivery service over it, and a task config that points there.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <random>
+#include <string>
+
+#include "tablelake/delivery.h"
+
+namespace tablelake::testing {
+
+class LakeFixture : public ::testing::Test {
+ protected:
+  // Opens the store (with table t(id INTEGER)) and the service; `name` tells the folders apart.
+  void OpenLake(const std::string& name, const DeliveryOptions& options = {}) {
+    root_ = std::filesystem::temp_directory_path() /
+            ("tablelake-" + name + "-" + std::to_string(std::random_device{}()));
+    std::filesystem::create_directories(root_ / "lake" / "bucket");
+    store_ = std::move(TableStore::Open((root_ / "data").string())).value();
+    service_ = std::move(DeliveryService::Open(store_.get(), options)).value();
+    ASSERT_TRUE(store_->CreateTable({"t", {{"id", PrimaryKeyType::kInteger}}, {}}).ok());
+  }
+  void TearDown() override {
+    service_.reset();
+    store_.reset();
+    std::filesystem::remove_all(root_);
+  }
+  // A task delivering into the folder bucket under `prefix`.
+  DeliveryTaskConfig FolderTask(const std::string& prefix) const {
+    DeliveryTaskConfig c;
+    c.oss_bucket = "bucket";
+    c.oss_endpoint = "file://" + (root_ / "lake").string();
+    c.oss_prefix = prefix;
+    return c;
+  }
+
+  std::filesystem::path root_;
+  std::unique_ptr<TableStore> store_;
+  std::unique_ptr<DeliveryService> service_;
+};
+
+}  // namespace tablelake::testing
