@@ -8,7 +8,10 @@
 // command under /usr/bin/time (seconds, peak RSS), and DuckDB (its default threads) copying the
 // same rows from its own table to hourly partitions (the COPY alone is timed). Prints rows/s,
 // MB/s of Parquet written, files and bytes.
-//   node bench/partitions_bench.mjs TABLELAKE_BINARY [ROWS_A [ROWS_B]]
+//   W. ROWS_W rows (default 400) of 1.9 MB string values (a 760 MB table) delivered with ZSTD into
+//      one partition: the peak RSS against the memory budget (256 MiB) + 64 MiB, beside DuckDB
+//      copying the same rows to one ZSTD Parquet file.
+//   [BENCH_DIR=/dev/shm] node bench/partitions_bench.mjs TABLELAKE_BINARY [ROWS_A [ROWS_B [ROWS_W]]]
 import { execFileSync, spawnSync } from 'child_process';
 import { createRequire } from 'module';
 import fs from 'fs';
@@ -21,10 +24,13 @@ const { DuckDBInstance } = require('@duckdb/node-api');
 
 const bin = process.argv[2];
 const scenarios = [
-  { name: 'A', rows: Number(process.argv[3] || 400000), hours: 2 * 365 * 24 },
-  { name: 'B', rows: Number(process.argv[4] || 10000000), hours: 30 * 24 },
-];
-const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tablelake-partbench-'));
+  { name: 'A', rows: Number(process.argv[3] ?? 400000), hours: 2 * 365 * 24 },
+  { name: 'B', rows: Number(process.argv[4] ?? 10000000), hours: 30 * 24 },
+].filter((s) => s.rows > 0);  // 0 skips a scenario
+const wideRows = Number(process.argv[5] ?? 400);
+// BENCH_DIR picks the file system (the data folders and buckets live there): creating
+// thousands of partition folders and files costs what that file system's metadata costs.
+const root = fs.mkdtempSync(path.join(process.env.BENCH_DIR || os.tmpdir(), 'tablelake-partbench-'));
 const START = 472222 * 3600;  // a fixed hour (2023-11-14), so that runs compare
 
 function tl(data, args) {
@@ -77,6 +83,55 @@ const row = (label, r, rows, note = '') => console.log(
   `${(r.bytes / 1e6 / r.secs).toFixed(1).padStart(6)} MB/s ${String(r.files).padStart(6)} files ` +
   `${(r.bytes / 1e6).toFixed(1).padStart(7)} MB${r.rssMiB ? `  peak RSS ${r.rssMiB.toFixed(0)} MiB` : ''}${note ? `  ${note}` : ''}`);
 
+// Rows of `bytes` hex characters drawn from xorshift32 (seeded: runs compare): about half of
+// their size is left by compression, as with ids and hashes, not a run of one letter.
+function writeWideRows(file, rows, bytes) {
+  const fd = fs.openSync(file, 'w');
+  const words = new Uint32Array(Math.ceil(bytes / 8));
+  let x = 2463534242;
+  for (let i = 0; i < rows; i++) {
+    for (let w = 0; w < words.length; w++) {
+      x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+      words[w] = x >>> 0;
+    }
+    const hex = Buffer.from(words.buffer).toString('hex').slice(0, bytes);
+    fs.writeSync(fd, `{"id":${i},"blob":"${hex}"}\n`);
+  }
+  fs.closeSync(fd);
+}
+
+async function wideScenario(rows) {
+  const bytes = 1900000;
+  const dir = path.join(root, 'W');
+  const data = path.join(dir, 'data');
+  const lake = path.join(dir, 'lake');
+  fs.mkdirSync(path.join(lake, 'b'), { recursive: true });
+  const input = path.join(dir, 'rows.jsonl');
+  console.error(`scenario W: writing and loading ${rows} rows of ${bytes} bytes`);
+  writeWideRows(input, rows, bytes);
+  tl(data, ['table', 'create', 't', '--pk', 'id:INTEGER']);
+  tl(data, ['import', 't', input, '--format', 'jsonl']);
+  tl(data, ['delivery', 'create', '--table', 't', '--name', 'wide', '--type', 'base', '--bucket', 'b',
+    '--endpoint', `file://${lake}`, '--prefix', 'wide', '--schema', 'id:id:INT64,blob:blob:UTF8',
+    '--compression', 'ZSTD']);
+  const ours = { ...timed(data, ['delivery', 'run', '--once']), ...parquetFiles(path.join(lake, 'b', 'wide')) };
+  const db = await (await DuckDBInstance.create(':memory:')).connect();
+  await db.run(`CREATE TABLE t AS SELECT * FROM read_json('${input}',
+    columns={id: 'BIGINT', blob: 'VARCHAR'}, maximum_object_size=${2 * bytes + 100})`);
+  const threads = (await db.runAndReadAll(`SELECT current_setting('threads') AS t`)).getRowObjectsJson()[0].t;
+  const out = path.join(dir, 'duck.parquet');
+  const start = process.hrtime.bigint();
+  await db.run(`COPY t TO '${out}' (FORMAT parquet, COMPRESSION zstd)`);
+  const duck = { secs: Number(process.hrtime.bigint() - start) / 1e9, files: 1, bytes: fs.statSync(out).size };
+  console.log(`\nscenario W: ${rows} rows of ${(bytes / 1e6).toFixed(1)} MB strings ` +
+    `(${(rows * bytes / 1e6).toFixed(0)} MB), ZSTD, one partition`);
+  row('Tablelake BaseTask (whole command)', ours, rows,
+    `target: peak RSS under ${256 + 64} MiB (the default budget + 64 MiB)`);
+  row(`DuckDB COPY (${threads} threads, the COPY alone)`, duck, rows,
+    `Tablelake takes ${(ours.secs / duck.secs).toFixed(2)}x its time`);
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
 try {
   for (const s of scenarios) {
     const dir = path.join(root, s.name);
@@ -115,6 +170,7 @@ try {
       `Tablelake takes ${(hourly.secs / duck.secs).toFixed(2)}x its time`);
     fs.rmSync(dir, { recursive: true, force: true });
   }
+  if (wideRows > 0) await wideScenario(wideRows);
 } finally {
   fs.rmSync(root, { recursive: true, force: true });
 }

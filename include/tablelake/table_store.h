@@ -157,9 +157,10 @@ class RowIterator {
   virtual bool Valid() const = 0;
   virtual void Next() = 0;
   virtual const Row& row() const = 0;
-  // Replaces `*batch` with up to `max_rows` rows (and about 8 MiB) from the current one on and
-  // moves past them: the bulk path for a scan whose rows are decoded on another thread.
-  virtual Status NextBatch(size_t max_rows, RowBatch* batch) = 0;
+  // Replaces `*batch` with up to `max_rows` rows from the current one on, ending early once it
+  // holds `max_bytes` (always at least one row), and moves past them: the bulk path for a scan
+  // whose rows are decoded on another thread.
+  virtual Status NextBatch(size_t max_rows, size_t max_bytes, RowBatch* batch) = 0;
   virtual Status status() const = 0;
 };
 

@@ -21,7 +21,8 @@ void RemoveSpill(const TaskRun& run);
 std::string RunPath(const TaskRun& run, int64_t n);
 int64_t RunBytes(const TaskRun& run);
 Status AbsorbRuns(TaskRun& run, BatchWriter* batch);
-Status CommitSegment(TaskRun& run, std::unique_ptr<BatchWriter> batch, const PrimaryKey& last);
+Status CommitSegment(TaskRun& run, std::unique_ptr<BatchWriter> batch, const PrimaryKey& last,
+                     bool resume_at = false);
 Status FinishBase(TaskRun& run);
 
 }  // namespace
@@ -54,8 +55,16 @@ Status RunBase(TaskRun& run) {
   if (!state.merging) TL_RETURN_IF_ERROR(ScanSnapshot(run));
   if (state.merging) TL_RETURN_IF_ERROR(MergeRuns(run));
   TL_RETURN_IF_ERROR(FinishBase(run));
-  RemoveSpill(run);
-  return run.store->DropCheckpoint(state.checkpoint);
+  return ReleaseSnapshot(run);
+}
+
+Status ReleaseSnapshot(TaskRun& run) {
+  TaskState& state = run.state;
+  RemoveSpillRuns(state);
+  TL_RETURN_IF_ERROR(run.store->DropCheckpoint(state.checkpoint));
+  state.checkpoint.clear();
+  state.checkpoint_path.clear();
+  return run.Save();
 }
 
 namespace {
@@ -91,6 +100,7 @@ Status StartAttempt(TaskRun& run) {
   state.snapshot_ms = run.clock->NowMillis();
   state.segment = 0;
   state.resume_key = json();
+  state.resume_at = false;
   state.runs = 0;
   state.merging = false;
   state.merged_through.clear();
@@ -110,9 +120,12 @@ std::string RunPath(const TaskRun& run, int64_t n) {
 void RemoveSpill(const TaskRun& run) { RemoveSpillRuns(run.state); }
 
 std::unique_ptr<BatchWriter> NewSegment(TaskRun& run) {
-  return std::make_unique<BatchWriter>(run.task, run.resolved, run.bucket.get(),
-                                       BaseStem(run.task, run.state.attempt, run.state.segment),
-                                       FileMetadata(run.task, run.state.snapshot_seq), run.budget);
+  auto batch =
+      std::make_unique<BatchWriter>(run.task, run.resolved, run.bucket.get(),
+                                    BaseStem(run.task, run.state.attempt, run.state.segment),
+                                    FileMetadata(run.task, run.state.snapshot_seq), run.budget);
+  batch->set_carry(true);
+  return batch;
 }
 
 // The scan: rows are grouped by partition in memory (a partition with a row group's worth
@@ -141,7 +154,8 @@ Status ScanSnapshot(TaskRun& run) {
     start = key.primary_key;
   }
   TL_ASSIGN_OR_RETURN(auto it, snapshot->NewRowIterator(task.table, start, end, {}));
-  if (!state.resume_key.is_null() && it->Valid()) it->Next();  // it was the last one delivered
+  // The key is the last row delivered, or the first of the next segment (resume_at).
+  if (!state.resume_key.is_null() && !state.resume_at && it->Valid()) it->Next();
   std::error_code ec;
   std::filesystem::create_directories(SpillDir(run), ec);
   if (ec) return Status::IOError(fmt::format("{}: {}", SpillDir(run), ec.message()));
@@ -166,8 +180,16 @@ Status ScanSnapshot(TaskRun& run) {
       // A row's write time is its newest cell's version; a key-only row takes the snapshot's.
       int64_t write_ms = row->cells.empty() ? state.snapshot_ms : 0;
       for (const auto& c : row->cells) write_ms = std::max(write_ms, c.timestamp);
-      TL_RETURN_IF_ERROR(batch->Add(row->primary_key, row->cells, write_ms,
-                                    {"PUT", state.snapshot_seq, write_ms * 1000}));
+      const RowConverter::Change change{"PUT", state.snapshot_seq, write_ms * 1000};
+      TL_RETURN_IF_ERROR(batch->Add(row->primary_key, row->cells, write_ms, change));
+      if (!batch->carried().empty()) {
+        // The row starts the next segment, whose partition streams from it on.
+        std::string partition = batch->carried();
+        TL_RETURN_IF_ERROR(CommitSegment(run, std::move(batch), row->primary_key, true));
+        batch = NewSegment(run);
+        batch->StreamFrom(std::move(partition));
+        TL_RETURN_IF_ERROR(batch->Add(row->primary_key, row->cells, write_ms, change));
+      }
       last = row;
       if (batch->full() || batch->segment_due()) TL_RETURN_IF_ERROR(spill());
       if ((++scanned & 1023) == 0) {
@@ -288,10 +310,14 @@ Status MergeRuns(TaskRun& run) {
 
 // Publishes a segment's files, then saves where the delivery stands (the scan position when
 // `last` is given) with the segment's counts and file entries, in one write.
-Status CommitSegment(TaskRun& run, std::unique_ptr<BatchWriter> batch, const PrimaryKey& last) {
+Status CommitSegment(TaskRun& run, std::unique_ptr<BatchWriter> batch, const PrimaryKey& last,
+                     bool resume_at) {
   TaskState& state = run.state;
   TL_RETURN_IF_ERROR(batch->Commit());
-  if (!last.empty()) state.resume_key = json::parse(store::RowToJson(Row{last, {}}).dump());
+  if (!last.empty()) {
+    state.resume_key = json::parse(store::RowToJson(Row{last, {}}).dump());
+    state.resume_at = resume_at;
+  }
   ++state.segment;
   AddCounts(batch->counts(), &state.status, &run.stats);
   ClearError(&state.status);  // progress again

@@ -17,6 +17,9 @@ namespace tablelake::delivery {
 
 // Delivers the snapshot, resuming an interrupted attempt where it can.
 Status RunBase(TaskRun& run);
+// Removes the finished snapshot's checkpoint and spill runs and forgets them: the end of
+// RunBase, and at the start of a run whose previous one stopped between the two.
+Status ReleaseSnapshot(TaskRun& run);
 // Removes an attempt's spill runs (with its task, or a new attempt).
 void RemoveSpillRuns(const TaskState& state);
 

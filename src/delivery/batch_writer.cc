@@ -19,7 +19,10 @@ BatchWriter::BatchWriter(const DeliveryTaskDescription& task, const ResolvedTask
       files_(bucket, resolved, stem, task.config.file_bytes, std::move(metadata), budget),
       dirty_(bucket, resolved, !task.config.oss_dirty_prefix.empty(), stem),
       converter_(resolved),
-      buffers_(budget) {}
+      buffers_(budget) {
+  // A prefix without time variables is one partition: it would fill its files alone.
+  if (!resolved.prefix.has_variables()) stream_from_ = resolved.prefix.Expand(0, resolved.zone);
+}
 
 Status BatchWriter::Add(const PrimaryKey& key, const std::vector<Cell>& cells,
                         int64_t write_time_ms, const RowConverter::Change& change) {
@@ -41,6 +44,16 @@ Status BatchWriter::Add(const PrimaryKey& key, const std::vector<Cell>& cells,
     // The file is whole: it goes, and the partition buffers again from this row on.
     TL_RETURN_IF_ERROR(files_.Close(partition));
     ++files_done_;
+    if (carry_ && segment_due()) {
+      --rows_;
+      carried_ = partition;
+      return Status::OK();
+    }
+  }
+  if (partition == stream_from_ && files_.open_count() < kMaxStreaming &&
+      buffers_.buffers().count(partition) == 0) {
+    TL_ASSIGN_OR_RETURN(parquet::RowAppender * out, files_.For(partition, row_bytes, true));
+    return converter_.Write(out);
   }
   encoded_.clear();
   converter_.Encode(&encoded_);

@@ -49,6 +49,14 @@ class BatchWriter {
   bool segment_due() const {
     return files_done_ > 0 && (files_.open_count() == 0 || files_done_ >= 2 * kMaxStreaming);
   }
+  // Base scans: a row that finds its partition's file whole, when closing that file ends the
+  // segment (segment_due), is not taken; carried() then names its partition, and the runner
+  // commits the segment and gives the row to the next one, which streams that partition from
+  // the row on (StreamFrom). So a segment never ends with a lone row to spill.
+  void set_carry(bool carry) { carry_ = carry; }
+  const std::string& carried() const { return carried_; }
+  // Rows of `partition` go straight into an open file from the next one on (while few stream).
+  void StreamFrom(std::string partition) { stream_from_ = std::move(partition); }
   // Writes the largest buffers out as files until the buffers hold at most `bytes`.
   Status FlushLargest(int64_t bytes);
   // Writes the buffers as spill run `path` and empties them.
@@ -93,7 +101,10 @@ class BatchWriter {
   int64_t rows_ = 0;
   bool full_ = false;
   size_t files_done_ = 0;
-  std::string encoded_;  // the row being added
+  bool carry_ = false;
+  std::string carried_;      // the partition of the row not taken, if any
+  std::string stream_from_;  // a partition that streams from its first row
+  std::string encoded_;      // the row being added
   std::string partition_;
   int64_t partition_minute_ = 0;
   bool has_partition_ = false;

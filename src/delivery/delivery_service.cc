@@ -241,6 +241,9 @@ Status DeliveryServiceImpl::RunTask(const std::string& table, const std::string&
   delivery::TaskRun run{store_, clock_.get(), progress_, &budget_, task,
                         state,  *stats,       {},        nullptr};
   Status s = [&]() -> Status {
+    if (state.base_done && !state.checkpoint.empty()) {
+      TL_RETURN_IF_ERROR(delivery::ReleaseSnapshot(run));
+    }
     if (task.type == DeliveryTaskType::kBase && state.status.finished) return Status::OK();
     TL_RETURN_IF_ERROR(Prepare(run));
     if (task.type != DeliveryTaskType::kInc && !state.base_done)

@@ -4,8 +4,8 @@
 
 namespace tablelake::delivery {
 
-RowPrefetcher::RowPrefetcher(RowIterator* it, size_t batch_rows, size_t batches)
-    : it_(it), batch_rows_(batch_rows), batches_(batches) {
+RowPrefetcher::RowPrefetcher(RowIterator* it, size_t batch_rows, size_t batch_bytes, size_t batches)
+    : it_(it), batch_rows_(batch_rows), batch_bytes_(batch_bytes), batches_(batches) {
   for (auto& b : batches_) free_.push_back(&b);
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "tl-scan");  // names it in top -H and perf
@@ -32,7 +32,7 @@ void RowPrefetcher::Loop() {
       b = free_.front();
       free_.pop_front();
     }
-    Status s = it_->NextBatch(batch_rows_, b);
+    Status s = it_->NextBatch(batch_rows_, batch_bytes_, b);
     bool end = !s.ok() || !it_->Valid();
     std::lock_guard lock(mu_);
     ready_.push_back(b);

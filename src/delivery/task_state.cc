@@ -42,6 +42,7 @@ json StateToJson(const TaskState& t) {
           {"snapshot_ms", t.snapshot_ms},
           {"segment", t.segment},
           {"resume_key", t.resume_key},
+          {"resume_at", t.resume_at},
           {"runs", t.runs},
           {"merging", t.merging},
           {"merged_through", t.merged_through}};
@@ -69,6 +70,7 @@ Result<TaskState> StateFromJson(const std::string& text) {
   t.snapshot_ms = j.value("snapshot_ms", int64_t{0});
   t.segment = j.value("segment", int64_t{0});
   t.resume_key = j.value("resume_key", json());
+  t.resume_at = j.value("resume_at", false);
   t.runs = j.value("runs", int64_t{0});
   t.merging = j.value("merging", false);
   t.merged_through = j.value("merged_through", std::string());

@@ -24,8 +24,9 @@ std::string HoldName(const std::string& task);
 // only with a commit, so they always equal what the bucket holds.
 struct TaskState {
   // The layout of the saved state. 1: the first (no field); 2: with this field, spill runs
-  // and no list of base files (the file entries hold them).
-  static constexpr int kVersion = 2;
+  // and no list of base files (the file entries hold them); 3: resume_at (an older binary
+  // would skip the row it names).
+  static constexpr int kVersion = 3;
   int version = kVersion;
   DeliveryTaskStatus status;
   int64_t attempt = 0;
@@ -42,6 +43,7 @@ struct TaskState {
   int64_t snapshot_ms = 0;
   int64_t segment = 0;
   nlohmann::json resume_key;  // null: from the first row
+  bool resume_at = false;     // the scan resumes at resume_key, not after it
   // Spill runs written (run-000000 ... in the attempt's spill folder); once the scan is over,
   // `merging` and the last partition the merge committed.
   int64_t runs = 0;

@@ -85,6 +85,8 @@ class ColumnVector {
   // Offsets of value i's bytes: [offsets()[i], offsets()[i+1]).
   const std::vector<uint32_t>& offsets() const { return offsets_; }
   const std::string& byte_data() const { return bytes_; }
+  // Bytes of BYTE_ARRAY values held (MAP keys included): what makes a batch of wide rows large.
+  size_t byte_size() const { return bytes_.size() + (keys_.empty() ? 0 : keys_[0].byte_size()); }
 
  private:
   void Mark() {

@@ -563,7 +563,13 @@ Status RowAppender::EndRow() {
                       writer_->schema()[i].name, batch_[i].num_rows()));
     }
   }
-  return rows_ >= batch_rows_ ? Send() : Status::OK();
+  return rows_ >= batch_rows_ || BatchBytes() >= kBatchBytes ? Send() : Status::OK();
+}
+
+size_t RowAppender::BatchBytes() const {
+  size_t n = 0;
+  for (const auto& c : batch_) n += c.byte_size();
+  return n;
 }
 
 Status RowAppender::Flush() {

@@ -53,7 +53,8 @@ class FileWriter {
 };
 
 // Row-at-a-time appends over a FileWriter: fill each column of the current row through
-// column(i), then EndRow. Rows go to the writer in batches of `batch_rows`, so memory stays
+// column(i), then EndRow. Rows go to the writer in batches of `batch_rows`, or fewer once the
+// batch holds kBatchBytes of string values (rows may be megabytes each), so memory stays
 // bounded by the batch being filled, those queued (at most kQueuedBatches, with `background`)
 // and the writer's row group. With `background`, batches are encoded and compressed on a
 // thread of their own while the caller fills the next ones; errors from it come back from the
@@ -74,6 +75,7 @@ class RowAppender {
 
  private:
   Status Send();  // hands the batch over (background) or writes it
+  size_t BatchBytes() const;
   Status Wait();  // until the background thread is idle; its error, if any
   void Loop();
 
@@ -88,6 +90,7 @@ class RowAppender {
   // bench/delivery_bench) and are allocated only when the encoder falls behind.
   using Batch = std::vector<ColumnVector>;
   static constexpr size_t kQueuedBatches = 8;
+  static constexpr size_t kBatchBytes = 1 << 20;
   bool background_;
   std::deque<Batch> queued_;
   std::vector<Batch> spare_;

@@ -1131,13 +1131,13 @@ class RowIteratorImpl : public RowIterator {
   const Row& row() const override { return row_; }
   Status status() const override { return status_; }
 
-  Status NextBatch(size_t max_rows, RowBatch* batch) override {
+  Status NextBatch(size_t max_rows, size_t max_bytes, RowBatch* batch) override {
     // Rows hidden by retention are copied too: the batch's decoder skips them.
     batch->Reset(decoder_);
     if (!valid_) return status_;
-    // Bounded in bytes too: rows may be megabytes, and offsets are 32-bit.
-    for (; it_->Valid() && batch->size() < max_rows && batch->bytes() < kMaxBatchBytes;
-         it_->Next()) {
+    // Offsets are 32-bit: a batch never grows past kMaxBatchBytes whatever the caller asks.
+    max_bytes = std::min(max_bytes, kMaxBatchBytes);
+    for (; it_->Valid() && batch->size() < max_rows && batch->bytes() < max_bytes; it_->Next()) {
       batch->Add(ToView(it_->key()), ToView(it_->value()));
     }
     Settle();

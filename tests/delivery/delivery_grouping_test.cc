@@ -8,6 +8,7 @@
 #include <random>
 
 #include "delivery/spill_runs.h"
+#include "delivery/task_state.h"
 #include "tablelake/delivery.h"
 #include "testutil/lake_fixture.h"
 #include "testutil/lake_query.h"
@@ -104,6 +105,33 @@ TEST_F(GroupingTest, FullDeliverySpillsAndWritesOneFilePerPartition) {
   // The runs went with the finished scan.
   std::error_code ec;
   EXPECT_TRUE(fs::is_empty(root_ / "data" / "spill", ec) || !fs::exists(root_ / "data" / "spill"));
+}
+
+// A run stopped after the finished scan was saved but before its checkpoint and spill runs were
+// removed: the next run removes them (they would stay for ever otherwise).
+TEST_F(GroupingTest, LeftoversOfAFinishedScanGoWithTheNextRun) {
+  Load(0, 1000, 10, 20);
+  ASSERT_TRUE(
+      service_->CreateDeliveryTask("t", "left", Config("left"), DeliveryTaskType::kBase).ok());
+  ASSERT_TRUE(service_->RunTask("t", "left").ok());
+  const std::string key = delivery::StateKey("t", "left");
+  auto state = delivery::StateFromJson(store_->GetMetadata(key)->value());
+  ASSERT_TRUE(state.ok());
+  EXPECT_TRUE(state->checkpoint.empty());
+  // As a crash between the two would leave them.
+  fs::path checkpoint = root_ / "data" / "checkpoints" / "t.left.base1";
+  fs::path spill = root_ / "data" / "spill" / "t.left.base1";
+  fs::create_directories(checkpoint);
+  fs::create_directories(spill);
+  std::ofstream(spill / "run-000000") << "TLRUN1";
+  state->checkpoint = "t.left.base1";
+  state->checkpoint_path = checkpoint.string();
+  ASSERT_TRUE(store_->PutMetadata(key, delivery::StateToJson(*state).dump()).ok());
+  ASSERT_TRUE(service_->RunTask("t", "left").ok());
+  EXPECT_FALSE(fs::exists(checkpoint));
+  EXPECT_FALSE(fs::exists(spill));
+  EXPECT_TRUE(delivery::StateFromJson(store_->GetMetadata(key)->value())->checkpoint.empty());
+  EXPECT_EQ(service_->DescribeDeliveryTask("t", "left")->status.rows_delivered, 1000);
 }
 
 TEST_F(GroupingTest, PartitionsPastTheSizeBoundGetMoreFilesOnlyThen) {

@@ -4,7 +4,9 @@
 #include "delivery/path_template.h"
 #include "delivery/row_converter.h"
 #include "delivery/task_config.h"
+#include "delivery/task_state.h"
 #include "delivery/time_zone.h"
+#include "fmt/format.h"
 
 namespace tablelake::delivery {
 namespace {
@@ -204,6 +206,33 @@ TEST(RowConverter, TypeMapping) {
   map.element = T::kUtf8;
   ASSERT_TRUE(Convert(Value::String(R"({"a":"x","b":null})"), map, &s).ok());
   EXPECT_EQ(s.keys, (std::vector<std::string>{"a", "b"}));
+}
+
+TEST(TaskState, RoundTripAndLayoutVersions) {
+  TaskState t;
+  t.attempt = 2;
+  t.segment = 7;
+  t.resume_key = {{"id", 42}};
+  t.resume_at = true;
+  t.runs = 3;
+  t.merged_through = "ev/2026/01";
+  auto back = StateFromJson(StateToJson(t).dump());
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->version, TaskState::kVersion);
+  EXPECT_EQ(back->resume_key, t.resume_key);
+  EXPECT_TRUE(back->resume_at);
+  EXPECT_EQ(back->runs, 3);
+  EXPECT_EQ(back->merged_through, "ev/2026/01");
+  // A state saved by an older binary has no resume_at: it resumes after its key.
+  auto old = StateFromJson(R"({"version":2,"segment":1,"resume_key":{"id":1}})");
+  ASSERT_TRUE(old.ok());
+  EXPECT_FALSE(old->resume_at);
+  // A newer layout is refused, never misread.
+  auto newer = StateFromJson(
+      fmt::format(R"({{"version":{},"resume_key":{{"id":1}}}})", TaskState::kVersion + 1));
+  EXPECT_EQ(newer.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(newer.status().message().find("newer than this Tablelake"), std::string::npos);
+  EXPECT_EQ(StateFromJson("[1]").status().code(), StatusCode::kCorruption);
 }
 
 }  // namespace

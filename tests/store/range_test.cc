@@ -195,13 +195,18 @@ TEST_F(RangeTest, RowIteratorSeesLatestVersions) {
   EXPECT_EQ(n, 12);
 }
 
-// Reads the rest of `it` through NextBatch, `batch_rows` at a time, decoding every row.
-std::vector<Row> DrainInBatches(RowIterator* it, size_t batch_rows) {
+// Reads the rest of `it` through NextBatch, `batch_rows` (or `batch_bytes`) at a time, decoding
+// every row.
+std::vector<Row> DrainInBatches(RowIterator* it, size_t batch_rows, size_t batch_bytes = 1 << 20) {
   std::vector<Row> rows;
   RowBatch batch;
   while (it->Valid()) {
-    EXPECT_TRUE(it->NextBatch(batch_rows, &batch).ok());
+    EXPECT_TRUE(it->NextBatch(batch_rows, batch_bytes, &batch).ok());
     EXPECT_LE(batch.size(), batch_rows);
+    EXPECT_GE(batch.size(), 1u);
+    if (batch.size() > 1) {
+      EXPECT_LT(batch.bytes(), batch_bytes + 200);  // one row past the bound at most
+    }
     for (size_t i = 0; i < batch.size(); ++i) {
       Row row;
       auto visible = batch.DecodeRow(i, &row);
@@ -221,6 +226,15 @@ TEST_F(RangeTest, NextBatchYieldsWhatNextDoes) {
     for (; (*one)->Valid(); (*one)->Next()) expected.push_back((*one)->row());
     EXPECT_EQ(expected.size(), 14u);
     EXPECT_EQ(DrainInBatches(bulk->get(), batch_rows), expected) << batch_rows;
+  }
+  // A byte bound ends a batch early, however many rows it may hold; one byte still takes a row.
+  for (size_t batch_bytes : {1u, 64u, 300u}) {
+    auto one = store_->NewRowIterator("sampleTable", Key(-1, "a"), Max(), {});
+    auto bulk = store_->NewRowIterator("sampleTable", Key(-1, "a"), Max(), {});
+    ASSERT_TRUE(one.ok() && bulk.ok());
+    std::vector<Row> expected;
+    for (; (*one)->Valid(); (*one)->Next()) expected.push_back((*one)->row());
+    EXPECT_EQ(DrainInBatches(bulk->get(), 100, batch_bytes), expected) << batch_bytes;
   }
 }
 
