@@ -19,7 +19,8 @@ BatchWriter::BatchWriter(const DeliveryTaskDescription& task, const ResolvedTask
       files_(bucket, resolved, stem, task.config.file_bytes, std::move(metadata), budget),
       dirty_(bucket, resolved, !task.config.oss_dirty_prefix.empty(), stem),
       converter_(resolved),
-      buffers_(budget) {
+      buffers_(budget),
+      partitions_(resolved.prefix, resolved.zone) {
   // A prefix without time variables is one partition: it would fill its files alone.
   if (!resolved.prefix.has_variables()) stream_from_ = resolved.prefix.Expand(0, resolved.zone);
 }
@@ -34,7 +35,7 @@ Status BatchWriter::Add(const PrimaryKey& key, const std::vector<Cell>& cells,
     ++counts_.dirty_rows;
     return dirty_.Add(Row{key, cells}, dirty.text, write_time_ms);
   }
-  const std::string& partition = Partition(time_ms);
+  const std::string& partition = partitions_.For(time_ms);
   const size_t row_bytes = converter_.row_bytes();
   bool whole;
   if (parquet::RowAppender* out = files_.OpenFor(partition, row_bytes, &whole)) {
@@ -51,7 +52,7 @@ Status BatchWriter::Add(const PrimaryKey& key, const std::vector<Cell>& cells,
     }
   }
   if (partition == stream_from_ && files_.open_count() < kMaxStreaming &&
-      buffers_.buffers().count(partition) == 0) {
+      !buffers_.Has(partition)) {
     TL_ASSIGN_OR_RETURN(parquet::RowAppender * out, files_.For(partition, row_bytes, true));
     return converter_.Write(out);
   }
@@ -68,15 +69,17 @@ Status BatchWriter::Add(const PrimaryKey& key, const std::vector<Cell>& cells,
 
 Status BatchWriter::WriteBuffer(std::string partition, bool keep_open) {
   PartitionBuffer b = buffers_.Take(partition);
-  RecordReader records(b.records);
   const bool large = keep_open || b.row_bytes >= (4 << 20);
   const size_t published = files_.published().size();
   std::string_view row;
   size_t row_bytes;
-  while (true) {
-    TL_ASSIGN_OR_RETURN(bool more, records.Next(&row, &row_bytes));
-    if (!more) break;
-    TL_RETURN_IF_ERROR(WriteRow(partition, row, row_bytes, large));
+  for (const std::string& chunk : b.chunks) {
+    RecordReader records(chunk);
+    while (true) {
+      TL_ASSIGN_OR_RETURN(bool more, records.Next(&row, &row_bytes));
+      if (!more) break;
+      TL_RETURN_IF_ERROR(WriteRow(partition, row, row_bytes, large));
+    }
   }
   files_done_ += files_.published().size() - published;
   return keep_open ? Status::OK() : files_.Close(partition);
@@ -104,7 +107,7 @@ Status BatchWriter::FlushLargest(int64_t bytes) {
 }
 
 Status BatchWriter::Spill(const std::string& path) {
-  TL_RETURN_IF_ERROR(WriteRun(path, buffers_.buffers()));
+  TL_RETURN_IF_ERROR(WriteRun(path, buffers_));
   buffers_.Clear();
   full_ = false;
   return Status::OK();
@@ -112,7 +115,7 @@ Status BatchWriter::Spill(const std::string& path) {
 
 Status BatchWriter::Commit() {
   while (!buffers_.empty()) {
-    TL_RETURN_IF_ERROR(WriteBuffer(buffers_.buffers().begin()->first, /*keep_open=*/false));
+    TL_RETURN_IF_ERROR(WriteBuffer(buffers_.AnyPartition(), /*keep_open=*/false));
   }
   TL_RETURN_IF_ERROR(files_.CloseAll());
   TL_RETURN_IF_ERROR(dirty_.Flush());
@@ -124,17 +127,6 @@ Status BatchWriter::Commit() {
   counts_.files_written = static_cast<int64_t>(files_.published().size());
   counts_.dirty_files = dirty_.files();
   return Status::OK();
-}
-
-const std::string& BatchWriter::Partition(int64_t time_ms) {
-  // Rows of the same minute share the expanded prefix, so it is formatted once for them.
-  int64_t minute = time_ms >= 0 ? time_ms / 60000 : (time_ms - 59999) / 60000;
-  if (!has_partition_ || minute != partition_minute_) {
-    partition_ = resolved_.prefix.Expand(time_ms, resolved_.zone);
-    partition_minute_ = minute;
-    has_partition_ = true;
-  }
-  return partition_;
 }
 
 DirtyReason BatchWriter::EventTime(const PrimaryKey& key, const std::vector<Cell>& cells,

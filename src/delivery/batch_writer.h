@@ -82,7 +82,6 @@ class BatchWriter {
   const std::vector<PublishedFile>& published() const { return files_.published(); }
 
  private:
-  const std::string& Partition(int64_t time_ms);
   DirtyReason EventTime(const PrimaryKey& key, const std::vector<Cell>& cells, int64_t* time_ms);
   // Writes a buffer's rows and gives its memory back; `keep_open`: its file stays open and the
   // partition's next rows stream into it.
@@ -105,9 +104,7 @@ class BatchWriter {
   std::string carried_;      // the partition of the row not taken, if any
   std::string stream_from_;  // a partition that streams from its first row
   std::string encoded_;      // the row being added
-  std::string partition_;
-  int64_t partition_minute_ = 0;
-  bool has_partition_ = false;
+  PartitionNames partitions_;
 };
 
 // Adds a batch's counts to a task's status and to a run's.

@@ -7,11 +7,25 @@
 namespace tablelake::delivery {
 namespace {
 constexpr int64_t kChargeChunk = 1 << 20;  // the budget is taken a MiB at a time
+constexpr size_t kFirstChunk = 512, kLargestChunk = 256 << 10;
+
+size_t VarintSize(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
 }  // namespace
 
 void AppendRecord(std::string* out, std::string_view encoded, size_t row_bytes) {
   PutVarint64(out, row_bytes);
   PutLengthPrefixed(out, encoded);
+}
+
+size_t RecordSize(std::string_view encoded, size_t row_bytes) {
+  return VarintSize(row_bytes) + VarintSize(encoded.size()) + encoded.size();
 }
 
 Result<bool> RecordReader::Next(std::string_view* row, size_t* row_bytes) {
@@ -32,9 +46,17 @@ bool PartitionBuffers::Add(const std::string& partition, std::string_view encode
     if (last_->second.rows == 0) bytes_ += Footprint(partition, last_->second);
   }
   PartitionBuffer& b = last_->second;
-  size_t capacity = b.records.capacity();
-  AppendRecord(&b.records, encoded, row_bytes);
-  bytes_ += static_cast<int64_t>(b.records.capacity() - capacity);
+  size_t n = RecordSize(encoded, row_bytes);
+  if (b.chunks.empty() || b.chunks.back().size() + n > b.chunks.back().capacity()) {
+    size_t last = b.chunks.empty() ? 0 : b.chunks.back().capacity();
+    size_t chunk = std::max(n, std::clamp(2 * last, kFirstChunk, kLargestChunk));
+    int64_t before = Footprint(partition, b);
+    b.chunks.emplace_back().reserve(chunk);
+    b.capacity += static_cast<int64_t>(b.chunks.back().capacity());
+    bytes_ += Footprint(partition, b) - before;
+  }
+  AppendRecord(&b.chunks.back(), encoded, row_bytes);
+  b.size += static_cast<int64_t>(n);
   ++b.rows;
   b.row_bytes += static_cast<int64_t>(row_bytes);
   if (bytes_ > charged_) Charge();
@@ -77,9 +99,18 @@ void PartitionBuffers::Clear() {
 
 std::string PartitionBuffers::Largest() const {
   auto it = std::max_element(buffers_.begin(), buffers_.end(), [](const auto& a, const auto& b) {
-    return a.second.records.size() < b.second.records.size();
+    return a.second.size < b.second.size;
   });
   return it == buffers_.end() ? "" : it->first;
+}
+
+std::vector<const PartitionBuffers::Entry*> PartitionBuffers::Sorted() const {
+  std::vector<const Entry*> out;
+  out.reserve(buffers_.size());
+  for (const auto& e : buffers_) out.push_back(&e);
+  std::sort(out.begin(), out.end(),
+            [](const Entry* a, const Entry* b) { return a->first < b->first; });
+  return out;
 }
 
 }  // namespace tablelake::delivery

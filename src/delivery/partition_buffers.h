@@ -8,19 +8,24 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include "delivery/memory_budget.h"
 #include "tablelake/status.h"
 
 namespace tablelake::delivery {
 
+// A partition's records, in chunks that grow with the partition (from 512 bytes to 256 KiB,
+// or one record when larger) and are never copied as it grows; no record spans two chunks.
 struct PartitionBuffer {
-  std::string records;
+  std::vector<std::string> chunks;
   int64_t rows = 0;
   int64_t row_bytes = 0;  // the sum of its rows' row_bytes
+  int64_t size = 0;       // bytes of records
+  int64_t capacity = 0;   // bytes the chunks hold
 };
 
 class PartitionBuffers {
@@ -37,8 +42,12 @@ class PartitionBuffers {
   PartitionBuffer Take(const std::string& partition);
   void Clear();
 
-  // In partition order.
-  const std::map<std::string, PartitionBuffer>& buffers() const { return buffers_; }
+  using Entry = std::pair<const std::string, PartitionBuffer>;
+  // In partition order: how spill runs hold them.
+  std::vector<const Entry*> Sorted() const;
+  bool Has(const std::string& partition) const { return buffers_.count(partition) > 0; }
+  // Any partition held (empty() must be false).
+  const std::string& AnyPartition() const { return buffers_.begin()->first; }
   bool empty() const { return buffers_.empty(); }
   int64_t bytes() const { return bytes_; }
   // The row_bytes of the buffer the last Add went to.
@@ -48,13 +57,14 @@ class PartitionBuffers {
 
  private:
   static int64_t Footprint(const std::string& partition, const PartitionBuffer& b) {
-    return static_cast<int64_t>(partition.size() + b.records.capacity()) + 96;
+    return static_cast<int64_t>(partition.size()) + b.capacity +
+           static_cast<int64_t>(b.chunks.capacity() * sizeof(std::string)) + 128;
   }
   void Charge();  // takes from the budget what bytes_ has grown past charged_
 
   MemoryBudget* budget_;
-  std::map<std::string, PartitionBuffer> buffers_;
-  std::map<std::string, PartitionBuffer>::iterator last_ = buffers_.end();
+  std::unordered_map<std::string, PartitionBuffer> buffers_;
+  std::unordered_map<std::string, PartitionBuffer>::iterator last_ = buffers_.end();
   int64_t bytes_ = 0;    // the buffers' footprint
   int64_t charged_ = 0;  // what this holds of the budget: bytes_ rounded up to a chunk
   bool over_ = false;
@@ -72,5 +82,6 @@ class RecordReader {
 };
 
 void AppendRecord(std::string* out, std::string_view encoded, size_t row_bytes);
+size_t RecordSize(std::string_view encoded, size_t row_bytes);
 
 }  // namespace tablelake::delivery

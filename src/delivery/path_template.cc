@@ -25,6 +25,7 @@ Result<PathTemplate> PathTemplate::Parse(const std::string& prefix) {
         text.clear();
         t.parts_.push_back({part, ""});
         t.has_variables_ = true;
+        t.has_minutes_ = t.has_minutes_ || part == Part::kMinute;
         i += std::strlen(name);
         matched = true;
         break;
@@ -92,6 +93,25 @@ std::string PathTemplate::StaticPrefix() const {
 std::string JoinKey(const std::string& prefix, const std::string& name) {
   if (prefix.empty()) return name;
   return prefix.back() == '/' ? prefix + name : prefix + "/" + name;
+}
+
+const std::string& PartitionNames::For(int64_t utc_ms) {
+  int64_t block = utc_ms >= 0 ? utc_ms / block_ms_ : (utc_ms + 1) / block_ms_ - 1;
+  if (last_ != nullptr && block == last_block_) return *last_;
+  auto it = blocks_.find(block);
+  if (it == blocks_.end()) {
+    std::string first = prefix_.Expand(block * block_ms_, zone_);
+    if (first != prefix_.Expand(block * block_ms_ + block_ms_ - 1, zone_)) {
+      last_ = nullptr;
+      uncached_ = prefix_.Expand(utc_ms, zone_);
+      return uncached_;
+    }
+    if (blocks_.size() >= kMaxBlocks) blocks_.clear();
+    it = blocks_.emplace(block, std::move(first)).first;
+  }
+  last_ = &it->second;
+  last_block_ = block;
+  return *last_;
 }
 
 }  // namespace tablelake::delivery

@@ -26,18 +26,19 @@ Status WriteAll(int fd, std::string_view data, const std::string& path) {
 
 }  // namespace
 
-Status WriteRun(const std::string& path, const std::map<std::string, PartitionBuffer>& buffers) {
+Status WriteRun(const std::string& path, const PartitionBuffers& buffers) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Status::IOError(fmt::format("{}: cannot create: {}", path, strerror(errno)));
   Status s;
   std::string header;
-  for (const auto& [partition, b] : buffers) {
+  for (const auto* entry : buffers.Sorted()) {
+    const PartitionBuffer& b = entry->second;
     header.assign(1, 'B');
-    PutLengthPrefixed(&header, partition);
+    PutLengthPrefixed(&header, entry->first);
     PutVarint64(&header, static_cast<uint64_t>(b.rows));
-    PutVarint64(&header, b.records.size());
+    PutVarint64(&header, static_cast<uint64_t>(b.size));
     s = WriteAll(fd, header, path);
-    if (s.ok()) s = WriteAll(fd, b.records, path);
+    for (size_t i = 0; s.ok() && i < b.chunks.size(); ++i) s = WriteAll(fd, b.chunks[i], path);
     if (!s.ok()) break;
   }
   if (s.ok()) s = WriteAll(fd, "E" + std::string(kMagic), path);

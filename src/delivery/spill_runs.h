@@ -20,7 +20,7 @@
 namespace tablelake::delivery {
 
 // Writes `buffers` as run `path`, durably.
-Status WriteRun(const std::string& path, const std::map<std::string, PartitionBuffer>& buffers);
+Status WriteRun(const std::string& path, const PartitionBuffers& buffers);
 
 // Reads a run's blocks in order, one record at a time.
 class RunReader {

@@ -174,10 +174,10 @@ TEST(SpillRuns, DamagedRunsAreRefusedNamingTheFile) {
   fs::path dir =
       fs::temp_directory_path() / ("tablelake-run-" + std::to_string(std::random_device{}()));
   fs::create_directories(dir);
-  std::map<std::string, delivery::PartitionBuffer> buffers;
-  for (const std::string p : {"a/1", "a/2"}) {
-    for (int i = 0; i < 100; ++i) delivery::AppendRecord(&buffers[p].records, "row" + p, 7);
-    buffers[p].rows = 100;
+  delivery::MemoryBudget budget(64 << 20);
+  delivery::PartitionBuffers buffers(&budget);
+  for (const std::string p : {"a/2", "a/1"}) {
+    for (int i = 0; i < 100; ++i) buffers.Add(p, "row" + p + std::string(i * 20, 'x'), 7);
   }
   std::string path = (dir / "run-000000").string();
   ASSERT_TRUE(delivery::WriteRun(path, buffers).ok());
@@ -186,11 +186,18 @@ TEST(SpillRuns, DamagedRunsAreRefusedNamingTheFile) {
   int rows = 0;
   std::string_view row;
   size_t row_bytes;
+  std::vector<std::string> order;
   while (!(*reader)->done()) {
-    while (*(*reader)->NextRow(&row, &row_bytes)) ++rows;
+    order.push_back((*reader)->partition());
+    // Each partition's rows as added, across the chunks that hold them.
+    for (int i = 0; *(*reader)->NextRow(&row, &row_bytes); ++i, ++rows) {
+      ASSERT_EQ(row, "row" + order.back() + std::string(i * 20, 'x'));
+      ASSERT_EQ(row_bytes, 7u);
+    }
     ASSERT_TRUE((*reader)->NextBlock().ok());
   }
   EXPECT_EQ(rows, 200);
+  EXPECT_EQ(order, (std::vector<std::string>{"a/1", "a/2"}));  // runs hold partitions in order
   fs::resize_file(path, fs::file_size(path) - 20);  // cut short, as a crash could leave it
   Status s = [&]() -> Status {
     TL_ASSIGN_OR_RETURN(auto r, delivery::RunReader::Open(path));

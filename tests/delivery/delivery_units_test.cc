@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "delivery/event_time.h"
 #include "delivery/path_template.h"
 #include "delivery/row_converter.h"
@@ -58,6 +60,31 @@ TEST(PathTemplate, ExpandsTheFiveVariables) {
   EXPECT_EQ(JoinKey("", "f"), "f");
   EXPECT_EQ(JoinKey("a/", "f"), "a/f");
   EXPECT_EQ(JoinKey("a", "f"), "a/f");
+}
+
+// Remembered partitions are what Expand gives, in every zone: half- and quarter-hour offsets,
+// DST changes, and historic local mean time (offsets in seconds) included.
+TEST(PathTemplate, PartitionNamesAgreeWithExpand) {
+  std::mt19937_64 rng(5);
+  for (const char* prefix : {"p/$yyyy/$MM/$dd/$HH", "p/$yyyy-$MM-$dd", "p/$HH/$mm", "p/$yyyy"}) {
+    auto t = PathTemplate::Parse(prefix);
+    ASSERT_TRUE(t.ok());
+    for (const char* zone : {"UTC", "+05:30", "Asia/Kathmandu", "America/New_York",
+                             "Europe/Amsterdam", "Australia/Lord_Howe"}) {
+      auto z = TimeZone::Parse(zone);
+      ASSERT_TRUE(z.ok()) << zone;
+      PartitionNames names(*t, *z);
+      // Around today, around 2026's DST changes, and before 1900 (LMT), in random order.
+      for (int i = 0; i < 20000; ++i) {
+        int64_t base = i % 4 == 0   ? kMs20261124
+                       : i % 4 == 1 ? 1772953200000    // 2026-03-08T07:00Z, New York's change
+                       : i % 4 == 2 ? 1793512800000    // 2026-11-01T06:00Z
+                                    : -2524521600000;  // 1890-01-01
+        int64_t ms = base + static_cast<int64_t>(rng() % (4 * 86400000ULL)) - 2 * 86400000;
+        ASSERT_EQ(names.For(ms), t->Expand(ms, *z)) << prefix << " " << zone << " " << ms;
+      }
+    }
+  }
 }
 
 int64_t Ms(EventTimeFormat f, const std::string& s) {
