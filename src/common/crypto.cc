@@ -1,9 +1,9 @@
-#include "objectstore/crypto.h"
+#include "common/crypto.h"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-namespace tablelake::objectstore {
+namespace tablelake {
 namespace {
 
 std::string Digest(const EVP_MD* md, std::string_view data) {
@@ -43,4 +43,4 @@ std::string Hex(std::string_view bytes) {
   return out;
 }
 
-}  // namespace tablelake::objectstore
+}  // namespace tablelake

@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-namespace tablelake::objectstore {
+namespace tablelake {
 
 std::string Sha256(std::string_view data);                            // 32 raw bytes
 std::string HmacSha256(std::string_view key, std::string_view data);  // 32 raw bytes
@@ -12,4 +12,4 @@ std::string HmacSha1(std::string_view key, std::string_view data);    // 20 raw 
 std::string Md5(std::string_view data);                               // 16 raw bytes
 std::string Hex(std::string_view bytes);                              // lowercase
 
-}  // namespace tablelake::objectstore
+}  // namespace tablelake

@@ -7,7 +7,7 @@
 #include <set>
 
 #include "common/base64.h"
-#include "objectstore/crypto.h"
+#include "common/crypto.h"
 #include "objectstore/sigv4.h"
 
 namespace tablelake::objectstore {

@@ -13,7 +13,7 @@
 
 #include "common/base64.h"
 #include "fmt/format.h"
-#include "objectstore/crypto.h"
+#include "common/crypto.h"
 #include "objectstore/http_client.h"
 #include "objectstore/oss_signer.h"
 #include "objectstore/sigv4.h"

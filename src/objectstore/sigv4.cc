@@ -5,7 +5,7 @@
 #include <ctime>
 #include <map>
 
-#include "objectstore/crypto.h"
+#include "common/crypto.h"
 
 namespace tablelake::objectstore {
 namespace {

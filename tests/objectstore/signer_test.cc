@@ -12,7 +12,7 @@
 
 #include "common/base64.h"
 #include "nlohmann/json.hpp"
-#include "objectstore/crypto.h"
+#include "common/crypto.h"
 #include "objectstore/oss_signer.h"
 #include "objectstore/sigv4.h"
 
