@@ -47,6 +47,7 @@ void RegisterTableCommands(CLI::App& app, GlobalOptions& g, Status& status);
 void RegisterRowCommands(CLI::App& app, GlobalOptions& g, Status& status);
 void RegisterImportCommand(CLI::App& app, GlobalOptions& g, Status& status);
 void RegisterDeliveryCommands(CLI::App& app, GlobalOptions& g, Status& status);
+void RegisterServeCommand(CLI::App& app, GlobalOptions& g, Status& status);
 
 }  // namespace tablelake::cli
 

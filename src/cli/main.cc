@@ -82,6 +82,7 @@ int main(int argc, char** argv) {
   cli::RegisterRowCommands(app, global, status);
   cli::RegisterImportCommand(app, global, status);
   cli::RegisterDeliveryCommands(app, global, status);
+  cli::RegisterServeCommand(app, global, status);
   if (const char* word = CommandWord(argc, argv); word != nullptr && !IsCommand(app, word)) {
     return UnknownCommand(app, word);
   }

@@ -397,7 +397,11 @@ Result<WireRow> DecodeRow(std::string_view buffer) {
   TL_RETURN_IF_ERROR(ReadHeader(r));
   WireRow row;
   TL_RETURN_IF_ERROR(ReadRow(r, &row));
-  if (!r.done()) return r.Error("more bytes after the row");
+  // The Node.js SDK (5.6.5) sizes an INF_MIN/INF_MAX/AUTO_INCREMENT key cell one byte too large
+  // and sends the buffer's unused zero bytes after the row: zeros there are padding.
+  for (size_t i = r.pos(); i < buffer.size(); ++i) {
+    if (buffer[i] != 0) return r.Error("more bytes after the row");
+  }
   return row;
 }
 

@@ -47,6 +47,17 @@ TEST(PlainBuffer, DecodesWhatTheNodeSdkSends) {
   EXPECT_EQ(EncodeRow(key, cells), kNodePutRow);
 }
 
+TEST(PlainBuffer, TheNodeSdksPaddedInfinityKeys) {
+  // What the Node.js SDK 5.6.5 sends for [{id: INF_MIN}, {name: INF_MIN}]: two zero bytes after
+  // the row (it sizes each infinite cell a byte too large).
+  auto row = DecodeRow(Hex(
+      "750000000103040200000069640501000000090a610304040000006e616d650501000000090a6209710000"));
+  ASSERT_TRUE(row.ok()) << row.status().ToString();
+  ASSERT_EQ(row->primary_key.size(), 2u);
+  EXPECT_EQ(row->primary_key[1].value, Value::InfMin());
+  EXPECT_FALSE(DecodeRow(kNodePutRow + std::string("\0\x01", 2)).ok());  // padding is zeros only
+}
+
 TEST(PlainBuffer, ChecksumVectorsFromTheSpec) {
   // PK cells pk1="a" and pk2=1 carry checksums 0x19 and 0xE8 (bytes 26 and 51).
   std::string key = EncodePrimaryKey({{"pk1", Value::String("a")}, {"pk2", Value::Integer(1)}});

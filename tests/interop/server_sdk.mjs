@@ -1,0 +1,171 @@
+// `tablelake serve` driven by the official Node.js SDK (npm `tablestore`), unchanged but for
+// its endpoint and keys: tables, rows, conditions, ranges both ways with paging, batches with
+// per-row errors, exact values (integers past 2^53 as Long, binary, doubles), and the SDK's
+// own errors for bad requests and a wrong secret.
+//   node tests/interop/server_sdk.mjs TABLELAKE_BINARY
+import assert from 'assert/strict';
+import { spawn } from 'child_process';
+import { createRequire } from 'module';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+
+const require = createRequire(import.meta.url);
+const TableStore = require('tablestore');
+const Long = TableStore.Long;
+
+const bin = process.argv[2];
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tablelake-serve-'));
+const SECRET = 'test-secret-' + Math.random().toString(36).slice(2);
+
+// Starts the server on a free port; resolves with its endpoint once it says it listens.
+function serve() {
+  const child = spawn(bin, ['serve', '--data', path.join(dir, 'data'), '--listen', '127.0.0.1:0',
+    '--instance', 'inst', '--access-key-id', 'AKID'],
+    { env: { ...process.env, TABLELAKE_ACCESS_KEY_SECRET: SECRET }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  return new Promise((resolve, reject) => {
+    child.stderr.on('data', (d) => {
+      log += d;
+      const m = /listening on ([\d.]+):(\d+)/.exec(log);
+      if (m) resolve({ child, endpoint: `http://${m[1]}:${m[2]}`, log: () => log });
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${log}`)));
+  });
+}
+
+function client(endpoint, secret = SECRET) {
+  return new TableStore.Client({
+    accessKeyId: 'AKID', secretAccessKey: secret, endpoint, instancename: 'inst', maxRetries: 0,
+  });
+}
+
+const ignore = () => new TableStore.Condition(TableStore.RowExistenceExpectation.IGNORE, null);
+const key = (id, name) => [{ id: Long.fromNumber(id) }, { name }];
+const cell = (row, column) => row.attributes.find((a) => a.columnName === column);
+
+const server = await serve();
+const c = client(server.endpoint);
+let failed = false;
+try {
+  // Tables.
+  await c.createTable({
+    tableMeta: { tableName: 't', primaryKey: [{ name: 'id', type: 'INTEGER' }, { name: 'name', type: 'STRING' }] },
+    reservedThroughput: { capacityUnit: { read: 0, write: 0 } },
+    tableOptions: { timeToLive: -1, maxVersions: 3 },
+  });
+  assert.deepEqual((await c.listTable({})).tableNames, ['t']);
+  const desc = await c.describeTable({ tableName: 't' });
+  assert.equal(desc.tableMeta.tableName, 't');
+  assert.equal(desc.tableMeta.primaryKey[1].name, 'name');
+  assert.equal(desc.tableOptions.maxVersions, 3);
+  const upd = await c.updateTable({ tableName: 't', tableOptions: { maxVersions: 2 } });
+  assert.equal(upd.tableOptions.maxVersions, 2);
+  await assert.rejects(c.createTable({
+    tableMeta: { tableName: 't', primaryKey: [{ name: 'id', type: 'INTEGER' }] },
+    reservedThroughput: { capacityUnit: { read: 0, write: 0 } }, tableOptions: { timeToLive: -1, maxVersions: 1 },
+  }), (e) => e.code === 409 && /OTSObjectAlreadyExist/.test(e.message));
+
+  // Exact values: an integer past 2^53, binary, a double, a boolean, a string.
+  const big = Long.fromString('9007199254740993');
+  const put = await c.putRow({
+    tableName: 't', condition: ignore(), primaryKey: key(1, 'a'),
+    attributeColumns: [{ big }, { bin: Buffer.from([0, 255, 7]) }, { dbl: 0.1 }, { flag: true }, { text: '表格' }],
+    returnContent: { returnType: TableStore.ReturnType.Primarykey },
+  });
+  assert.equal(put.row.primaryKey[0].value.toString(), '1');
+  const got = await c.getRow({ tableName: 't', primaryKey: key(1, 'a'), maxVersions: 1 });
+  assert.equal(cell(got.row, 'big').columnValue.toString(), '9007199254740993');
+  assert.deepEqual([...cell(got.row, 'bin').columnValue], [0, 255, 7]);
+  assert.equal(cell(got.row, 'dbl').columnValue, 0.1);
+  assert.equal(cell(got.row, 'flag').columnValue, true);
+  assert.equal(cell(got.row, 'text').columnValue, '表格');
+  assert.ok(Number(cell(got.row, 'text').timestamp) > 1.7e12);
+
+  // UpdateRow: put, delete all versions, increment.
+  await c.updateRow({
+    tableName: 't', condition: ignore(), primaryKey: key(1, 'a'),
+    updateOfAttributeColumns: [{ PUT: [{ text: 'new' }] }, { DELETE_ALL: ['flag'] }],
+  });
+  const after = await c.getRow({ tableName: 't', primaryKey: key(1, 'a'), maxVersions: 1 });
+  assert.equal(cell(after.row, 'text').columnValue, 'new');
+  assert.equal(cell(after.row, 'flag'), undefined);
+
+  // Conditions: a put that expects no row fails with OTSConditionCheckFail (HTTP 403).
+  await assert.rejects(c.putRow({
+    tableName: 't', primaryKey: key(1, 'a'), attributeColumns: [{ x: 'y' }],
+    condition: new TableStore.Condition(TableStore.RowExistenceExpectation.EXPECT_NOT_EXIST, null),
+  }), (e) => e.code === 403 && /OTSConditionCheckFail/.test(e.message));
+  const filtered = new TableStore.Condition(TableStore.RowExistenceExpectation.EXPECT_EXIST,
+    new TableStore.SingleColumnCondition('text', 'old', TableStore.ComparatorType.EQUAL));
+  await assert.rejects(c.updateRow({
+    tableName: 't', condition: filtered, primaryKey: key(1, 'a'), updateOfAttributeColumns: [{ PUT: [{ x: 'y' }] }],
+  }), (e) => /OTSConditionCheckFail/.test(e.message));
+
+  // A missing row reads as an empty one; DeleteRow removes a row.
+  assert.deepEqual((await c.getRow({ tableName: 't', primaryKey: key(99, 'zz'), maxVersions: 1 })).row, {});
+  await c.deleteRow({ tableName: 't', condition: ignore(), primaryKey: key(1, 'a') });
+  assert.deepEqual((await c.getRow({ tableName: 't', primaryKey: key(1, 'a'), maxVersions: 1 })).row, {});
+
+  // BatchWriteRow with a per-row error (a put into a missing table), then ranges.
+  const rows = [];
+  for (let i = 0; i < 25; i++) {
+    rows.push({ type: 'PUT', condition: ignore(), primaryKey: key(i, `n${i}`), attributeColumns: [{ v: Long.fromNumber(i) }] });
+  }
+  const written = await c.batchWriteRow({
+    tables: [{ tableName: 't', rows }, { tableName: 'missing', rows: [rows[0]] }],
+  });
+  assert.equal(written.tables.filter((r) => r.isOk).length, 25);
+  const bad = written.tables.find((r) => !r.isOk);
+  assert.equal(bad.tableName, 'missing');
+  assert.equal(bad.errorCode, 'OTSObjectNotExist');
+
+  for (const direction of [TableStore.Direction.FORWARD, TableStore.Direction.BACKWARD]) {
+    const forward = direction === TableStore.Direction.FORWARD;
+    const min = [{ id: TableStore.INF_MIN }, { name: TableStore.INF_MIN }];
+    const max = [{ id: TableStore.INF_MAX }, { name: TableStore.INF_MAX }];
+    let start = forward ? min : max;
+    const seen = [];
+    for (;;) {
+      const page = await c.getRange({
+        tableName: 't', direction, maxVersions: 1, limit: 7,
+        inclusiveStartPrimaryKey: start, exclusiveEndPrimaryKey: forward ? max : min,
+      });
+      for (const r of page.rows) seen.push(Number(r.primaryKey[0].value.toString()));
+      if (!page.nextStartPrimaryKey) break;
+      start = page.nextStartPrimaryKey.map((k) => ({ [k.name]: k.value }));
+    }
+    const want = [...Array(25).keys()];
+    assert.deepEqual(seen, forward ? want : want.reverse());
+  }
+
+  const batch = await c.batchGetRow({
+    tables: [{ tableName: 't', primaryKey: [key(3, 'n3'), key(300, 'x')], maxVersions: 1 }],
+  });
+  assert.equal(batch.tables[0][0].isOk, true);
+  assert.equal(Number(cell(batch.tables[0][0], 'v').columnValue.toString()), 3);
+  assert.equal(batch.tables[0][1].isOk, true);
+  assert.ok(!batch.tables[0][1].primaryKey);  // not found: no row
+
+  // Bad requests come back as the SDK's own errors, naming the problem.
+  await assert.rejects(c.getRow({ tableName: 'nope', primaryKey: key(1, 'a'), maxVersions: 1 }),
+    (e) => e.code === 404 && /OTSObjectNotExist/.test(e.message));
+  await assert.rejects(c.putRow({ tableName: 't', condition: ignore(), primaryKey: [{ id: 'text' }, { name: 'a' }], attributeColumns: [] }),
+    (e) => e.code === 400 && /OTSInvalidPK/.test(e.message) && /'id' is INTEGER/.test(e.message));
+  await assert.rejects(client(server.endpoint, 'wrong-secret').listTable({}),
+    (e) => e.code === 403 && /OTSAuthFailed/.test(e.message) && !e.message.includes(SECRET));
+
+  await c.deleteTable({ tableName: 't' });
+  assert.deepEqual((await c.listTable({})).tableNames, []);
+  assert.ok(!server.log().includes(SECRET), 'the secret appears in the server log');
+  console.log('server_sdk: the Node.js SDK passed every check against tablelake serve');
+} catch (e) {
+  failed = true;
+  console.error(e);
+  console.error('server log:\n' + server.log());
+} finally {
+  server.child.kill('SIGTERM');
+  await new Promise((r) => server.child.on('exit', r));
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+process.exit(failed ? 1 : 0);

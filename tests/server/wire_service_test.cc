@@ -1,0 +1,317 @@
+// The wire service in process: requests signed as the SDKs sign them, the store behind it,
+// replies checked as the Java and Python SDKs check them. (The official Node.js SDK drives the
+// same service over HTTP in tests/interop.)
+#include "server/wire_service.h"
+
+#include <gtest/gtest.h>
+
+#include "../store/store_fixture.h"
+#include "common/base64.h"
+#include "common/crypto.h"
+#include "proto/tablestore.pb.h"
+#include "proto/tablestore_filter.pb.h"
+#include "server/plain_buffer.h"
+
+namespace tablelake::server {
+namespace {
+
+using testing::Key;
+
+std::string IsoDate(int64_t micros) {
+  time_t secs = static_cast<time_t>(micros / 1000000);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", std::gmtime(&secs));
+  return std::string(buf) + ".123Z";
+}
+
+class WireServiceTest : public testing::StoreTest {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    WireServiceOptions o;
+    o.instance = "inst";
+    o.keys = {{"AKID", "SECRET"}};
+    o.clock = clock_;
+    service_ = std::make_unique<WireService>(store_.get(), o);
+  }
+  void TearDown() override {
+    service_.reset();
+    StoreTest::TearDown();
+  }
+  // A request as the SDKs send it, signed with `secret`.
+  WireRequest Signed(const std::string& op, const std::string& body,
+                     const std::string& secret = "SECRET") {
+    WireRequest r{op,
+                  {{"x-ots-date", IsoDate(clock_->NowMicros())},
+                   {"x-ots-apiversion", "2015-12-31"},
+                   {"x-ots-accesskeyid", "AKID"},
+                   {"x-ots-instancename", "inst"},
+                   {"x-ots-contentmd5", Base64Encode(Md5(body))},
+                   {"host", "127.0.0.1"}},
+                  body};
+    r.headers.push_back({"x-ots-signature", SignV2(secret, RequestStringToSign(op, r.headers))});
+    return r;
+  }
+  template <typename Response>
+  Response Call(const std::string& op, const google::protobuf::Message& request) {
+    WireReply reply = service_->Handle(Signed(op, request.SerializeAsString()));
+    EXPECT_EQ(reply.http_status, 200) << op << ": " << ErrorOf(reply).message();
+    ExpectSignedReply(op, reply);
+    Response response;
+    EXPECT_TRUE(response.ParseFromString(reply.body)) << op;  // required fields present
+    return response;
+  }
+  static wire::Error ErrorOf(const WireReply& reply) {
+    wire::Error e;
+    if (reply.http_status != 200) {
+      EXPECT_TRUE(e.ParseFromString(reply.body));
+    }
+    return e;
+  }
+  // What the Java and Python SDKs check of every reply.
+  static void ExpectSignedReply(const std::string& op, const WireReply& reply) {
+    std::map<std::string, std::string> h(reply.headers.begin(), reply.headers.end());
+    EXPECT_EQ(h["x-ots-contentmd5"], Base64Encode(Md5(reply.body)));
+    EXPECT_EQ(h["x-ots-contenttype"], "protocol buffer");
+    EXPECT_EQ(h["x-ots-date"].size(), 27u) << h["x-ots-date"];  // 2026-11-24T00:00:00.000000Z
+    EXPECT_FALSE(h["x-ots-requestid"].empty());
+    Headers signed_headers;
+    for (const auto& kv : reply.headers) {
+      if (kv.first != "authorization") signed_headers.push_back(kv);
+    }
+    EXPECT_EQ(h["authorization"],
+              "OTS AKID:" + SignV2("SECRET", ResponseStringToSign(op, signed_headers)));
+  }
+  void CreateSample() {
+    wire::CreateTableRequest r;
+    r.mutable_table_meta()->set_table_name("t");
+    auto* k1 = r.mutable_table_meta()->add_primary_key();
+    k1->set_name("PK1");
+    k1->set_type(wire::INTEGER);
+    auto* k2 = r.mutable_table_meta()->add_primary_key();
+    k2->set_name("PK2");
+    k2->set_type(wire::STRING);
+    r.mutable_reserved_throughput()->mutable_capacity_unit()->set_read(0);
+    r.mutable_table_options()->set_max_versions(2);
+    r.mutable_table_options()->set_time_to_live(-1);
+    Call<wire::CreateTableResponse>("CreateTable", r);
+  }
+
+  std::unique_ptr<WireService> service_;
+};
+
+TEST_F(WireServiceTest, TablesRoundTrip) {
+  CreateSample();
+  auto list = Call<wire::ListTableResponse>("ListTable", wire::ListTableRequest());
+  ASSERT_EQ(list.table_names_size(), 1);
+  EXPECT_EQ(list.table_names(0), "t");
+  wire::DescribeTableRequest d;
+  d.set_table_name("t");
+  auto desc = Call<wire::DescribeTableResponse>("DescribeTable", d);
+  EXPECT_EQ(desc.table_meta().primary_key(1).name(), "PK2");
+  EXPECT_EQ(desc.table_meta().primary_key(1).type(), wire::STRING);
+  EXPECT_EQ(desc.table_options().max_versions(), 2);
+  EXPECT_EQ(desc.table_status(), wire::ACTIVE);
+  wire::UpdateTableRequest u;
+  u.set_table_name("t");
+  u.mutable_table_options()->set_max_versions(5);
+  auto updated = Call<wire::UpdateTableResponse>("UpdateTable", u);
+  EXPECT_EQ(updated.table_options().max_versions(), 5);
+  EXPECT_EQ(updated.table_options().time_to_live(), -1);  // kept
+  wire::DeleteTableRequest del;
+  del.set_table_name("t");
+  Call<wire::DeleteTableResponse>("DeleteTable", del);
+  WireReply again = service_->Handle(Signed("DescribeTable", d.SerializeAsString()));
+  EXPECT_EQ(again.http_status, 404);
+  EXPECT_EQ(ErrorOf(again).code(), "OTSObjectNotExist");
+  ExpectSignedReply("DescribeTable", again);
+}
+
+TEST_F(WireServiceTest, RowsWritesReadsAndConditions) {
+  CreateSample();
+  wire::PutRowRequest put;
+  put.set_table_name("t");
+  put.set_row(EncodeRow(Key(1, "a"), {{"c1", Value::String("hello"), kNoTimestamp},
+                                      {"c2", Value::Integer(INT64_MAX), 1795478000000}}));
+  put.mutable_condition()->set_row_existence(wire::EXPECT_NOT_EXIST);
+  put.mutable_return_content()->set_return_type(wire::RT_PK);
+  auto put_reply = Call<wire::PutRowResponse>("PutRow", put);
+  EXPECT_EQ(put_reply.consumed().capacity_unit().write(), 1);
+  EXPECT_EQ(DecodeRow(put_reply.row())->primary_key, Key(1, "a"));
+  // The same put again fails its condition, with Tablestore's code and status.
+  WireReply again = service_->Handle(Signed("PutRow", put.SerializeAsString()));
+  EXPECT_EQ(again.http_status, 403);
+  EXPECT_EQ(ErrorOf(again).code(), "OTSConditionCheckFail");
+
+  wire::GetRowRequest get;
+  get.set_table_name("t");
+  get.set_primary_key(EncodePrimaryKey(Key(1, "a")));
+  get.set_max_versions(1);
+  auto got = Call<wire::GetRowResponse>("GetRow", get);
+  auto row = DecodeRow(got.row());
+  ASSERT_TRUE(row.ok()) << row.status().ToString();
+  ASSERT_EQ(row->cells.size(), 2u);
+  EXPECT_EQ(*row->cells[0].value, Value::String("hello"));
+  EXPECT_EQ(row->cells[0].timestamp, clock_->NowMillis());  // every read cell has its version
+  EXPECT_EQ(*row->cells[1].value, Value::Integer(INT64_MAX));
+  EXPECT_EQ(row->cells[1].timestamp, 1795478000000);
+
+  // UpdateRow: increment, delete a column; a filter that fails.
+  wire::UpdateRowRequest update;
+  update.set_table_name("t");
+  std::string change;
+  AppendHeader(&change);
+  AppendWireRow(&change, {Key(1, "a"),
+                          {{"n", Value::Integer(5), CellOp::kIncrement, kNoTimestamp},
+                           {"c1", std::nullopt, CellOp::kDeleteAllVersions, kNoTimestamp}}});
+  update.set_row_change(change);
+  update.mutable_condition()->set_row_existence(wire::EXPECT_EXIST);
+  Call<wire::UpdateRowResponse>("UpdateRow", update);
+  got = Call<wire::GetRowResponse>("GetRow", get);
+  row = DecodeRow(got.row());
+  ASSERT_EQ(row->cells.size(), 2u);
+  EXPECT_EQ(row->cells[0].name, "c2");
+  EXPECT_EQ(*row->cells[1].value, Value::Integer(5));
+
+  wire::SingleColumnValueFilter single;
+  single.set_comparator(wire::CT_EQUAL);
+  single.set_column_name("n");
+  single.set_column_value(EncodeVariant(Value::Integer(6)));
+  single.set_filter_if_missing(true);
+  single.set_latest_version_only(true);
+  wire::Filter filter;
+  filter.set_type(wire::FT_SINGLE_COLUMN_VALUE);
+  filter.set_filter(single.SerializeAsString());
+  update.mutable_condition()->set_column_condition(filter.SerializeAsString());
+  WireReply refused = service_->Handle(Signed("UpdateRow", update.SerializeAsString()));
+  EXPECT_EQ(ErrorOf(refused).code(), "OTSConditionCheckFail");
+
+  // A missing row reads as an empty row; DeleteRow removes it.
+  get.set_primary_key(EncodePrimaryKey(Key(2, "zz")));
+  EXPECT_EQ(Call<wire::GetRowResponse>("GetRow", get).row(), "");
+  wire::DeleteRowRequest del;
+  del.set_table_name("t");
+  WireRow marker{Key(1, "a"), {}, true};
+  std::string key;
+  AppendHeader(&key);
+  AppendWireRow(&key, marker);
+  del.set_primary_key(key);
+  del.mutable_condition()->set_row_existence(wire::IGNORE);
+  Call<wire::DeleteRowResponse>("DeleteRow", del);
+  get.set_primary_key(EncodePrimaryKey(Key(1, "a")));
+  EXPECT_EQ(Call<wire::GetRowResponse>("GetRow", get).row(), "");
+}
+
+TEST_F(WireServiceTest, RangesPageBothWaysAndBatches) {
+  CreateSample();
+  wire::BatchWriteRowRequest batch;
+  auto* table = batch.add_tables();
+  table->set_table_name("t");
+  for (int i = 0; i < 10; ++i) {
+    auto* row = table->add_rows();
+    row->set_type(wire::PUT);
+    row->set_row_change(EncodeRow(Key(i, "k"), {{"v", Value::Integer(i), kNoTimestamp}}));
+    row->mutable_condition()->set_row_existence(wire::IGNORE);
+  }
+  auto* bad = table->add_rows();  // a row that cannot be decoded fails alone
+  bad->set_type(wire::PUT);
+  bad->set_row_change("garbage");
+  bad->mutable_condition()->set_row_existence(wire::IGNORE);
+  auto written = Call<wire::BatchWriteRowResponse>("BatchWriteRow", batch);
+  ASSERT_EQ(written.tables(0).rows_size(), 11);
+  for (int i = 0; i < 10; ++i) EXPECT_TRUE(written.tables(0).rows(i).is_ok()) << i;
+  EXPECT_FALSE(written.tables(0).rows(10).is_ok());
+  EXPECT_EQ(written.tables(0).rows(10).error().code(), "OTSParameterInvalid");
+
+  for (auto direction : {wire::FORWARD, wire::BACKWARD}) {
+    bool forward = direction == wire::FORWARD;
+    PrimaryKey lo = {{"PK1", Value::InfMin()}, {"PK2", Value::InfMin()}};
+    PrimaryKey hi = {{"PK1", Value::InfMax()}, {"PK2", Value::InfMax()}};
+    wire::GetRangeRequest range;
+    range.set_table_name("t");
+    range.set_direction(direction);
+    range.set_max_versions(1);
+    range.set_limit(4);
+    range.set_inclusive_start_primary_key(EncodePrimaryKey(forward ? lo : hi));
+    range.set_exclusive_end_primary_key(EncodePrimaryKey(forward ? hi : lo));
+    std::vector<int64_t> seen;
+    while (true) {
+      auto page = Call<wire::GetRangeResponse>("GetRange", range);
+      auto rows = DecodeRows(page.rows());
+      ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+      for (const auto& r : *rows) seen.push_back(r.primary_key[0].value.integer());
+      if (!page.has_next_start_primary_key()) break;
+      range.set_inclusive_start_primary_key(page.next_start_primary_key());
+    }
+    ASSERT_EQ(seen.size(), 10u);
+    for (int i = 0; i < 10; ++i) EXPECT_EQ(seen[i], forward ? i : 9 - i);
+  }
+
+  wire::BatchGetRowRequest get;
+  auto* t = get.add_tables();
+  t->set_table_name("t");
+  t->set_max_versions(1);
+  t->add_primary_key(EncodePrimaryKey(Key(3, "k")));
+  t->add_primary_key(EncodePrimaryKey(Key(30, "k")));
+  auto* missing = get.add_tables();
+  missing->set_table_name("nope");
+  missing->set_max_versions(1);
+  missing->add_primary_key(EncodePrimaryKey(Key(3, "k")));
+  auto got = Call<wire::BatchGetRowResponse>("BatchGetRow", get);
+  ASSERT_EQ(got.tables_size(), 2);
+  EXPECT_TRUE(got.tables(0).rows(0).is_ok());
+  EXPECT_EQ(*DecodeRow(got.tables(0).rows(0).row())->cells[0].value, Value::Integer(3));
+  EXPECT_TRUE(got.tables(0).rows(1).is_ok());
+  EXPECT_EQ(got.tables(0).rows(1).row(), "");
+  EXPECT_FALSE(got.tables(1).rows(0).is_ok());
+  EXPECT_EQ(got.tables(1).rows(0).error().code(), "OTSObjectNotExist");
+}
+
+TEST_F(WireServiceTest, AuthenticationFailuresAreRefusedAsTheCloudDoes) {
+  CreateSample();
+  std::string body = wire::ListTableRequest().SerializeAsString();
+  auto expect = [&](const WireRequest& r, int status, const std::string& code,
+                    const std::string& text) {
+    WireReply reply = service_->Handle(r);
+    EXPECT_EQ(reply.http_status, status) << text;
+    wire::Error e = ErrorOf(reply);
+    EXPECT_EQ(e.code(), code) << text;
+    EXPECT_NE(e.message().find(text), std::string::npos) << e.message();
+    EXPECT_EQ(e.message().find("SECRET"), std::string::npos);
+    return reply;
+  };
+  expect(Signed("ListTable", body, "WRONG"), 403, "OTSAuthFailed", "Signature mismatch");
+  WireRequest r = Signed("ListTable", body);
+  r.body = "x";  // the body changed after signing
+  expect(r, 403, "OTSAuthFailed", "MD5");
+  r = Signed("ListTable", body);
+  r.headers[3].second = "other";  // instance
+  expect(r, 403, "OTSAuthFailed", "Instance 'other'");
+  r = Signed("ListTable", body);
+  r.headers[2].second = "NOKEY";
+  WireReply unknown = expect(r, 403, "OTSAuthFailed", "access key id");
+  for (const auto& h : unknown.headers) EXPECT_NE(h.first, "authorization");
+  r = Signed("ListTable", body);
+  r.headers.erase(r.headers.begin());  // x-ots-date
+  expect(r, 400, "OTSParameterInvalid", "Missing header: x-ots-date");
+  r = Signed("ListTable", body);
+  clock_->AdvanceSeconds(16 * 60);
+  expect(r, 403, "OTSAuthFailed", "Mismatch between system time");
+  clock_->AdvanceSeconds(-16 * 60);
+  expect(Signed("CreateSearchIndex", body), 400, "OTSParameterInvalid",
+         "'CreateSearchIndex' is not supported");
+  expect(Signed("PutRow", "\x0a\x01"), 400, "OTSParameterInvalid", "not a valid PutRowRequest");
+  wire::GetRowRequest partial;
+  partial.set_table_name("t");
+  expect(Signed("GetRow", partial.SerializePartialAsString()), 400, "OTSParameterInvalid",
+         "primary_key");
+  wire::PutRowRequest put;
+  put.set_table_name("t");
+  put.set_row("\x75\x00\x00\x00\x01\x03", 6);
+  put.mutable_condition()->set_row_existence(wire::IGNORE);
+  expect(Signed("PutRow", put.SerializeAsString()), 400, "OTSParameterInvalid",
+         "PlainBuffer byte 6");
+}
+
+}  // namespace
+}  // namespace tablelake::server
