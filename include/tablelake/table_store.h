@@ -223,6 +223,13 @@ class TableStore {
   virtual std::vector<Result<WriteResult>> BatchWriteRow(
       const std::vector<BatchWriteItem>& items) = 0;
 
+  // Primary keys that cut `table` into ranges of about `split_bytes` of stored data each, in
+  // key order, at most `limit` of them (0: no limit); none for a table smaller than that. By
+  // the sizes of the table's files on disk, so approximate (ComputeSplitPointsBySize).
+  virtual Result<std::vector<PrimaryKey>> ComputeSplitPoints(const std::string& table,
+                                                             int64_t split_bytes,
+                                                             int32_t limit = 0) = 0;
+
   // A loader that writes rows into `table` all at once (see BulkLoader).
   virtual Result<std::unique_ptr<BulkLoader>> NewBulkLoader(const std::string& table) = 0;
 

@@ -316,6 +316,30 @@ Status BatchWriteRow(TableStore& store, const wire::BatchWriteRowRequest& r,
   return Status::OK();
 }
 
+// Split points as the SDKs walk them: the table's key schema, points that may omit trailing
+// key columns (ours hold them all), and locations whose repeats add up to the ranges.
+Status ComputeSplitPointsBySize(TableStore& store, const wire::ComputeSplitPointsBySizeRequest& r,
+                                wire::ComputeSplitPointsBySizeResponse* out) {
+  constexpr int64_t kHundredMb = 100LL << 20;
+  int64_t unit = r.has_split_size_unit_in_byte() ? r.split_size_unit_in_byte() : kHundredMb;
+  if (r.split_size() <= 0 || unit <= 0 || r.split_size() > INT64_MAX / unit) {
+    return Status::InvalidArgument(
+        fmt::format("split_size {} x {} bytes is not a positive size", r.split_size(), unit));
+  }
+  TL_ASSIGN_OR_RETURN(TableDescription d, store.DescribeTable(r.table_name()));
+  TL_ASSIGN_OR_RETURN(auto points, store.ComputeSplitPoints(r.table_name(), r.split_size() * unit,
+                                                            r.split_point_limit()));
+  SetConsumed(1, 0, out->mutable_consumed());
+  wire::TableMeta meta;
+  ToWire(d.meta, &meta);
+  *out->mutable_schema() = meta.primary_key();
+  for (const auto& p : points) out->add_split_points(EncodePrimaryKey(p));
+  auto* location = out->add_locations();
+  location->set_location("tablelake");
+  location->set_repeat(static_cast<int64_t>(points.size()) + 1);
+  return Status::OK();
+}
+
 const std::unordered_map<std::string, Handler>& Handlers() {
   static const auto* handlers = new std::unordered_map<std::string, Handler>{
       {"CreateTable", Op<wire::CreateTableRequest, wire::CreateTableResponse>(CreateTable)},
@@ -330,6 +354,9 @@ const std::unordered_map<std::string, Handler>& Handlers() {
       {"GetRange", Op<wire::GetRangeRequest, wire::GetRangeResponse>(GetRange)},
       {"BatchGetRow", Op<wire::BatchGetRowRequest, wire::BatchGetRowResponse>(BatchGetRow)},
       {"BatchWriteRow", Op<wire::BatchWriteRowRequest, wire::BatchWriteRowResponse>(BatchWriteRow)},
+      {"ComputeSplitPointsBySize",
+       Op<wire::ComputeSplitPointsBySizeRequest, wire::ComputeSplitPointsBySizeResponse>(
+           ComputeSplitPointsBySize)},
   };
   return *handlers;
 }

@@ -34,6 +34,7 @@
 #include "store/info_log.h"
 #include "store/key_codec.h"
 #include "store/row_codec.h"
+#include "store/split_points.h"
 
 namespace tablelake {
 namespace {
@@ -158,6 +159,12 @@ class TableStoreImpl : public TableStore {
                        uint64_t from_sequence) override;
   Status ReleaseChangeLog(const std::string& table, const std::string& consumer) override;
   Status CompactAll() override;
+  Result<std::vector<PrimaryKey>> ComputeSplitPoints(const std::string& table, int64_t split_bytes,
+                                                     int32_t limit) override {
+    TL_ASSIGN_OR_RETURN(TablePtr t, FindTable(table));
+    return store::ComputeSplitPoints(db_.get(), data_cf_, t->id, t->desc.meta.primary_key,
+                                     split_bytes, limit);
+  }
   Status PutMetadata(const std::string& key, const std::string& value) override;
   Status DeleteMetadata(const std::string& key) override;
   Status WriteMetadata(const std::vector<std::pair<std::string, std::string>>& puts,

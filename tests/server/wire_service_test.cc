@@ -267,6 +267,56 @@ TEST_F(WireServiceTest, RangesPageBothWaysAndBatches) {
   EXPECT_EQ(got.tables(1).rows(0).error().code(), "OTSObjectNotExist");
 }
 
+TEST_F(WireServiceTest, SplitPointsCutTheTableBySize) {
+  CreateSample();
+  std::mt19937_64 rng(1);
+  std::string value(1000, 'v');
+  for (int i = 0; i < 6000; ++i) {
+    for (char& c : value) c = static_cast<char>(rng());  // 6 MB that do not compress
+    ASSERT_TRUE(store_
+                    ->PutRow({"t",
+                              Key(i, "k"),
+                              {{"v", Value::Binary(value), kNoTimestamp}},
+                              {},
+                              ReturnType::kNone})
+                    .ok());
+  }
+  wire::ComputeSplitPointsBySizeRequest r;
+  r.set_table_name("t");
+  r.set_split_size(1);
+  r.set_split_size_unit_in_byte(1 << 20);
+  // Rows still in memory (a table just written) are sized too.
+  EXPECT_GE(Call<wire::ComputeSplitPointsBySizeResponse>("ComputeSplitPointsBySize", r)
+                .split_points_size(),
+            2);
+  ASSERT_TRUE(store_->CompactAll().ok());
+  auto reply = Call<wire::ComputeSplitPointsBySizeResponse>("ComputeSplitPointsBySize", r);
+  ASSERT_EQ(reply.schema_size(), 2);
+  EXPECT_EQ(reply.schema(0).name(), "PK1");
+  EXPECT_GE(reply.split_points_size(), 4);  // 6 MB in ranges of 1 MiB
+  EXPECT_LE(reply.split_points_size(), 7);
+  int64_t previous = -1;
+  for (const auto& p : reply.split_points()) {
+    auto key = DecodeRow(p);
+    ASSERT_TRUE(key.ok());
+    int64_t id = key->primary_key[0].value.integer();
+    EXPECT_GT(id, previous);  // in key order, inside the table
+    EXPECT_LT(id, 6000);
+    previous = id;
+  }
+  int64_t repeats = 0;
+  for (const auto& l : reply.locations()) repeats += l.repeat();
+  EXPECT_EQ(repeats, reply.split_points_size() + 1);
+  // One range when the size exceeds the table.
+  r.set_split_size(1000);
+  EXPECT_EQ(Call<wire::ComputeSplitPointsBySizeResponse>("ComputeSplitPointsBySize", r)
+                .split_points_size(),
+            0);
+  r.set_split_size(0);
+  WireReply bad = service_->Handle(Signed("ComputeSplitPointsBySize", r.SerializeAsString()));
+  EXPECT_EQ(ErrorOf(bad).code(), "OTSParameterInvalid");
+}
+
 TEST_F(WireServiceTest, AuthenticationFailuresAreRefusedAsTheCloudDoes) {
   CreateSample();
   std::string body = wire::ListTableRequest().SerializeAsString();
