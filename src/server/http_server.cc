@@ -61,6 +61,8 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnHeader(beast::error_code ec) {
+    // A Content-Length past the limit is refused as soon as the header says so.
+    if (ec == http::error::body_limit) return OnRead(ec);
     if (ec) return Close(ec);
     stream_.expires_after(shared_->options.read_timeout);
     http::async_read(
