@@ -3,6 +3,7 @@
 #include <array>
 #include <cstring>
 
+#include "common/utf8.h"
 #include "fmt/format.h"
 
 namespace tablelake::server {
@@ -222,7 +223,21 @@ Status ReadCell(Reader& r, bool key, WireCell* cell, uint8_t* cell_crc) {
   uint32_t n = 0;
   TL_RETURN_IF_ERROR(r.Read(&n, "a cell name's length"));
   std::string_view name;
+  size_t name_at = r.pos();
   TL_RETURN_IF_ERROR(r.Bytes(n, &name, "a cell name"));
+  if (!IsValidUtf8(name)) {
+    // The Node.js SDK (5.x) writes a name's length in characters, not bytes: a non-ASCII name
+    // arrives cut, and everything after it shifted. Say so rather than report a stray tag.
+    std::string hex;
+    for (size_t i = 0; i < name.size() && i < 32; ++i) {
+      hex += fmt::format("{}{:02x}", i ? " " : "", static_cast<uint8_t>(name[i]));
+    }
+    return Reader::ErrorAt(
+        name_at, fmt::format("a column name of {} bytes ({}) is not valid UTF-8 (the Node.js SDK "
+                             "corrupts non-ASCII column names on the wire: use ASCII names with "
+                             "it)",
+                             name.size(), hex));
+  }
   cell->name.assign(name);
   uint8_t crc = Crc8(0, name);
   if (r.Peek(kCellValue)) {

@@ -13,7 +13,8 @@ cxx="clang++"
 command -v ccache >/dev/null && cxx="ccache clang++"
 flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
        -I"$src/include" -I"$src/src" -I"$build/wire")
-common=("$src/src/server/plain_buffer.cc" "$src/src/store/types.cc" "$src/src/common/status.cc")
+common=("$src/src/server/plain_buffer.cc" "$src/src/store/types.cc" "$src/src/common/status.cc"
+        "$src/src/common/utf8.cc")
 $cxx "${flags[@]}" -o "$out/plain_buffer_fuzz" "$src/tests/fuzz/plain_buffer_fuzz.cc" \
   "${common[@]}" -lfmt
 $cxx "${flags[@]}" -o "$out/request_fuzz" "$src/tests/fuzz/request_fuzz.cc" \

@@ -237,6 +237,9 @@ try {
     (e) => e.code === 404 && /OTSObjectNotExist/.test(e.message));
   await assert.rejects(c.putRow({ tableName: 't', condition: ignore(), primaryKey: [{ id: 'text' }, { name: 'a' }], attributeColumns: [] }),
     (e) => e.code === 400 && /OTSInvalidPK/.test(e.message) && /'id' is INTEGER/.test(e.message));
+  // The SDK corrupts non-ASCII column names on the wire (it counts characters, not bytes).
+  await assert.rejects(c.putRow({ tableName: 't', condition: ignore(), primaryKey: key(5, 'e'), attributeColumns: [{ 列: 'v' }] }),
+    (e) => e.code === 400 && /not valid UTF-8/.test(e.message) && /ASCII/.test(e.message));
   await assert.rejects(client(server.endpoint, 'wrong-secret').listTable({}),
     (e) => e.code === 403 && /OTSAuthFailed/.test(e.message) && !e.message.includes(SECRET));
 

@@ -58,6 +58,27 @@ TEST(PlainBuffer, TheNodeSdksPaddedInfinityKeys) {
   EXPECT_FALSE(DecodeRow(kNodePutRow + std::string("\0\x01", 2)).ok());  // padding is zeros only
 }
 
+TEST(PlainBuffer, TheNodeSdksNonAsciiNamesAreNamedAsSuch) {
+  // The Node.js SDK writes the name's length in characters: "列" (3 bytes) goes as length 1.
+  std::string row = Hex("75000000"
+                        "01"
+                        "03"
+                        "04"
+                        "01000000") +
+                    "\xe5\x88\x97" +
+                    Hex("0509000000"
+                        "00"
+                        "0100000000000000"
+                        "0a00"
+                        "0900");
+  auto r = DecodeRow(row);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("byte 11: a column name of 1 bytes (e5) is not valid UTF-8"),
+            std::string::npos)
+      << r.status().message();
+  EXPECT_NE(r.status().message().find("Node.js SDK"), std::string::npos);
+}
+
 TEST(PlainBuffer, ChecksumVectorsFromTheSpec) {
   // PK cells pk1="a" and pk2=1 carry checksums 0x19 and 0xE8 (bytes 26 and 51).
   std::string key = EncodePrimaryKey({{"pk1", Value::String("a")}, {"pk2", Value::Integer(1)}});

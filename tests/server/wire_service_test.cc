@@ -317,6 +317,34 @@ TEST_F(WireServiceTest, SplitPointsCutTheTableBySize) {
   EXPECT_EQ(ErrorOf(bad).code(), "OTSParameterInvalid");
 }
 
+// Each SDK writes x-ots-date its own way (wire spec 1.2): all of them are accepted.
+TEST_F(WireServiceTest, DatesAsEverySdkWritesThem) {
+  std::string body = wire::ListTableRequest().SerializeAsString();
+  std::string day = IsoDate(clock_->NowMicros()).substr(0, 19);  // 2026-11-24T00:00:00
+  for (const std::string& date : {day + ".123Z",                 // Node, Java
+                                  day + ".000Z",                 // Python
+                                  day + ".11245Z",               // Go's layout prints odd digits
+                                  day + ".123456Z"}) {           // microseconds
+    WireRequest r = Signed("ListTable", body);
+    r.headers[0].second = date;
+    r.headers.pop_back();  // re-sign with this date
+    r.headers.push_back(
+        {"x-ots-signature", SignV2("SECRET", RequestStringToSign("ListTable", r.headers))});
+    EXPECT_EQ(service_->Handle(r).http_status, 200) << date;
+  }
+  for (const std::string& date :
+       {day, day.substr(0, 10), std::string("yesterday"), day + "+08:00"}) {
+    WireRequest r = Signed("ListTable", body);
+    r.headers[0].second = date;
+    r.headers.pop_back();
+    r.headers.push_back(
+        {"x-ots-signature", SignV2("SECRET", RequestStringToSign("ListTable", r.headers))});
+    WireReply reply = service_->Handle(r);
+    EXPECT_EQ(reply.http_status, 400) << date;
+    EXPECT_NE(ErrorOf(reply).message().find("Invalid date format"), std::string::npos);
+  }
+}
+
 TEST_F(WireServiceTest, AuthenticationFailuresAreRefusedAsTheCloudDoes) {
   CreateSample();
   std::string body = wire::ListTableRequest().SerializeAsString();
