@@ -6,11 +6,15 @@
 #include <csignal>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <set>
 #include <thread>
 
 #include "cli/cli_util.h"
+#include "common/printable.h"
 #include "fmt/format.h"
 #include "nlohmann/json.hpp"
+#include "proto/tablestore.pb.h"
 #include "server/http_server.h"
 #include "tablelake/delivery.h"
 
@@ -44,10 +48,17 @@ Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& listen) 
 }
 
 // Keys: --access-key-id with its secret from the environment (or standard input), plus any in
-// --config {"instance": "...", "keys": [{"access_key_id": "...", "secret_env": "VAR"} or
-// {"access_key_id": "...", "secret": "..."}]}.
-Status LoadKeys(const ServeArgs& a, server::WireServiceOptions* o) {
-  o->instance = a.instance;
+// --config:
+//   {"instance": "...", "keys": [{"access_key_id": "...", "secret_env": "VAR"} or
+//    {"access_key_id": "...", "secret": "..."}], "instances": [{"name": "...", "data": "DIR"}]}
+// Every key opens every instance.
+struct ServeConfig {
+  std::map<std::string, std::string> keys;
+  std::vector<std::pair<std::string, std::string>> instances;  // name, data folder
+};
+
+Status LoadConfig(const GlobalOptions& g, const ServeArgs& a, ServeConfig* c) {
+  std::string primary = a.instance;
   if (!a.config.empty()) {
     std::ifstream in(a.config);
     if (!in) return Status::InvalidArgument(fmt::format("--config: cannot read '{}'", a.config));
@@ -55,8 +66,11 @@ Status LoadKeys(const ServeArgs& a, server::WireServiceOptions* o) {
     if (j.is_discarded() || !j.is_object()) {
       return Status::InvalidArgument(fmt::format("--config '{}' is not a JSON object", a.config));
     }
-    if (j.contains("instance") && o->instance.empty()) o->instance = j.value("instance", "");
+    if (primary.empty() && j.contains("instance") && j["instance"].is_string()) {
+      primary = j["instance"].get<std::string>();
+    }
     for (const auto& k : j.value("keys", nlohmann::json::array())) {
+      if (!k.is_object()) return Status::InvalidArgument("--config: keys holds a non-object");
       std::string id = k.value("access_key_id", ""), secret = k.value("secret", "");
       if (k.contains("secret_env")) {
         const char* v = std::getenv(k.value("secret_env", "").c_str());
@@ -69,7 +83,13 @@ Status LoadKeys(const ServeArgs& a, server::WireServiceOptions* o) {
       if (id.empty() || secret.empty()) {
         return Status::InvalidArgument("--config: every key needs access_key_id and a secret");
       }
-      o->keys[id] = secret;
+      c->keys[id] = secret;
+    }
+    for (const auto& i : j.value("instances", nlohmann::json::array())) {
+      if (!i.is_object() || i.value("name", "").empty() || i.value("data", "").empty()) {
+        return Status::InvalidArgument("--config: every instance needs a name and a data folder");
+      }
+      c->instances.emplace_back(i.value("name", ""), i.value("data", ""));
     }
   }
   if (!a.access_key_id.empty()) {
@@ -81,58 +101,132 @@ Status LoadKeys(const ServeArgs& a, server::WireServiceOptions* o) {
           fmt::format("no secret for access key '{}': set {} or give it on standard input",
                       a.access_key_id, a.secret_env));
     }
-    o->keys[a.access_key_id] = secret;
+    c->keys[a.access_key_id] = secret;
   }
-  if (o->instance.empty()) return Status::InvalidArgument("serve: --instance is required");
-  if (o->keys.empty()) {
+  if (primary.empty()) return Status::InvalidArgument("serve: --instance is required");
+  if (c->keys.empty()) {
     return Status::InvalidArgument("serve: give --access-key-id (or keys in --config)");
+  }
+  c->instances.insert(c->instances.begin(), {primary, g.data_dir});
+  std::set<std::string> names, folders;
+  for (const auto& [name, data] : c->instances) {
+    if (!names.insert(name).second || !folders.insert(data).second) {
+      return Status::InvalidArgument(
+          fmt::format("serve: instance '{}' or its folder '{}' is given twice", name, data));
+    }
   }
   return Status::OK();
 }
 
-Status Serve(const GlobalOptions& g, const ServeArgs& a) {
-  TL_ASSIGN_OR_RETURN(auto listen, ParseListen(a.listen));
-  server::WireServiceOptions wire_options;
-  TL_RETURN_IF_ERROR(LoadKeys(a, &wire_options));
-  TL_ASSIGN_OR_RETURN(auto store, OpenStore(g, Access::kCreate));
+// One instance: its store, its delivery tasks (running until the server stops) and its wire
+// service.
+struct Instance {
+  std::unique_ptr<TableStore> store;
+  std::unique_ptr<DeliveryService> delivery;
+  std::unique_ptr<server::WireService> wire;
+  std::vector<std::thread> tasks;
+};
+
+Result<std::unique_ptr<Instance>> OpenInstance(const std::string& name, const std::string& data,
+                                               const ServeConfig& c, const ServeArgs& a) {
+  auto i = std::make_unique<Instance>();
+  GlobalOptions g;
+  g.data_dir = data;
+  TL_ASSIGN_OR_RETURN(i->store, OpenStore(g, Access::kCreate));
   DeliveryOptions delivery_options;
   delivery_options.progress = stderr;
   if (a.memory_mb != 0) delivery_options.memory_budget_bytes = a.memory_mb << 20;
-  TL_ASSIGN_OR_RETURN(auto delivery, DeliveryService::Open(store.get(), delivery_options));
-  server::WireService wire(store.get(), wire_options);
-
-  std::signal(SIGINT, OnServeSignal);
-  std::signal(SIGTERM, OnServeSignal);
-  // The folder's delivery tasks run meanwhile, each until the server stops.
-  std::vector<std::thread> tasks;
-  TL_ASSIGN_OR_RETURN(auto list, delivery->ListDeliveryTask(""));
+  TL_ASSIGN_OR_RETURN(i->delivery, DeliveryService::Open(i->store.get(), delivery_options));
+  server::WireServiceOptions wire_options;
+  wire_options.instance = name;
+  wire_options.keys = c.keys;
+  i->wire = std::make_unique<server::WireService>(i->store.get(), wire_options);
+  TL_ASSIGN_OR_RETURN(auto list, i->delivery->ListDeliveryTask(""));
+  DeliveryService* delivery = i->delivery.get();
   for (const auto& t : list) {
-    tasks.emplace_back([&delivery, t] {
+    i->tasks.emplace_back([delivery, t] {
       Status s = delivery->RunTask(t.table, t.name, &g_serve_stop);
       if (!s.ok()) std::fprintf(stderr, "serve: %s\n", s.ToString().c_str());
     });
   }
+  return i;
+}
 
+// Refused requests are logged (operation, key id, reason: never a secret or a signature), at
+// most a few a second so that a misconfigured client cannot flood the log.
+void LogRefusal(const server::WireRequest& r, const server::WireReply& reply) {
+  static std::atomic<int64_t> last_second{0};
+  static std::atomic<int> in_second{0};
+  int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                    std::chrono::steady_clock::now().time_since_epoch())
+                    .count();
+  if (last_second.exchange(now) != now) in_second = 0;
+  if (++in_second > 5) return;
+  std::string key;
+  for (const auto& [name, value] : r.headers) {
+    if (name == "x-ots-accesskeyid") key = value;
+  }
+  wire::Error e;
+  e.ParseFromString(reply.body);
+  std::fprintf(stderr, "tablelake: refused %s from key '%s': %s %s\n",
+               Printable(r.operation, 64).c_str(), Printable(key, 64).c_str(), e.code().c_str(),
+               Printable(e.message(), 200).c_str());
+}
+
+Status Serve(const GlobalOptions& g, const ServeArgs& a) {
+  TL_ASSIGN_OR_RETURN(auto listen, ParseListen(a.listen));
+  ServeConfig config;
+  TL_RETURN_IF_ERROR(LoadConfig(g, a, &config));
+  std::signal(SIGINT, OnServeSignal);
+  std::signal(SIGTERM, OnServeSignal);
+  std::map<std::string, std::unique_ptr<Instance>> instances;
+  auto stop_tasks = [&] {
+    g_serve_stop = true;
+    for (auto& [name, i] : instances) {
+      for (auto& t : i->tasks) t.join();
+    }
+  };
+  size_t tasks = 0;
+  for (const auto& [name, data] : config.instances) {
+    auto i = OpenInstance(name, data, config, a);
+    if (!i.ok()) {
+      stop_tasks();
+      return i.status().WithContext("instance '" + name + "'");
+    }
+    tasks += (*i)->tasks.size();
+    instances[name] = std::move(*i);
+  }
+  server::WireService* primary = instances[config.instances[0].first]->wire.get();
   server::HttpServerOptions http;
   http.host = listen.first;
   http.port = listen.second;
   http.threads = a.threads;
-  auto started = server::HttpServer::Start(
-      http, [&wire](const server::WireRequest& r) { return wire.Handle(r); });
+  auto started = server::HttpServer::Start(http, [&](const server::WireRequest& r) {
+    // The instance a request names answers it; an unknown one is refused by the first.
+    server::WireService* wire = primary;
+    for (const auto& [name, value] : r.headers) {
+      if (name != "x-ots-instancename") continue;
+      auto it = instances.find(value);
+      if (it != instances.end()) wire = it->second->wire.get();
+    }
+    server::WireReply reply = wire->Handle(r);
+    if (reply.http_status == 403 && reply.error_code == "OTSAuthFailed") LogRefusal(r, reply);
+    return reply;
+  });
   if (!started.ok()) {
-    g_serve_stop = true;
-    for (auto& t : tasks) t.join();
+    stop_tasks();
     return started.status();
   }
   auto& server = *started;
-  std::fprintf(stderr,
-               "tablelake: instance '%s' listening on %s:%u (%zu keys, %zu delivery tasks)\n",
-               wire_options.instance.c_str(), listen.first.c_str(), server->port(),
-               wire_options.keys.size(), tasks.size());
+  std::string names;
+  for (const auto& [name, data] : config.instances)
+    names += (names.empty() ? "'" : ", '") + name + "'";
+  std::fprintf(stderr, "tablelake: instance %s listening on %s:%u (%zu keys, %zu delivery tasks)\n",
+               names.c_str(), listen.first.c_str(), server->port(), config.keys.size(), tasks);
   while (!g_serve_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   std::fprintf(stderr, "tablelake: stopping\n");
   server->Stop(std::chrono::seconds(10));
-  for (auto& t : tasks) t.join();
+  stop_tasks();
   return Status::OK();
 }
 

@@ -129,6 +129,42 @@ async function crashScenario() {
   }
 }
 
+// --config adds an instance (its own folder) and a key (its secret from a variable): each
+// instance sees only its tables, an unknown instance is refused, and refusals are logged with
+// the key id but never a secret.
+async function twoInstances() {
+  const config = path.join(dir, 'serve.json');
+  fs.writeFileSync(config, JSON.stringify({
+    keys: [{ access_key_id: 'K2', secret_env: 'K2_SECRET' }],
+    instances: [{ name: 'second', data: path.join(dir, 'second-data') }],
+  }));
+  process.env.K2_SECRET = 'k2-' + SECRET;
+  const s = await serve(['--instance', 'first', '--access-key-id', 'AKID', '--config', config]);
+  try {
+    const as = (instancename, id, secret) => new TableStore.Client({
+      accessKeyId: id, secretAccessKey: secret, endpoint: s.endpoint, instancename, maxRetries: 0,
+    });
+    const second = as('second', 'K2', 'k2-' + SECRET);
+    await second.createTable({
+      tableMeta: { tableName: 'only2', primaryKey: [{ name: 'id', type: 'INTEGER' }] },
+      reservedThroughput: { capacityUnit: { read: 0, write: 0 } }, tableOptions: { timeToLive: -1, maxVersions: 1 },
+    });
+    assert.deepEqual((await second.listTable({})).tableNames, ['only2']);
+    assert.deepEqual((await as('first', 'K2', 'k2-' + SECRET).listTable({})).tableNames, []);
+    assert.deepEqual((await as('second', 'AKID', SECRET).listTable({})).tableNames, ['only2']);
+    await assert.rejects(as('third', 'AKID', SECRET).listTable({}),
+      (e) => e.code === 403 && /Instance 'third' does not exist/.test(e.message));
+    await assert.rejects(as('first', 'K2', 'wrong').listTable({}), (e) => e.code === 403);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.match(s.log(), /refused ListTable from key 'K2': OTSAuthFailed Signature mismatch/);
+    assert.ok(!s.log().includes(SECRET), 'a secret appears in the server log');
+  } finally {
+    s.child.kill('SIGTERM');
+    const code = await new Promise((r) => s.child.on('exit', (c) => r(c)));
+    assert.equal(code, 0, 'SIGTERM stops the server cleanly');
+  }
+}
+
 const server = await serve();
 const c = client(server.endpoint);
 let failed = false;
@@ -249,6 +285,7 @@ try {
   // The README's example, run as written against an instance and key of its own names.
   await readmeExample();
   await crashScenario();
+  await twoInstances();
   assert.ok(!server.log().includes(SECRET), 'the secret appears in the server log');
   console.log('server_sdk: the Node.js SDK passed every check against tablelake serve');
 } catch (e) {
