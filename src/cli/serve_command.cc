@@ -92,6 +92,7 @@ Status LoadConfig(const GlobalOptions& g, const ServeArgs& a, ServeConfig* c) {
       c->instances.emplace_back(i.value("name", ""), i.value("data", ""));
     }
   }
+  if (primary.empty()) return Status::InvalidArgument("serve: --instance is required");
   if (!a.access_key_id.empty()) {
     std::string secret;
     if (const char* v = std::getenv(a.secret_env.c_str())) {
@@ -103,7 +104,6 @@ Status LoadConfig(const GlobalOptions& g, const ServeArgs& a, ServeConfig* c) {
     }
     c->keys[a.access_key_id] = secret;
   }
-  if (primary.empty()) return Status::InvalidArgument("serve: --instance is required");
   if (c->keys.empty()) {
     return Status::InvalidArgument("serve: give --access-key-id (or keys in --config)");
   }

@@ -135,6 +135,36 @@ TEST_F(BadInputTest, OptionsAndValuesAreCheckedWithClearMessages) {
   EXPECT_EQ(Tl({"--data", "d", "get", "p", R"({"k":"a"})"}).out, "{\"k\":\"a\",\"v\":1}\n");
 }
 
+// serve's command line: each mistake is one line naming it, before anything listens.
+TEST_F(BadInputTest, ServeOptionsAreChecked) {
+  std::ofstream(dir_ / "bad.json") << "[1]";
+  std::ofstream(dir_ / "nokey.json") << R"({"keys": [{"access_key_id": "K"}]})";
+  std::ofstream(dir_ / "twice.json") << R"({"instances": [{"name": "i", "data": "e"}]})";
+  ExpectAllRefused({
+      {{"serve", "--access-key-id", "K"}, "", "--instance is required"},
+      {{"serve", "--instance", "i", "--access-key-id", "K"}, "", "no secret for access key 'K'"},
+      {{"serve", "--instance", "i"}, "", "give --access-key-id"},
+      {{"serve", "--instance", "i", "--access-key-id", "K", "--listen", "nonsense"},
+       "s\n",
+       "--listen takes HOST:PORT"},
+      {{"serve", "--instance", "i", "--access-key-id", "K", "--listen", "127.0.0.1:70000"},
+       "s\n",
+       "'70000' is not a port"},
+      {{"serve", "--instance", "i", "--access-key-id", "K", "--config", "bad.json"},
+       "s\n",
+       "is not a JSON object"},
+      {{"serve", "--instance", "i", "--config", "nokey.json"},
+       "",
+       "needs access_key_id and a secret"},
+      {{"serve", "--instance", "i", "--access-key-id", "K", "--config", "twice.json"},
+       "s\n",
+       "instance 'i' or its folder"},
+      {{"serve", "--instance", "i", "--access-key-id", "K", "--listen", "256.0.0.1:1"},
+       "s\n",
+       "listen address '256.0.0.1'"},
+  });
+}
+
 // Items 11, 12, 16: the data folder, the log files, the command line itself.
 TEST_F(BadInputTest, FoldersLogsAndTheCommandLine) {
   CmdResult typo = Tl({"--data", "dd", "table", "list"});
