@@ -447,9 +447,20 @@ class WireService::Impl {
       auto it = options_.keys.find(*key_id);
       if (it != options_.keys.end()) secret = &it->second;
     }
-    Result<std::string> body = Authenticate(request, secret);
+    // A V4 request is signed with a key derived from the secret; the Java SDK checks the
+    // reply's signature with that key too (wire spec 1.4).
+    std::string v4_key;
+    const std::string* reply_key = secret;
+    const std::string* day = Find(request.headers, "x-ots-signdate");
+    const std::string* region = Find(request.headers, "x-ots-signregion");
+    if (secret != nullptr && Find(request.headers, "x-ots-signaturev4") != nullptr &&
+        day != nullptr && region != nullptr) {
+      v4_key = V4SigningKey(*secret, *day, *region);
+      reply_key = &v4_key;
+    }
+    Result<std::string> body = Authenticate(request, secret, reply_key);
     if (body.ok()) body = Dispatch(request);
-    return Reply(request.operation, body, key_id, secret);
+    return Reply(request.operation, body, key_id, reply_key);
   }
 
  private:
@@ -464,7 +475,8 @@ class WireService::Impl {
     return it->second(*store_, request.body);
   }
 
-  Status Authenticate(const WireRequest& r, const std::string* secret) {
+  // `key` signs the request: the secret (V2) or the V4 signing key.
+  Status Authenticate(const WireRequest& r, const std::string* secret, const std::string* key) {
     for (const char* name : {"x-ots-date", "x-ots-apiversion", "x-ots-accesskeyid",
                              "x-ots-instancename", "x-ots-contentmd5"}) {
       if (Find(r.headers, name) == nullptr) {
@@ -495,12 +507,10 @@ class WireService::Impl {
     std::string to_sign = RequestStringToSign(r.operation, r.headers);
     bool valid;
     if (v4 != nullptr) {
-      const std::string* day = Find(r.headers, "x-ots-signdate");
-      const std::string* region = Find(r.headers, "x-ots-signregion");
-      if (day == nullptr || region == nullptr) {
+      if (key == secret) {
         return Status::InvalidArgument("Missing header: x-ots-signdate or x-ots-signregion");
       }
-      valid = SignaturesEqual(*v4, SignV4(V4SigningKey(*secret, *day, *region), to_sign));
+      valid = SignaturesEqual(*v4, SignV4(*key, to_sign));
     } else {
       valid = SignaturesEqual(*v2, SignV2(*secret, to_sign));
     }
@@ -509,7 +519,7 @@ class WireService::Impl {
   }
 
   WireReply Reply(const std::string& operation, const Result<std::string>& body,
-                  const std::string* key_id, const std::string* secret) {
+                  const std::string* key_id, const std::string* key) {
     WireReply reply;
     if (body.ok()) {
       reply.body = *body;
@@ -525,11 +535,11 @@ class WireService::Impl {
                      {"x-ots-contenttype", "protocol buffer"},
                      {"x-ots-date", FormatOtsDate(options_.clock->NowMicros())},
                      {"x-ots-requestid", RequestId()}};
-    if (secret != nullptr) {
+    if (key != nullptr) {
       reply.headers.push_back(
           {"authorization",
            fmt::format("OTS {}:{}", *key_id,
-                       SignV2(*secret, ResponseStringToSign(operation, reply.headers)))});
+                       SignV2(*key, ResponseStringToSign(operation, reply.headers)))});
     }
     return reply;
   }
