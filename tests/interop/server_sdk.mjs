@@ -277,6 +277,24 @@ try {
     (e) => e.code === 404 && /OTSObjectNotExist/.test(e.message));
   await assert.rejects(c.putRow({ tableName: 't', condition: ignore(), primaryKey: [{ id: 'text' }, { name: 'a' }], attributeColumns: [] }),
     (e) => e.code === 400 && /OTSInvalidPK/.test(e.message) && /'id' is INTEGER/.test(e.message));
+  // AUTO_INCREMENT keys come back with RT_PK; INCREMENT returns the new value with AfterModify.
+  await c.createTable({
+    tableMeta: { tableName: 'auto', primaryKey: [{ name: 'p', type: 'STRING' }, { name: 'n', type: 'INTEGER', option: 'AUTO_INCREMENT' }] },
+    reservedThroughput: { capacityUnit: { read: 0, write: 0 } }, tableOptions: { timeToLive: -1, maxVersions: 1 },
+  });
+  const generated = [];
+  for (let i = 0; i < 3; i++) {
+    const r = await c.putRow({ tableName: 'auto', condition: ignore(), primaryKey: [{ p: 'x' }, { n: TableStore.PK_AUTO_INCR }],
+      attributeColumns: [{ count: Long.fromNumber(10) }], returnContent: { returnType: TableStore.ReturnType.Primarykey } });
+    generated.push(BigInt(r.row.primaryKey[1].value.toString()));
+  }
+  assert.ok(generated[0] < generated[1] && generated[1] < generated[2], `auto-increment values ${generated}`);
+  const inc = await c.updateRow({ tableName: 'auto', condition: new TableStore.Condition(TableStore.RowExistenceExpectation.EXPECT_EXIST, null),
+    primaryKey: [{ p: 'x' }, { n: Long.fromString(generated[0].toString()) }],
+    updateOfAttributeColumns: [{ INCREMENT: [{ count: Long.fromNumber(5) }] }],
+    returnContent: { returnColumns: ['count'], returnType: TableStore.ReturnType.AfterModify } });
+  assert.equal(Number(cell(inc.row, 'count').columnValue.toString()), 15);
+
   // What Tablelake does not have is refused by name, through the SDK's own calls.
   await assert.rejects(c.listSearchIndex({ tableName: 't' }),
     (e) => e.code === 400 && /'ListSearchIndex' is not supported/.test(e.message));
@@ -289,6 +307,7 @@ try {
     (e) => e.code === 403 && /OTSAuthFailed/.test(e.message) && !e.message.includes(SECRET));
 
   await c.deleteTable({ tableName: 't' });
+  await c.deleteTable({ tableName: 'auto' });
   assert.deepEqual((await c.listTable({})).tableNames, []);
 
   // The README's example, run as written against an instance and key of its own names.
