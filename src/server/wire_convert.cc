@@ -79,11 +79,6 @@ Result<WireRow> RowFromWire(const std::string& buffer, const char* what) {
   return row;
 }
 
-void AppendCells(const PrimaryKey& key, const std::vector<Cell>& cells, std::string* out) {
-  AppendHeader(out);
-  AppendRow(out, key, cells);
-}
-
 }  // namespace
 
 Result<TableMeta> FromWire(const wire::TableMeta& meta) {
@@ -266,13 +261,8 @@ Result<DeleteRowRequest> DeleteFromWire(const std::string& table, const std::str
 }
 
 std::string WriteResultRow(const WriteResult& result) {
-  std::string out;
-  if (result.row) {
-    AppendCells(result.row->primary_key, result.row->cells, &out);
-  } else if (result.primary_key) {
-    AppendCells(*result.primary_key, {}, &out);
-  }
-  return out;
+  if (result.row) return EncodeRow(result.row->primary_key, result.row->cells);
+  return result.primary_key ? EncodePrimaryKey(*result.primary_key) : std::string();
 }
 
 void SetConsumed(int read, int write, wire::ConsumedCapacity* out) {

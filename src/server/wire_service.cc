@@ -110,39 +110,43 @@ Status NoTransaction(const std::string& transaction_id) {
   return Status::NotSupported("local transactions (transaction_id) are not supported");
 }
 
-template <typename Request>
-Status ApplyWriteOptions(const Request& r, ReturnType* return_type, Condition* condition) {
+// A decoded write (PutRowRequest, UpdateRowRequest or DeleteRowRequest) with the request's
+// condition and return content.
+template <typename StoreRequest>
+Status WithOptions(Result<StoreRequest> decoded, const wire::Condition& condition,
+                   const wire::ReturnContent* content, StoreRequest* out) {
+  TL_ASSIGN_OR_RETURN(*out, std::move(decoded));
+  TL_ASSIGN_OR_RETURN(out->condition, FromWire(condition));
+  if (content != nullptr) out->return_type = FromWire(*content);
+  return Status::OK();
+}
+
+// PutRow, UpdateRow and DeleteRow: one write, its consumed capacity and what it returns.
+template <typename WireRequest, typename StoreRequest, typename Response>
+Status Write(TableStore& store, const WireRequest& r, Result<StoreRequest> decoded,
+             Result<WriteResult> (TableStore::*write)(const StoreRequest&), Response* out) {
   TL_RETURN_IF_ERROR(NoTransaction(r.transaction_id()));
-  TL_ASSIGN_OR_RETURN(*condition, FromWire(r.condition()));
-  if (r.has_return_content()) *return_type = FromWire(r.return_content());
+  StoreRequest request;
+  TL_RETURN_IF_ERROR(WithOptions(std::move(decoded), r.condition(),
+                                 r.has_return_content() ? &r.return_content() : nullptr, &request));
+  TL_ASSIGN_OR_RETURN(WriteResult result, (store.*write)(request));
+  SetConsumed(0, 1, out->mutable_consumed());
+  if (std::string row = WriteResultRow(result); !row.empty()) out->set_row(std::move(row));
   return Status::OK();
 }
 
 Status PutRow(TableStore& store, const wire::PutRowRequest& r, wire::PutRowResponse* out) {
-  TL_ASSIGN_OR_RETURN(PutRowRequest put, PutFromWire(r.table_name(), r.row()));
-  TL_RETURN_IF_ERROR(ApplyWriteOptions(r, &put.return_type, &put.condition));
-  TL_ASSIGN_OR_RETURN(WriteResult result, store.PutRow(put));
-  SetConsumed(0, 1, out->mutable_consumed());
-  if (std::string row = WriteResultRow(result); !row.empty()) out->set_row(std::move(row));
-  return Status::OK();
+  return Write(store, r, PutFromWire(r.table_name(), r.row()), &TableStore::PutRow, out);
 }
 
 Status UpdateRow(TableStore& store, const wire::UpdateRowRequest& r, wire::UpdateRowResponse* out) {
-  TL_ASSIGN_OR_RETURN(UpdateRowRequest update, UpdateFromWire(r.table_name(), r.row_change()));
-  TL_RETURN_IF_ERROR(ApplyWriteOptions(r, &update.return_type, &update.condition));
-  TL_ASSIGN_OR_RETURN(WriteResult result, store.UpdateRow(update));
-  SetConsumed(0, 1, out->mutable_consumed());
-  if (std::string row = WriteResultRow(result); !row.empty()) out->set_row(std::move(row));
-  return Status::OK();
+  return Write(store, r, UpdateFromWire(r.table_name(), r.row_change()), &TableStore::UpdateRow,
+               out);
 }
 
 Status DeleteRow(TableStore& store, const wire::DeleteRowRequest& r, wire::DeleteRowResponse* out) {
-  TL_ASSIGN_OR_RETURN(DeleteRowRequest del, DeleteFromWire(r.table_name(), r.primary_key()));
-  TL_RETURN_IF_ERROR(ApplyWriteOptions(r, &del.return_type, &del.condition));
-  TL_ASSIGN_OR_RETURN(WriteResult result, store.DeleteRow(del));
-  SetConsumed(0, 1, out->mutable_consumed());
-  if (std::string row = WriteResultRow(result); !row.empty()) out->set_row(std::move(row));
-  return Status::OK();
+  return Write(store, r, DeleteFromWire(r.table_name(), r.primary_key()), &TableStore::DeleteRow,
+               out);
 }
 
 // What GetRow, BatchGetRow and GetRange share: columns, versions, time range and filter.
@@ -262,21 +266,17 @@ Result<BatchWriteItem> ItemFromWire(const std::string& table,
                                     const wire::RowInBatchWriteRowRequest& row) {
   BatchWriteItem item;
   item.type = static_cast<BatchWriteItem::Type>(row.type());
-  ReturnType return_type = ReturnType::kNone;
-  if (row.has_return_content()) return_type = FromWire(row.return_content());
-  TL_ASSIGN_OR_RETURN(Condition condition, FromWire(row.condition()));
+  const wire::ReturnContent* content = row.has_return_content() ? &row.return_content() : nullptr;
+  const std::string& change = row.row_change();
   if (item.type == BatchWriteItem::Type::kPut) {
-    TL_ASSIGN_OR_RETURN(item.put, PutFromWire(table, row.row_change()));
-    item.put.condition = std::move(condition);
-    item.put.return_type = return_type;
+    TL_RETURN_IF_ERROR(
+        WithOptions(PutFromWire(table, change), row.condition(), content, &item.put));
   } else if (item.type == BatchWriteItem::Type::kUpdate) {
-    TL_ASSIGN_OR_RETURN(item.update, UpdateFromWire(table, row.row_change()));
-    item.update.condition = std::move(condition);
-    item.update.return_type = return_type;
+    TL_RETURN_IF_ERROR(
+        WithOptions(UpdateFromWire(table, change), row.condition(), content, &item.update));
   } else {
-    TL_ASSIGN_OR_RETURN(item.del, DeleteFromWire(table, row.row_change()));
-    item.del.condition = std::move(condition);
-    item.del.return_type = return_type;
+    TL_RETURN_IF_ERROR(
+        WithOptions(DeleteFromWire(table, change), row.condition(), content, &item.del));
   }
   return item;
 }

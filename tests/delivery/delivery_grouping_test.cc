@@ -7,6 +7,7 @@
 #include <fstream>
 #include <random>
 
+#include "common/crypto.h"
 #include "delivery/spill_runs.h"
 #include "delivery/task_state.h"
 #include "tablelake/delivery.h"
@@ -132,6 +133,40 @@ TEST_F(GroupingTest, LeftoversOfAFinishedScanGoWithTheNextRun) {
   EXPECT_FALSE(fs::exists(spill));
   EXPECT_TRUE(delivery::StateFromJson(store_->GetMetadata(key)->value())->checkpoint.empty());
   EXPECT_EQ(service_->DescribeDeliveryTask("t", "left")->status.rows_delivered, 1000);
+}
+
+// Rows of megabytes: a file's writer takes them a few at a time (its batches are bounded in
+// bytes, not only rows), every value arrives whole, and the files respect the size bound.
+TEST_F(GroupingTest, WideRowsArriveWholeWithinTheBudget) {
+  std::mt19937_64 rng(9);
+  std::map<int64_t, std::string> md5;
+  auto loader = std::move(store_->NewBulkLoader("t")).value();
+  for (int64_t id = 0; id < 24; ++id) {
+    std::string v(2 << 20, '\0');
+    for (char& c : v) c = static_cast<char>('a' + rng() % 16);  // compresses to about half
+    md5[id] = Hex(Md5(v));
+    ASSERT_TRUE(loader->Put({"t", {{"id", Value::Integer(id)}}, {{"v", Value::String(v)}}}).ok());
+  }
+  ASSERT_TRUE(loader->Commit().ok());
+  DeliveryTaskConfig c = FolderTask("wide");
+  c.schema = {{"id", "id", "INT64"}, {"v", "v", "UTF8"}};
+  c.compression = "ZSTD";
+  c.file_bytes = 16 << 20;
+  ASSERT_TRUE(service_->CreateDeliveryTask("t", "wide", c, DeliveryTaskType::kBase).ok());
+  DeliveryRunStats stats;
+  ASSERT_TRUE(service_->RunTask("t", "wide", nullptr, &stats).ok());
+  EXPECT_LE(stats.peak_memory_bytes, 48 << 20);
+  auto rows = Query(
+      "SELECT id::INTEGER AS id, md5(v) AS md5, length(v)::INTEGER AS n FROM "
+      "read_parquet('" +
+      (root_ / "lake" / "bucket" / "wide" / "*.parquet").string() + "') ORDER BY id");
+  ASSERT_EQ(rows.size(), 24u);
+  for (const auto& r : rows) {
+    EXPECT_EQ(r["n"].get<int64_t>(), 2 << 20);
+    EXPECT_EQ(r["md5"].get<std::string>(), md5[r["id"].get<int64_t>()]);
+  }
+  EXPECT_EQ(Files("wide"), 4u);  // 48 MiB of values, 16 MiB per file (a file ends before the row
+                                 // that would pass the bound: 7 rows each, then 3)
 }
 
 TEST_F(GroupingTest, PartitionsPastTheSizeBoundGetMoreFilesOnlyThen) {

@@ -389,6 +389,15 @@ TEST_F(WireServiceTest, AuthenticationFailuresAreRefusedAsTheCloudDoes) {
   put.mutable_condition()->set_row_existence(wire::IGNORE);
   expect(Signed("PutRow", put.SerializeAsString()), 400, "OTSParameterInvalid",
          "PlainBuffer byte 6");
+  // A put whose signature or body was refused wrote nothing.
+  put.set_row(EncodeRow(Key(1, "a"), {{"c", Value::Integer(1), kNoTimestamp}}));
+  expect(Signed("PutRow", put.SerializeAsString(), "WRONG"), 403, "OTSAuthFailed", "Signature");
+  auto rows = store_->GetRange({"t",
+                                Direction::kForward,
+                                {{"PK1", Value::InfMin()}, {"PK2", Value::InfMin()}},
+                                {{"PK1", Value::InfMax()}, {"PK2", Value::InfMax()}}});
+  ASSERT_TRUE(rows.ok());
+  EXPECT_TRUE(rows->rows.empty());
 }
 
 }  // namespace
