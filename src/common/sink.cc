@@ -1,6 +1,7 @@
 #include "common/sink.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -23,20 +24,24 @@ Status Errno(const std::string& what, const std::string& path) {
 
 class FileSink : public Sink {
  public:
+  // `fd` < 0: the temporary (and its folder) is created when the first bytes go out.
   FileSink(std::string path, std::string temp, int fd, bool sync, bool no_replace)
       : path_(std::move(path)),
         temp_(std::move(temp)),
         fd_(fd),
+        deferred_(fd < 0),
         sync_(sync),
-        no_replace_(no_replace) {
-    buffer_.reserve(kBufferBytes);
-  }
+        no_replace_(no_replace) {}
   ~FileSink() override { Abort(); }
 
   Status Append(std::string_view data) override {
-    if (fd_ < 0) return Status::Internal(fmt::format("'{}': append after close", path_));
+    if (closed_) return Status::Internal(fmt::format("'{}': append after close", path_));
     position_ += static_cast<int64_t>(data.size());
     if (buffer_.size() + data.size() < kBufferBytes) {
+      if (buffer_.capacity() < buffer_.size() + data.size()) {
+        // Small files (most partitions of a flush) take only what they hold.
+        buffer_.reserve(std::min(kBufferBytes, 2 * (buffer_.size() + data.size())));
+      }
       buffer_.append(data);
       return Status::OK();
     }
@@ -45,8 +50,9 @@ class FileSink : public Sink {
   }
 
   Status Commit() override {
-    if (fd_ < 0) return Status::Internal(fmt::format("'{}': commit after close", path_));
+    if (closed_) return Status::Internal(fmt::format("'{}': commit after close", path_));
     TL_RETURN_IF_ERROR(Flush());
+    closed_ = true;
     if (sync_ && ::fsync(fd_) != 0) return Errno("fsync", temp_);
     if (::close(fd_) != 0) {
       fd_ = -1;
@@ -66,7 +72,8 @@ class FileSink : public Sink {
   }
 
   void Abort() override {
-    if (committed_) return;
+    closed_ = true;
+    if (committed_ || (deferred_ && fd_ < 0 && !opened_)) return;
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
     ::unlink(temp_.c_str());
@@ -105,7 +112,32 @@ class FileSink : public Sink {
     return Status::OK();
   }
 
+  Status Open() {
+    fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd_ < 0 && errno == ENOENT) {  // a new partition: its folders first
+      TL_RETURN_IF_ERROR(MakeFolders(std::filesystem::path(temp_).parent_path().string()));
+      fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    }
+    if (fd_ < 0) return Errno("create", temp_);
+    opened_ = true;
+    return Status::OK();
+  }
+
+  // mkdir from the deepest folder up, as far as needed: fewer calls than
+  // std::filesystem::create_directories, which looks at every level first.
+  static Status MakeFolders(const std::string& dir) {
+    if (::mkdir(dir.c_str(), 0755) == 0 || errno == EEXIST) return Status::OK();
+    size_t slash = dir.rfind('/');
+    if (errno != ENOENT || slash == std::string::npos || slash == 0) {
+      return Errno("cannot create folder", dir);
+    }
+    TL_RETURN_IF_ERROR(MakeFolders(dir.substr(0, slash)));
+    if (::mkdir(dir.c_str(), 0755) == 0 || errno == EEXIST) return Status::OK();
+    return Errno("cannot create folder", dir);
+  }
+
   Status Flush() {
+    if (fd_ < 0) TL_RETURN_IF_ERROR(Open());
     Status s = WriteAll(buffer_);
     buffer_.clear();
     return s;
@@ -125,6 +157,9 @@ class FileSink : public Sink {
   std::string path_;
   std::string temp_;
   int fd_;
+  const bool deferred_;
+  bool opened_ = false;
+  bool closed_ = false;
   bool sync_;
   bool no_replace_;
   bool committed_ = false;
@@ -153,15 +188,19 @@ class StringSink : public Sink {
 
 }  // namespace
 
-Result<std::unique_ptr<Sink>> NewFileSink(const std::string& path, bool sync, bool no_replace) {
+Result<std::unique_ptr<Sink>> NewFileSink(const std::string& path, bool sync, bool no_replace,
+                                          bool deferred) {
   // Seeded once per thread: opening /dev/urandom for every file costs more than the file.
   thread_local std::mt19937 rd(std::random_device{}());
   // A dot-prefixed temporary name: engines listing the folder skip hidden files.
   auto p = std::filesystem::path(path);
   std::string temp =
       (p.parent_path() / fmt::format(".{}.tmp-{:08x}", p.filename().string(), rd())).string();
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) return Errno("create", temp);
+  int fd = -1;
+  if (!deferred) {
+    fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) return Errno("create", temp);
+  }
   return std::unique_ptr<Sink>(
       std::make_unique<FileSink>(path, std::move(temp), fd, sync, no_replace));
 }

@@ -25,8 +25,11 @@ class Sink {
 // Writes `path` through a temporary file beside it, renamed onto `path` by Commit (atomic in
 // one file system). `sync`: fsync the file and its folder before the rename returns.
 // `no_replace`: Commit fails with AlreadyExists, leaving it as it is, when `path` exists.
+// `deferred`: the temporary, and the folders above it, are created only when the first bytes
+// go out (past the sink's 1 MiB buffer, or at Commit), on the thread that writes them - so a
+// small file costs the file system nothing until it is finished, and nothing if abandoned.
 Result<std::unique_ptr<Sink>> NewFileSink(const std::string& path, bool sync = false,
-                                          bool no_replace = false);
+                                          bool no_replace = false, bool deferred = false);
 
 // Collects the bytes in memory; Commit hands them to `*out`.
 std::unique_ptr<Sink> NewStringSink(std::string* out);

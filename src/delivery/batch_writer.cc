@@ -35,7 +35,8 @@ Status BatchWriter::Add(const PrimaryKey& key, const std::vector<Cell>& cells,
     ++counts_.dirty_rows;
     return dirty_.Add(Row{key, cells}, dirty.text, write_time_ms);
   }
-  const std::string& partition = partitions_.For(time_ms);
+  const uint32_t id = partitions_.Id(time_ms);
+  const std::string& partition = partitions_.Name(id);
   const size_t row_bytes = converter_.row_bytes();
   bool whole;
   if (parquet::RowAppender* out = files_.OpenFor(partition, row_bytes, &whole)) {
@@ -58,7 +59,7 @@ Status BatchWriter::Add(const PrimaryKey& key, const std::vector<Cell>& cells,
   }
   encoded_.clear();
   converter_.Encode(&encoded_);
-  if (!buffers_.Add(partition, encoded_, row_bytes)) full_ = true;
+  if (!buffers_.Add(partition, encoded_, row_bytes, id)) full_ = true;
   // A partition with a row group's worth of rows streams into an open file from now on, while
   // few do: it would fill a file alone, and its memory is then the file's, not a buffer's.
   if (buffers_.last_row_bytes() >= stream_bytes_ && files_.open_count() < kMaxStreaming) {
@@ -70,7 +71,7 @@ Status BatchWriter::Add(const PrimaryKey& key, const std::vector<Cell>& cells,
 Status BatchWriter::WriteBuffer(std::string partition, bool keep_open) {
   PartitionBuffer b = buffers_.Take(partition);
   const bool large = keep_open || b.row_bytes >= (4 << 20);
-  const size_t published = files_.published().size();
+  const size_t closed = files_.closed_count();
   std::string_view row;
   size_t row_bytes;
   for (const std::string& chunk : b.chunks) {
@@ -81,7 +82,7 @@ Status BatchWriter::WriteBuffer(std::string partition, bool keep_open) {
       TL_RETURN_IF_ERROR(WriteRow(partition, row, row_bytes, large));
     }
   }
-  files_done_ += files_.published().size() - published;
+  files_done_ += files_.closed_count() - closed;
   return keep_open ? Status::OK() : files_.Close(partition);
 }
 

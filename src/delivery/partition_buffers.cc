@@ -38,12 +38,27 @@ Result<bool> RecordReader::Next(std::string_view* row, size_t* row_bytes) {
   return true;
 }
 
-bool PartitionBuffers::Add(const std::string& partition, std::string_view encoded,
-                           size_t row_bytes) {
-  // Consecutive rows mostly share a partition: skip the map lookup then.
-  if (last_ == buffers_.end() || last_->first != partition) {
-    last_ = buffers_.try_emplace(partition).first;
-    if (last_->second.rows == 0) bytes_ += Footprint(partition, last_->second);
+PartitionBuffers::Entry* PartitionBuffers::Find(const std::string& partition, uint32_t id) {
+  if (id != PartitionBuffer::kNoId && id < by_id_.size() && by_id_[id] != nullptr) {
+    return by_id_[id];
+  }
+  auto [it, added] = buffers_.try_emplace(partition);
+  Entry* e = &*it;
+  if (added) bytes_ += Footprint(partition, e->second);
+  if (id != PartitionBuffer::kNoId) {
+    if (id >= by_id_.size()) by_id_.resize(id + 1, nullptr);
+    by_id_[id] = e;
+    e->second.id = id;
+  }
+  return e;
+}
+
+bool PartitionBuffers::Add(const std::string& partition, std::string_view encoded, size_t row_bytes,
+                           uint32_t id) {
+  // Consecutive rows mostly share a partition: skip the lookup then.
+  if (last_ == nullptr ||
+      (id != PartitionBuffer::kNoId ? last_->second.id != id : last_->first != partition)) {
+    last_ = Find(partition, id);
   }
   PartitionBuffer& b = last_->second;
   size_t n = RecordSize(encoded, row_bytes);
@@ -77,7 +92,8 @@ void PartitionBuffers::Charge() {
 PartitionBuffer PartitionBuffers::Take(const std::string& partition) {
   auto it = buffers_.find(partition);
   if (it == buffers_.end()) return {};
-  if (it == last_) last_ = buffers_.end();
+  if (&*it == last_) last_ = nullptr;
+  if (it->second.id != PartitionBuffer::kNoId) by_id_[it->second.id] = nullptr;
   bytes_ -= Footprint(it->first, it->second);
   PartitionBuffer b = std::move(it->second);
   buffers_.erase(it);
@@ -91,7 +107,8 @@ PartitionBuffer PartitionBuffers::Take(const std::string& partition) {
 
 void PartitionBuffers::Clear() {
   buffers_.clear();
-  last_ = buffers_.end();
+  by_id_.clear();
+  last_ = nullptr;
   budget_->Give(charged_);
   bytes_ = charged_ = 0;
   over_ = false;

@@ -21,6 +21,8 @@ namespace tablelake::delivery {
 // A partition's records, in chunks that grow with the partition (from 512 bytes to 256 KiB,
 // or one record when larger) and are never copied as it grows; no record spans two chunks.
 struct PartitionBuffer {
+  static constexpr uint32_t kNoId = UINT32_MAX;
+  uint32_t id = kNoId;  // the number the caller knows its partition by, if any
   std::vector<std::string> chunks;
   int64_t rows = 0;
   int64_t row_bytes = 0;  // the sum of its rows' row_bytes
@@ -36,8 +38,10 @@ class PartitionBuffers {
   PartitionBuffers& operator=(const PartitionBuffers&) = delete;
 
   // Adds a row to `partition`'s buffer. False when the budget has no room left for it (it is
-  // added all the same): the caller spills or flushes next.
-  bool Add(const std::string& partition, std::string_view encoded, size_t row_bytes);
+  // added all the same): the caller spills or flushes next. `id`, when the caller numbers its
+  // partitions (PartitionNames), finds the buffer without hashing the name.
+  bool Add(const std::string& partition, std::string_view encoded, size_t row_bytes,
+           uint32_t id = PartitionBuffer::kNoId);
   // Removes `partition`'s buffer, giving back its memory.
   PartitionBuffer Take(const std::string& partition);
   void Clear();
@@ -51,7 +55,7 @@ class PartitionBuffers {
   bool empty() const { return buffers_.empty(); }
   int64_t bytes() const { return bytes_; }
   // The row_bytes of the buffer the last Add went to.
-  int64_t last_row_bytes() const { return last_ == buffers_.end() ? 0 : last_->second.row_bytes; }
+  int64_t last_row_bytes() const { return last_ == nullptr ? 0 : last_->second.row_bytes; }
   // The partition holding the most bytes ("" when empty).
   std::string Largest() const;
 
@@ -61,10 +65,13 @@ class PartitionBuffers {
            static_cast<int64_t>(b.chunks.capacity() * sizeof(std::string)) + 128;
   }
   void Charge();  // takes from the budget what bytes_ has grown past charged_
+  // `partition`'s buffer, made empty when there is none.
+  Entry* Find(const std::string& partition, uint32_t id);
 
   MemoryBudget* budget_;
   std::unordered_map<std::string, PartitionBuffer> buffers_;
-  std::unordered_map<std::string, PartitionBuffer>::iterator last_ = buffers_.end();
+  std::vector<Entry*> by_id_;  // buffers by their partition's number (elements do not move)
+  Entry* last_ = nullptr;
   int64_t bytes_ = 0;    // the buffers' footprint
   int64_t charged_ = 0;  // what this holds of the budget: bytes_ rounded up to a chunk
   bool over_ = false;

@@ -1,5 +1,7 @@
 #include "delivery/partition_files.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 
 #include "delivery/object_names.h"
@@ -56,6 +58,8 @@ Result<parquet::RowAppender*> PartitionFiles::For(const std::string& partition, 
     TL_ASSIGN_OR_RETURN(f.writer, parquet::FileWriter::Open(schema, options, std::move(sink)));
     // Encoding and compression run on a second thread while this one scans and converts.
     f.rows = std::make_unique<parquet::RowAppender>(f.writer.get(), 4096, /*background=*/large);
+    f.charged = file_memory_;
+    f.background = large;
     it = open_.emplace(partition, std::move(f)).first;
     budget_->Take(file_memory_);
   }
@@ -71,16 +75,83 @@ Status PartitionFiles::Close(std::map<std::string, OpenFile>::iterator it) {
   if (it == last_) last_ = open_.end();
   OpenFile f = std::move(it->second);
   open_.erase(it);
-  budget_->Give(file_memory_);
+  ++closed_;
+  if (!f.background) {
+    // A file of few rows holds about their size until it is finished, not a row group's worth.
+    int64_t charge = std::min(file_memory_, 2 * f.value_bytes + (64 << 10));
+    budget_->Give(f.charged - charge);
+    f.charged = charge;
+  }
+  f.sequence = closed_;
+  return Enqueue(std::move(f));
+}
+
+Status PartitionFiles::Enqueue(OpenFile f) {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (publishers_.size() < kPublishers) publishers_.emplace_back([this] { PublishLoop(); });
+  cv_.wait(lock, [&] { return closing_.size() < kMaxClosing || !publish_error_.ok(); });
+  if (!publish_error_.ok()) {
+    Status error = publish_error_;
+    lock.unlock();
+    f.rows.reset();
+    f.writer->Abort();
+    budget_->Give(f.charged);
+    return error;
+  }
+  closing_.push_back(std::move(f));
+  cv_.notify_all();
+  return Status::OK();
+}
+
+Status PartitionFiles::Finish(OpenFile& f) {
   Status s = f.rows->Close();
   if (!s.ok()) return s.WithContext(bucket_->Url(f.key));
-  published_.push_back({f.key, f.row_count, f.writer->bytes_written()});
+  std::lock_guard<std::mutex> lock(mu_);
+  published_.push_back({f.key, f.row_count, f.writer->bytes_written(), f.sequence});
   return Status::OK();
+}
+
+void PartitionFiles::PublishLoop() {
+  pthread_setname_np(pthread_self(), "tl-publish");  // names it in top -H and perf
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    cv_.wait(lock, [&] { return stopping_ || !closing_.empty(); });
+    if (closing_.empty()) return;
+    OpenFile f = std::move(closing_.front());
+    closing_.pop_front();
+    ++finishing_;
+    // After an error or an abort, what waits is discarded: the batch fails as a whole.
+    bool discard = stopping_ || !publish_error_.ok();
+    lock.unlock();
+    Status s;
+    if (discard) {
+      f.rows.reset();  // stops its encoding thread before the file goes
+      f.writer->Abort();
+    } else {
+      s = Finish(f);
+    }
+    budget_->Give(f.charged);
+    f = OpenFile();
+    lock.lock();
+    if (!s.ok() && publish_error_.ok()) publish_error_ = s;
+    --finishing_;
+    cv_.notify_all();
+  }
+}
+
+Status PartitionFiles::Drain() {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [&] { return closing_.empty() && finishing_ == 0; });
+  // In the order the files were closed, whichever thread finished them.
+  std::sort(published_.begin(), published_.end(),
+            [](const auto& a, const auto& b) { return a.sequence < b.sequence; });
+  return publish_error_;
 }
 
 parquet::RowAppender* PartitionFiles::OpenFor(const std::string& partition, size_t row_bytes,
                                               bool* whole) {
   *whole = false;
+  if (open_.empty()) return nullptr;
   auto it = last_ != open_.end() && last_->first == partition ? last_ : open_.find(partition);
   if (it == open_.end()) return nullptr;
   OpenFile& f = it->second;
@@ -102,17 +173,25 @@ Status PartitionFiles::Close(const std::string& partition) {
 
 Status PartitionFiles::CloseAll() {
   while (!open_.empty()) TL_RETURN_IF_ERROR(Close(open_.begin()));
-  return Status::OK();
+  return Drain();
 }
 
 void PartitionFiles::Abort() {
   for (auto& [partition, f] : open_) {
     f.rows.reset();  // stops its encoding thread before the file goes
     f.writer->Abort();
-    budget_->Give(file_memory_);
+    budget_->Give(f.charged);
   }
   open_.clear();
   last_ = open_.end();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : publishers_) t.join();
+  publishers_.clear();
+  stopping_ = false;
 }
 
 }  // namespace tablelake::delivery

@@ -6,12 +6,19 @@
 // atomically under a deterministic name:
 //   <partition>/<stem>-<index>.parquet
 // so that a run repeated from the same position writes the same objects, never duplicates.
+// A closed file is finished (its last rows encoded, its footer written, the object created and
+// published) on a thread of its own while the caller goes on converting rows: a flush or a merge
+// over thousands of partitions spends most of its time finishing small files.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "delivery/memory_budget.h"
@@ -25,6 +32,7 @@ struct PublishedFile {
   std::string key;
   int64_t rows = 0;
   int64_t bytes = 0;
+  size_t sequence = 0;  // the order its file was closed in
 };
 
 class PartitionFiles {
@@ -48,13 +56,17 @@ class PartitionFiles {
   // file stays open); or no open file (nullptr).
   parquet::RowAppender* OpenFor(const std::string& partition, size_t row_bytes, bool* whole);
   size_t open_count() const { return open_.size(); }
-  // Closes and publishes `partition`'s open file, if any.
+  // Closes `partition`'s open file, if any: it is published in the background (an error
+  // comes back from a later call).
   Status Close(const std::string& partition);
-  // Closes and publishes every open file.
+  // Closes every open file and waits until every closed file is published.
   Status CloseAll();
-  // Discards open files (nothing is published).
+  // Discards open files and those not yet published.
   void Abort();
 
+  // Files closed so far (published or on their way).
+  size_t closed_count() const { return closed_; }
+  // Every file published; complete once CloseAll has returned.
   const std::vector<PublishedFile>& published() const { return published_; }
   // What the open files are charged.
   int64_t memory_bytes() const { return static_cast<int64_t>(open_.size()) * file_memory_; }
@@ -67,8 +79,16 @@ class PartitionFiles {
     int64_t row_count = 0;
     int64_t value_bytes = 0;
     uint64_t last_use = 0;
+    int64_t charged = 0;      // what it holds of the budget
+    bool background = false;  // its rows are encoded on a thread of its own
+    size_t sequence = 0;
   };
   Status Close(std::map<std::string, OpenFile>::iterator it);
+  // Finishing closed files in the background.
+  Status Enqueue(OpenFile f);
+  Status Finish(OpenFile& f);  // on the publishing thread
+  Status Drain();              // waits until none is left; the first error, if any
+  void PublishLoop();
 
   ObjectStore* bucket_;
   const ResolvedTask& task_;
@@ -82,7 +102,20 @@ class PartitionFiles {
   std::map<std::string, OpenFile>::iterator last_;  // the partition of the last row
   std::map<std::string, int> next_index_;
   uint64_t clock_ = 0;
+  size_t closed_ = 0;
+
+  // Shared with the publishing thread (started by the first close).
+  static constexpr size_t kMaxClosing = 32;  // files waiting to be finished
+  // Two: creating a file is mostly the kernel's work, which a second thread overlaps.
+  static constexpr size_t kPublishers = 2;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<OpenFile> closing_;
+  size_t finishing_ = 0;  // files taken off closing_ and not yet finished
+  bool stopping_ = false;
+  Status publish_error_;
   std::vector<PublishedFile> published_;
+  std::vector<std::thread> publishers_;
 };
 
 }  // namespace tablelake::delivery

@@ -95,23 +95,43 @@ std::string JoinKey(const std::string& prefix, const std::string& name) {
   return prefix.back() == '/' ? prefix + name : prefix + "/" + name;
 }
 
-const std::string& PartitionNames::For(int64_t utc_ms) {
+uint32_t PartitionNames::Id(int64_t utc_ms) {
   int64_t block = utc_ms >= 0 ? utc_ms / block_ms_ : (utc_ms + 1) / block_ms_ - 1;
-  if (last_ != nullptr && block == last_block_) return *last_;
-  auto it = blocks_.find(block);
-  if (it == blocks_.end()) {
+  if (has_last_ && block == last_block_) return last_id_;
+  if (window_.empty()) {
+    window_.assign(kWindow, 0);
+    window_start_ = block - kWindow / 2;
+  }
+  bool in_window = block >= window_start_ && block - window_start_ < kWindow;
+  uint32_t* slot = nullptr;
+  if (in_window) {
+    slot = &window_[block - window_start_];
+  } else if (auto it = outside_.find(block); it != outside_.end()) {
+    slot = &it->second;
+  }
+  if (slot == nullptr || *slot == 0) {
     std::string first = prefix_.Expand(block * block_ms_, zone_);
     if (first != prefix_.Expand(block * block_ms_ + block_ms_ - 1, zone_)) {
-      last_ = nullptr;
-      uncached_ = prefix_.Expand(utc_ms, zone_);
-      return uncached_;
+      has_last_ = false;
+      return Intern(prefix_.Expand(utc_ms, zone_));
     }
-    if (blocks_.size() >= kMaxBlocks) blocks_.clear();
-    it = blocks_.emplace(block, std::move(first)).first;
+    uint32_t id = Intern(std::move(first));
+    if (slot == nullptr) {
+      if (outside_.size() >= kWindow) outside_.clear();
+      slot = &outside_[block];
+    }
+    *slot = id + 1;
   }
-  last_ = &it->second;
+  has_last_ = true;
   last_block_ = block;
-  return *last_;
+  last_id_ = *slot - 1;
+  return last_id_;
+}
+
+uint32_t PartitionNames::Intern(std::string name) {
+  auto [it, added] = ids_.try_emplace(std::move(name), static_cast<uint32_t>(names_.size()));
+  if (added) names_.push_back(&it->first);
+  return it->second;
 }
 
 }  // namespace tablelake::delivery

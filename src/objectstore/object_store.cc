@@ -121,13 +121,9 @@ class LocalFolderStore : public ObjectStore {
  private:
   Result<std::unique_ptr<Sink>> Open(const std::string& key, bool no_replace) {
     TL_RETURN_IF_ERROR(ValidateObjectKey(key));
-    fs::path path = root_ / key;
-    std::error_code ec;
-    fs::create_directories(path.parent_path(), ec);
-    if (ec) {
-      return Status::IOError(fmt::format("{}: cannot create folder: {}", Url(key), ec.message()));
-    }
-    return NewFileSink(path.string(), /*sync=*/false, no_replace);
+    // Deferred: the object's folder and file appear when its bytes are written, on the thread
+    // that finishes it (delivery finishes small files beside the thread that converts rows).
+    return NewFileSink((root_ / key).string(), /*sync=*/false, no_replace, /*deferred=*/true);
   }
 
   fs::path root_;

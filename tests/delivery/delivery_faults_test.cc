@@ -182,6 +182,43 @@ TEST_F(DeliveryFaultTest, FailedSegmentIsNotCountedAndErrorClearsOnResume) {
   EXPECT_EQ(listed->size(), files.size());
 }
 
+// Small files are finished and published on background threads: one of thousands failing
+// mid-way fails the batch as a whole (what waited is discarded, nothing of it counted), and the
+// re-run delivers every row once, one file per partition.
+TEST_F(DeliveryFaultTest, AFailureAmongManySmallFilesFailsTheBatchOnce) {
+  auto loader = std::move(store_->NewBulkLoader("t")).value();
+  for (int64_t hour = 0; hour < 3000; ++hour) {  // ids an hour of seconds apart
+    ASSERT_TRUE(
+        loader->Put({"t", {{"id", Value::Integer(hour * 3600)}}, {{"v", Value::String("x")}}})
+            .ok());
+  }
+  ASSERT_TRUE(loader->Commit().ok());
+  auto config = Config("many/$yyyy/$MM/$dd/$HH");
+  config.event_time_column = "id";  // seconds since 1970: a partition per row
+  config.event_time_format = EventTimeFormat::kUnix;
+  ASSERT_TRUE(service_->CreateDeliveryTask("t", "many", config, DeliveryTaskType::kBase).ok());
+  fail_at_ = commits_ + 1500;
+  Status failed = service_->RunTask("t", "many");
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.message().find("No space left"), std::string::npos) << failed.ToString();
+  auto d = service_->DescribeDeliveryTask("t", "many");
+  EXPECT_EQ(d->status.error_code, "DELIVERY_FAILED");
+  EXPECT_EQ(d->status.rows_delivered, Rows("many").first);
+  fail_at_ = 0;
+  ASSERT_TRUE(service_->RunTask("t", "many").ok());
+  auto [rows, distinct] = Rows("many");
+  EXPECT_EQ(rows, 3000);
+  EXPECT_EQ(distinct, 3000);
+  d = service_->DescribeDeliveryTask("t", "many");
+  EXPECT_EQ(d->status.rows_delivered, 3000);
+  int64_t files = 0;  // same names in every partition: counted by path
+  for (const auto& e : fs::recursive_directory_iterator(Dir("many"))) {
+    files += e.path().extension() == ".parquet";
+  }
+  EXPECT_EQ(files, 3000);
+  EXPECT_EQ(d->status.files_written, files);
+}
+
 // Item 18: a writer's failure, whatever its code, stops the task; it is never taken for dirty
 // rows (whose rows would be dropped). Row groups of 16 MiB fill mid-file here, so the failure
 // comes back while rows are still being added.

@@ -87,6 +87,33 @@ TEST(PathTemplate, PartitionNamesAgreeWithExpand) {
   }
 }
 
+// Partition numbers name partitions, not blocks of time: the four quarter hours of an hour
+// share one, and times far from the first one met (outside the array of blocks) keep theirs.
+TEST(PathTemplate, PartitionNumbersFollowNames) {
+  auto t = PathTemplate::Parse("p/$yyyy/$MM/$dd/$HH");
+  ASSERT_TRUE(t.ok());
+  PartitionNames names(*t, TimeZone::Utc());
+  const int64_t hour = 3600000;
+  uint32_t first = names.Id(kMs20261124);
+  EXPECT_EQ(first, 0u);
+  for (int q = 1; q < 4; ++q) EXPECT_EQ(names.Id(kMs20261124 + q * 900000 + 1), first);
+  EXPECT_EQ(names.Id(kMs20261124 + hour), 1u);
+  EXPECT_EQ(names.Id(kMs20261124 - 1), 2u);
+  // 1890 and 2400: blocks outside the array, found again by their names.
+  const int64_t far_back = -2524521600000, far_ahead = 13569465600000;
+  uint32_t back = names.Id(far_back), ahead = names.Id(far_ahead);
+  EXPECT_EQ(names.Name(back), t->Expand(far_back, TimeZone::Utc()));
+  EXPECT_EQ(names.Name(ahead), "p/2400/01/01/00");
+  EXPECT_EQ(names.Id(far_back + 1), back);
+  EXPECT_EQ(names.Id(kMs20261124 + hour + 5), 1u);
+  EXPECT_EQ(names.Name(first), "p/2026/11/24/00");
+  // A zone with a historic offset of seconds: the row-by-row names get numbers too.
+  PartitionNames lmt(*t, *TimeZone::Parse("Europe/Amsterdam"));
+  uint32_t a = lmt.Id(far_back), b = lmt.Id(far_back + 10);
+  EXPECT_EQ(lmt.Name(a), t->Expand(far_back, *TimeZone::Parse("Europe/Amsterdam")));
+  EXPECT_EQ(lmt.Name(a) == lmt.Name(b), a == b);
+}
+
 int64_t Ms(EventTimeFormat f, const std::string& s) {
   auto r = ParseEventTime(Value::String(s), f);
   EXPECT_TRUE(r.ok()) << s << ": " << r.status().ToString();

@@ -5,11 +5,13 @@
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <filesystem>
 #include <random>
 
+#include "fmt/format.h"
 #include "objectstore/endpoint.h"
 #include "objectstore/memory_store.h"
 #include "objectstore/remote_bucket.h"
@@ -203,6 +205,40 @@ TEST_P(ObjectStoreConformance, WrongKeysAndMissingBucketsAreToldApart) {
   EXPECT_EQ(refused.status().message().find("not-the-secret"), std::string::npos);
   auto missing = Open("nosuchbucket", keys_);
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound) << missing.status().ToString();
+}
+
+// A folder bucket creates an object's folders and file only when its bytes are written: an
+// abandoned object leaves nothing behind, not even its folders; a folder that cannot be made is
+// named in the error.
+TEST(FolderBucket, ObjectsAppearOnlyWhenWritten) {
+  fs::path root = fs::temp_directory_path() / fmt::format("tl-folder-{}", getpid());
+  fs::remove_all(root);
+  fs::create_directories(root / "b");
+  auto store = OpenObjectStore("file://" + root.string(), "b", nullptr);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  {
+    auto abandoned = (*store)->NewObject("y=2026/m=11/a.parquet");
+    ASSERT_TRUE(abandoned.ok());
+    ASSERT_TRUE((*abandoned)->Append("some bytes").ok());
+    EXPECT_FALSE(fs::exists(root / "b" / "y=2026"));
+  }
+  EXPECT_FALSE(fs::exists(root / "b" / "y=2026"));
+  auto sink = (*store)->NewObjectIfAbsent("y=2026/m=11/a.parquet");
+  ASSERT_TRUE(sink.ok());
+  ASSERT_TRUE((*sink)->Append(std::string(3 << 20, 'x')).ok());  // past the 1 MiB buffer
+  EXPECT_EQ((*store)->List("")->size(), 0u);                     // written, not published
+  ASSERT_TRUE((*sink)->Commit().ok());
+  EXPECT_EQ(fs::file_size(root / "b" / "y=2026" / "m=11" / "a.parquet"), 3u << 20);
+  // An empty object is an object.
+  ASSERT_TRUE((*store)->PutObject("y=2026/_SUCCESS", "").ok());
+  EXPECT_EQ(fs::file_size(root / "b" / "y=2026" / "_SUCCESS"), 0u);
+  // A file where a folder must go.
+  ASSERT_TRUE((*store)->PutObject("blocker", "x").ok());
+  Status s = (*store)->PutObject("blocker/inside/c.parquet", "x");
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("blocker"), std::string::npos) << s.ToString();
+  EXPECT_EQ((*store)->List("")->size(), 3u);
+  fs::remove_all(root);
 }
 
 void PrintTo(const Backend& b, std::ostream* os) { *os << b.name; }
