@@ -56,15 +56,18 @@ inline uint32_t DecodeBigEndian32(const char* p) {
   return v;
 }
 
-inline void PutVarint64(std::string* dst, uint64_t v) {
-  char buf[10];
-  int n = 0;
+// Writes a varint at `p` (room for 10 bytes); returns where it ends.
+inline char* EncodeVarint64(char* p, uint64_t v) {
   while (v >= 0x80) {
-    buf[n++] = static_cast<char>(v | 0x80);
+    *p++ = static_cast<char>(v | 0x80);
     v >>= 7;
   }
-  buf[n++] = static_cast<char>(v);
-  dst->append(buf, n);
+  *p++ = static_cast<char>(v);
+  return p;
+}
+inline void PutVarint64(std::string* dst, uint64_t v) {
+  char buf[10];
+  dst->append(buf, EncodeVarint64(buf, v) - buf);
 }
 
 // Reads a varint from the front of `in` and advances it; false if truncated or too long.

@@ -162,6 +162,12 @@ Status ScanSnapshot(TaskRun& run) {
   std::unique_ptr<Progress> progress;
   if (run.progress) progress = std::make_unique<Progress>("deliver " + task.name, 0, run.progress);
   RowPrefetcher rows(it.get());  // the scan runs a batch ahead, on another core
+  // Its read-ahead is memory of the budget's too.
+  run.budget->Take(RowPrefetcher::kMaxBytes);
+  struct GiveBack {
+    MemoryBudget* budget;
+    ~GiveBack() { budget->Give(RowPrefetcher::kMaxBytes); }
+  } give_back{run.budget};
   std::unique_ptr<BatchWriter> batch = NewSegment(run);
   int64_t scanned = 0;
   // The segment's last row: its key is still valid when the scan ends (see RowPrefetcher).

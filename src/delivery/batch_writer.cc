@@ -74,14 +74,15 @@ Status BatchWriter::WriteBuffer(std::string partition, bool keep_open) {
   const size_t closed = files_.closed_count();
   std::string_view row;
   size_t row_bytes;
-  for (const std::string& chunk : b.chunks) {
-    RecordReader records(chunk);
+  for (const Chunk& chunk : b.chunks) {
+    RecordReader records(chunk.view());
     while (true) {
       TL_ASSIGN_OR_RETURN(bool more, records.Next(&row, &row_bytes));
       if (!more) break;
       TL_RETURN_IF_ERROR(WriteRow(partition, row, row_bytes, large));
     }
   }
+  buffers_.Release(&b);
   files_done_ += files_.closed_count() - closed;
   return keep_open ? Status::OK() : files_.Close(partition);
 }

@@ -255,6 +255,7 @@ Status DeliveryServiceImpl::RunTask(const std::string& table, const std::string&
     std::lock_guard lock(running_mu_);
     running_.erase(task.table + "/" + task.name);
   }
+  budget_.slabs().Trim();  // what no running task uses goes back to the system
   if (!s.ok() && !run.error_saved) (void)delivery::RecordFailure(store_, task, s);
   return s.ok() ? s : s.WithContext(fmt::format("task '{}'", name));
 }

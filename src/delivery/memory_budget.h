@@ -6,6 +6,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include "delivery/chunk_arena.h"
+
 namespace tablelake::delivery {
 
 class MemoryBudget {
@@ -26,9 +28,12 @@ class MemoryBudget {
 
   int64_t used() const { return used_.load(std::memory_order_relaxed); }
   int64_t limit() const { return limit_; }
+  // Where grouped rows' memory comes from, kept between spills.
+  SlabPool& slabs() { return slabs_; }
 
  private:
   const int64_t limit_;
+  SlabPool slabs_;
   std::atomic<int64_t> used_{0};
 };
 

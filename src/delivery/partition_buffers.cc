@@ -1,13 +1,15 @@
 #include "delivery/partition_buffers.h"
 
 #include <algorithm>
+#include <bit>
+#include <cstring>
 
 #include "common/coding.h"
 
 namespace tablelake::delivery {
 namespace {
 constexpr int64_t kChargeChunk = 1 << 20;  // the budget is taken a MiB at a time
-constexpr size_t kFirstChunk = 512, kLargestChunk = 256 << 10;
+constexpr size_t kFirstChunk = ChunkArena::kSmallest, kLargestChunk = ChunkArena::kLargest;
 
 size_t VarintSize(uint64_t v) {
   size_t n = 1;
@@ -62,15 +64,20 @@ bool PartitionBuffers::Add(const std::string& partition, std::string_view encode
   }
   PartitionBuffer& b = last_->second;
   size_t n = RecordSize(encoded, row_bytes);
-  if (b.chunks.empty() || b.chunks.back().size() + n > b.chunks.back().capacity()) {
-    size_t last = b.chunks.empty() ? 0 : b.chunks.back().capacity();
-    size_t chunk = std::max(n, std::clamp(2 * last, kFirstChunk, kLargestChunk));
+  if (b.chunks.empty() || b.chunks.back().size + n > b.chunks.back().capacity) {
+    size_t last = b.chunks.empty() ? 0 : b.chunks.back().capacity;
+    size_t chunk = std::clamp(2 * last, kFirstChunk, kLargestChunk);
+    if (n > chunk) chunk = n <= kLargestChunk ? std::bit_ceil(n) : n;
     int64_t before = Footprint(partition, b);
-    b.chunks.emplace_back().reserve(chunk);
-    b.capacity += static_cast<int64_t>(b.chunks.back().capacity());
+    b.chunks.push_back({arena_.Allocate(chunk), 0, chunk});
+    b.capacity += static_cast<int64_t>(chunk);
     bytes_ += Footprint(partition, b) - before;
   }
-  AppendRecord(&b.chunks.back(), encoded, row_bytes);
+  Chunk& c = b.chunks.back();
+  char* p = EncodeVarint64(c.data + c.size, row_bytes);
+  p = EncodeVarint64(p, encoded.size());
+  std::memcpy(p, encoded.data(), encoded.size());
+  c.size += n;
   b.size += static_cast<int64_t>(n);
   ++b.rows;
   b.row_bytes += static_cast<int64_t>(row_bytes);
@@ -105,8 +112,14 @@ PartitionBuffer PartitionBuffers::Take(const std::string& partition) {
   return b;
 }
 
+void PartitionBuffers::Release(PartitionBuffer* b) {
+  for (const Chunk& c : b->chunks) arena_.Free(c.data, c.capacity);
+  b->chunks.clear();
+}
+
 void PartitionBuffers::Clear() {
   buffers_.clear();
+  arena_.Reset();
   by_id_.clear();
   last_ = nullptr;
   budget_->Give(charged_);

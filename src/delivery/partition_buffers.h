@@ -13,17 +13,26 @@
 #include <unordered_map>
 #include <vector>
 
+#include "delivery/chunk_arena.h"
 #include "delivery/memory_budget.h"
 #include "tablelake/status.h"
 
 namespace tablelake::delivery {
+
+// Records in memory from a ChunkArena.
+struct Chunk {
+  char* data;
+  size_t size;
+  size_t capacity;
+  std::string_view view() const { return {data, size}; }
+};
 
 // A partition's records, in chunks that grow with the partition (from 512 bytes to 256 KiB,
 // or one record when larger) and are never copied as it grows; no record spans two chunks.
 struct PartitionBuffer {
   static constexpr uint32_t kNoId = UINT32_MAX;
   uint32_t id = kNoId;  // the number the caller knows its partition by, if any
-  std::vector<std::string> chunks;
+  std::vector<Chunk> chunks;
   int64_t rows = 0;
   int64_t row_bytes = 0;  // the sum of its rows' row_bytes
   int64_t size = 0;       // bytes of records
@@ -32,7 +41,7 @@ struct PartitionBuffer {
 
 class PartitionBuffers {
  public:
-  explicit PartitionBuffers(MemoryBudget* budget) : budget_(budget) {}
+  explicit PartitionBuffers(MemoryBudget* budget) : budget_(budget), arena_(&budget->slabs()) {}
   ~PartitionBuffers() { Clear(); }
   PartitionBuffers(const PartitionBuffers&) = delete;
   PartitionBuffers& operator=(const PartitionBuffers&) = delete;
@@ -42,8 +51,10 @@ class PartitionBuffers {
   // partitions (PartitionNames), finds the buffer without hashing the name.
   bool Add(const std::string& partition, std::string_view encoded, size_t row_bytes,
            uint32_t id = PartitionBuffer::kNoId);
-  // Removes `partition`'s buffer, giving back its memory.
+  // Removes `partition`'s buffer from the set; its memory is the budget's until Release.
   PartitionBuffer Take(const std::string& partition);
+  // Gives back the memory of a buffer that Take removed.
+  void Release(PartitionBuffer* b);
   void Clear();
 
   using Entry = std::pair<const std::string, PartitionBuffer>;
@@ -62,13 +73,14 @@ class PartitionBuffers {
  private:
   static int64_t Footprint(const std::string& partition, const PartitionBuffer& b) {
     return static_cast<int64_t>(partition.size()) + b.capacity +
-           static_cast<int64_t>(b.chunks.capacity() * sizeof(std::string)) + 128;
+           static_cast<int64_t>(b.chunks.capacity() * sizeof(Chunk)) + 128;
   }
   void Charge();  // takes from the budget what bytes_ has grown past charged_
   // `partition`'s buffer, made empty when there is none.
   Entry* Find(const std::string& partition, uint32_t id);
 
   MemoryBudget* budget_;
+  ChunkArena arena_;
   std::unordered_map<std::string, PartitionBuffer> buffers_;
   std::vector<Entry*> by_id_;  // buffers by their partition's number (elements do not move)
   Entry* last_ = nullptr;

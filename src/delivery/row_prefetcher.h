@@ -20,8 +20,11 @@ class RowPrefetcher {
   // in stored form (8 MiB for rows of 130 bytes, 16 rows for rows of a megabyte), lets the scan
   // run on while conversion waits for a core; four batches cost a fifth of a delivery's speed
   // on two cores.
-  explicit RowPrefetcher(RowIterator* it, size_t batch_rows = 4096, size_t batch_bytes = 1 << 20,
-                         size_t batches = 16);
+  explicit RowPrefetcher(RowIterator* it, size_t batch_rows = 4096,
+                         size_t batch_bytes = kBatchBytes, size_t batches = kBatches);
+  static constexpr size_t kBatchBytes = 1 << 20, kBatches = 16;
+  // The most the default read-ahead holds.
+  static constexpr int64_t kMaxBytes = kBatchBytes * kBatches;
   ~RowPrefetcher();
 
   // The next row, or nullptr at the end (then status() says whether the scan failed). A row

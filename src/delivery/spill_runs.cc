@@ -38,7 +38,8 @@ Status WriteRun(const std::string& path, const PartitionBuffers& buffers) {
     PutVarint64(&header, static_cast<uint64_t>(b.rows));
     PutVarint64(&header, static_cast<uint64_t>(b.size));
     s = WriteAll(fd, header, path);
-    for (size_t i = 0; s.ok() && i < b.chunks.size(); ++i) s = WriteAll(fd, b.chunks[i], path);
+    for (size_t i = 0; s.ok() && i < b.chunks.size(); ++i)
+      s = WriteAll(fd, b.chunks[i].view(), path);
     if (!s.ok()) break;
   }
   if (s.ok()) s = WriteAll(fd, "E" + std::string(kMagic), path);
