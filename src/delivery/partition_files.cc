@@ -89,7 +89,11 @@ Status PartitionFiles::Close(std::map<std::string, OpenFile>::iterator it) {
 Status PartitionFiles::Enqueue(OpenFile f) {
   std::unique_lock<std::mutex> lock(mu_);
   while (publishers_.size() < kPublishers) publishers_.emplace_back([this] { PublishLoop(); });
-  cv_.wait(lock, [&] { return closing_.size() < kMaxClosing || !publish_error_.ok(); });
+  // Files of many rows hold a row group and queued batches each: no more than one waits.
+  cv_.wait(lock, [&] {
+    return (closing_.size() < kMaxClosing && (!f.background || !large_waiting_)) ||
+           !publish_error_.ok();
+  });
   if (!publish_error_.ok()) {
     Status error = publish_error_;
     lock.unlock();
@@ -98,6 +102,7 @@ Status PartitionFiles::Enqueue(OpenFile f) {
     budget_->Give(f.charged);
     return error;
   }
+  large_waiting_ += f.background;
   closing_.push_back(std::move(f));
   cv_.notify_all();
   return Status::OK();
@@ -119,6 +124,7 @@ void PartitionFiles::PublishLoop() {
     if (closing_.empty()) return;
     OpenFile f = std::move(closing_.front());
     closing_.pop_front();
+    large_waiting_ -= f.background;
     ++finishing_;
     // After an error or an abort, what waits is discarded: the batch fails as a whole.
     bool discard = stopping_ || !publish_error_.ok();

@@ -111,7 +111,8 @@ class PartitionFiles {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<OpenFile> closing_;
-  size_t finishing_ = 0;  // files taken off closing_ and not yet finished
+  size_t finishing_ = 0;   // files taken off closing_ and not yet finished
+  int large_waiting_ = 0;  // files on closing_ whose rows encode on a thread of their own
   bool stopping_ = false;
   Status publish_error_;
   std::vector<PublishedFile> published_;
