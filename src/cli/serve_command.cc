@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -51,9 +52,11 @@ Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& listen) 
 // --config:
 //   {"instance": "...", "keys": [{"access_key_id": "...", "secret_env": "VAR"} or
 //    {"access_key_id": "...", "secret": "..."}], "instances": [{"name": "...", "data": "DIR"}]}
-// Every key opens every instance.
+// Every key opens every instance. A key with "admin": true (and --access-key-id's, the
+// operator's own) may also manage the credential sets tasks' roles name.
 struct ServeConfig {
   std::map<std::string, std::string> keys;
+  std::set<std::string> admin_keys;
   std::vector<std::pair<std::string, std::string>> instances;  // name, data folder
 };
 
@@ -84,6 +87,7 @@ Status LoadConfig(const GlobalOptions& g, const ServeArgs& a, ServeConfig* c) {
         return Status::InvalidArgument("--config: every key needs access_key_id and a secret");
       }
       c->keys[id] = secret;
+      if (k.value("admin", false)) c->admin_keys.insert(id);
     }
     for (const auto& i : j.value("instances", nlohmann::json::array())) {
       if (!i.is_object() || i.value("name", "").empty() || i.value("data", "").empty()) {
@@ -103,6 +107,7 @@ Status LoadConfig(const GlobalOptions& g, const ServeArgs& a, ServeConfig* c) {
                       a.access_key_id, a.secret_env));
     }
     c->keys[a.access_key_id] = secret;
+    c->admin_keys.insert(a.access_key_id);
   }
   if (c->keys.empty()) {
     return Status::InvalidArgument("serve: give --access-key-id (or keys in --config)");
@@ -118,13 +123,68 @@ Status LoadConfig(const GlobalOptions& g, const ServeArgs& a, ServeConfig* c) {
   return Status::OK();
 }
 
+// An instance's delivery tasks, each on a thread of its own until the server stops or the
+// task is deleted or redefined over the wire.
+class TaskThreads {
+ public:
+  explicit TaskThreads(DeliveryService* delivery) : delivery_(delivery) {}
+  ~TaskThreads() { StopAll(); }
+
+  void Start(const std::string& table, const std::string& name) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& task = running_[table + "/" + name];
+    if (task && !task->done) return;
+    if (task) task->thread.join();
+    task = std::make_unique<Task>();
+    Task* t = task.get();
+    t->thread = std::thread([this, t, table, name] {
+      Status s = delivery_->RunTask(table, name, &t->stop);
+      if (!s.ok() && !t->stop) std::fprintf(stderr, "serve: %s\n", s.ToString().c_str());
+      t->done = true;
+    });
+  }
+  // Stops the task's run (its checkpoint saved) and waits for it.
+  void Stop(const std::string& table, const std::string& name) {
+    std::unique_ptr<Task> task;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = running_.find(table + "/" + name);
+      if (it == running_.end()) return;
+      task = std::move(it->second);
+      running_.erase(it);
+    }
+    task->stop = true;
+    task->thread.join();
+  }
+  void StopAll() {
+    std::map<std::string, std::unique_ptr<Task>> tasks;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      tasks.swap(running_);
+    }
+    for (auto& [key, t] : tasks) t->stop = true;
+    for (auto& [key, t] : tasks) t->thread.join();
+  }
+
+ private:
+  struct Task {
+    std::atomic<bool> stop{false};
+    std::atomic<bool> done{false};
+    std::thread thread;
+  };
+  DeliveryService* delivery_;
+  std::mutex mu_;
+  std::map<std::string, std::unique_ptr<Task>> running_;
+};
+
 // One instance: its store, its delivery tasks (running until the server stops) and its wire
 // service.
 struct Instance {
   std::unique_ptr<TableStore> store;
   std::unique_ptr<DeliveryService> delivery;
+  std::unique_ptr<TaskThreads> tasks;
   std::unique_ptr<server::WireService> wire;
-  std::vector<std::thread> tasks;
+  size_t started = 0;  // tasks started with the server
 };
 
 Result<std::unique_ptr<Instance>> OpenInstance(const std::string& name, const std::string& data,
@@ -137,18 +197,20 @@ Result<std::unique_ptr<Instance>> OpenInstance(const std::string& name, const st
   delivery_options.progress = stderr;
   if (a.memory_mb != 0) delivery_options.memory_budget_bytes = a.memory_mb << 20;
   TL_ASSIGN_OR_RETURN(i->delivery, DeliveryService::Open(i->store.get(), delivery_options));
+  i->tasks = std::make_unique<TaskThreads>(i->delivery.get());
+  TaskThreads* tasks = i->tasks.get();
   server::WireServiceOptions wire_options;
   wire_options.instance = name;
   wire_options.keys = c.keys;
+  wire_options.admin_keys = c.admin_keys;
+  wire_options.delivery = i->delivery.get();
+  auto start = [tasks](const std::string& t, const std::string& n) { tasks->Start(t, n); };
+  auto stop = [tasks](const std::string& t, const std::string& n) { tasks->Stop(t, n); };
+  wire_options.task_events = {start, stop, start, stop};
   i->wire = std::make_unique<server::WireService>(i->store.get(), wire_options);
   TL_ASSIGN_OR_RETURN(auto list, i->delivery->ListDeliveryTask(""));
-  DeliveryService* delivery = i->delivery.get();
-  for (const auto& t : list) {
-    i->tasks.emplace_back([delivery, t] {
-      Status s = delivery->RunTask(t.table, t.name, &g_serve_stop);
-      if (!s.ok()) std::fprintf(stderr, "serve: %s\n", s.ToString().c_str());
-    });
-  }
+  for (const auto& t : list) tasks->Start(t.table, t.name);
+  i->started = list.size();
   return i;
 }
 
@@ -182,9 +244,7 @@ Status Serve(const GlobalOptions& g, const ServeArgs& a) {
   std::map<std::string, std::unique_ptr<Instance>> instances;
   auto stop_tasks = [&] {
     g_serve_stop = true;
-    for (auto& [name, i] : instances) {
-      for (auto& t : i->tasks) t.join();
-    }
+    for (auto& [name, i] : instances) i->tasks->StopAll();
   };
   size_t tasks = 0;
   for (const auto& [name, data] : config.instances) {
@@ -193,7 +253,7 @@ Status Serve(const GlobalOptions& g, const ServeArgs& a) {
       stop_tasks();
       return i.status().WithContext("instance '" + name + "'");
     }
-    tasks += (*i)->tasks.size();
+    tasks += (*i)->started;
     instances[name] = std::move(*i);
   }
   server::WireService* primary = instances[config.instances[0].first]->wire.get();

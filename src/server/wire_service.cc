@@ -10,11 +10,20 @@
 #include "proto/tablestore.pb.h"
 #include "server/plain_buffer.h"
 #include "server/wire_convert.h"
+#include "server/wire_delivery.h"
 
 namespace tablelake::server {
 namespace {
 
-using Handler = std::function<Result<std::string>(TableStore&, const std::string& body)>;
+// What a request's handler may use: the instance's store and delivery service, and whether
+// the request's key is an administrator's.
+struct Context {
+  TableStore& store;
+  const WireServiceOptions& options;
+  bool admin;
+};
+
+using Handler = std::function<Result<std::string>(const Context&, const std::string& body)>;
 
 // Parses a request message, naming the message and any required field it lacks.
 template <typename Request>
@@ -32,11 +41,33 @@ Status ParseRequest(const std::string& body, Request* request) {
 
 template <typename Request, typename Response>
 Handler Op(std::function<Status(TableStore&, const Request&, Response*)> fn) {
-  return [fn](TableStore& store, const std::string& body) -> Result<std::string> {
+  return [fn](const Context& context, const std::string& body) -> Result<std::string> {
     Request request;
     TL_RETURN_IF_ERROR(ParseRequest(body, &request));
     Response response;
-    TL_RETURN_IF_ERROR(fn(store, request, &response));
+    TL_RETURN_IF_ERROR(fn(context.store, request, &response));
+    return response.SerializePartialAsString();
+  };
+}
+
+// An operation on the instance's delivery tasks or credential sets.
+template <typename Request, typename Response>
+Handler DeliveryOp(
+    std::function<Status(DeliveryService&, const TaskEvents&, const Request&, Response*)> fn,
+    bool admin_only = false) {
+  return [fn, admin_only](const Context& context, const std::string& body) -> Result<std::string> {
+    if (context.options.delivery == nullptr) {
+      return Status::NotSupported("delivery tasks are not served by this server");
+    }
+    if (admin_only && !context.admin) {
+      return Status::PermissionDenied(
+          "credential sets need an administrator key (\"admin\": true in serve's --config)");
+    }
+    Request request;
+    TL_RETURN_IF_ERROR(ParseRequest(body, &request));
+    Response response;
+    TL_RETURN_IF_ERROR(
+        fn(*context.options.delivery, context.options.task_events, request, &response));
     return response.SerializePartialAsString();
   };
 }
@@ -357,6 +388,49 @@ const std::unordered_map<std::string, Handler>& Handlers() {
       {"ComputeSplitPointsBySize",
        Op<wire::ComputeSplitPointsBySizeRequest, wire::ComputeSplitPointsBySizeResponse>(
            ComputeSplitPointsBySize)},
+      {"CreateDeliveryTask",
+       DeliveryOp<wire::CreateDeliveryTaskRequest, wire::CreateDeliveryTaskResponse>(
+           [](DeliveryService& d, const TaskEvents& e, const auto& r, auto*) {
+             return CreateDeliveryTask(d, e, r);
+           })},
+      {"UpdateDeliveryTask",
+       DeliveryOp<wire::UpdateDeliveryTaskRequest, wire::UpdateDeliveryTaskResponse>(
+           [](DeliveryService& d, const TaskEvents& e, const auto& r, auto*) {
+             return UpdateDeliveryTask(d, e, r);
+           })},
+      {"DeleteDeliveryTask",
+       DeliveryOp<wire::DeleteDeliveryTaskRequest, wire::DeleteDeliveryTaskResponse>(
+           [](DeliveryService& d, const TaskEvents& e, const auto& r, auto*) {
+             return DeleteDeliveryTask(d, e, r);
+           })},
+      {"DescribeDeliveryTask",
+       DeliveryOp<wire::DescribeDeliveryTaskRequest, wire::DescribeDeliveryTaskResponse>(
+           [](DeliveryService& d, const TaskEvents&, const auto& r, auto* out) {
+             return DescribeDeliveryTask(d, r, out);
+           })},
+      {"ListDeliveryTask",
+       DeliveryOp<wire::ListDeliveryTaskRequest, wire::ListDeliveryTaskResponse>(
+           [](DeliveryService& d, const TaskEvents&, const auto& r, auto* out) {
+             return ListDeliveryTask(d, r, out);
+           })},
+      {"PutCredentialSet",
+       DeliveryOp<wire::PutCredentialSetRequest, wire::PutCredentialSetResponse>(
+           [](DeliveryService& d, const TaskEvents&, const auto& r, auto*) {
+             return PutCredentialSet(d, r);
+           },
+           /*admin_only=*/true)},
+      {"ListCredentialSet",
+       DeliveryOp<wire::ListCredentialSetRequest, wire::ListCredentialSetResponse>(
+           [](DeliveryService& d, const TaskEvents&, const auto&, auto* out) {
+             return ListCredentialSet(d, out);
+           },
+           /*admin_only=*/true)},
+      {"DeleteCredentialSet",
+       DeliveryOp<wire::DeleteCredentialSetRequest, wire::DeleteCredentialSetResponse>(
+           [](DeliveryService& d, const TaskEvents&, const auto& r, auto*) {
+             return DeleteCredentialSet(d, r);
+           },
+           /*admin_only=*/true)},
   };
   return *handlers;
 }
@@ -472,7 +546,9 @@ class WireService::Impl {
           fmt::format("Unsupported operation: '{}' is not supported by Tablelake",
                       request.operation.substr(0, 100)));
     }
-    return it->second(*store_, request.body);
+    const std::string* key_id = Find(request.headers, "x-ots-accesskeyid");
+    bool admin = key_id != nullptr && options_.admin_keys.count(*key_id) > 0;
+    return it->second(Context{*store_, options_, admin}, request.body);
   }
 
   // `key` signs the request: the secret (V2) or the V4 signing key.

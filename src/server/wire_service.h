@@ -1,4 +1,5 @@
-// Tablestore's operations over a table store, one request at a time: authentication (the
+// Tablestore's operations over a table store and its delivery tasks (wire_delivery.h), one
+// request at a time: authentication (the
 // x-ots-* headers, the V2 or V4 signature, the date window, the body's MD5, the instance), the
 // protobuf request, the store call, and the reply with the headers the SDKs check (its MD5,
 // content type, date, request id and response signature) or Tablestore's Error message with
@@ -8,9 +9,11 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "server/ots_auth.h"
+#include "server/wire_delivery.h"
 #include "tablelake/options.h"
 #include "tablelake/table_store.h"
 
@@ -19,6 +22,9 @@ namespace tablelake::server {
 struct WireServiceOptions {
   std::string instance;                       // the instance name requests must carry
   std::map<std::string, std::string> keys;    // access key id -> secret
+  std::set<std::string> admin_keys;           // ids of keys that may manage credential sets
+  DeliveryService* delivery = nullptr;        // the instance's tasks (borrowed); none: refused
+  TaskEvents task_events;                     // what the server does as tasks come and go
   int64_t max_date_skew_ms = 15 * 60 * 1000;  // x-ots-date this far from now is refused.
                                               // Default: 15 minutes
   std::shared_ptr<Clock> clock;               // Default: Clock::System()

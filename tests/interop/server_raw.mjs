@@ -5,105 +5,24 @@
 // with the spec's algorithm (not with Tablelake's signer).
 //   node tests/interop/server_raw.mjs TABLELAKE_BINARY
 import assert from 'assert/strict';
-import { spawn } from 'child_process';
 import crypto from 'crypto';
 import fs from 'fs';
 import http from 'http';
 import os from 'os';
 import path from 'path';
-import { createRequire } from 'module';
-
-const require = createRequire(import.meta.url);
-const protobuf = require('protobufjs');
-
-const here = path.dirname(new URL(import.meta.url).pathname);
-const root = new protobuf.Root();
-root.loadSync([path.join(here, '..', '..', 'proto', 'tablestore.proto'),
-  path.join(here, '..', '..', 'proto', 'tablestore_filter.proto')], { keepCase: true });
-const T = (name) => root.lookupType(`tablelake.wire.${name}`);
+import { RawClient, T, startServe } from './raw_client.mjs';
 
 const bin = process.argv[2];
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tablelake-raw-'));
 const SECRET = 'raw-secret';
-
-const child = spawn(bin, ['serve', '--data', path.join(dir, 'data'), '--listen', '127.0.0.1:0',
-  '--instance', 'raw', '--access-key-id', 'RAWKEY'],
-{ env: { ...process.env, TABLELAKE_ACCESS_KEY_SECRET: SECRET }, stdio: ['ignore', 'ignore', 'pipe'] });
-let log = '';
-const port = await new Promise((resolve, reject) => {
-  child.stderr.on('data', (d) => {
-    log += d;
-    const m = /listening on [\d.]+:(\d+)/.exec(log);
-    if (m) resolve(Number(m[1]));
-  });
-  child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${log}`)));
-});
-
-const md5 = (b) => crypto.createHash('md5').update(b).digest('base64');
-const hmac = (s) => crypto.createHmac('sha1', SECRET).update(s).digest('base64');
-
-// Signs as the spec's section 1.3 says, sends, and checks the reply's headers (section 1.5).
-// The Java SDK's V4 signing key (wire spec 1.4), derived here: base64 of four HMAC-SHA256 steps.
-function v4Key(day, region) {
-  let k = crypto.createHmac('sha256', 'aliyun_v4' + SECRET).update(day).digest();
-  for (const part of [region, 'ots', 'aliyun_v4_request']) k = crypto.createHmac('sha256', k).update(part).digest();
-  return k.toString('base64');
-}
-
-function call(op, body, { tamper = (h) => h, v4 = null } = {}) {
-  const headers = tamper({
-    'x-ots-date': new Date().toISOString(),
-    'x-ots-apiversion': '2015-12-31',
-    'x-ots-accesskeyid': 'RAWKEY',
-    'x-ots-instancename': 'raw',
-    'x-ots-contentmd5': md5(body),
-  });
-  const canonical = Object.keys(headers).filter((k) => k.startsWith('x-ots-')).sort()
-    .map((k) => `${k}:${headers[k]}\n`).join('');
-  if (v4) {
-    headers['x-ots-signaturev4'] = crypto.createHmac('sha256', v4.key)
-      .update(`/${op}\nPOST\n\n${canonical}ots`).digest('base64');
-  } else {
-    headers['x-ots-signature'] ??= hmac(`/${op}\nPOST\n\n${canonical}`);
-  }
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: `/${op}`, headers }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-function checkReply(op, reply) {
-  const h = reply.headers;
-  assert.equal(h['x-ots-contentmd5'], md5(reply.body), `${op}: body MD5`);
-  assert.equal(h['x-ots-contenttype'], 'protocol buffer');
-  assert.match(h['x-ots-date'], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
-  assert.ok(Math.abs(Date.parse(h['x-ots-date']) - Date.now()) < 60000);
-  assert.ok(h['x-ots-requestid']);
-  const canonical = Object.keys(h).filter((k) => k.startsWith('x-ots-')).sort()
-    .map((k) => `${k}:${h[k]}\n`).join('');
-  assert.equal(h.authorization, `OTS RAWKEY:${hmac(canonical + '/' + op)}`, `${op}: response signature`);
-}
-
-async function ok(op, type, fields) {
-  const reply = await call(op, Buffer.from(T(`${type}Request`).encode(T(`${type}Request`).fromObject(fields)).finish()));
-  checkReply(op, reply);
-  assert.equal(reply.status, 200, `${op}: ${reply.body}`);
-  return T(`${type}Response`).decode(reply.body);
-}
-async function refused(op, body, status, code, text, options) {
-  const reply = await call(op, body, options);
-  assert.equal(reply.status, status, `${op}: ${reply.status} ${reply.body}`);
-  const error = T('Error').decode(reply.body);
-  assert.equal(error.code, code);
-  assert.ok(error.message.includes(text), `"${error.message}" lacks "${text}"`);
-  assert.ok(reply.headers['x-ots-requestid'], 'an error without x-ots-requestid fails the Java SDK');
-  return reply;
-}
+const serve = await startServe(bin, ['--data', path.join(dir, 'data'), '--instance', 'raw',
+  '--access-key-id', 'RAWKEY'], { TABLELAKE_ACCESS_KEY_SECRET: SECRET });
+const port = serve.port;
+const client = new RawClient({ port, keyId: 'RAWKEY', secret: SECRET, instance: 'raw' });
+const call = client.call.bind(client);
+const ok = client.ok.bind(client);
+const refused = client.refused.bind(client);
+const v4Key = client.v4Key.bind(client);
 
 // PlainBuffer written here from the spec (section 3), for keys and rows.
 const crcTable = [...Array(256).keys()].map((i) => {
@@ -196,15 +115,14 @@ try {
   assert.equal(wrongV4.status, 403);
   // The server still serves.
   await ok('ListTable', 'ListTable', {});
-  assert.ok(!log.includes(SECRET));
+  assert.ok(!serve.log().includes(SECRET));
   console.log('server_raw: raw protobuf requests, reply headers and response signatures as the spec says');
 } catch (e) {
   failed = true;
   console.error(e);
-  console.error('server log:\n' + log);
+  console.error('server log:\n' + serve.log());
 } finally {
-  child.kill('SIGTERM');
-  await new Promise((r) => child.on('exit', r));
+  await serve.stop();
   fs.rmSync(dir, { recursive: true, force: true });
 }
 process.exit(failed ? 1 : 0);

@@ -8,9 +8,12 @@
 #include "../store/store_fixture.h"
 #include "common/base64.h"
 #include "common/crypto.h"
+#include "fmt/format.h"
 #include "proto/tablestore.pb.h"
+#include "proto/tablestore_delivery.pb.h"
 #include "proto/tablestore_filter.pb.h"
 #include "server/plain_buffer.h"
+#include "tablelake/delivery.h"
 
 namespace tablelake::server {
 namespace {
@@ -28,23 +31,33 @@ class WireServiceTest : public testing::StoreTest {
  protected:
   void SetUp() override {
     StoreTest::SetUp();
+    delivery_ = std::move(DeliveryService::Open(store_.get())).value();
     WireServiceOptions o;
     o.instance = "inst";
-    o.keys = {{"AKID", "SECRET"}};
+    o.keys = {{"AKID", "SECRET"}, {"USER", "USER-SECRET"}};
+    o.admin_keys = {"AKID"};
     o.clock = clock_;
+    o.delivery = delivery_.get();
+    auto note = [this](const char* what) {
+      return [this, what](const std::string& table, const std::string& name) {
+        events_.push_back(fmt::format("{} {}/{}", what, table, name));
+      };
+    };
+    o.task_events = {note("created"), note("updating"), note("updated"), note("deleting")};
     service_ = std::make_unique<WireService>(store_.get(), o);
   }
   void TearDown() override {
     service_.reset();
+    delivery_.reset();
     StoreTest::TearDown();
   }
   // A request as the SDKs send it, signed with `secret`.
   WireRequest Signed(const std::string& op, const std::string& body,
-                     const std::string& secret = "SECRET") {
+                     const std::string& secret = "SECRET", const std::string& key_id = "AKID") {
     WireRequest r{op,
                   {{"x-ots-date", IsoDate(clock_->NowMicros())},
                    {"x-ots-apiversion", "2015-12-31"},
-                   {"x-ots-accesskeyid", "AKID"},
+                   {"x-ots-accesskeyid", key_id},
                    {"x-ots-instancename", "inst"},
                    {"x-ots-contentmd5", Base64Encode(Md5(body))},
                    {"host", "127.0.0.1"}},
@@ -97,6 +110,18 @@ class WireServiceTest : public testing::StoreTest {
     Call<wire::CreateTableResponse>("CreateTable", r);
   }
 
+  // A failed call: its status, Tablestore code and message.
+  std::tuple<int, std::string, std::string> Fails(const std::string& op,
+                                                  const google::protobuf::Message& request,
+                                                  const std::string& key_id = "AKID") {
+    WireReply reply = service_->Handle(Signed(op, request.SerializePartialAsString(),
+                                              key_id == "AKID" ? "SECRET" : "USER-SECRET", key_id));
+    wire::Error e = ErrorOf(reply);
+    return {reply.http_status, e.code(), e.message()};
+  }
+
+  std::unique_ptr<DeliveryService> delivery_;
+  std::vector<std::string> events_;
   std::unique_ptr<WireService> service_;
 };
 
@@ -398,6 +423,184 @@ TEST_F(WireServiceTest, AuthenticationFailuresAreRefusedAsTheCloudDoes) {
                                 {{"PK1", Value::InfMax()}, {"PK2", Value::InfMax()}}});
   ASSERT_TRUE(rows.ok());
   EXPECT_TRUE(rows->rows.empty());
+}
+
+// The seed's CreateDeliveryTask over the wire: every field of the cloud's OSSTaskConfig and
+// Tablelake's own, read back by DescribeDeliveryTask; the task runs (as the server runs it when
+// told it was created) and its status comes back as the cloud reports it, nanoseconds included.
+TEST_F(WireServiceTest, DeliveryTasksOverTheWire) {
+  testing::StoreTest::CreateSample("t");
+  ASSERT_TRUE(Put(Key(1, "a"), {{"Col1", Value::String("12.34"), kNoTimestamp}}, {}, "t").ok());
+  std::filesystem::create_directories(dir_ + "-lake/bucket");
+  wire::CreateDeliveryTaskRequest create;
+  create.set_tablename("t");
+  create.set_taskname("sampletask");
+  create.set_tasktype(wire::BASE_INC);
+  wire::OSSTaskConfig* c = create.mutable_taskconfig();
+  c->set_ossprefix("sample/year=$yyyy/month=$MM");
+  c->set_ossbucket("bucket");
+  c->set_ossendpoint("file://" + dir_ + "-lake");
+  c->set_ossstsrole("");
+  c->set_format(wire::Parquet);
+  auto column = [&](const char* name, wire::ParquetSchema::DataType type, wire::Encoding e) {
+    wire::ParquetSchema* s = c->add_schema();
+    s->set_columnname(name);
+    s->set_osscolumnname(std::string(name) + "_out");
+    s->set_type(type);
+    s->set_encode(e);
+    return s;
+  };
+  column("PK1", wire::ParquetSchema::INT64, wire::PLAIN);
+  column("PK2", wire::ParquetSchema::UTF8, wire::PLAIN_DICTIONARY);
+  column("Col1", wire::ParquetSchema::DECIMAL, wire::PLAIN)->set_typeextend("(10,2)");
+  c->set_compression("ZSTD");
+  c->set_file_bytes(8 << 20);
+  Call<wire::CreateDeliveryTaskResponse>("CreateDeliveryTask", create);
+  EXPECT_EQ(events_, std::vector<std::string>{"created t/sampletask"});
+
+  wire::DescribeDeliveryTaskRequest describe;
+  describe.set_tablename("t");
+  describe.set_taskname("sampletask");
+  auto d = Call<wire::DescribeDeliveryTaskResponse>("DescribeDeliveryTask", describe);
+  EXPECT_EQ(d.tasktype(), wire::BASE_INC);
+  EXPECT_EQ(d.taskconfig().ossprefix(), "sample/year=$yyyy/month=$MM");
+  EXPECT_EQ(d.taskconfig().ossbucket(), "bucket");
+  ASSERT_EQ(d.taskconfig().schema_size(), 3);
+  EXPECT_EQ(d.taskconfig().schema(1).osscolumnname(), "PK2_out");
+  EXPECT_EQ(d.taskconfig().schema(1).encode(), wire::PLAIN_DICTIONARY);
+  EXPECT_EQ(d.taskconfig().schema(2).type(), wire::ParquetSchema::DECIMAL);
+  EXPECT_EQ(d.taskconfig().schema(2).typeextend(), "(10,2)");
+  EXPECT_EQ(d.taskconfig().compression(), "ZSTD");
+  EXPECT_EQ(d.taskconfig().file_bytes(), 8 << 20);
+  EXPECT_EQ(d.taskconfig().time_zone(), "UTC");
+  EXPECT_EQ(d.task_sync_stat().task_sync_phase(), wire::TaskSyncStat::INIT);
+  EXPECT_FALSE(d.task_sync_stat().has_error_code());
+
+  ASSERT_TRUE(delivery_->RunTask("t", "sampletask").ok());
+  d = Call<wire::DescribeDeliveryTaskResponse>("DescribeDeliveryTask", describe);
+  EXPECT_EQ(d.task_sync_stat().task_sync_phase(), wire::TaskSyncStat::INCR);
+  EXPECT_EQ(d.task_sync_stat().rows_delivered(), 1) << d.task_sync_stat().DebugString();
+  EXPECT_EQ(d.task_sync_stat().dirty_rows(), 0);
+  auto embedded = delivery_->DescribeDeliveryTask("t", "sampletask");
+  EXPECT_EQ(d.task_sync_stat().current_sync_timestamp(),
+            embedded->status.current_sync_timestamp_ns);
+  EXPECT_GT(d.task_sync_stat().current_sync_timestamp(), int64_t{1700000000} * 1000000000);
+
+  wire::ListDeliveryTaskRequest list;
+  list.set_tablename("t");
+  auto listed = Call<wire::ListDeliveryTaskResponse>("ListDeliveryTask", list);
+  ASSERT_EQ(listed.tasks_size(), 1);
+  EXPECT_EQ(listed.tasks(0).taskname(), "sampletask");
+  EXPECT_EQ(listed.tasks(0).tasktype(), wire::BASE_INC);
+  EXPECT_EQ(
+      Call<wire::ListDeliveryTaskResponse>("ListDeliveryTask", wire::ListDeliveryTaskRequest())
+          .tasks_size(),
+      1);  // every table's
+
+  wire::UpdateDeliveryTaskRequest update;
+  update.set_table("t");
+  update.set_taskname("sampletask");
+  *update.mutable_taskconfig() = d.taskconfig();
+  update.mutable_taskconfig()->set_compression("SNAPPY");
+  Call<wire::UpdateDeliveryTaskResponse>("UpdateDeliveryTask", update);
+  d = Call<wire::DescribeDeliveryTaskResponse>("DescribeDeliveryTask", describe);
+  EXPECT_EQ(d.taskconfig().compression(), "SNAPPY");
+
+  wire::DeleteDeliveryTaskRequest del;
+  del.set_tablename("t");
+  del.set_taskname("sampletask");
+  Call<wire::DeleteDeliveryTaskResponse>("DeleteDeliveryTask", del);
+  EXPECT_EQ(events_, (std::vector<std::string>{"created t/sampletask", "updating t/sampletask",
+                                               "updated t/sampletask", "deleting t/sampletask"}));
+  EXPECT_EQ(std::get<1>(Fails("DescribeDeliveryTask", describe)), "OTSObjectNotExist");
+  std::filesystem::remove_all(dir_ + "-lake");
+}
+
+// Every validation of the embedded API, with Tablestore's codes; nothing is created.
+TEST_F(WireServiceTest, DeliveryTaskErrorsNameTheProblem) {
+  testing::StoreTest::CreateSample("t");
+  wire::CreateDeliveryTaskRequest r;
+  r.set_tablename("t");
+  r.set_taskname("sampledeliverytask");  // the seed's name: 18 characters
+  r.mutable_taskconfig()->set_ossbucket("bucket");
+  r.mutable_taskconfig()->set_ossendpoint("file:///tmp/tablelake-nowhere");
+  r.mutable_taskconfig()->set_ossprefix("p");
+  auto* s = r.mutable_taskconfig()->add_schema();
+  s->set_columnname("PK1");
+  s->set_type(wire::ParquetSchema::INT64);
+  auto expect = [&](const wire::CreateDeliveryTaskRequest& req, int status, const char* code,
+                    const char* text) {
+    auto [http, got_code, message] = Fails("CreateDeliveryTask", req);
+    EXPECT_EQ(http, status) << message;
+    EXPECT_EQ(got_code, code) << message;
+    EXPECT_NE(message.find(text), std::string::npos) << message;
+  };
+  expect(r, 400, "OTSParameterInvalid", "3 to 16 characters");
+  r.set_taskname("ok-name");
+  auto bad = r;
+  bad.set_tablename("missing");
+  expect(bad, 404, "OTSObjectNotExist", "missing");
+  bad = r;
+  bad.clear_taskconfig();
+  expect(bad, 400, "OTSParameterInvalid", "taskConfig is required");
+  bad = r;
+  bad.clear_tablename();
+  expect(bad, 400, "OTSParameterInvalid", "tableName is required");
+  bad = r;
+  bad.mutable_taskconfig()->set_ossprefix("p/$yy");
+  expect(bad, 400, "OTSParameterInvalid", "$yy");
+  bad = r;
+  bad.mutable_taskconfig()->mutable_schema(0)->clear_type();
+  expect(bad, 400, "OTSParameterInvalid", "PK1");
+  bad = r;
+  bad.mutable_taskconfig()->mutable_schema(0)->set_type(wire::ParquetSchema::DECIMAL);
+  bad.mutable_taskconfig()->mutable_schema(0)->set_typeextend("(99,2)");
+  expect(bad, 400, "OTSParameterInvalid", "99");
+  bad = r;
+  bad.mutable_taskconfig()->set_compression("BROTLI");
+  expect(bad, 400, "OTSParameterInvalid", "BROTLI");
+  EXPECT_TRUE(delivery_->ListDeliveryTask("")->empty());
+  EXPECT_TRUE(events_.empty());
+  Call<wire::CreateDeliveryTaskResponse>("CreateDeliveryTask", r);
+  expect(r, 409, "OTSObjectAlreadyExist", "already has a task");
+  EXPECT_EQ(events_.size(), 1u);
+  // Bodies that are not the message.
+  WireReply garbage = service_->Handle(Signed("CreateDeliveryTask", "\xff\xff\xff"));
+  EXPECT_EQ(garbage.http_status, 400);
+  EXPECT_NE(ErrorOf(garbage).message().find("CreateDeliveryTaskRequest"), std::string::npos);
+}
+
+// Credential sets on the wire: an administrator's key only, and no secret ever comes back.
+TEST_F(WireServiceTest, CredentialSetsNeedAnAdministratorKey) {
+  wire::PutCredentialSetRequest put;
+  put.set_role("lake-writer");
+  put.set_access_key_id("LAKEKEY");
+  put.set_access_key_secret("lake-secret-value");
+  put.set_region("us-east-1");
+  auto [http, code, message] = Fails("PutCredentialSet", put, "USER");
+  EXPECT_EQ(http, 403);
+  EXPECT_EQ(code, "OTSAuthFailed");
+  EXPECT_NE(message.find("administrator"), std::string::npos) << message;
+  EXPECT_EQ(std::get<0>(Fails("ListCredentialSet", wire::ListCredentialSetRequest(), "USER")), 403);
+  Call<wire::PutCredentialSetResponse>("PutCredentialSet", put);
+  WireReply listed = service_->Handle(
+      Signed("ListCredentialSet", wire::ListCredentialSetRequest().SerializeAsString()));
+  ASSERT_EQ(listed.http_status, 200);
+  EXPECT_EQ(listed.body.find("lake-secret-value"), std::string::npos);
+  wire::ListCredentialSetResponse sets;
+  ASSERT_TRUE(sets.ParseFromString(listed.body));
+  ASSERT_EQ(sets.sets_size(), 1);
+  EXPECT_EQ(sets.sets(0).role(), "lake-writer");
+  EXPECT_EQ(sets.sets(0).access_key_id(), "LAKEKEY");
+  put.clear_access_key_secret();
+  EXPECT_EQ(std::get<2>(Fails("PutCredentialSet", put)), "access_key_secret is required");
+  wire::DeleteCredentialSetRequest del;
+  del.set_role("lake-writer");
+  Call<wire::DeleteCredentialSetResponse>("DeleteCredentialSet", del);
+  EXPECT_EQ(
+      Call<wire::ListCredentialSetResponse>("ListCredentialSet", wire::ListCredentialSetRequest())
+          .sets_size(),
+      0);
 }
 
 }  // namespace
