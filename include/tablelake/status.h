@@ -27,6 +27,7 @@ enum class StatusCode {
   kNotSupported,       // OTSParameterInvalid ("not supported")
   kInternal,           // OTSInternalServerError
   kPermissionDenied,   // OTSAuthFailed: keys refused, access denied
+  kTrimmedData,        // OTSTrimmedDataAccess: stream records gone, a stale shard iterator
 };
 
 class [[nodiscard]] Status {
@@ -48,6 +49,7 @@ class [[nodiscard]] Status {
   }
   static Status IOError(std::string m) { return {StatusCode::kIOError, std::move(m)}; }
   static Status Corruption(std::string m) { return {StatusCode::kCorruption, std::move(m)}; }
+  static Status TrimmedData(std::string m) { return {StatusCode::kTrimmedData, std::move(m)}; }
   static Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
   static Status NotSupported(std::string m) { return {StatusCode::kNotSupported, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }

@@ -17,6 +17,7 @@
 #include "nlohmann/json.hpp"
 #include "proto/tablestore.pb.h"
 #include "server/http_server.h"
+#include "server/metrics.h"
 #include "tablelake/delivery.h"
 
 namespace tablelake::cli {
@@ -261,7 +262,17 @@ Status Serve(const GlobalOptions& g, const ServeArgs& a) {
   http.host = listen.first;
   http.port = listen.second;
   http.threads = a.threads;
+  server::RequestMetrics requests;
+  http.metrics = [&] {
+    std::string out;
+    requests.Render(&out);
+    std::vector<std::pair<std::string, DeliveryService*>> deliveries;
+    for (const auto& [name, i] : instances) deliveries.push_back({name, i->delivery.get()});
+    server::RenderTaskMetrics(deliveries, &out);
+    return out;
+  };
   auto started = server::HttpServer::Start(http, [&](const server::WireRequest& r) {
+    auto start = std::chrono::steady_clock::now();
     // The instance a request names answers it; an unknown one is refused by the first.
     server::WireService* wire = primary;
     for (const auto& [name, value] : r.headers) {
@@ -270,6 +281,9 @@ Status Serve(const GlobalOptions& g, const ServeArgs& a) {
       if (it != instances.end()) wire = it->second->wire.get();
     }
     server::WireReply reply = wire->Handle(r);
+    requests.Observe(
+        r.operation, reply.error_code,
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     if (reply.http_status == 403 && reply.error_code == "OTSAuthFailed") LogRefusal(r, reply);
     return reply;
   });

@@ -23,6 +23,8 @@ const char* Status::OtsErrorCode() const {
       return "OTSServerUnavailable";
     case StatusCode::kPermissionDenied:
       return "OTSAuthFailed";
+    case StatusCode::kTrimmedData:
+      return "OTSTrimmedDataAccess";
     case StatusCode::kIOError:
     case StatusCode::kCorruption:
     case StatusCode::kInternal:

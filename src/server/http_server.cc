@@ -83,6 +83,10 @@ class Session : public std::enable_shared_from_this<Session> {
     if (req.method() == http::verb::get && target == "/healthz") {
       return Send(http::status::ok, {{"content-type", "text/plain"}}, "ok\n", req.keep_alive());
     }
+    if (req.method() == http::verb::get && target == "/metrics" && shared_->options.metrics) {
+      return Send(http::status::ok, {{"content-type", "text/plain; version=0.0.4"}},
+                  shared_->options.metrics(), req.keep_alive());
+    }
     if (req.method() != http::verb::post) {
       return Refuse(http::status::method_not_allowed, "OTSMethodNotAllowed",
                     "only POST /<Operation> is served");

@@ -2,7 +2,7 @@
 // threads running the handlers, a cap on connections, read and idle timeouts, and a body limit
 // enforced while the body arrives (a larger one is refused with 413 before it is read whole).
 // Tablestore's requests are `POST /<Operation>` with a protobuf body; `GET /healthz` answers
-// "ok" for probes.
+// "ok" for probes, `GET /metrics` what HttpServerOptions::metrics renders.
 #pragma once
 
 #include <chrono>
@@ -25,6 +25,8 @@ struct HttpServerOptions {
   uint64_t max_body_bytes = (5 << 20) + (64 << 10);
   std::chrono::seconds read_timeout{30};   // a request must arrive whole within this. Default 30 s
   std::chrono::seconds idle_timeout{120};  // a kept-alive connection idle this long is closed
+  // GET /metrics: Prometheus' text format. None: 404.
+  std::function<std::string()> metrics;
 };
 
 class HttpServer {

@@ -11,6 +11,7 @@
 #include "server/plain_buffer.h"
 #include "server/wire_convert.h"
 #include "server/wire_delivery.h"
+#include "server/wire_stream.h"
 
 namespace tablelake::server {
 namespace {
@@ -46,6 +47,20 @@ Handler Op(std::function<Status(TableStore&, const Request&, Response*)> fn) {
     TL_RETURN_IF_ERROR(ParseRequest(body, &request));
     Response response;
     TL_RETURN_IF_ERROR(fn(context.store, request, &response));
+    return response.SerializePartialAsString();
+  };
+}
+
+// An operation on a table's stream.
+template <typename Request, typename Response>
+Handler StreamOp(std::function<Status(const StreamContext&, const Request&, Response*)> fn) {
+  return [fn](const Context& context, const std::string& body) -> Result<std::string> {
+    Request request;
+    TL_RETURN_IF_ERROR(ParseRequest(body, &request));
+    Response response;
+    StreamContext stream{context.store, *context.options.clock,
+                         context.options.iterator_lifetime_ms};
+    TL_RETURN_IF_ERROR(fn(stream, request, &response));
     return response.SerializePartialAsString();
   };
 }
@@ -388,6 +403,13 @@ const std::unordered_map<std::string, Handler>& Handlers() {
       {"ComputeSplitPointsBySize",
        Op<wire::ComputeSplitPointsBySizeRequest, wire::ComputeSplitPointsBySizeResponse>(
            ComputeSplitPointsBySize)},
+      {"ListStream", StreamOp<wire::ListStreamRequest, wire::ListStreamResponse>(ListStream)},
+      {"DescribeStream",
+       StreamOp<wire::DescribeStreamRequest, wire::DescribeStreamResponse>(DescribeStream)},
+      {"GetShardIterator",
+       StreamOp<wire::GetShardIteratorRequest, wire::GetShardIteratorResponse>(GetShardIterator)},
+      {"GetStreamRecord",
+       StreamOp<wire::GetStreamRecordRequest, wire::GetStreamRecordResponse>(GetStreamRecord)},
       {"CreateDeliveryTask",
        DeliveryOp<wire::CreateDeliveryTaskRequest, wire::CreateDeliveryTaskResponse>(
            [](DeliveryService& d, const TaskEvents& e, const auto& r, auto*) {
@@ -491,6 +513,7 @@ int HttpStatusOf(const Status& s) {
     case StatusCode::kInvalidArgument:
     case StatusCode::kInvalidPrimaryKey:
     case StatusCode::kNotSupported:
+    case StatusCode::kTrimmedData:
       return 400;
     case StatusCode::kNotFound:
       return 404;

@@ -20,14 +20,16 @@
 namespace tablelake::server {
 
 struct WireServiceOptions {
-  std::string instance;                       // the instance name requests must carry
-  std::map<std::string, std::string> keys;    // access key id -> secret
-  std::set<std::string> admin_keys;           // ids of keys that may manage credential sets
-  DeliveryService* delivery = nullptr;        // the instance's tasks (borrowed); none: refused
-  TaskEvents task_events;                     // what the server does as tasks come and go
-  int64_t max_date_skew_ms = 15 * 60 * 1000;  // x-ots-date this far from now is refused.
-                                              // Default: 15 minutes
-  std::shared_ptr<Clock> clock;               // Default: Clock::System()
+  std::string instance;                           // the instance name requests must carry
+  std::map<std::string, std::string> keys;        // access key id -> secret
+  std::set<std::string> admin_keys;               // ids of keys that may manage credential sets
+  DeliveryService* delivery = nullptr;            // the instance's tasks (borrowed); none: refused
+  TaskEvents task_events;                         // what the server does as tasks come and go
+  int64_t max_date_skew_ms = 15 * 60 * 1000;      // x-ots-date this far from now is refused.
+                                                  // Default: 15 minutes
+  std::shared_ptr<Clock> clock;                   // Default: Clock::System()
+  int64_t iterator_lifetime_ms = 30 * 60 * 1000;  // a shard iterator is refused this long
+                                                  // after it was given out. Default: 30 min
 };
 
 struct WireRequest {

@@ -1,6 +1,7 @@
-// Delivery tasks and credential sets on the wire, against a running `tablelake serve`: the Node.js
-// SDK (which has no delivery operations) writes the rows, raw protobuf signed by code written from
-// the spec (raw_client.mjs) drives the tasks, and DuckDB reads what lands in the bucket. The
+// Delivery tasks, credential sets and streams on the wire, against a running `tablelake serve`:
+// the Node.js SDK (which has neither delivery nor stream operations) writes the rows, raw
+// protobuf signed by code written from the spec (raw_client.mjs) drives the tasks and reads the
+// stream while the SDK writes, and DuckDB reads what lands in the bucket. The
 // seed's sample: a BaseIncTask with the seed's prefix and ParquetInt64 / ParquetUtf8 /
 // ParquetDouble columns, created over the wire and run by the server; its 18-character name
 // refused as the 3-16 rule says; every row once after the snapshot, the changes, an update of
@@ -67,6 +68,40 @@ async function lakeRows() {
     sum(Col1)::DOUBLE AS s, min(PK2) AS first FROM read_parquet('${glob}')`)).getRowObjectsJson()[0];
 }
 
+// The first primary-key cell of a stream record (PlainBuffer, wire spec section 3): an INTEGER.
+function firstKey(record) {
+  let at = 4;  // the header
+  assert.equal(record[at++], 0x01, 'ROW_PK');
+  assert.equal(record[at++], 0x03, 'CELL');
+  assert.equal(record[at++], 0x04, 'CELL_NAME');
+  at += 4 + record.readUInt32LE(at);
+  assert.equal(record[at], 0x05, 'CELL_VALUE');
+  assert.equal(record[at + 5], 0x00, 'INTEGER');
+  return Number(record.readBigInt64LE(at + 6));
+}
+// Reads the table's stream from its start until `count` records came, polling while writers
+// write; returns the first key of each, in the order the stream gave them.
+async function readStream(count) {
+  const { streams } = await user.ok('ListStream', 'ListStream', { table_name: 'sampleTable' });
+  assert.equal(streams.length, 1);
+  const { shards } = await user.ok('DescribeStream', 'DescribeStream', { stream_id: streams[0].stream_id });
+  let { shard_iterator: it } = await user.ok('GetShardIterator', 'GetShardIterator',
+    { stream_id: streams[0].stream_id, shard_id: shards[0].shard_id });
+  const keys = [];
+  const deadline = Date.now() + 60000;
+  while (keys.length < count) {
+    assert.ok(Date.now() < deadline, `the stream gave ${keys.length} of ${count} records`);
+    const r = await user.ok('GetStreamRecord', 'GetStreamRecord', { shard_iterator: it, limit: 97 });
+    for (const rec of r.stream_records) {
+      assert.equal(rec.action_type, 1);  // PUT_ROW
+      keys.push(firstKey(Buffer.from(rec.record)));
+    }
+    it = r.next_shard_iterator;
+    if (r.stream_records.length === 0) await new Promise((res) => setTimeout(res, 20));
+  }
+  return keys;
+}
+
 const seedTask = (name) => ({
   tableName: 'sampleTable', taskName: name, taskType: 'BASE_INC',
   taskConfig: {
@@ -84,8 +119,13 @@ try {
   await sdk.createTable({
     tableMeta: { tableName: 'sampleTable', primaryKey: [{ name: 'PK1', type: 'INTEGER' }, { name: 'PK2', type: 'STRING' }] },
     reservedThroughput: { capacityUnit: { read: 0, write: 0 } }, tableOptions: { timeToLive: -1, maxVersions: 1 },
+    streamSpecification: { enableStream: true, expirationTime: 24 },
   });
-  await putRows(0, 1000);
+  // The stream read on the wire while the SDK writes: every record once, in commit order.
+  const [streamed] = await Promise.all([readStream(1000), putRows(0, 1000)]);
+  assert.deepEqual(streamed, [...Array(1000).keys()]);
+  await user.refused('GetStreamRecord', RawClient.encode('GetStreamRecord', { shard_iterator: 'bm9wZQ==' }),
+    400, 'OTSParameterInvalid', 'shard iterator');
 
   // The seed's name breaks its own 3-16 rule; a valid one is created and run by the server.
   await user.refused('CreateDeliveryTask', RawClient.encode('CreateDeliveryTask', seedTask('sampledeliverytask')),
@@ -137,6 +177,13 @@ try {
   await admin.ok('DeleteCredentialSet', 'DeleteCredentialSet', { role: 'lake-writer' });
   assert.equal((await admin.ok('ListCredentialSet', 'ListCredentialSet', {})).sets.length, 0);
 
+  // /metrics: the task's counters and the requests by operation and code.
+  const metrics = await fetch(`http://127.0.0.1:${serve.port}/metrics`).then((r) => r.text());
+  assert.match(metrics, /^tablelake_delivery_rows_total\{instance="inst",table="sampleTable",task="sampletask"\} 1600$/m);
+  assert.match(metrics, /^tablelake_delivery_error\{instance="inst",table="sampleTable",task="sampletask",code=""\} 0$/m);
+  assert.match(metrics, /^tablelake_requests_total\{op="CreateDeliveryTask",code="OTSParameterInvalid"\} [1-9]/m);
+  assert.match(metrics, /^tablelake_request_seconds_count\{op="BatchWriteRow"\} 1[0-9]$/m);
+
   // Deleted: the task stops, its files stay, later rows are not delivered.
   await user.ok('DeleteDeliveryTask', 'DeleteDeliveryTask', { tableName: 'sampleTable', taskName: 'sampletask' });
   await user.refused('DescribeDeliveryTask', RawClient.encode('DescribeDeliveryTask', { tableName: 'sampleTable', taskName: 'sampletask' }),
@@ -147,7 +194,7 @@ try {
   assert.equal(rows.n, 1600);
   assert.equal(rows.d, 1600);
   for (const secret of [ADMIN_SECRET, USER_SECRET, 'lake-key-secret']) assert.ok(!serve.log().includes(secret));
-  console.log('server_delivery: the seed\'s task over the wire, 1,600 rows delivered once, errors and credential sets as specified');
+  console.log('server_delivery: the stream read while writing, the seed\'s task over the wire, 1,600 rows delivered once, errors and credential sets as specified');
 } catch (e) {
   failed = true;
   console.error(e);

@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "../store/store_fixture.h"
 #include "common/base64.h"
 #include "common/crypto.h"
@@ -12,6 +15,7 @@
 #include "proto/tablestore.pb.h"
 #include "proto/tablestore_delivery.pb.h"
 #include "proto/tablestore_filter.pb.h"
+#include "server/metrics.h"
 #include "server/plain_buffer.h"
 #include "tablelake/delivery.h"
 
@@ -423,6 +427,194 @@ TEST_F(WireServiceTest, AuthenticationFailuresAreRefusedAsTheCloudDoes) {
                                 {{"PK1", Value::InfMax()}, {"PK2", Value::InfMax()}}});
   ASSERT_TRUE(rows.ok());
   EXPECT_TRUE(rows->rows.empty());
+}
+
+// Streams on the wire: the table's stream and its one shard, every record in commit order with
+// what was written (puts with versions, a deleted version, a deleted column, a delete, an
+// increment as its result), paging by limit, an iterator from a time, and the errors.
+TEST_F(WireServiceTest, StreamRecordsInOrderAndIteratorsExpire) {
+  testing::StoreTest::CreateSample("s");
+  const int64_t t0 = NowMs();
+  auto put = [&](int64_t id, int64_t v) {
+    return Put(Key(id, "k"), {{"v", Value::Integer(v), t0 + id}}, {}, "s");
+  };
+  ASSERT_TRUE(put(1, 10).ok());
+  ASSERT_TRUE(put(2, 20).ok());
+  clock_->AdvanceSeconds(5);
+  int64_t later_us = clock_->NowMicros();
+  UpdateRowRequest update{"s", Key(1, "k"), {}};
+  update.updates = {{ColumnUpdate::Op::kDeleteOneVersion, "v", {}, t0 + 1},
+                    {ColumnUpdate::Op::kDeleteAllVersions, "w", {}, kNoTimestamp},
+                    {ColumnUpdate::Op::kIncrement, "n", Value::Integer(5), kNoTimestamp}};
+  ASSERT_TRUE(store_->UpdateRow(update).ok());
+  ASSERT_TRUE(store_->DeleteRow({"s", Key(2, "k")}).ok());
+
+  auto streams = Call<wire::ListStreamResponse>("ListStream", wire::ListStreamRequest());
+  ASSERT_EQ(streams.streams_size(), 1);
+  EXPECT_EQ(streams.streams(0).table_name(), "s");
+  wire::DescribeStreamRequest describe;
+  describe.set_stream_id(streams.streams(0).stream_id());
+  auto d = Call<wire::DescribeStreamResponse>("DescribeStream", describe);
+  EXPECT_EQ(d.expiration_time(), 24);
+  EXPECT_EQ(d.stream_status(), wire::STREAM_ACTIVE);
+  ASSERT_EQ(d.shards_size(), 1);
+  wire::GetShardIteratorRequest iterator;
+  iterator.set_stream_id(d.stream_id());
+  iterator.set_shard_id(d.shards(0).shard_id());
+  std::string it =
+      Call<wire::GetShardIteratorResponse>("GetShardIterator", iterator).shard_iterator();
+
+  std::vector<std::pair<wire::ActionType, WireRow>> records;
+  for (int page = 0; page < 10; ++page) {
+    wire::GetStreamRecordRequest get;
+    get.set_shard_iterator(it);
+    get.set_limit(3);
+    auto r = Call<wire::GetStreamRecordResponse>("GetStreamRecord", get);
+    for (const auto& rec : r.stream_records()) {
+      auto row = DecodeRow(rec.record());
+      ASSERT_TRUE(row.ok()) << row.status().ToString();
+      records.push_back({rec.action_type(), *row});
+    }
+    it = r.next_shard_iterator();
+    if (!r.may_more_record()) break;
+  }
+  ASSERT_EQ(records.size(), 4u);
+  EXPECT_EQ(records[0].first, wire::PUT_ROW);
+  EXPECT_EQ(records[0].second.primary_key, Key(1, "k"));
+  ASSERT_EQ(records[0].second.cells.size(), 1u);
+  EXPECT_EQ(records[0].second.cells[0].value, Value::Integer(10));
+  EXPECT_EQ(records[0].second.cells[0].timestamp, t0 + 1);
+  EXPECT_EQ(records[2].first, wire::UPDATE_ROW);
+  const auto& cells = records[2].second.cells;
+  ASSERT_EQ(cells.size(), 3u);
+  EXPECT_EQ(cells[0].op, CellOp::kDeleteOneVersion);
+  EXPECT_EQ(cells[0].timestamp, t0 + 1);
+  EXPECT_EQ(cells[1].op, CellOp::kDeleteAllVersions);
+  EXPECT_EQ(cells[2].value, Value::Integer(5));  // the increment's result
+  EXPECT_EQ(records[3].first, wire::DELETE_ROW);
+  EXPECT_EQ(records[3].second.primary_key, Key(2, "k"));
+
+  // Caught up: no records, the same position, and new writes come next.
+  wire::GetStreamRecordRequest get;
+  get.set_shard_iterator(it);
+  auto empty = Call<wire::GetStreamRecordResponse>("GetStreamRecord", get);
+  EXPECT_EQ(empty.stream_records_size(), 0);
+  ASSERT_TRUE(put(3, 30).ok());
+  get.set_shard_iterator(empty.next_shard_iterator());
+  auto next = Call<wire::GetStreamRecordResponse>("GetStreamRecord", get);
+  ASSERT_EQ(next.stream_records_size(), 1);
+
+  // From a time (microseconds): the update first.
+  iterator.set_timestamp(later_us);
+  get.set_shard_iterator(
+      Call<wire::GetShardIteratorResponse>("GetShardIterator", iterator).shard_iterator());
+  auto from_time = Call<wire::GetStreamRecordResponse>("GetStreamRecord", get);
+  ASSERT_EQ(from_time.stream_records_size(), 3);
+  EXPECT_EQ(from_time.stream_records(0).action_type(), wire::UPDATE_ROW);
+
+  // An iterator past its 30 minutes; one that was never given out; a stream that is not.
+  clock_->AdvanceSeconds(31 * 60);
+  auto [http, code, message] = Fails("GetStreamRecord", get);
+  EXPECT_EQ(http, 400);
+  EXPECT_EQ(code, "OTSTrimmedDataAccess");
+  EXPECT_NE(message.find("expired"), std::string::npos) << message;
+  get.set_shard_iterator("bm90IGFuIGl0ZXJhdG9y");
+  EXPECT_EQ(std::get<1>(Fails("GetStreamRecord", get)), "OTSParameterInvalid");
+  describe.set_stream_id("nosuch_1");
+  EXPECT_EQ(std::get<1>(Fails("DescribeStream", describe)), "OTSObjectNotExist");
+  iterator.set_shard_id("shard-9");
+  EXPECT_EQ(std::get<1>(Fails("GetShardIterator", iterator)), "OTSObjectNotExist");
+}
+
+// A reader on the wire while four writers write: every record once, each writer's in order.
+TEST_F(WireServiceTest, StreamReadWhileWritersWrite) {
+  testing::StoreTest::CreateSample("s");
+  auto streams = Call<wire::ListStreamResponse>("ListStream", wire::ListStreamRequest());
+  wire::GetShardIteratorRequest iterator;
+  iterator.set_stream_id(streams.streams(0).stream_id());
+  iterator.set_shard_id("shard-0");
+  std::string it =
+      Call<wire::GetShardIteratorResponse>("GetShardIterator", iterator).shard_iterator();
+  constexpr int kWriters = 4, kRows = 500;
+  std::atomic<int> done{0};
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      for (int i = 0; i < kRows; ++i) {
+        Status s =
+            Put(Key(w, std::to_string(i)), {{"i", Value::Integer(i), kNoTimestamp}}, {}, "s");
+        EXPECT_TRUE(s.ok()) << s.ToString();
+      }
+      ++done;
+    });
+  }
+  std::vector<int> next(kWriters, 0);
+  int seen = 0;
+  bool missing = false;
+  while (seen < kWriters * kRows && !missing) {
+    bool writers_done = done == kWriters;
+    wire::GetStreamRecordRequest get;
+    get.set_shard_iterator(it);
+    get.set_limit(37);
+    WireReply reply = service_->Handle(Signed("GetStreamRecord", get.SerializeAsString()));
+    ASSERT_EQ(reply.http_status, 200) << ErrorOf(reply).message();
+    wire::GetStreamRecordResponse r;
+    ASSERT_TRUE(r.ParseFromString(reply.body));
+    for (const auto& rec : r.stream_records()) {
+      auto row = DecodeRow(rec.record());
+      ASSERT_TRUE(row.ok());
+      int w = static_cast<int>(row->primary_key[0].value.integer());
+      ASSERT_EQ(row->cells[0].value, Value::Integer(next[w])) << "writer " << w;
+      ++next[w];
+      ++seen;
+    }
+    it = r.next_shard_iterator();
+    missing = writers_done && r.stream_records_size() == 0;
+  }
+  for (auto& t : writers) t.join();
+  EXPECT_EQ(next, std::vector<int>(kWriters, kRows));
+}
+
+// /metrics: requests by operation and code with cumulative latency buckets, every task's
+// counters with its labels (escaped), in Prometheus' text format.
+TEST_F(WireServiceTest, MetricsCountRequestsAndTasks) {
+  RequestMetrics requests;
+  requests.Observe("PutRow", "", 0.0007);
+  requests.Observe("PutRow", "", 0.003);
+  requests.Observe("PutRow", "OTSConditionCheckFail", 0.0002);
+  requests.Observe("NoSuchOperationAtAll", "OTSParameterInvalid", 0.0001);
+  std::string text;
+  requests.Render(&text);
+  auto has = [&](const std::string& line) {
+    EXPECT_NE(text.find(line + "\n"), std::string::npos) << line << "\n" << text;
+  };
+  has("# TYPE tablelake_requests_total counter");
+  has("tablelake_requests_total{op=\"PutRow\",code=\"\"} 2");
+  has("tablelake_requests_total{op=\"PutRow\",code=\"OTSConditionCheckFail\"} 1");
+  has("tablelake_requests_total{op=\"unsupported\",code=\"OTSParameterInvalid\"} 1");
+  has("tablelake_request_seconds_bucket{op=\"PutRow\",le=\"0.0005\"} 1");
+  has("tablelake_request_seconds_bucket{op=\"PutRow\",le=\"0.001\"} 2");
+  has("tablelake_request_seconds_bucket{op=\"PutRow\",le=\"0.005\"} 3");
+  has("tablelake_request_seconds_bucket{op=\"PutRow\",le=\"+Inf\"} 3");
+  has("tablelake_request_seconds_count{op=\"PutRow\"} 3");
+
+  testing::StoreTest::CreateSample("t");
+  std::filesystem::create_directories(dir_ + "-lake/bucket");
+  DeliveryTaskConfig c;
+  c.oss_bucket = "bucket";
+  c.oss_endpoint = "file://" + dir_ + "-lake";
+  c.oss_prefix = "p";
+  c.schema = {{"PK1", "PK1", "INT64"}};
+  ASSERT_TRUE(delivery_->CreateDeliveryTask("t", "metered", c, DeliveryTaskType::kBase).ok());
+  ASSERT_TRUE(Put(Key(1, "a"), {{"x", Value::Integer(1), kNoTimestamp}}, {}, "t").ok());
+  ASSERT_TRUE(delivery_->RunTask("t", "metered").ok());
+  text.clear();
+  RenderTaskMetrics({{"in\"st", delivery_.get()}}, &text);
+  has("# TYPE tablelake_delivery_rows_total counter");
+  has("tablelake_delivery_rows_total{instance=\"in\\\"st\",table=\"t\",task=\"metered\"} 1");
+  has("tablelake_delivery_files_total{instance=\"in\\\"st\",table=\"t\",task=\"metered\"} 1");
+  has("tablelake_delivery_error{instance=\"in\\\"st\",table=\"t\",task=\"metered\",code=\"\"} 0");
+  std::filesystem::remove_all(dir_ + "-lake");
 }
 
 // The seed's CreateDeliveryTask over the wire: every field of the cloud's OSSTaskConfig and
