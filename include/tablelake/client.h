@@ -1,0 +1,209 @@
+// A client for a Tablestore endpoint - `tablelake serve`, or the cloud's - shaped like the
+// official Go SDK (the seed's sample reads almost the same in C++): a TableStoreClient made
+// from endpoint, instance, access key id and secret, and request/response types for tables,
+// rows and delivery tasks. Requests are signed as the SDKs sign them (V2); errors carry
+// Tablestore's codes (Status::OtsErrorCode, and the server's code in the message when it has
+// none of its own); retryable failures (a dropped connection, 5xx, OTSServerBusy and the like)
+// are retried with exponential backoff and jitter, as the SDKs do. Thread-safe: requests share
+// a bounded pool of keep-alive connections.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tablelake/delivery.h"
+#include "tablelake/status.h"
+#include "tablelake/types.h"
+
+namespace tablelake::client {
+
+struct ClientOptions {
+  size_t max_connections = 16;         // requests beyond wait for one. Default: 16
+  int max_retries = 3;                 // of a retryable failure. Default: 3
+  int64_t retry_base_ms = 100;         // the first backoff; doubles, with jitter
+  int64_t connect_timeout_ms = 10000;  // Default: 10 s
+  int64_t request_timeout_ms = 30000;  // a stalled transfer is abandoned. Default: 30 s
+};
+
+// ---- delivery (the Go SDK's names) ----
+constexpr DeliveryTaskType BaseTask = DeliveryTaskType::kBase;
+constexpr DeliveryTaskType IncTask = DeliveryTaskType::kInc;
+constexpr DeliveryTaskType BaseIncTask = DeliveryTaskType::kBaseInc;
+
+// Parquet column types, numbered as the wire's ParquetSchema.DataType.
+enum DataType {
+  ParquetBool = 0,
+  ParquetInt64 = 1,
+  ParquetUtf8 = 2,
+  ParquetDouble = 3,
+  ParquetDate = 4,
+  ParquetDecimal = 5,
+  ParquetTimeMillis = 6,
+  ParquetTimeMicros = 7,
+  ParquetTimestampMillis = 8,
+  ParquetTimestampMicros = 9,
+  ParquetList = 10,
+  ParquetMap = 11,
+  ParquetInterval = 12,
+  ParquetFloat = 13,
+  ParquetInt32 = 14,
+  ParquetInt96 = 15,
+};
+enum Encoding {
+  Plain = 0,
+  PlainDictionary = 1,
+  DeltaBinaryPacked = 2,
+  DeltaByteArray = 3,
+  DeltaLengthByteArray = 4,
+};
+
+struct TaskSchema {
+  std::string ColumnName;
+  std::string OssColumnName;  // empty: ColumnName
+  DataType Type = ParquetUtf8;
+  Encoding Encode = Plain;
+  std::string TypeExtend;  // DECIMAL "(p,s)"; LIST/MAP element type
+};
+
+struct EventColumn {
+  std::string ColumnName;
+  EventTimeFormat TimeFormat = EventTimeFormat::kRfc3339;
+};
+
+struct OSSTaskConfig {
+  std::string OssPrefix;
+  std::string OssBucket;
+  std::string OssEndpoint;
+  std::string OssRoleName;
+  std::string OssDirtyPrefix;
+  std::optional<EventColumn> EventTimeColumn;
+  std::vector<TaskSchema> Schema;
+  // Tablelake's; unset: the server's defaults (UTC, SNAPPY, 128 MiB, 60 s, off).
+  std::string TimeZone;
+  std::string Compression;
+  int64_t FileBytes = 0;
+  int32_t FlushIntervalSeconds = 0;
+  bool ChangeLogColumns = false;
+};
+
+struct ResponseInfo {
+  std::string RequestId;  // x-ots-requestid
+};
+
+struct CreateDeliveryTaskRequest {
+  std::string TableName;
+  std::string TaskName;
+  DeliveryTaskType TaskType = BaseIncTask;
+  OSSTaskConfig TaskConfig;
+};
+struct CreateDeliveryTaskResponse : ResponseInfo {};
+
+struct UpdateDeliveryTaskRequest {
+  std::string TableName;
+  std::string TaskName;
+  OSSTaskConfig TaskConfig;
+};
+struct UpdateDeliveryTaskResponse : ResponseInfo {};
+
+struct DescribeDeliveryTaskRequest {
+  std::string TableName;
+  std::string TaskName;
+};
+struct TaskSyncStat {
+  SyncPhase TaskSyncPhase = SyncPhase::kInit;
+  int64_t CurrentSyncTimestamp = 0;  // nanoseconds since the epoch
+  std::string ErrorCode;             // UNAUTHORIZED, INVALID_OSS_BUCKET, ... ("" when healthy)
+  std::string Detail;
+  // Tablelake's.
+  int64_t RowsDelivered = 0;
+  int64_t DirtyRows = 0;
+  int64_t FilesWritten = 0;
+  int64_t BytesWritten = 0;
+  int64_t LagMs = 0;
+};
+struct DescribeDeliveryTaskResponse : ResponseInfo {
+  OSSTaskConfig TaskConfig;
+  struct TaskSyncStat TaskSyncStat;
+  DeliveryTaskType TaskType = BaseTask;
+};
+
+struct ListDeliveryTaskRequest {
+  std::string TableName;  // empty: every table's (Tablelake)
+};
+struct DeliveryTaskSummary {
+  std::string TableName;
+  std::string TaskName;
+  DeliveryTaskType TaskType = BaseTask;
+};
+struct ListDeliveryTaskResponse : ResponseInfo {
+  std::vector<DeliveryTaskSummary> Tasks;
+};
+
+struct DeleteDeliveryTaskRequest {
+  std::string TableName;
+  std::string TaskName;
+};
+struct DeleteDeliveryTaskResponse : ResponseInfo {};
+
+// ---- tables and rows ----
+struct CreateTableRequest {
+  TableMeta Meta;
+  TableOptions Options;
+  StreamSpecification Stream;
+};
+struct PutRowRequest {
+  std::string TableName;
+  PrimaryKey Key;
+  std::vector<Cell> Columns;  // kNoTimestamp: the server's time
+  RowExistence Expect = RowExistence::kIgnore;
+};
+struct GetRowRequest {
+  std::string TableName;
+  PrimaryKey Key;
+  std::vector<std::string> Columns;  // empty: all
+  int32_t MaxVersions = 1;
+};
+struct GetRangeRequest {
+  std::string TableName;
+  PrimaryKey Start;   // inclusive; INF_MIN/INF_MAX allowed
+  PrimaryKey End;     // exclusive
+  int32_t Limit = 0;  // 0: as many as one reply holds
+  bool Backward = false;
+  int32_t MaxVersions = 1;
+};
+struct GetRangeResponse : ResponseInfo {
+  std::vector<Row> Rows;
+  std::optional<PrimaryKey> NextStart;  // where the next page starts; none: the range is done
+};
+
+class TableStoreClient {
+ public:
+  // `endpoint`: http://HOST:PORT or https://HOST. The secret stays in memory, never logged.
+  TableStoreClient(std::string endpoint, std::string instance, std::string access_key_id,
+                   std::string access_key_secret, ClientOptions options = {});
+  ~TableStoreClient();
+  TableStoreClient(const TableStoreClient&) = delete;
+  TableStoreClient& operator=(const TableStoreClient&) = delete;
+
+  Result<CreateDeliveryTaskResponse> CreateDeliveryTask(const CreateDeliveryTaskRequest& r);
+  Result<UpdateDeliveryTaskResponse> UpdateDeliveryTask(const UpdateDeliveryTaskRequest& r);
+  Result<DescribeDeliveryTaskResponse> DescribeDeliveryTask(const DescribeDeliveryTaskRequest& r);
+  Result<ListDeliveryTaskResponse> ListDeliveryTask(const ListDeliveryTaskRequest& r);
+  Result<DeleteDeliveryTaskResponse> DeleteDeliveryTask(const DeleteDeliveryTaskRequest& r);
+
+  Status CreateTable(const CreateTableRequest& r);
+  Result<std::vector<std::string>> ListTable();
+  Status DeleteTable(const std::string& table);
+  Status PutRow(const PutRowRequest& r);
+  Result<std::optional<Row>> GetRow(const GetRowRequest& r);
+  Result<GetRangeResponse> GetRange(const GetRangeRequest& r);
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tablelake::client
