@@ -160,6 +160,14 @@ struct PutRowRequest {
   std::vector<Cell> Columns;  // kNoTimestamp: the server's time
   RowExistence Expect = RowExistence::kIgnore;
 };
+// Puts of rows of one table in one request (at most 200); each row succeeds or fails alone.
+struct BatchWriteRowRequest {
+  std::string TableName;
+  std::vector<PutRowRequest> Rows;  // their TableName is ignored
+};
+struct BatchWriteRowResponse : ResponseInfo {
+  std::vector<Status> Rows;  // in request order
+};
 struct GetRowRequest {
   std::string TableName;
   PrimaryKey Key;
@@ -198,6 +206,7 @@ class TableStoreClient {
   Result<std::vector<std::string>> ListTable();
   Status DeleteTable(const std::string& table);
   Status PutRow(const PutRowRequest& r);
+  Result<BatchWriteRowResponse> BatchWriteRow(const BatchWriteRowRequest& r);
   Result<std::optional<Row>> GetRow(const GetRowRequest& r);
   Result<GetRangeResponse> GetRange(const GetRangeRequest& r);
 

@@ -336,6 +336,30 @@ Status TableStoreClient::PutRow(const PutRowRequest& r) {
   return impl_->Call("PutRow", w, &reply).status();
 }
 
+Result<BatchWriteRowResponse> TableStoreClient::BatchWriteRow(const BatchWriteRowRequest& r) {
+  wire::BatchWriteRowRequest w;
+  wire::TableInBatchWriteRowRequest* table = w.add_tables();
+  table->set_table_name(r.TableName);
+  for (const auto& row : r.Rows) {
+    wire::RowInBatchWriteRowRequest* put = table->add_rows();
+    put->set_type(wire::PUT);
+    put->set_row_change(server::EncodeRow(row.Key, row.Columns));
+    put->mutable_condition()->set_row_existence(
+        static_cast<wire::RowExistenceExpectation>(row.Expect));
+  }
+  wire::BatchWriteRowResponse reply;
+  BatchWriteRowResponse out;
+  TL_ASSIGN_OR_RETURN(out.RequestId, impl_->Call("BatchWriteRow", w, &reply));
+  if (reply.tables_size() != 1 || reply.tables(0).rows_size() != table->rows_size()) {
+    return Status::Corruption("BatchWriteRow: the reply does not answer every row");
+  }
+  for (const auto& row : reply.tables(0).rows()) {
+    out.Rows.push_back(row.is_ok() ? Status::OK()
+                                   : FromOtsError(row.error().code(), row.error().message(), 200));
+  }
+  return out;
+}
+
 Result<std::optional<Row>> TableStoreClient::GetRow(const GetRowRequest& r) {
   wire::GetRowRequest w;
   w.set_table_name(r.TableName);

@@ -81,9 +81,16 @@ TEST_F(ClientTest, TablesRowsAndRangesWithExactValues) {
   Status exists = c->PutRow({"t", Key(1, "a"), cells, RowExistence::kExpectNotExist});
   EXPECT_EQ(exists.code(), StatusCode::kConditionFailed) << exists.ToString();
 
+  BatchWriteRowRequest batch{"t", {}};
   for (int i = 2; i <= 30; ++i) {
-    ASSERT_TRUE(c->PutRow({"t", Key(i, "r"), {{"i", Value::Integer(i), kNoTimestamp}}}).ok());
+    batch.Rows.push_back({"", Key(i, "r"), {{"i", Value::Integer(i), kNoTimestamp}}});
   }
+  batch.Rows.push_back({"", Key(1, "a"), cells, RowExistence::kExpectNotExist});  // fails alone
+  auto written = c->BatchWriteRow(batch);
+  ASSERT_TRUE(written.ok()) << written.status().ToString();
+  ASSERT_EQ(written->Rows.size(), 30u);
+  for (int i = 0; i < 29; ++i) EXPECT_TRUE(written->Rows[i].ok()) << i;
+  EXPECT_EQ(written->Rows[29].code(), StatusCode::kConditionFailed);
   GetRangeRequest range{"t",
                         {{"PK1", Value::InfMin()}, {"PK2", Value::InfMin()}},
                         {{"PK1", Value::InfMax()}, {"PK2", Value::InfMax()}},
