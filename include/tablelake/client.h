@@ -168,6 +168,17 @@ struct BatchWriteRowRequest {
 struct BatchWriteRowResponse : ResponseInfo {
   std::vector<Status> Rows;  // in request order
 };
+struct UpdateRowRequest {
+  std::string TableName;
+  PrimaryKey Key;
+  std::vector<ColumnUpdate> Updates;  // put, delete a version, delete a column, increment
+  RowExistence Expect = RowExistence::kIgnore;
+};
+struct DeleteRowRequest {
+  std::string TableName;
+  PrimaryKey Key;
+  RowExistence Expect = RowExistence::kIgnore;
+};
 struct GetRowRequest {
   std::string TableName;
   PrimaryKey Key;
@@ -187,6 +198,30 @@ struct GetRangeResponse : ResponseInfo {
   std::optional<PrimaryKey> NextStart;  // where the next page starts; none: the range is done
 };
 
+// ---- streams ----
+struct StreamInfo {
+  std::string StreamId;
+  std::string TableName;
+  int64_t CreationTime = 0;  // microseconds
+};
+struct DescribeStreamResponse : ResponseInfo {
+  std::string StreamId;
+  std::string TableName;
+  int32_t ExpirationHours = 0;
+  std::vector<std::string> ShardIds;
+};
+// One change as the stream gives it: what the write did, column by column.
+struct StreamRecord {
+  ChangeOp Type = ChangeOp::kPut;
+  PrimaryKey Key;
+  std::vector<ColumnUpdate> Columns;  // kPut (value, version), kDeleteOneVersion,
+                                      // kDeleteAllVersions
+};
+struct GetStreamRecordResponse : ResponseInfo {
+  std::vector<StreamRecord> Records;
+  std::string NextShardIterator;  // where to read on from
+};
+
 class TableStoreClient {
  public:
   // `endpoint`: http://HOST:PORT or https://HOST. The secret stays in memory, never logged.
@@ -204,11 +239,22 @@ class TableStoreClient {
 
   Status CreateTable(const CreateTableRequest& r);
   Result<std::vector<std::string>> ListTable();
+  Result<TableDescription> DescribeTable(const std::string& table);
   Status DeleteTable(const std::string& table);
   Status PutRow(const PutRowRequest& r);
+  Status UpdateRow(const UpdateRowRequest& r);
+  Status DeleteRow(const DeleteRowRequest& r);
   Result<BatchWriteRowResponse> BatchWriteRow(const BatchWriteRowRequest& r);
   Result<std::optional<Row>> GetRow(const GetRowRequest& r);
   Result<GetRangeResponse> GetRange(const GetRangeRequest& r);
+
+  // `table` empty: every table's stream.
+  Result<std::vector<StreamInfo>> ListStream(const std::string& table = "");
+  Result<DescribeStreamResponse> DescribeStream(const std::string& stream_id);
+  // From the oldest record kept, or from the first committed at or after `from_time_us`.
+  Result<std::string> GetShardIterator(const std::string& stream_id, const std::string& shard_id,
+                                       std::optional<int64_t> from_time_us = std::nullopt);
+  Result<GetStreamRecordResponse> GetStreamRecord(const std::string& iterator, int32_t limit = 0);
 
  private:
   class Impl;

@@ -320,6 +320,23 @@ Result<std::vector<std::string>> TableStoreClient::ListTable() {
   return std::vector<std::string>(reply.table_names().begin(), reply.table_names().end());
 }
 
+Result<TableDescription> TableStoreClient::DescribeTable(const std::string& table) {
+  wire::DescribeTableRequest w;
+  w.set_table_name(table);
+  wire::DescribeTableResponse reply;
+  TL_RETURN_IF_ERROR(impl_->Call("DescribeTable", w, &reply).status());
+  TableDescription d;
+  TL_ASSIGN_OR_RETURN(d.meta, server::FromWire(reply.table_meta()));
+  d.options = server::FromWire(reply.table_options());
+  if (reply.has_stream_details()) {
+    d.stream.enabled = reply.stream_details().enable_stream();
+    d.stream.expiration_hours = reply.stream_details().expiration_time();
+    d.stream_id = reply.stream_details().stream_id();
+    d.stream_enable_time_us = reply.stream_details().last_enable_time();
+  }
+  return d;
+}
+
 Status TableStoreClient::DeleteTable(const std::string& table) {
   wire::DeleteTableRequest w;
   w.set_table_name(table);
@@ -334,6 +351,53 @@ Status TableStoreClient::PutRow(const PutRowRequest& r) {
   w.mutable_condition()->set_row_existence(static_cast<wire::RowExistenceExpectation>(r.Expect));
   wire::PutRowResponse reply;
   return impl_->Call("PutRow", w, &reply).status();
+}
+
+Status TableStoreClient::UpdateRow(const UpdateRowRequest& r) {
+  server::WireRow row;
+  row.primary_key = r.Key;
+  for (const auto& u : r.Updates) {
+    server::WireCell cell{u.name, std::nullopt, server::CellOp::kNone, u.timestamp};
+    switch (u.op) {
+      case ColumnUpdate::Op::kPut:
+        cell.value = u.value;
+        break;
+      case ColumnUpdate::Op::kDeleteOneVersion:
+        cell.op = server::CellOp::kDeleteOneVersion;
+        break;
+      case ColumnUpdate::Op::kDeleteAllVersions:
+        cell.op = server::CellOp::kDeleteAllVersions;
+        cell.timestamp = kNoTimestamp;
+        break;
+      case ColumnUpdate::Op::kIncrement:
+        cell.value = u.value;
+        cell.op = server::CellOp::kIncrement;
+        break;
+    }
+    row.cells.push_back(std::move(cell));
+  }
+  wire::UpdateRowRequest w;
+  w.set_table_name(r.TableName);
+  std::string change;
+  server::AppendHeader(&change);
+  server::AppendWireRow(&change, row);
+  w.set_row_change(change);
+  w.mutable_condition()->set_row_existence(static_cast<wire::RowExistenceExpectation>(r.Expect));
+  wire::UpdateRowResponse reply;
+  return impl_->Call("UpdateRow", w, &reply).status();
+}
+
+Status TableStoreClient::DeleteRow(const DeleteRowRequest& r) {
+  server::WireRow row{r.Key, {}, /*delete_marker=*/true};
+  std::string key;
+  server::AppendHeader(&key);
+  server::AppendWireRow(&key, row);
+  wire::DeleteRowRequest w;
+  w.set_table_name(r.TableName);
+  w.set_primary_key(key);
+  w.mutable_condition()->set_row_existence(static_cast<wire::RowExistenceExpectation>(r.Expect));
+  wire::DeleteRowResponse reply;
+  return impl_->Call("DeleteRow", w, &reply).status();
 }
 
 Result<BatchWriteRowResponse> TableStoreClient::BatchWriteRow(const BatchWriteRowRequest& r) {
@@ -402,6 +466,72 @@ Result<GetRangeResponse> TableStoreClient::GetRange(const GetRangeRequest& r) {
     TL_ASSIGN_OR_RETURN(auto next, server::DecodeRow(reply.next_start_primary_key()));
     out.NextStart = next.primary_key;
   }
+  return out;
+}
+
+Result<std::vector<StreamInfo>> TableStoreClient::ListStream(const std::string& table) {
+  wire::ListStreamRequest w;
+  if (!table.empty()) w.set_table_name(table);
+  wire::ListStreamResponse reply;
+  TL_RETURN_IF_ERROR(impl_->Call("ListStream", w, &reply).status());
+  std::vector<StreamInfo> out;
+  for (const auto& s : reply.streams()) {
+    out.push_back({s.stream_id(), s.table_name(), s.creation_time()});
+  }
+  return out;
+}
+
+Result<DescribeStreamResponse> TableStoreClient::DescribeStream(const std::string& stream_id) {
+  wire::DescribeStreamRequest w;
+  w.set_stream_id(stream_id);
+  wire::DescribeStreamResponse reply;
+  DescribeStreamResponse out;
+  TL_ASSIGN_OR_RETURN(out.RequestId, impl_->Call("DescribeStream", w, &reply));
+  out.StreamId = reply.stream_id();
+  out.TableName = reply.table_name();
+  out.ExpirationHours = reply.expiration_time();
+  for (const auto& shard : reply.shards()) out.ShardIds.push_back(shard.shard_id());
+  return out;
+}
+
+Result<std::string> TableStoreClient::GetShardIterator(const std::string& stream_id,
+                                                       const std::string& shard_id,
+                                                       std::optional<int64_t> from_time_us) {
+  wire::GetShardIteratorRequest w;
+  w.set_stream_id(stream_id);
+  w.set_shard_id(shard_id);
+  if (from_time_us) w.set_timestamp(*from_time_us);
+  wire::GetShardIteratorResponse reply;
+  TL_RETURN_IF_ERROR(impl_->Call("GetShardIterator", w, &reply).status());
+  return reply.shard_iterator();
+}
+
+Result<GetStreamRecordResponse> TableStoreClient::GetStreamRecord(const std::string& iterator,
+                                                                  int32_t limit) {
+  wire::GetStreamRecordRequest w;
+  w.set_shard_iterator(iterator);
+  if (limit > 0) w.set_limit(limit);
+  wire::GetStreamRecordResponse reply;
+  GetStreamRecordResponse out;
+  TL_ASSIGN_OR_RETURN(out.RequestId, impl_->Call("GetStreamRecord", w, &reply));
+  for (const auto& rec : reply.stream_records()) {
+    TL_ASSIGN_OR_RETURN(server::WireRow row, server::DecodeRow(rec.record()));
+    StreamRecord r{static_cast<ChangeOp>(rec.action_type()), row.primary_key, {}};
+    for (auto& c : row.cells) {
+      ColumnUpdate u;
+      u.name = c.name;
+      u.timestamp = c.timestamp;
+      if (c.value) {
+        u.value = *c.value;
+      } else {
+        u.op = c.op == server::CellOp::kDeleteOneVersion ? ColumnUpdate::Op::kDeleteOneVersion
+                                                         : ColumnUpdate::Op::kDeleteAllVersions;
+      }
+      r.Columns.push_back(std::move(u));
+    }
+    out.Records.push_back(std::move(r));
+  }
+  out.NextShardIterator = reply.next_shard_iterator();
   return out;
 }
 

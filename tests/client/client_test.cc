@@ -121,6 +121,65 @@ TEST_F(ClientTest, TablesRowsAndRangesWithExactValues) {
   EXPECT_TRUE(c->ListTable()->empty());
 }
 
+// Updates, deletes and the stream through the client: each change comes back from the stream
+// as it was written, in order.
+TEST_F(ClientTest, UpdatesDeletesAndTheStream) {
+  auto c = Client();
+  CreateTableRequest create = Sample();
+  create.Stream = {true, 24};
+  ASSERT_TRUE(c->CreateTable(create).ok());
+  auto d = c->DescribeTable("t");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->meta.primary_key.size(), 2u);
+  ASSERT_TRUE(d->stream.enabled);
+  const int64_t t0 = NowMs();
+  ASSERT_TRUE(
+      c->PutRow({"t", Key(1, "a"), {{"v", Value::Integer(1), t0}, {"w", Value::Integer(2), t0}}})
+          .ok());
+  UpdateRowRequest update{"t", Key(1, "a"), {}};
+  update.Updates = {{ColumnUpdate::Op::kDeleteOneVersion, "v", {}, t0},
+                    {ColumnUpdate::Op::kDeleteAllVersions, "w", {}, kNoTimestamp},
+                    {ColumnUpdate::Op::kIncrement, "n", Value::Integer(5), kNoTimestamp},
+                    {ColumnUpdate::Op::kPut, "s", Value::String("x"), kNoTimestamp}};
+  Status updated = c->UpdateRow(update);
+  ASSERT_TRUE(updated.ok()) << updated.ToString();
+  auto row = c->GetRow({"t", Key(1, "a")});
+  ASSERT_TRUE(row.ok() && row->has_value());
+  ASSERT_EQ((*row)->cells.size(), 2u);
+  EXPECT_EQ((*row)->cells[0].value, Value::Integer(5));
+  EXPECT_EQ((*row)->cells[1].value, Value::String("x"));
+  EXPECT_EQ(c->DeleteRow({"t", Key(2, "a"), RowExistence::kExpectExist}).code(),
+            StatusCode::kConditionFailed);
+  ASSERT_TRUE(c->DeleteRow({"t", Key(1, "a")}).ok());
+  EXPECT_FALSE(c->GetRow({"t", Key(1, "a")})->has_value());
+
+  auto streams = c->ListStream("t");
+  ASSERT_TRUE(streams.ok()) << streams.status().ToString();
+  ASSERT_EQ(streams->size(), 1u);
+  auto described = c->DescribeStream((*streams)[0].StreamId);
+  ASSERT_TRUE(described.ok());
+  ASSERT_EQ(described->ShardIds.size(), 1u);
+  auto it = c->GetShardIterator(described->StreamId, described->ShardIds[0]);
+  ASSERT_TRUE(it.ok()) << it.status().ToString();
+  auto records = c->GetStreamRecord(*it, 10);
+  ASSERT_TRUE(records.ok()) << records.status().ToString();
+  ASSERT_EQ(records->Records.size(), 3u);
+  EXPECT_EQ(records->Records[0].Type, ChangeOp::kPut);
+  EXPECT_EQ(records->Records[1].Type, ChangeOp::kUpdate);
+  const auto& cols = records->Records[1].Columns;
+  ASSERT_EQ(cols.size(), 4u);
+  EXPECT_EQ(cols[0].op, ColumnUpdate::Op::kDeleteOneVersion);
+  EXPECT_EQ(cols[0].timestamp, t0);
+  EXPECT_EQ(cols[1].op, ColumnUpdate::Op::kDeleteAllVersions);
+  EXPECT_EQ(cols[2].value, Value::Integer(5));  // the increment's result
+  EXPECT_EQ(records->Records[2].Type, ChangeOp::kDelete);
+  EXPECT_EQ(records->Records[2].Key, Key(1, "a"));
+  auto after = c->GetStreamRecord(records->NextShardIterator);
+  ASSERT_TRUE(after.ok());
+  EXPECT_TRUE(after->Records.empty());
+  EXPECT_EQ(c->GetStreamRecord("not-an-iterator").status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST_F(ClientTest, AWrongSecretIsRefusedOnceAndNeverEchoed) {
   std::atomic<int> requests{0};
   Serve([&](const server::WireRequest& r) {
