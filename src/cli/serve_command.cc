@@ -139,8 +139,21 @@ class TaskThreads {
     task = std::make_unique<Task>();
     Task* t = task.get();
     t->thread = std::thread([this, t, table, name] {
-      Status s = delivery_->RunTask(table, name, &t->stop);
-      if (!s.ok() && !t->stop) std::fprintf(stderr, "serve: %s\n", s.ToString().c_str());
+      // A failing task (a missing bucket, refused keys) is run again after a pause that doubles
+      // up to a minute: the problem may be mended while the server runs. Its status keeps the
+      // error meanwhile.
+      for (int64_t pause_ms = 1000; !t->stop; pause_ms = std::min<int64_t>(2 * pause_ms, 60000)) {
+        Status s = delivery_->RunTask(table, name, &t->stop);
+        if (s.ok() || t->stop) break;
+        if (delivery_->DescribeDeliveryTask(table, name).status().code() == StatusCode::kNotFound) {
+          break;  // the task (or its table) is gone
+        }
+        std::fprintf(stderr, "serve: %s (again in %lld s)\n", s.ToString().c_str(),
+                     static_cast<long long>(pause_ms / 1000));
+        for (int64_t waited = 0; waited < pause_ms && !t->stop; waited += 100) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+      }
       t->done = true;
     });
   }

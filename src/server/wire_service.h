@@ -1,10 +1,10 @@
-// Tablestore's operations over a table store and its delivery tasks (wire_delivery.h), one
-// request at a time: authentication (the
-// x-ots-* headers, the V2 or V4 signature, the date window, the body's MD5, the instance), the
-// protobuf request, the store call, and the reply with the headers the SDKs check (its MD5,
-// content type, date, request id and response signature) or Tablestore's Error message with
-// the code and HTTP status the SDKs expect. Knows nothing of sockets: the HTTP server hands it
-// requests (wire-protocol.md, sections 1 and 2). Thread-safe.
+// Tablestore's operations over a table store, its streams (wire_stream.h) and its delivery tasks
+// (wire_delivery.h), one request at a time: authentication (the x-ots-* headers, the V2 or V4
+// signature, the date window, the body's MD5, the instance), the protobuf request, the store
+// call, and the reply with the headers the SDKs check (its MD5, content type, date, request id
+// and response signature) or Tablestore's Error message with the code and HTTP status the SDKs
+// expect. Knows nothing of sockets: the HTTP server hands it requests (wire-protocol.md,
+// sections 1, 2 and 4). Thread-safe.
 #pragma once
 
 #include <map>

@@ -157,6 +157,24 @@ try {
   await delivered(1600);
   assert.equal((await lakeRows()).d, 1600);
 
+  // A task whose bucket is missing reports it, and delivers once the bucket appears (the
+  // server runs a failing task again after a pause).
+  const late = seedTask('latetask');
+  late.taskConfig.ossBucket = 'late';
+  late.taskConfig.ossPrefix = 'late';
+  await user.ok('CreateDeliveryTask', 'CreateDeliveryTask', late);
+  const describeLate = () => user.ok('DescribeDeliveryTask', 'DescribeDeliveryTask', { tableName: 'sampleTable', taskName: 'latetask' });
+  for (let d2 = await describeLate(); d2.task_sync_stat.error_name !== 'INVALID_OSS_BUCKET'; d2 = await describeLate()) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  fs.mkdirSync(path.join(lake, 'late'));
+  for (let tries = 0; Number((await describeLate()).task_sync_stat.rows_delivered) !== 1600; tries++) {
+    assert.ok(tries < 300, 'the task did not recover once its bucket appeared');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal((await describeLate()).task_sync_stat.error_name, '');
+  await user.ok('DeleteDeliveryTask', 'DeleteDeliveryTask', { tableName: 'sampleTable', taskName: 'latetask' });
+
   // Errors name the problem, with Tablestore's codes.
   await user.refused('CreateDeliveryTask', RawClient.encode('CreateDeliveryTask', seedTask('sampletask')),
     409, 'OTSObjectAlreadyExist', 'already has a task');
