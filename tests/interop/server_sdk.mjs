@@ -9,6 +9,7 @@ import { createRequire } from 'module';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
+import { RawClient } from './raw_client.mjs';
 
 const require = createRequire(import.meta.url);
 const TableStore = require('tablestore');
@@ -172,14 +173,54 @@ async function twoInstances() {
 const server = await serve();
 const c = client(server.endpoint);
 let failed = false;
+// While the checks below run, the same server delivers an IncTask (created over the wire, 1 s
+// flush) over a table that a writer keeps writing to: the SDK's checks must pass under that load.
+const lake = path.join(dir, 'lake');
+fs.mkdirSync(path.join(lake, 'bucket'), { recursive: true });
+const wire = new RawClient({ port: Number(new URL(server.endpoint).port), keyId: 'AKID', secret: SECRET, instance: 'inst' });
+let loadWritten = 0, stopLoad = false, loadWriter = null;
+async function startLoad() {
+  await c.createTable({ tableMeta: { tableName: 'load', primaryKey: [{ name: 'id', type: 'INTEGER' }] },
+    reservedThroughput: { capacityUnit: { read: 0, write: 0 } }, tableOptions: { timeToLive: -1, maxVersions: 1 } });
+  await wire.ok('CreateDeliveryTask', 'CreateDeliveryTask', {
+    tableName: 'load', taskName: 'loadtask', taskType: 'INC',
+    taskConfig: { ossPrefix: 'load/$yyyy/$MM/$dd/$HH/$mm', ossBucket: 'bucket', ossEndpoint: `file://${lake}`,
+      schema: [{ columnName: 'id', type: 'INT64' }, { columnName: 'v', type: 'UTF8' }], flush_interval_seconds: 1 },
+  });
+  loadWriter = (async () => {
+    while (!stopLoad) {
+      const rows = [];
+      for (let i = 0; i < 50; i++, loadWritten++) {
+        rows.push({ type: 'PUT', condition: ignore(), primaryKey: [{ id: Long.fromNumber(loadWritten) }], attributeColumns: [{ v: 'x'.repeat(100) }] });
+      }
+      await c.batchWriteRow({ tables: [{ tableName: 'load', rows }] });
+    }
+  })();
+}
+async function finishLoad() {
+  stopLoad = true;
+  await loadWriter;
+  const deadline = Date.now() + 60000;
+  let d;
+  do {
+    assert.ok(Date.now() < deadline, `the task under load delivered ${d?.task_sync_stat.rows_delivered} of ${loadWritten}`);
+    await new Promise((r) => setTimeout(r, 200));
+    d = await wire.ok('DescribeDeliveryTask', 'DescribeDeliveryTask', { tableName: 'load', taskName: 'loadtask' });
+  } while (Number(d.task_sync_stat.rows_delivered) !== loadWritten);
+  assert.ok(loadWritten >= 500, `only ${loadWritten} rows written while the checks ran`);
+  await wire.ok('DeleteDeliveryTask', 'DeleteDeliveryTask', { tableName: 'load', taskName: 'loadtask' });
+  await c.deleteTable({ tableName: 'load' });
+}
+
 try {
+  await startLoad();
   // Tables.
   await c.createTable({
     tableMeta: { tableName: 't', primaryKey: [{ name: 'id', type: 'INTEGER' }, { name: 'name', type: 'STRING' }] },
     reservedThroughput: { capacityUnit: { read: 0, write: 0 } },
     tableOptions: { timeToLive: -1, maxVersions: 3 },
   });
-  assert.deepEqual((await c.listTable({})).tableNames, ['t']);
+  assert.deepEqual((await c.listTable({})).tableNames.sort(), ['load', 't']);  // 'load': the task under load
   const desc = await c.describeTable({ tableName: 't' });
   assert.equal(desc.tableMeta.tableName, 't');
   assert.equal(desc.tableMeta.primaryKey[1].name, 'name');
@@ -306,6 +347,7 @@ try {
   await assert.rejects(client(server.endpoint, 'wrong-secret').listTable({}),
     (e) => e.code === 403 && /OTSAuthFailed/.test(e.message) && !e.message.includes(SECRET));
 
+  await finishLoad();
   await c.deleteTable({ tableName: 't' });
   await c.deleteTable({ tableName: 'auto' });
   assert.deepEqual((await c.listTable({})).tableNames, []);
@@ -315,7 +357,7 @@ try {
   await crashScenario();
   await twoInstances();
   assert.ok(!server.log().includes(SECRET), 'the secret appears in the server log');
-  console.log('server_sdk: the Node.js SDK passed every check against tablelake serve');
+  console.log(`server_sdk: the Node.js SDK passed every check against tablelake serve while it delivered ${loadWritten} rows written alongside`);
 } catch (e) {
   failed = true;
   console.error(e);
