@@ -2,9 +2,9 @@
 // Col1 into the bucket as Parquet under sample/year=$yyyy/month=$MM. The seed names its task
 // "sampledeliverytask", 18 characters against its own 3-16 rule; this one is "sampletask".
 //
-//   TABLELAKE_ENDPOINT=http://127.0.0.1:8800 TABLELAKE_INSTANCE=myinst \
-//   TABLELAKE_ACCESS_KEY_ID=MYKEY TABLELAKE_ACCESS_KEY_SECRET=... \
-//   OSS_BUCKET=mybucket OSS_ENDPOINT=file:///path/to/lake examples/seed_sample
+//   examples/seed_sample, with in the environment: TABLELAKE_ENDPOINT (http://127.0.0.1:8800),
+//   TABLELAKE_INSTANCE, TABLELAKE_ACCESS_KEY_ID, TABLELAKE_ACCESS_KEY_SECRET, OSS_BUCKET and
+//   OSS_ENDPOINT (file:///path/to/lake, or an S3/OSS endpoint with OSS_ROLE_NAME).
 #include <cstdio>
 #include <cstdlib>
 #include <string>

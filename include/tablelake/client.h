@@ -185,6 +185,16 @@ struct GetRowRequest {
   std::vector<std::string> Columns;  // empty: all
   int32_t MaxVersions = 1;
 };
+// Rows of one table by key in one request (at most 100); each found, missing or failed alone.
+struct BatchGetRowRequest {
+  std::string TableName;
+  std::vector<PrimaryKey> Keys;
+  std::vector<std::string> Columns;  // empty: all
+  int32_t MaxVersions = 1;
+};
+struct BatchGetRowResponse : ResponseInfo {
+  std::vector<Result<std::optional<Row>>> Rows;  // in request order
+};
 struct GetRangeRequest {
   std::string TableName;
   PrimaryKey Start;   // inclusive; INF_MIN/INF_MAX allowed
@@ -240,12 +250,16 @@ class TableStoreClient {
   Status CreateTable(const CreateTableRequest& r);
   Result<std::vector<std::string>> ListTable();
   Result<TableDescription> DescribeTable(const std::string& table);
+  // Changes options and/or the stream; what is not given stays.
+  Status UpdateTable(const std::string& table, const std::optional<TableOptions>& options,
+                     const std::optional<StreamSpecification>& stream = std::nullopt);
   Status DeleteTable(const std::string& table);
   Status PutRow(const PutRowRequest& r);
   Status UpdateRow(const UpdateRowRequest& r);
   Status DeleteRow(const DeleteRowRequest& r);
   Result<BatchWriteRowResponse> BatchWriteRow(const BatchWriteRowRequest& r);
   Result<std::optional<Row>> GetRow(const GetRowRequest& r);
+  Result<BatchGetRowResponse> BatchGetRow(const BatchGetRowRequest& r);
   Result<GetRangeResponse> GetRange(const GetRangeRequest& r);
 
   // `table` empty: every table's stream.

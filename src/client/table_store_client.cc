@@ -112,6 +112,22 @@ OSSTaskConfig FromWire(const wire::OSSTaskConfig& w) {
   return c;
 }
 
+// A row read back: its key and the cells that carry values.
+Row RowOf(server::WireRow row) {
+  Row out{std::move(row.primary_key), {}};
+  for (auto& c : row.cells) {
+    if (c.value) out.cells.push_back({std::move(c.name), std::move(*c.value), c.timestamp});
+  }
+  return out;
+}
+
+// A reply's `row`: empty when there is none.
+Result<std::optional<Row>> OptionalRow(const std::string& bytes) {
+  if (bytes.empty()) return std::optional<Row>();
+  TL_ASSIGN_OR_RETURN(server::WireRow row, server::DecodeRow(bytes));
+  return std::optional<Row>(RowOf(std::move(row)));
+}
+
 }  // namespace
 
 class TableStoreClient::Impl {
@@ -337,6 +353,20 @@ Result<TableDescription> TableStoreClient::DescribeTable(const std::string& tabl
   return d;
 }
 
+Status TableStoreClient::UpdateTable(const std::string& table,
+                                     const std::optional<TableOptions>& options,
+                                     const std::optional<StreamSpecification>& stream) {
+  wire::UpdateTableRequest w;
+  w.set_table_name(table);
+  if (options) server::ToWire(*options, w.mutable_table_options());
+  if (stream) {
+    w.mutable_stream_spec()->set_enable_stream(stream->enabled);
+    if (stream->enabled) w.mutable_stream_spec()->set_expiration_time(stream->expiration_hours);
+  }
+  wire::UpdateTableResponse reply;
+  return impl_->Call("UpdateTable", w, &reply).status();
+}
+
 Status TableStoreClient::DeleteTable(const std::string& table) {
   wire::DeleteTableRequest w;
   w.set_table_name(table);
@@ -432,13 +462,30 @@ Result<std::optional<Row>> TableStoreClient::GetRow(const GetRowRequest& r) {
   w.set_max_versions(r.MaxVersions);
   wire::GetRowResponse reply;
   TL_RETURN_IF_ERROR(impl_->Call("GetRow", w, &reply).status());
-  if (reply.row().empty()) return std::optional<Row>();
-  TL_ASSIGN_OR_RETURN(server::WireRow row, server::DecodeRow(reply.row()));
-  Row out{row.primary_key, {}};
-  for (auto& c : row.cells) {
-    if (c.value) out.cells.push_back({c.name, *c.value, c.timestamp});
+  return OptionalRow(reply.row());
+}
+
+Result<BatchGetRowResponse> TableStoreClient::BatchGetRow(const BatchGetRowRequest& r) {
+  wire::BatchGetRowRequest w;
+  wire::TableInBatchGetRowRequest* table = w.add_tables();
+  table->set_table_name(r.TableName);
+  for (const auto& key : r.Keys) table->add_primary_key(server::EncodePrimaryKey(key));
+  for (const auto& c : r.Columns) table->add_columns_to_get(c);
+  table->set_max_versions(r.MaxVersions);
+  wire::BatchGetRowResponse reply;
+  BatchGetRowResponse out;
+  TL_ASSIGN_OR_RETURN(out.RequestId, impl_->Call("BatchGetRow", w, &reply));
+  if (reply.tables_size() != 1 || reply.tables(0).rows_size() != table->primary_key_size()) {
+    return Status::Corruption("BatchGetRow: the reply does not answer every key");
   }
-  return std::optional<Row>(std::move(out));
+  for (const auto& row : reply.tables(0).rows()) {
+    if (!row.is_ok()) {
+      out.Rows.push_back(FromOtsError(row.error().code(), row.error().message(), 200));
+    } else {
+      out.Rows.push_back(OptionalRow(row.row()));
+    }
+  }
+  return out;
 }
 
 Result<GetRangeResponse> TableStoreClient::GetRange(const GetRangeRequest& r) {
@@ -454,13 +501,7 @@ Result<GetRangeResponse> TableStoreClient::GetRange(const GetRangeRequest& r) {
   TL_ASSIGN_OR_RETURN(out.RequestId, impl_->Call("GetRange", w, &reply));
   if (!reply.rows().empty()) {
     TL_ASSIGN_OR_RETURN(auto rows, server::DecodeRows(reply.rows()));
-    for (auto& row : rows) {
-      Row out_row{row.primary_key, {}};
-      for (auto& c : row.cells) {
-        if (c.value) out_row.cells.push_back({c.name, *c.value, c.timestamp});
-      }
-      out.Rows.push_back(std::move(out_row));
-    }
+    for (auto& row : rows) out.Rows.push_back(RowOf(std::move(row)));
   }
   if (reply.has_next_start_primary_key() && !reply.next_start_primary_key().empty()) {
     TL_ASSIGN_OR_RETURN(auto next, server::DecodeRow(reply.next_start_primary_key()));

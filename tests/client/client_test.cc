@@ -113,6 +113,18 @@ TEST_F(ClientTest, TablesRowsAndRangesWithExactValues) {
   ASSERT_EQ(back->Rows.size(), 3u);
   EXPECT_EQ(back->Rows[0].primary_key[0].value.integer(), 30);
 
+  auto many = c->BatchGetRow({"t", {Key(1, "a"), Key(99, "none"), Key(2, "r")}, {"i"}});
+  ASSERT_TRUE(many.ok()) << many.status().ToString();
+  ASSERT_EQ(many->Rows.size(), 3u);
+  EXPECT_TRUE(many->Rows[0].ok() && many->Rows[0]->has_value());
+  EXPECT_TRUE((*many->Rows[0])->cells.empty());  // row 1 has no column "i"
+  EXPECT_TRUE(many->Rows[1].ok() && !many->Rows[1]->has_value());
+  EXPECT_EQ((*many->Rows[2])->cells[0].value, Value::Integer(2));
+  TableOptions options;
+  options.max_versions = 4;
+  ASSERT_TRUE(c->UpdateTable("t", options).ok());
+  EXPECT_EQ(c->DescribeTable("t")->options.max_versions, 4);
+
   Status missing = c->GetRow({"nosuch", Key(1, "a")}).status();
   EXPECT_EQ(missing.code(), StatusCode::kNotFound);
   EXPECT_STREQ(missing.OtsErrorCode(), "OTSObjectNotExist");
