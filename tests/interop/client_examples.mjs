@@ -9,7 +9,7 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { createRequire } from 'module';
-import { startServe } from './raw_client.mjs';
+import { runAgainst, startServe } from './raw_client.mjs';
 
 const require = createRequire(import.meta.url);
 const TableStore = require('tablestore');
@@ -30,8 +30,7 @@ const env = {
 const run = (name, args = []) => execFileSync(path.join(examples, name), args,
   { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
-let failed = false;
-try {
+await runAgainst(serve, dir, async () => {
   const sdk = new TableStore.Client({ accessKeyId: 'MYKEY', secretAccessKey: SECRET,
     endpoint: env.TABLELAKE_ENDPOINT, instancename: 'myinst', maxRetries: 0 });
   await sdk.createTable({
@@ -66,12 +65,4 @@ try {
     (e) => e.status === 1 && /OTSObjectNotExist: DescribeDeliveryTask: .*sampletask/.test(e.stderr));
   assert.ok(!serve.log().includes(SECRET));
   console.log('client_examples: the seed\'s sample in C++ created its task over the wire; 200 rows delivered and read by DuckDB; list, describe, delete');
-} catch (e) {
-  failed = true;
-  console.error(e);
-  console.error('server log:\n' + serve.log());
-} finally {
-  await serve.stop();
-  fs.rmSync(dir, { recursive: true, force: true });
-}
-process.exit(failed ? 1 : 0);
+});

@@ -5,6 +5,7 @@
 import assert from 'assert/strict';
 import { spawn } from 'child_process';
 import crypto from 'crypto';
+import fs from 'fs';
 import http from 'http';
 import path from 'path';
 import { createRequire } from 'module';
@@ -36,6 +37,23 @@ export async function startServe(bin, args, env) {
     await new Promise((r) => child.on('exit', r));
   };
   return { child, port, log: () => log, stop };
+}
+
+// Runs a test's body against `serve`, then stops the server and removes `dir`; a failure prints
+// the error and the server's log. Ends the process, non-zero on failure.
+export async function runAgainst(serve, dir, body) {
+  let failed = false;
+  try {
+    await body();
+  } catch (e) {
+    failed = true;
+    console.error(e);
+    console.error('server log:\n' + serve.log());
+  } finally {
+    await serve.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  process.exit(failed ? 1 : 0);
 }
 
 export class RawClient {

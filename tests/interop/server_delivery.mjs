@@ -12,7 +12,7 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { createRequire } from 'module';
-import { RawClient, startServe } from './raw_client.mjs';
+import { RawClient, runAgainst, startServe } from './raw_client.mjs';
 
 const require = createRequire(import.meta.url);
 const TableStore = require('tablestore');
@@ -114,8 +114,7 @@ const seedTask = (name) => ({
   },
 });
 
-let failed = false;
-try {
+await runAgainst(serve, dir, async () => {
   await sdk.createTable({
     tableMeta: { tableName: 'sampleTable', primaryKey: [{ name: 'PK1', type: 'INTEGER' }, { name: 'PK2', type: 'STRING' }] },
     reservedThroughput: { capacityUnit: { read: 0, write: 0 } }, tableOptions: { timeToLive: -1, maxVersions: 1 },
@@ -213,12 +212,4 @@ try {
   assert.equal(rows.d, 1600);
   for (const secret of [ADMIN_SECRET, USER_SECRET, 'lake-key-secret']) assert.ok(!serve.log().includes(secret));
   console.log('server_delivery: the stream read while writing, the seed\'s task over the wire, 1,600 rows delivered once, errors and credential sets as specified');
-} catch (e) {
-  failed = true;
-  console.error(e);
-  console.error('server log:\n' + serve.log());
-} finally {
-  await serve.stop();
-  fs.rmSync(dir, { recursive: true, force: true });
-}
-process.exit(failed ? 1 : 0);
+});

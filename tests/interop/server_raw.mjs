@@ -10,7 +10,7 @@ import fs from 'fs';
 import http from 'http';
 import os from 'os';
 import path from 'path';
-import { RawClient, T, startServe } from './raw_client.mjs';
+import { RawClient, T, runAgainst, startServe } from './raw_client.mjs';
 
 const bin = process.argv[2];
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tablelake-raw-'));
@@ -51,8 +51,7 @@ function row(key, cells = []) {
   return Buffer.concat(parts);
 }
 
-let failed = false;
-try {
+await runAgainst(serve, dir, async () => {
   await ok('CreateTable', 'CreateTable', {
     table_meta: { table_name: 'r', primary_key: [{ name: 'k', type: 1 }] },
     reserved_throughput: { capacity_unit: { read: 0, write: 0 } },
@@ -117,12 +116,4 @@ try {
   await ok('ListTable', 'ListTable', {});
   assert.ok(!serve.log().includes(SECRET));
   console.log('server_raw: raw protobuf requests, reply headers and response signatures as the spec says');
-} catch (e) {
-  failed = true;
-  console.error(e);
-  console.error('server log:\n' + serve.log());
-} finally {
-  await serve.stop();
-  fs.rmSync(dir, { recursive: true, force: true });
-}
-process.exit(failed ? 1 : 0);
+});
