@@ -112,7 +112,7 @@ async function wideScenario(rows) {
   tl(data, ['table', 'create', 't', '--pk', 'id:INTEGER']);
   tl(data, ['import', 't', input, '--format', 'jsonl']);
   tl(data, ['delivery', 'create', '--table', 't', '--name', 'wide', '--type', 'base', '--bucket', 'b',
-    '--endpoint', `file://${lake}`, '--prefix', 'wide', '--schema', 'id:id:INT64,blob:blob:UTF8',
+    '--oss-endpoint', `file://${lake}`, '--prefix', 'wide', '--schema', 'id:id:INT64,blob:blob:UTF8',
     '--compression', 'ZSTD']);
   const ours = { ...timed(data, ['delivery', 'run', '--once']), ...parquetFiles(path.join(lake, 'b', 'wide')) };
   const db = await (await DuckDBInstance.create(':memory:')).connect();
@@ -145,7 +145,7 @@ try {
     tl(data, ['import', 't', input, '--format', 'jsonl']);
     const schema = 'id:id:INT64,ts:ts:INT64,user:user:UTF8,amount:amount:DOUBLE';
     const task = (name, prefix, more = []) => tl(data, ['delivery', 'create', '--table', 't', '--name', name,
-      '--type', 'base', '--bucket', 'b', '--endpoint', `file://${lake}`, '--prefix', prefix, '--schema', schema, ...more]);
+      '--type', 'base', '--bucket', 'b', '--oss-endpoint', `file://${lake}`, '--prefix', prefix, '--schema', schema, ...more]);
     task('single', 'one');
     task('hourly', 'hourly/year=$yyyy/month=$MM/day=$dd/hour=$HH', ['--event-time-column', 'ts', '--event-time-format', 'Unix']);
     const single = { ...timed(data, ['delivery', 'run', '--once', '--table', 't', '--name', 'single']), ...parquetFiles(path.join(lake, 'b', 'one')) };

@@ -78,9 +78,9 @@ try {
   tl(['delivery', 'credentials', 'put', 'bench', '--access-key-id', KEY], { TABLELAKE_ACCESS_KEY_SECRET: SECRET });
   fs.mkdirSync(path.join(root, 'lake', 'b'), { recursive: true });
   tl(['delivery', 'create', '--table', 't', '--name', 'folder', '--type', 'base', '--bucket', 'b',
-    '--endpoint', `file://${root}/lake`, '--prefix', 'f', '--schema', schema]);
+    '--oss-endpoint', `file://${root}/lake`, '--prefix', 'f', '--schema', schema]);
   tl(['delivery', 'create', '--table', 't', '--name', 'remote', '--type', 'base', '--bucket', 'lake',
-    '--endpoint', `s3+http://127.0.0.1:${port}`, '--role', 'bench', '--prefix', 'r', '--schema', schema]);
+    '--oss-endpoint', `s3+http://127.0.0.1:${port}`, '--role', 'bench', '--prefix', 'r', '--schema', schema]);
   const [folderSecs, folderRss] = timed(['delivery', 'run', '--once', '--table', 't', '--name', 'folder']);
   const [bytes, files] = parquetBytes(path.join(root, 'lake', 'b'));
   const [s3Secs, s3Rss] = timed(['delivery', 'run', '--once', '--table', 't', '--name', 'remote']);

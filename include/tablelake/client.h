@@ -16,6 +16,7 @@
 
 #include "tablelake/delivery.h"
 #include "tablelake/status.h"
+#include "tablelake/table_store.h"
 #include "tablelake/types.h"
 
 namespace tablelake::client {
@@ -232,6 +233,8 @@ struct GetStreamRecordResponse : ResponseInfo {
   std::string NextShardIterator;  // where to read on from
 };
 
+class WireCaller;  // src/client/wire_caller.h
+
 class TableStoreClient {
  public:
   // `endpoint`: http://HOST:PORT or https://HOST. The secret stays in memory, never logged.
@@ -271,8 +274,8 @@ class TableStoreClient {
   Result<GetStreamRecordResponse> GetStreamRecord(const std::string& iterator, int32_t limit = 0);
 
  private:
-  class Impl;
-  std::unique_ptr<Impl> impl_;
+  std::shared_ptr<WireCaller> impl_;
+  std::unique_ptr<TableStore> tables_;  // tables over impl_ (src/client/remote_store.h)
 };
 
 }  // namespace tablelake::client

@@ -181,7 +181,7 @@ struct TableDescription {
   StreamSpecification stream;
   // Consumers (delivery tasks) holding the change log, each from the sequence it still needs.
   std::map<std::string, uint64_t> change_log_holds;
-  std::string stream_id;  // empty when the stream was never enabled
+  std::string stream_id;  // "<table>_<enable time µs>"; empty when the stream was never enabled
   int64_t creation_time_us = 0;
   // Unique within the store and never reused: a table dropped and created again under the same
   // name has another id, so what is bound to a table (a delivery task) can tell them apart.

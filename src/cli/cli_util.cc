@@ -3,13 +3,21 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <regex>
 
+#include "client/remote_store.h"
 #include "common/printable.h"
 #include "fmt/format.h"
+#include "store/folder.h"
 #include "store/row_json.h"
 
 namespace tablelake::cli {
+
+std::string GlobalOptions::DefaultInstance() {
+  const char* env = std::getenv("TABLELAKE_INSTANCE");
+  return env != nullptr ? env : "";
+}
 
 std::string GlobalOptions::DefaultDataDir() {
   const char* env = std::getenv("TABLELAKE_DATA");
@@ -21,7 +29,61 @@ std::string Lower(std::string s) {
   return s;
 }
 
+std::string GlobalOptions::Where() const {
+  if (remote()) return fmt::format("instance '{}' at {}", instance, endpoint);
+  return fmt::format("folder {}", data_dir);
+}
+
+namespace {
+
+Result<std::unique_ptr<TableStore>> OpenRemote(const GlobalOptions& g) {
+  if (g.endpoint.rfind("http://", 0) != 0 && g.endpoint.rfind("https://", 0) != 0) {
+    return Status::InvalidArgument(fmt::format(
+        "--endpoint '{}' is not a server's http://HOST:PORT or https://HOST (a delivery task's "
+        "bucket endpoint is --oss-endpoint)",
+        Printable(g.endpoint)));
+  }
+  if (g.instance.empty()) {
+    return Status::InvalidArgument(
+        "--endpoint needs the instance: give --instance NAME or set TABLELAKE_INSTANCE");
+  }
+  const char* id = std::getenv("TABLELAKE_ACCESS_KEY_ID");
+  const char* secret = std::getenv("TABLELAKE_ACCESS_KEY_SECRET");
+  if (id == nullptr || *id == '\0' || secret == nullptr || *secret == '\0') {
+    return Status::InvalidArgument(
+        "--endpoint needs an access key: set TABLELAKE_ACCESS_KEY_ID and "
+        "TABLELAKE_ACCESS_KEY_SECRET (never on the command line)");
+  }
+  remote::RemoteOptions options{g.endpoint, g.instance, id, secret, {}};
+  return remote::OpenRemoteStore(options);
+}
+
+// `tablelake serve` leaves where it listens in the folder it serves (SERVING, a JSON object),
+// so that a refused command can say how to reach the folder instead.
+std::string ServedHint(const std::string& dir) {
+  std::ifstream in(std::filesystem::path(dir) / "SERVING");
+  auto j = nlohmann::json::parse(in, nullptr, false);
+  auto user = store::FolderInUse(dir);
+  if (j.is_discarded() || !j.is_object() || !user || j.value("pid", int64_t{0}) != user->pid) {
+    return "";
+  }
+  return fmt::format(
+      "'{}' is served by `tablelake serve` (pid {}): run the command through it with "
+      "--endpoint {} --instance {} (the key in TABLELAKE_ACCESS_KEY_ID and "
+      "TABLELAKE_ACCESS_KEY_SECRET)",
+      dir, user->pid, j.value("endpoint", ""), j.value("instance", ""));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<DeliveryService>> OpenDelivery(const GlobalOptions& g, TableStore* store,
+                                                      const DeliveryOptions& options) {
+  if (g.remote()) return remote::OpenRemoteDelivery(store);
+  return DeliveryService::Open(store, options);
+}
+
 Result<std::unique_ptr<TableStore>> OpenStore(const GlobalOptions& g, Access access) {
+  if (g.remote()) return OpenRemote(g);
   StoreOptions options;
   options.create_if_missing = access == Access::kCreate;
   options.read_only = access == Access::kRead;
@@ -44,6 +106,7 @@ Result<std::unique_ptr<TableStore>> OpenStore(const GlobalOptions& g, Access acc
                                    "choose another)");
   }
   if (s.code() == StatusCode::kUnavailable) {
+    if (std::string hint = ServedHint(dir); !hint.empty()) return Status::Unavailable(hint);
     return Status::Unavailable(
         s.message() +
         ": stop it or wait for it to finish; reading commands (table list, table describe, get, "
@@ -102,6 +165,12 @@ Result<RowExistence> ParseExistence(const std::string& raw) {
 void AddGlobalOptions(CLI::App* app, GlobalOptions* g) {
   app->add_option("--data", g->data_dir,
                   "data folder (default $TABLELAKE_DATA, else ./tablelake-data)");
+  app->add_option("--endpoint", g->endpoint,
+                  "work on a server (http://HOST:PORT) instead of a data folder; the key comes "
+                  "from $TABLELAKE_ACCESS_KEY_ID and $TABLELAKE_ACCESS_KEY_SECRET");
+  app->add_option("--instance", g->instance,
+                  "the server's instance (default $TABLELAKE_INSTANCE); serve: the name it "
+                  "answers to");
 }
 
 void PrintJsonLine(const nlohmann::ordered_json& j) {

@@ -8,15 +8,24 @@
 #include "CLI/CLI.hpp"
 #include "nlohmann/json.hpp"
 #include "store/row_json.h"
+#include "tablelake/delivery.h"
 #include "tablelake/table_store.h"
 
 namespace tablelake::cli {
 
 // Options every command shares. `data_dir` is set by the global --data option; its default is
-// $TABLELAKE_DATA, else ./tablelake-data.
+// $TABLELAKE_DATA, else ./tablelake-data. With --endpoint, commands work on a server's instance
+// instead (`instance`: --instance, else $TABLELAKE_INSTANCE), signing with the key in
+// $TABLELAKE_ACCESS_KEY_ID and $TABLELAKE_ACCESS_KEY_SECRET.
 struct GlobalOptions {
   std::string data_dir;
+  std::string endpoint;
+  std::string instance;
   static std::string DefaultDataDir();
+  static std::string DefaultInstance();
+  bool remote() const { return !endpoint.empty(); }
+  // Where commands work: "folder DIR" or "instance NAME at ENDPOINT".
+  std::string Where() const;
 };
 
 // What a command does with the data folder. Only kCreate makes a missing folder (so a typo in
@@ -24,6 +33,9 @@ struct GlobalOptions {
 // folder, reading what it has committed.
 enum class Access { kRead, kWrite, kCreate };
 Result<std::unique_ptr<TableStore>> OpenStore(const GlobalOptions& g, Access access);
+// The delivery service beside `store` (from OpenStore): the server's with --endpoint.
+Result<std::unique_ptr<DeliveryService>> OpenDelivery(const GlobalOptions& g, TableStore* store,
+                                                      const DeliveryOptions& options = {});
 
 // Option values compare without case (--format CSV, --type BASE, --time-zone utc).
 std::string Lower(std::string s);

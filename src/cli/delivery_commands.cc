@@ -39,8 +39,8 @@ struct TaskArgs {
 
 void AddConfigOptions(CLI::App* cmd, ConfigArgs* a) {
   cmd->add_option("--bucket", a->bucket, "bucket name (OssBucket)");
-  cmd->add_option("--endpoint", a->endpoint,
-                  "bucket endpoint; file:///ABS/DIR is the folder DIR/BUCKET");
+  cmd->add_option("--oss-endpoint", a->endpoint,
+                  "the bucket's endpoint (OssEndpoint); file:///ABS/DIR is the folder DIR/BUCKET");
   cmd->add_option("--prefix", a->prefix, "object prefix, with $yyyy $MM $dd $HH $mm");
   cmd->add_option("--dirty-prefix", a->dirty_prefix, "where dirty rows go as JSON lines");
   cmd->add_option("--role", a->role, "credential set name (OssRoleName)");
@@ -126,12 +126,14 @@ Status WithDelivery(const GlobalOptions& g, Access access, Fn&& fn, int64_t memo
   DeliveryOptions options;
   options.progress = stderr;
   if (memory_mb != 0) options.memory_budget_bytes = memory_mb * (int64_t{1} << 20);
-  TL_ASSIGN_OR_RETURN(auto service, DeliveryService::Open(store.get(), options));
+  TL_ASSIGN_OR_RETURN(auto service, OpenDelivery(g, store.get(), options));
   return fn(*service);
 }
 
-// What create-time checks cannot settle (a bucket folder that may appear before the run).
-void WarnAboutBucket(const DeliveryTaskConfig& config) {
+// What create-time checks cannot settle (a bucket folder that may appear before the run). A
+// server's bucket folders are on its machine, not this one.
+void WarnAboutBucket(const GlobalOptions& g, const DeliveryTaskConfig& config) {
+  if (g.remote()) return;
   std::string warning = BucketWarning(config.oss_endpoint, config.oss_bucket);
   if (!warning.empty()) std::fprintf(stderr, "warning: %s\n", warning.c_str());
 }
@@ -142,11 +144,10 @@ Status Create(const GlobalOptions& g, const TaskArgs& a) {
   TL_ASSIGN_OR_RETURN(DeliveryTaskType type, delivery::ParseTaskType(a.type));
   return WithDelivery(g, Access::kWrite, [&](DeliveryService& service) -> Status {
     TL_RETURN_IF_ERROR(service.CreateDeliveryTask(a.table, a.name, config, type));
-    std::fprintf(stderr,
-                 "created delivery task '%s' (%s) on table '%s'; `tablelake delivery run` "
-                 "delivers it\n",
-                 a.name.c_str(), DeliveryTaskTypeName(type), a.table.c_str());
-    WarnAboutBucket(config);
+    std::fprintf(stderr, "created delivery task '%s' (%s) on table '%s'; %s\n", a.name.c_str(),
+                 DeliveryTaskTypeName(type), a.table.c_str(),
+                 g.remote() ? "the server runs it" : "`tablelake delivery run` delivers it");
+    WarnAboutBucket(g, config);
     return Status::OK();
   });
 }
@@ -157,7 +158,7 @@ Status Update(const GlobalOptions& g, const TaskArgs& a) {
     TL_RETURN_IF_ERROR(ApplyConfigArgs(a.config, &d.config));
     TL_RETURN_IF_ERROR(service.UpdateDeliveryTask(a.table, a.name, d.config));
     std::fprintf(stderr, "updated delivery task '%s'\n", a.name.c_str());
-    WarnAboutBucket(d.config);
+    WarnAboutBucket(g, d.config);
     return Status::OK();
   });
 }
@@ -207,6 +208,11 @@ Status Run(const GlobalOptions& g, const TaskArgs& a) {
     return Status::InvalidArgument(
         "delivery run: give both --table and --name, or neither (every task)");
   }
+  if (g.remote()) {
+    return Status::InvalidArgument(
+        "delivery run: a server runs its delivery tasks itself; `delivery list` and `delivery "
+        "describe` show how they do");
+  }
   return WithDelivery(
       g, Access::kWrite,
       [&](DeliveryService& service) -> Status {
@@ -251,9 +257,11 @@ Status Run(const GlobalOptions& g, const TaskArgs& a) {
       a.memory_mb);
 }
 
+constexpr const char* kClientSecretEnv = "TABLELAKE_ACCESS_KEY_SECRET";
+
 struct CredentialArgs {
   std::string role, access_key_id, region, oss_signature;
-  std::string secret_env = "TABLELAKE_ACCESS_KEY_SECRET";
+  std::string secret_env = kClientSecretEnv;
   std::string token_env = "TABLELAKE_SECURITY_TOKEN";
 };
 
@@ -265,6 +273,12 @@ Status PutCredentials(const GlobalOptions& g, const CredentialArgs& a) {
       Lower(a.oss_signature) != "v4") {
     return Status::InvalidArgument(
         fmt::format("--oss-signature takes v1 or v4, got '{}'", a.oss_signature));
+  }
+  if (g.remote() && a.secret_env == kClientSecretEnv) {
+    return Status::InvalidArgument(fmt::format(
+        "with --endpoint, {} holds the secret this command signs with, not the bucket's: give "
+        "the bucket key's secret in another variable (--secret-env VAR)",
+        kClientSecretEnv));
   }
   CredentialSet keys{a.access_key_id, "", "", a.region, Lower(a.oss_signature) == "v4" ? "v4" : ""};
   if (const char* secret = std::getenv(a.secret_env.c_str())) {

@@ -22,6 +22,8 @@ std::string ErrorLine(const Status& s) {
     case StatusCode::kConditionFailed:
     case StatusCode::kInvalidPrimaryKey:
     case StatusCode::kQuotaExhausted:
+    case StatusCode::kPermissionDenied:
+    case StatusCode::kTrimmedData:
       return std::string(s.OtsErrorCode()) + ": " + message;
     default:
       return message;
@@ -42,11 +44,11 @@ int UnknownCommand(CLI::App& app, const std::string& word) {
   return 2;
 }
 
-// The first word that is not an option (nor --data's value): the command.
+// The first word that is not an option (nor a global option's value): the command.
 const char* CommandWord(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    if (arg == "--data") {
+    if (arg == "--data" || arg == "--endpoint" || arg == "--instance") {
       ++i;
     } else if (arg.empty() || arg[0] != '-') {
       return argv[i];
@@ -76,6 +78,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("tablelake ") + TABLELAKE_VERSION);
   cli::GlobalOptions global;
   global.data_dir = cli::GlobalOptions::DefaultDataDir();
+  global.instance = cli::GlobalOptions::DefaultInstance();
   cli::AddGlobalOptions(&app, &global);
   Status status;
   cli::RegisterTableCommands(app, global, status);

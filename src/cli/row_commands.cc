@@ -259,12 +259,14 @@ Status StreamRead(const GlobalOptions& g, const StreamArgs& a) {
         if (c.timestamp != kNoTimestamp) col["ts"] = c.timestamp;
         cols.push_back(col);
       }
-      PrintJsonLine({{"seq", rec.sequence},
-                     {"op", ChangeOpName(rec.op)},
-                     {"commit_time_us", rec.commit_time_us},
-                     {"primary_key", store::RowToJson(Row{rec.primary_key, {}})},
-                     {"columns", cols},
-                     {"row", store::RowToJson(Row{rec.primary_key, rec.row_image})}});
+      nlohmann::ordered_json line = {{"seq", rec.sequence},
+                                     {"op", ChangeOpName(rec.op)},
+                                     {"commit_time_us", rec.commit_time_us},
+                                     {"primary_key", store::RowToJson(Row{rec.primary_key, {}})},
+                                     {"columns", cols}};
+      // A server's stream records carry what the write did, not the row after it.
+      if (!g.remote()) line["row"] = store::RowToJson(Row{rec.primary_key, rec.row_image});
+      PrintJsonLine(line);
       ++printed;
     }
     if (page.records.empty() || page.next_sequence == from) break;

@@ -2,6 +2,8 @@
 // work against it, with the folder's delivery tasks running in the background as `delivery run`
 // runs them. Keys come from the environment, standard input or a config file, never the
 // command line.
+#include <unistd.h>
+
 #include <atomic>
 #include <csignal>
 #include <fstream>
@@ -18,6 +20,7 @@
 #include "proto/tablestore.pb.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
+#include "server/status_page.h"
 #include "tablelake/delivery.h"
 
 namespace tablelake::cli {
@@ -25,7 +28,6 @@ namespace {
 
 struct ServeArgs {
   std::string listen = "127.0.0.1:8800";
-  std::string instance;
   std::string access_key_id;
   std::string secret_env = "TABLELAKE_ACCESS_KEY_SECRET";
   std::string config;
@@ -62,7 +64,7 @@ struct ServeConfig {
 };
 
 Status LoadConfig(const GlobalOptions& g, const ServeArgs& a, ServeConfig* c) {
-  std::string primary = a.instance;
+  std::string primary = g.instance;
   if (!a.config.empty()) {
     std::ifstream in(a.config);
     if (!in) return Status::InvalidArgument(fmt::format("--config: cannot read '{}'", a.config));
@@ -198,7 +200,8 @@ struct Instance {
   std::unique_ptr<DeliveryService> delivery;
   std::unique_ptr<TaskThreads> tasks;
   std::unique_ptr<server::WireService> wire;
-  size_t started = 0;  // tasks started with the server
+  server::TaskEvents task_events;  // what the server does as tasks come and go
+  size_t started = 0;              // tasks started with the server
 };
 
 Result<std::unique_ptr<Instance>> OpenInstance(const std::string& name, const std::string& data,
@@ -220,7 +223,8 @@ Result<std::unique_ptr<Instance>> OpenInstance(const std::string& name, const st
   wire_options.delivery = i->delivery.get();
   auto start = [tasks](const std::string& t, const std::string& n) { tasks->Start(t, n); };
   auto stop = [tasks](const std::string& t, const std::string& n) { tasks->Stop(t, n); };
-  wire_options.task_events = {start, stop, start, stop};
+  i->task_events = {start, stop, start, stop};
+  wire_options.task_events = i->task_events;
   i->wire = std::make_unique<server::WireService>(i->store.get(), wire_options);
   TL_ASSIGN_OR_RETURN(auto list, i->delivery->ListDeliveryTask(""));
   for (const auto& t : list) tasks->Start(t.table, t.name);
@@ -249,7 +253,22 @@ void LogRefusal(const server::WireRequest& r, const server::WireReply& reply) {
                Printable(e.message(), 200).c_str());
 }
 
+// Tells commands refused a served folder where to send them instead (cli_util's ServedHint).
+// Best effort: a folder it cannot be written to only loses the hint.
+void WriteServing(const ServeConfig& config, const std::string& host, uint16_t port) {
+  bool any = host.empty() || host == "0.0.0.0" || host == "::" || host == "[::]";
+  std::string endpoint = fmt::format("http://{}:{}", any ? "127.0.0.1" : host, port);
+  for (const auto& [name, data] : config.instances) {
+    nlohmann::json j = {{"pid", ::getpid()}, {"endpoint", endpoint}, {"instance", name}};
+    std::ofstream(data + "/SERVING") << j.dump() << "\n";
+  }
+}
+
 Status Serve(const GlobalOptions& g, const ServeArgs& a) {
+  if (g.remote()) {
+    return Status::InvalidArgument(
+        "serve serves a data folder (--data); --endpoint is for commands sent to a server");
+  }
   TL_ASSIGN_OR_RETURN(auto listen, ParseListen(a.listen));
   ServeConfig config;
   TL_RETURN_IF_ERROR(LoadConfig(g, a, &config));
@@ -284,6 +303,13 @@ Status Serve(const GlobalOptions& g, const ServeArgs& a) {
     server::RenderTaskMetrics(deliveries, &out);
     return out;
   };
+  std::vector<server::StatusInstance> pages;
+  for (const auto& [name, data] : config.instances) {
+    Instance& i = *instances[name];
+    pages.push_back({name, i.store.get(), i.delivery.get(), i.task_events});
+  }
+  server::StatusPage status_page(std::move(pages), config.keys);
+  http.web = [&](const server::WebRequest& r) { return status_page.Handle(r); };
   auto started = server::HttpServer::Start(http, [&](const server::WireRequest& r) {
     auto start = std::chrono::steady_clock::now();
     // The instance a request names answers it; an unknown one is refused by the first.
@@ -310,8 +336,10 @@ Status Serve(const GlobalOptions& g, const ServeArgs& a) {
     names += (names.empty() ? "'" : ", '") + name + "'";
   std::fprintf(stderr, "tablelake: instance %s listening on %s:%u (%zu keys, %zu delivery tasks)\n",
                names.c_str(), listen.first.c_str(), server->port(), config.keys.size(), tasks);
+  WriteServing(config, listen.first, server->port());
   while (!g_serve_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   std::fprintf(stderr, "tablelake: stopping\n");
+  for (const auto& [name, data] : config.instances) std::remove((data + "/SERVING").c_str());
   server->Stop(std::chrono::seconds(10));
   stop_tasks();
   return Status::OK();
@@ -325,7 +353,6 @@ void RegisterServeCommand(CLI::App& app, GlobalOptions& g, Status& status) {
       "serve", "serve the tables over Tablestore's wire protocol (the official SDKs work)");
   AddGlobalOptions(serve, &g);
   serve->add_option("--listen", args->listen, "HOST:PORT to listen on (port 0: any free port)");
-  serve->add_option("--instance", args->instance, "the instance name clients give");
   serve->add_option("--access-key-id", args->access_key_id,
                     "an access key id; its secret comes from $TABLELAKE_ACCESS_KEY_SECRET (or "
                     "--secret-env) or standard input");

@@ -91,7 +91,7 @@ Status CreateTable(const GlobalOptions& g, const CreateArgs& a) {
   }
   TL_ASSIGN_OR_RETURN(auto store, OpenStore(g, Access::kCreate));
   TL_RETURN_IF_ERROR(store->CreateTable(meta, options, stream));
-  std::fprintf(stderr, "created table '%s' in %s\n", a.name.c_str(), g.data_dir.c_str());
+  std::fprintf(stderr, "created table '%s' in %s\n", a.name.c_str(), g.Where().c_str());
   return Status::OK();
 }
 
@@ -134,7 +134,7 @@ Status UpdateTable(const GlobalOptions& g, const UpdateArgs& a) {
 // files they delivered stay in their buckets.
 Status DropTable(const GlobalOptions& g, const std::string& name) {
   TL_ASSIGN_OR_RETURN(auto store, OpenStore(g, Access::kWrite));
-  TL_ASSIGN_OR_RETURN(auto delivery, DeliveryService::Open(store.get()));
+  TL_ASSIGN_OR_RETURN(auto delivery, OpenDelivery(g, store.get()));
   TL_ASSIGN_OR_RETURN(std::vector<std::string> tasks, delivery->DropTable(name));
   std::string with;
   for (const auto& t : tasks) with += (with.empty() ? "" : ", ") + t;

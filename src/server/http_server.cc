@@ -87,6 +87,9 @@ class Session : public std::enable_shared_from_this<Session> {
       return Send(http::status::ok, {{"content-type", "text/plain; version=0.0.4"}},
                   shared_->options.metrics(), req.keep_alive());
     }
+    bool page = req.method() == http::verb::get ||
+                (req.method() == http::verb::post && target.rfind("/status/", 0) == 0);
+    if (page) return ServePage(req, std::move(target));
     if (req.method() != http::verb::post) {
       return Refuse(http::status::method_not_allowed, "OTSMethodNotAllowed",
                     "only POST /<Operation> is served");
@@ -98,12 +101,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     WireRequest w;
     w.operation = target.substr(1);
-    for (const auto& field : req) {
-      std::string name(field.name_string());
-      std::transform(name.begin(), name.end(), name.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      w.headers.emplace_back(std::move(name), std::string(field.value()));
-    }
+    w.headers = HeadersOf(req);
     w.body = std::move(req.body());
     bool keep_alive = req.keep_alive();
     ++shared_->in_flight;
@@ -111,6 +109,40 @@ class Session : public std::enable_shared_from_this<Session> {
     --shared_->in_flight;
     Send(static_cast<http::status>(reply.http_status), reply.headers, std::move(reply.body),
          keep_alive);
+  }
+
+  // Header names in lower case, as the handlers look them up.
+  static Headers HeadersOf(const http::request<http::string_body>& req) {
+    Headers headers;
+    for (const auto& field : req) {
+      std::string name(field.name_string());
+      std::transform(name.begin(), name.end(), name.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      headers.emplace_back(std::move(name), std::string(field.value()));
+    }
+    return headers;
+  }
+
+  void ServePage(http::request<http::string_body>& req, std::string target) {
+    std::optional<WebReply> reply;
+    if (shared_->options.web) {
+      WebRequest w{std::string(req.method_string()), std::move(target), HeadersOf(req),
+                   std::move(req.body())};
+      ++shared_->in_flight;
+      reply = shared_->options.web(w);
+      --shared_->in_flight;
+    }
+    if (!reply && req.method() == http::verb::get) {
+      return Refuse(http::status::method_not_allowed, "OTSMethodNotAllowed",
+                    "only POST /<Operation> is served (and GET of the status page, /healthz and "
+                    "/metrics)");
+    }
+    if (!reply) {
+      return Send(http::status::not_found, {{"content-type", "text/plain"}}, "not found\n",
+                  req.keep_alive());
+    }
+    Send(static_cast<http::status>(reply->status), reply->headers, std::move(reply->body),
+         req.keep_alive());
   }
 
   void Refuse(http::status status, const char* code, const std::string& message) {

@@ -2,19 +2,34 @@
 // threads running the handlers, a cap on connections, read and idle timeouts, and a body limit
 // enforced while the body arrives (a larger one is refused with 413 before it is read whole).
 // Tablestore's requests are `POST /<Operation>` with a protobuf body; `GET /healthz` answers
-// "ok" for probes, `GET /metrics` what HttpServerOptions::metrics renders.
+// "ok" for probes, `GET /metrics` what HttpServerOptions::metrics renders, other GETs (and POSTs
+// under /status/) what HttpServerOptions::web answers.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "server/wire_service.h"
 #include "tablelake/status.h"
 
 namespace tablelake::server {
+
+// A request for a page rather than an operation (a GET, or a POST under /status/).
+struct WebRequest {
+  std::string method;  // "GET", "POST"
+  std::string target;  // the path and query
+  Headers headers;     // names in lower case
+  std::string body;
+};
+struct WebReply {
+  int status = 200;
+  Headers headers;
+  std::string body;
+};
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";  // Default: 127.0.0.1
@@ -27,6 +42,9 @@ struct HttpServerOptions {
   std::chrono::seconds idle_timeout{120};  // a kept-alive connection idle this long is closed
   // GET /metrics: Prometheus' text format. None: 404.
   std::function<std::string()> metrics;
+  // Pages: every GET but /healthz and /metrics, and POSTs under /status/. None, or std::nullopt
+  // from it: 404.
+  std::function<std::optional<WebReply>(const WebRequest&)> web;
 };
 
 class HttpServer {

@@ -283,13 +283,44 @@ Status ReadCell(Reader& r, bool key, WireCell* cell, uint8_t* cell_crc) {
   return Status::OK();
 }
 
-// The extension's sequence info; unknown sub-tags are skipped by their length.
-Status ReadExtension(Reader& r) {
+// The sequence info's fields (epoch, timestamp, row index), each tagged; others are refused.
+Status ReadSequenceInfo(std::string_view bytes, SequenceInfo* seq) {
+  Reader r(bytes);
+  while (!r.done()) {
+    if (r.Peek(kSeqInfoEpoch)) {
+      TL_RETURN_IF_ERROR(r.Expect(kSeqInfoEpoch, "SEQ_INFO_EPOCH"));
+      TL_RETURN_IF_ERROR(r.Read(&seq->epoch, "the sequence epoch"));
+    } else if (r.Peek(kSeqInfoTs)) {
+      TL_RETURN_IF_ERROR(r.Expect(kSeqInfoTs, "SEQ_INFO_TS"));
+      TL_RETURN_IF_ERROR(r.Read(&seq->timestamp, "the sequence timestamp"));
+    } else {
+      TL_RETURN_IF_ERROR(r.Expect(kSeqInfoRowIndex, "SEQ_INFO_ROW_INDEX"));
+      TL_RETURN_IF_ERROR(r.Read(&seq->row_index, "the sequence row index"));
+    }
+  }
+  return Status::OK();
+}
+
+// The extension: its sequence info is kept; unknown sub-tags are skipped by their length.
+Status ReadExtension(Reader& r, std::optional<SequenceInfo>* sequence) {
   TL_RETURN_IF_ERROR(r.Expect(kExtension, "EXTENSION"));
   uint32_t n = 0;
   TL_RETURN_IF_ERROR(r.Read(&n, "the extension's length"));
   std::string_view body;
-  return r.Bytes(n, &body, "the extension");
+  TL_RETURN_IF_ERROR(r.Bytes(n, &body, "the extension"));
+  Reader sub(body);
+  while (!sub.done()) {
+    uint8_t tag = 0;
+    uint32_t len = 0;
+    std::string_view value;
+    TL_RETURN_IF_ERROR(sub.Read(&tag, "an extension tag"));
+    TL_RETURN_IF_ERROR(sub.Read(&len, "an extension length"));
+    TL_RETURN_IF_ERROR(sub.Bytes(len, &value, "an extension value"));
+    if (tag != kSeqInfo) continue;
+    sequence->emplace();
+    TL_RETURN_IF_ERROR(ReadSequenceInfo(value, &**sequence).WithContext("the extension"));
+  }
+  return Status::OK();
 }
 
 Status ReadRow(Reader& r, WireRow* row) {
@@ -317,7 +348,7 @@ Status ReadRow(Reader& r, WireRow* row) {
     row->delete_marker = true;
   }
   row_crc = CrcByte(row_crc, row->delete_marker ? 1 : 0);
-  if (r.Peek(kExtension)) TL_RETURN_IF_ERROR(ReadExtension(r));
+  if (r.Peek(kExtension)) TL_RETURN_IF_ERROR(ReadExtension(r, &row->sequence));
   TL_RETURN_IF_ERROR(r.Expect(kRowChecksum, "ROW_CHECKSUM"));
   uint8_t sent = 0;
   TL_RETURN_IF_ERROR(r.Read(&sent, "the row checksum"));

@@ -36,17 +36,18 @@ struct WireCell {
   int64_t timestamp = kNoTimestamp;
 };
 
-struct WireRow {
-  PrimaryKey primary_key;
-  std::vector<WireCell> cells;
-  bool delete_marker = false;
-};
-
 // The stream record position carried by a row's extension (GetStreamRecord).
 struct SequenceInfo {
   uint32_t epoch = 0;
   int64_t timestamp = 0;
   uint32_t row_index = 0;
+};
+
+struct WireRow {
+  PrimaryKey primary_key;
+  std::vector<WireCell> cells;
+  bool delete_marker = false;
+  std::optional<SequenceInfo> sequence;  // decoded from the extension, when the row has one
 };
 
 uint8_t Crc8(uint8_t crc, std::string_view bytes);

@@ -83,6 +83,26 @@ void ToWire(const DeliveryTaskConfig& c, wire::OSSTaskConfig* w) {
   w->set_change_log_columns(c.change_log_columns);
 }
 
+DeliveryTaskStatus FromWire(const wire::TaskSyncStat& w) {
+  DeliveryTaskStatus s;
+  s.phase = static_cast<SyncPhase>(w.task_sync_phase());
+  s.current_sync_timestamp_ns = w.current_sync_timestamp();
+  s.error_code = w.has_error_name()   ? w.error_name()
+                 : w.has_error_code() ? wire::ErrorType_Name(w.error_code())
+                                      : "";
+  s.error_detail = w.detail();
+  s.rows_delivered = w.rows_delivered();
+  s.dirty_rows = w.dirty_rows();
+  s.deletes_skipped = w.deletes_skipped();
+  s.files_written = w.files_written();
+  s.bytes_written = w.bytes_written();
+  s.lag_ms = w.lag_ms();
+  s.finished = w.finished();
+  s.memory_bytes = w.memory_bytes();
+  s.memory_peak_bytes = w.memory_peak_bytes();
+  return s;
+}
+
 void ToWire(const DeliveryTaskStatus& s, wire::TaskSyncStat* w) {
   w->set_task_sync_phase(static_cast<wire::TaskSyncStat::TaskSyncPhase>(s.phase));
   w->set_current_sync_timestamp(s.current_sync_timestamp_ns);
@@ -159,6 +179,27 @@ Status ListDeliveryTask(DeliveryService& service, const wire::ListDeliveryTaskRe
   return Status::OK();
 }
 
+Status ListDeliveredFiles(DeliveryService& service, const wire::ListDeliveredFilesRequest& r,
+                          wire::ListDeliveredFilesResponse* out) {
+  TL_RETURN_IF_ERROR(RequireName(r.tablename(), "tableName"));
+  TL_RETURN_IF_ERROR(RequireName(r.taskname(), "taskName"));
+  TL_ASSIGN_OR_RETURN(auto files, service.ListDeliveredFiles(r.tablename(), r.taskname()));
+  for (const auto& f : files) {
+    wire::DeliveredFileInfo* info = out->add_files();
+    info->set_key(f.key);
+    info->set_rows(f.rows);
+    info->set_bytes(f.bytes);
+    info->set_time_ms(f.time_ms);
+  }
+  return Status::OK();
+}
+
+Status DropTable(DeliveryService& service, const TaskEvents& events, const std::string& table) {
+  TL_ASSIGN_OR_RETURN(auto tasks, service.ListDeliveryTask(table));
+  for (const auto& t : tasks) Notify(events.deleting, t.table, t.name);
+  return service.DropTable(table).status();
+}
+
 Status PutCredentialSet(DeliveryService& service, const wire::PutCredentialSetRequest& r) {
   TL_RETURN_IF_ERROR(RequireName(r.role(), "role"));
   TL_RETURN_IF_ERROR(RequireName(r.access_key_id(), "access_key_id"));
@@ -168,6 +209,7 @@ Status PutCredentialSet(DeliveryService& service, const wire::PutCredentialSetRe
   keys.access_key_secret = r.access_key_secret();
   keys.security_token = r.security_token();
   keys.region = r.region();
+  keys.oss_signature = r.oss_signature();
   return service.PutCredentialSet(r.role(), keys);
 }
 

@@ -15,6 +15,7 @@ namespace tablelake::server {
 DeliveryTaskConfig FromWire(const wire::OSSTaskConfig& config);
 void ToWire(const DeliveryTaskConfig& config, wire::OSSTaskConfig* out);
 void ToWire(const DeliveryTaskStatus& status, wire::TaskSyncStat* out);
+DeliveryTaskStatus FromWire(const wire::TaskSyncStat& status);
 
 // What the server does around a task's life: run it once created, stop it before it goes, run
 // it again with its new definition.
@@ -35,6 +36,12 @@ Status DescribeDeliveryTask(DeliveryService& service, const wire::DescribeDelive
                             wire::DescribeDeliveryTaskResponse* out);
 Status ListDeliveryTask(DeliveryService& service, const wire::ListDeliveryTaskRequest& r,
                         wire::ListDeliveryTaskResponse* out);
+
+Status ListDeliveredFiles(DeliveryService& service, const wire::ListDeliveredFilesRequest& r,
+                          wire::ListDeliveredFilesResponse* out);
+// DeleteTable when the server runs tasks: the table's tasks stop and go with it (their files
+// stay), as `tablelake table drop` does.
+Status DropTable(DeliveryService& service, const TaskEvents& events, const std::string& table);
 
 Status PutCredentialSet(DeliveryService& service, const wire::PutCredentialSetRequest& r);
 Status ListCredentialSet(DeliveryService& service, wire::ListCredentialSetResponse* out);

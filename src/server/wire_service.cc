@@ -144,9 +144,17 @@ Status UpdateTable(TableStore& store, const wire::UpdateTableRequest& r,
   return Status::OK();
 }
 
-Status DeleteTable(TableStore& store, const wire::DeleteTableRequest& r,
-                   wire::DeleteTableResponse*) {
-  return store.DeleteTable(r.table_name());
+// With delivery served, the table's tasks go with it (DropTable); else only the table goes.
+Result<std::string> DeleteTable(const Context& context, const std::string& body) {
+  wire::DeleteTableRequest r;
+  TL_RETURN_IF_ERROR(ParseRequest(body, &r));
+  if (context.options.delivery == nullptr) {
+    TL_RETURN_IF_ERROR(context.store.DeleteTable(r.table_name()));
+  } else {
+    TL_RETURN_IF_ERROR(
+        DropTable(*context.options.delivery, context.options.task_events, r.table_name()));
+  }
+  return wire::DeleteTableResponse().SerializePartialAsString();
 }
 
 // ---- rows ----
@@ -392,7 +400,7 @@ const std::unordered_map<std::string, Handler>& Handlers() {
       {"ListTable", Op<wire::ListTableRequest, wire::ListTableResponse>(ListTable)},
       {"DescribeTable", Op<wire::DescribeTableRequest, wire::DescribeTableResponse>(DescribeTable)},
       {"UpdateTable", Op<wire::UpdateTableRequest, wire::UpdateTableResponse>(UpdateTable)},
-      {"DeleteTable", Op<wire::DeleteTableRequest, wire::DeleteTableResponse>(DeleteTable)},
+      {"DeleteTable", DeleteTable},
       {"PutRow", Op<wire::PutRowRequest, wire::PutRowResponse>(PutRow)},
       {"UpdateRow", Op<wire::UpdateRowRequest, wire::UpdateRowResponse>(UpdateRow)},
       {"DeleteRow", Op<wire::DeleteRowRequest, wire::DeleteRowResponse>(DeleteRow)},
@@ -434,6 +442,11 @@ const std::unordered_map<std::string, Handler>& Handlers() {
        DeliveryOp<wire::ListDeliveryTaskRequest, wire::ListDeliveryTaskResponse>(
            [](DeliveryService& d, const TaskEvents&, const auto& r, auto* out) {
              return ListDeliveryTask(d, r, out);
+           })},
+      {"ListDeliveredFiles",
+       DeliveryOp<wire::ListDeliveredFilesRequest, wire::ListDeliveredFilesResponse>(
+           [](DeliveryService& d, const TaskEvents&, const auto& r, auto* out) {
+             return ListDeliveredFiles(d, r, out);
            })},
       {"PutCredentialSet",
        DeliveryOp<wire::PutCredentialSetRequest, wire::PutCredentialSetResponse>(

@@ -13,11 +13,12 @@ namespace {
 constexpr char kShardId[] = "shard-0";  // each stream's only shard
 constexpr int32_t kDefaultLimit = 100, kMaxLimit = 1000;
 
-// The table whose stream is `stream_id`, enabled.
+// The table whose stream is `stream_id`, enabled. A stream id is "<table>_<enable time µs>"
+// (TableStore::UpdateTable), so the table is found by name, not by describing every table.
 Result<TableDescription> FindStream(TableStore& store, const std::string& stream_id) {
-  TL_ASSIGN_OR_RETURN(auto tables, store.ListTable());
-  for (const auto& name : tables) {
-    auto d = store.DescribeTable(name);
+  size_t underscore = stream_id.rfind('_');
+  if (underscore != std::string::npos && underscore > 0) {
+    auto d = store.DescribeTable(stream_id.substr(0, underscore));
     if (d.ok() && d->stream.enabled && d->stream_id == stream_id) return *d;
   }
   return Status::NotFound(
@@ -93,7 +94,9 @@ std::string RecordRow(const ChangeRecord& record) {
     }
     row.cells.push_back(std::move(cell));
   }
-  SequenceInfo seq{0, record.commit_time_us, static_cast<uint32_t>(record.sequence)};
+  // The epoch holds the high half of the sequence, so that (epoch, row index) is all of it.
+  SequenceInfo seq{static_cast<uint32_t>(record.sequence >> 32), record.commit_time_us,
+                   static_cast<uint32_t>(record.sequence)};
   std::string out;
   AppendHeader(&out);
   AppendWireRow(&out, row, &seq);

@@ -205,7 +205,7 @@ TEST_F(BadInputTest, AFolderInUseNamesTheProcessAndStillServesReads) {
   // interrupted.
   std::filesystem::create_directories(dir_ / "lake" / "b");
   Ok({"--data", "d", "delivery", "create", "--table", "n", "--name", "keep", "--type", "inc",
-      "--bucket", "b", "--endpoint", "file://" + (dir_ / "lake").string(), "--schema",
+      "--bucket", "b", "--oss-endpoint", "file://" + (dir_ / "lake").string(), "--schema",
       "id:id:INT64"});
   std::string cmd = "cd " + Quote(dir_.string()) + " && exec " + TABLELAKE_BIN +
                     " --data d delivery run > run.out 2> run.err & echo $!";
@@ -241,7 +241,7 @@ TEST_F(BadInputTest, DeliveryChecksSummariesAndDroppedTables) {
   // A BaseTask of table n; `more` replaces or adds options.
   auto create = [&](const std::string& name, std::map<std::string, std::string> more) {
     std::map<std::string, std::string> options = {
-        {"--bucket", "b"}, {"--endpoint", endpoint}, {"--schema", "id:id:INT64"}};
+        {"--bucket", "b"}, {"--oss-endpoint", endpoint}, {"--schema", "id:id:INT64"}};
     for (const auto& [k, v] : more) options[k] = v;
     if (options.count("--config")) options.erase("--bucket");
     std::vector<std::string> args = {"--data", "d",      "delivery", "create", "--table",
@@ -253,10 +253,10 @@ TEST_F(BadInputTest, DeliveryChecksSummariesAndDroppedTables) {
     return Tl(args);
   };
   std::ofstream(dir_ / "typed.json") << R"({"oss_bucket":"b","file_bytes":"big"})";
-  ExpectError(create("ep1", {{"--endpoint", "/tmp/lake"}}), "a local folder is file:///tmp/lake");
-  ExpectError(create("ep2", {{"--endpoint", "file://lake"}}), "needs an absolute path");
+  ExpectError(create("ep1", {{"--oss-endpoint", "/tmp/lake"}}), "a local folder is file:///tmp/lake");
+  ExpectError(create("ep2", {{"--oss-endpoint", "file://lake"}}), "needs an absolute path");
   ExpectError(create("ep3", {{"--bucket", "../.."}}), "bucket name '../..' is invalid");
-  ExpectError(create("ep4", {{"--endpoint", "ftp://x"}}), "not one of file:///ABS/DIR");
+  ExpectError(create("ep4", {{"--oss-endpoint", "ftp://x"}}), "not one of file:///ABS/DIR");
   ExpectError(create("ep5", {{"--config", "typed.json"}}), "field 'file_bytes' must be an integer");
   ExpectError(create("ep6", {{"--schema", "id:year:INT64"}, {"--prefix", "year=$yyyy"}}),
               "partition key 'year='");
@@ -303,7 +303,7 @@ TEST_F(BadInputTest, DeliveryChecksSummariesAndDroppedTables) {
 
   // An IncTask's first batch reports a lag of seconds, not the age of the epoch.
   Ok({"--data", "d", "delivery", "create", "--table", "n", "--name", "inc", "--type", "inc",
-      "--bucket", "b", "--endpoint", endpoint, "--schema", "id:id:INT64", "--prefix", "inc"});
+      "--bucket", "b", "--oss-endpoint", endpoint, "--schema", "id:id:INT64", "--prefix", "inc"});
   Ok({"--data", "d", "put", "n", R"({"id":20})"});
   Ok({"--data", "d", "delete", "n", R"({"id":0})"});
   run = Tl({"--data", "d", "delivery", "run", "--once", "--table", "n", "--name", "inc"});

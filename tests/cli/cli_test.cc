@@ -223,10 +223,10 @@ TEST_F(CliTest, CredentialSetsKeepSecretsOffTheCommandLineAndOutput) {
   // A remote endpoint needs a role naming one.
   CreateSample();
   ExpectError(Tl({"delivery", "create", "--table", "sampleTable", "--name", "remote", "--bucket",
-                  "b", "--endpoint", "oss-cn-hangzhou.aliyuncs.com", "--schema", "PK1:PK1:INT64"}),
+                  "b", "--oss-endpoint", "oss-cn-hangzhou.aliyuncs.com", "--schema", "PK1:PK1:INT64"}),
               "needs a role (OssRoleName)");
   Ok({"delivery", "create", "--table", "sampleTable", "--name", "remote", "--bucket", "b",
-      "--endpoint", "oss-cn-hangzhou.aliyuncs.com", "--role", "lake-writer", "--schema",
+      "--oss-endpoint", "oss-cn-hangzhou.aliyuncs.com", "--role", "lake-writer", "--schema",
       "PK1:PK1:INT64"});
 }
 

@@ -30,7 +30,7 @@ async function query(sql) {
 }
 function bucket(name) {
   fs.mkdirSync(path.join(lake, name), { recursive: true });
-  return ['--bucket', name, '--endpoint', `file://${lake}`];
+  return ['--bucket', name, '--oss-endpoint', `file://${lake}`];
 }
 function describe(table, name) {
   return JSON.parse(tl(['delivery', 'describe', '--table', table, '--name', name]));
@@ -183,7 +183,7 @@ await test('bad task definitions are refused and create nothing', async () => {
 
 await test('a missing bucket is reported in the task status', async () => {
   tl(['delivery', 'create', '--table', 'sampleTable', '--name', 'nobucket', '--type', 'base', '--bucket', 'missing',
-      '--endpoint', `file://${lake}`, '--schema', 'PK1:PK1:INT64']);
+      '--oss-endpoint', `file://${lake}`, '--schema', 'PK1:PK1:INT64']);
   const err = tlFails(['delivery', 'run', '--table', 'sampleTable', '--name', 'nobucket', '--once']);
   if (!err?.includes("bucket 'missing' does not exist")) throw new Error(`got ${err}`);
   const d = describe('sampleTable', 'nobucket');

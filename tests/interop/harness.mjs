@@ -22,3 +22,9 @@ export function finish() {
   console.log(`${passed} passed, ${failed} failed`);
   process.exit(failed === 0 ? 0 : 1);
 }
+
+// Prints "N passed, M failed" and throws when any failed (for a body that must clean up first).
+export function summarize() {
+  console.log(`${passed} passed, ${failed} failed`);
+  if (failed !== 0) throw new Error(`${failed} test(s) failed`);
+}

@@ -106,7 +106,7 @@ try {
       await test(`${type} task into ${protocol.toUpperCase()}, read back by the provider's client`, async () => {
         const tableRows = tl(['range', 'events', '--columns', 'id']).trim().split('\n').length;
         tl(['delivery', 'create', '--table', 'events', '--name', name, '--type', type, '--bucket', 'lake',
-          '--endpoint', endpoint, '--role', 'lake-writer', '--prefix', `${name}/year=$yyyy`,
+          '--oss-endpoint', endpoint, '--role', 'lake-writer', '--prefix', `${name}/year=$yyyy`,
           '--schema', 'id:id:INT64,v:v:UTF8']);
         tl(['delivery', 'run', '--once', '--table', 'events', '--name', name]);
         const before = await rowsOf(await read(ports[protocol], `${name}/`));
@@ -128,7 +128,7 @@ try {
         { TABLELAKE_ACCESS_KEY_SECRET: 'not-the-secret' });
       const name = `${protocol}-wrong`;
       tl(['delivery', 'create', '--table', 'events', '--name', name, '--type', 'base', '--bucket', 'lake',
-        '--endpoint', endpoint, '--role', 'wrong', '--prefix', name, '--schema', 'id:id:INT64']);
+        '--oss-endpoint', endpoint, '--role', 'wrong', '--prefix', name, '--schema', 'id:id:INT64']);
       let err = '';
       try { tl(['delivery', 'run', '--once', '--table', 'events', '--name', name]); } catch (e) { err = e.stderr; }
       if (!err.includes('403')) throw new Error(`run: ${err}`);
@@ -146,7 +146,7 @@ try {
     await test(`a missing ${protocol.toUpperCase()} bucket is INVALID_OSS_BUCKET with the endpoint's message`, async () => {
       const name = `${protocol}-nob`;
       tl(['delivery', 'create', '--table', 'events', '--name', name, '--type', 'base', '--bucket', 'nosuchbucket',
-        '--endpoint', endpoint, '--role', 'lake-writer', '--schema', 'id:id:INT64']);
+        '--oss-endpoint', endpoint, '--role', 'lake-writer', '--schema', 'id:id:INT64']);
       try { tl(['delivery', 'run', '--once', '--table', 'events', '--name', name]); } catch (e) { /* expected */ }
       const d = JSON.parse(tl(['delivery', 'describe', '--table', 'events', '--name', name]));
       assertEq(d.status.error.code, 'INVALID_OSS_BUCKET', 'error code');
@@ -163,7 +163,7 @@ try {
       JSON.stringify({ id: i, v: Array.from({ length: 250 }, noise).join('') })).join('\n'));
     for (const type of ['base', 'inc']) {
       tl(['delivery', 'create', '--table', 'wide', '--name', `faulty-${type}`, '--type', type, '--bucket', 'lake',
-        '--endpoint', `s3+http://127.0.0.1:${port}`, '--role', 'lake-writer', '--prefix', `faulty-${type}`,
+        '--oss-endpoint', `s3+http://127.0.0.1:${port}`, '--role', 'lake-writer', '--prefix', `faulty-${type}`,
         '--compression', 'UNCOMPRESSED', '--schema', 'id:id:INT64,v:v:UTF8']);
     }
     tl(['put', 'wide'], Array.from({ length: 500 }, (_, i) =>
@@ -178,7 +178,7 @@ try {
   await test('kill -9 in the middle of a multipart upload, then a re-run: each row once, no upload left open', async () => {
     const port = await startServer('s3', ['--slow-parts', '1500']);
     tl(['delivery', 'create', '--table', 'wide', '--name', 'killed', '--type', 'base', '--bucket', 'lake',
-      '--endpoint', `s3+http://127.0.0.1:${port}`, '--role', 'lake-writer', '--prefix', 'killed',
+      '--oss-endpoint', `s3+http://127.0.0.1:${port}`, '--role', 'lake-writer', '--prefix', 'killed',
       '--compression', 'UNCOMPRESSED', '--schema', 'id:id:INT64,v:v:UTF8']);
     const child = spawn(bin, ['--data', data, 'delivery', 'run', '--once', '--table', 'wide', '--name', 'killed'],
       { stdio: 'ignore' });
@@ -207,7 +207,7 @@ try {
     { stdio: 'ignore' });
     const port = await startServer('s3', ['--tls-cert', cert, '--tls-key', key]);
     tl(['delivery', 'create', '--table', 'wide', '--name', 'tls', '--type', 'base', '--bucket', 'lake',
-      '--endpoint', `s3+https://127.0.0.1:${port}`, '--role', 'lake-writer', '--prefix', 'tls',
+      '--oss-endpoint', `s3+https://127.0.0.1:${port}`, '--role', 'lake-writer', '--prefix', 'tls',
       '--schema', 'id:id:INT64,v:v:UTF8']);
     let err = '';
     try { tl(['delivery', 'run', '--once', '--table', 'wide', '--name', 'tls']); } catch (e) { err = e.stderr; }
