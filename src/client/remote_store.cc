@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -318,6 +319,10 @@ class RemoteStore : public TableStore {
   Result<std::string> FirstShardIterator(const std::string& table);
 
   std::shared_ptr<client::WireCaller> caller_;
+  // Where the last ReadStream of a table stopped (next sequence, iterator), so that reading on
+  // from there does not start again from the oldest record.
+  std::mutex mu_;
+  std::map<std::string, std::pair<uint64_t, std::string>> resume_;
 };
 
 // A stream record as the store gives it. The record's sequence info holds the store's
@@ -367,12 +372,20 @@ Result<std::string> RemoteStore::FirstShardIterator(const std::string& table) {
   return reply.shard_iterator();
 }
 
-// From the oldest record the server keeps, skipping those before `from`: the wire positions
-// iterators by time, not by sequence.
+// From where the last read of the table stopped, or else from the oldest record the server
+// keeps, skipping those before `from`: the wire positions iterators by time, not by sequence.
 Result<StreamReadResult> RemoteStore::ReadStream(const std::string& table, uint64_t from,
                                                  int32_t limit) {
   size_t want = limit > 0 ? static_cast<size_t>(limit) : 1000;
-  TL_ASSIGN_OR_RETURN(std::string iterator, FirstShardIterator(table));
+  std::string iterator;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto resume = resume_.find(table);
+    if (resume != resume_.end() && resume->second.first == from) iterator = resume->second.second;
+  }
+  if (iterator.empty()) {
+    TL_ASSIGN_OR_RETURN(iterator, FirstShardIterator(table));
+  }
   StreamReadResult out;
   out.next_sequence = from;
   while (out.records.size() < want && !iterator.empty()) {
@@ -382,14 +395,17 @@ Result<StreamReadResult> RemoteStore::ReadStream(const std::string& table, uint6
     wire::GetStreamRecordResponse reply;
     TL_RETURN_IF_ERROR(caller_->Call("GetStreamRecord", w, &reply).status());
     if (reply.stream_records_size() == 0) break;
+    // Asked for at most what is still wanted, so a page never runs past the last record kept.
     for (const auto& rec : reply.stream_records()) {
       TL_ASSIGN_OR_RETURN(ChangeRecord change, ChangeFromWire(table, rec));
-      if (change.sequence < from || out.records.size() >= want) continue;
+      if (change.sequence < from) continue;
       out.next_sequence = change.sequence + 1;
       out.records.push_back(std::move(change));
     }
     iterator = reply.next_shard_iterator();
   }
+  std::lock_guard<std::mutex> lock(mu_);
+  resume_[table] = {out.next_sequence, iterator};
   return out;
 }
 
