@@ -13,6 +13,12 @@ std::string StreamKey(uint32_t table_id, uint64_t sequence) {
   return k;
 }
 
+bool StreamKeySequence(std::string_view key, uint64_t* sequence) {
+  if (key.size() < kTablePrefixBytes + 8) return false;
+  *sequence = DecodeBigEndian64(key.data() + kTablePrefixBytes);
+  return true;
+}
+
 std::string EncodeChange(int64_t commit_time_us, ChangeOp op, std::string_view encoded_pk,
                          const std::vector<ColumnUpdate>& columns,
                          const std::vector<Cell>& update_image) {

@@ -17,6 +17,8 @@
 namespace tablelake::store {
 
 std::string StreamKey(uint32_t table_id, uint64_t sequence);
+// The sequence of a stream key; false when `key` is too short to be one.
+bool StreamKeySequence(std::string_view key, uint64_t* sequence);
 
 std::string EncodeChange(int64_t commit_time_us, ChangeOp op, std::string_view encoded_pk,
                          const std::vector<ColumnUpdate>& columns,

@@ -58,7 +58,9 @@ class StreamFilter : public rocksdb::CompactionFilter {
     if (!ChangeCommitTime(std::string_view(value.data(), value.size()), &commit_us)) return false;
     constexpr int64_t kHour = int64_t{3600} * 1000000;
     if (commit_us < now_us_ - int64_t{policy->max_hold_hours} * kHour) return true;
-    bool held = key.size() >= 12 && DecodeBigEndian64(key.data() + 4) >= policy->held_from;
+    uint64_t sequence = 0;
+    bool held = StreamKeySequence(std::string_view(key.data(), key.size()), &sequence) &&
+                sequence >= policy->held_from;
     return !held && commit_us < now_us_ - int64_t{policy->stream_hours} * kHour;
   }
 

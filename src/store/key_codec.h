@@ -25,7 +25,13 @@ Status ValidatePrimaryKey(const std::string& table, const std::vector<PrimaryKey
                           const PrimaryKey& pk, KeyUse use);
 
 // The 4-byte big-endian table id every key of a table starts with.
+constexpr size_t kTablePrefixBytes = 4;
 std::string TablePrefix(uint32_t table_id);
+
+// The encoded primary key of a row key: what follows its table prefix.
+inline std::string_view RowKeyPart(std::string_view row_key) {
+  return row_key.substr(kTablePrefixBytes);
+}
 
 // Appends the encoding of a validated key (INF values end the encoding).
 void AppendPrimaryKey(const PrimaryKey& pk, std::string* out);
