@@ -33,6 +33,9 @@ struct StoreOptions {
   int32_t max_change_log_hours = 168;  // Default: 168 (7 days)
   // fsync the WAL on every commit (survives power loss, not only process crashes).
   bool sync_writes = false;  // Default: false
+  // Memory a bulk load stages rows in; past it they go to sorted files in the data folder,
+  // ingested all at once by the commit (BulkLoader).
+  int64_t bulk_load_run_bytes = int64_t{64} << 20;  // Default: 64 MiB
 };
 
 }  // namespace tablelake

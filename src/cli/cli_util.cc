@@ -24,6 +24,11 @@ std::string GlobalOptions::DefaultDataDir() {
   return env != nullptr && *env != '\0' ? env : "./tablelake-data";
 }
 
+std::chrono::steady_clock::time_point CommandStart() {
+  static const auto start = std::chrono::steady_clock::now();
+  return start;
+}
+
 std::string Lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -82,9 +87,11 @@ Result<std::unique_ptr<DeliveryService>> OpenDelivery(const GlobalOptions& g, Ta
   return DeliveryService::Open(store, options);
 }
 
-Result<std::unique_ptr<TableStore>> OpenStore(const GlobalOptions& g, Access access) {
+Result<std::unique_ptr<TableStore>> OpenStore(const GlobalOptions& g, Access access,
+                                              int64_t load_memory_mb) {
   if (g.remote()) return OpenRemote(g);
   StoreOptions options;
+  if (load_memory_mb > 0) options.bulk_load_run_bytes = load_memory_mb << 20;
   options.create_if_missing = access == Access::kCreate;
   options.read_only = access == Access::kRead;
   const std::string& dir = g.data_dir;

@@ -1,6 +1,7 @@
 // Shared pieces of the `tablelake` command: opening the store, parsing arguments, printing.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,10 +33,16 @@ struct GlobalOptions {
 // --data is an error, not a new empty store); kRead works while another process writes the
 // folder, reading what it has committed.
 enum class Access { kRead, kWrite, kCreate };
-Result<std::unique_ptr<TableStore>> OpenStore(const GlobalOptions& g, Access access);
+// `load_memory_mb`, when positive: the memory a bulk load stages rows in
+// (StoreOptions::bulk_load_run_bytes).
+Result<std::unique_ptr<TableStore>> OpenStore(const GlobalOptions& g, Access access,
+                                              int64_t load_memory_mb = 0);
 // The delivery service beside `store` (from OpenStore): the server's with --endpoint.
 Result<std::unique_ptr<DeliveryService>> OpenDelivery(const GlobalOptions& g, TableStore* store,
                                                       const DeliveryOptions& options = {});
+
+// When the command started (main's first step): summaries time the whole command.
+std::chrono::steady_clock::time_point CommandStart();
 
 // Option values compare without case (--format CSV, --type BASE, --time-zone utc).
 std::string Lower(std::string s);
@@ -64,6 +71,10 @@ void RegisterServeCommand(CLI::App& app, GlobalOptions& g, Status& status);
 }  // namespace tablelake::cli
 
 namespace tablelake::cli {
+
+inline constexpr const char* kLoadMemoryHelp =
+    "memory the load stages rows in, MiB (default 64); past it rows go to sorted files in the "
+    "data folder, ingested at once at the end";
 
 // Parses rows of one text format, line by line.
 class RowParser {

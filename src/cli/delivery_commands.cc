@@ -203,7 +203,7 @@ void OnStopSignal(int) { g_stop = true; }
 // the start is delivered (a BaseTask: until its snapshot is). Otherwise until SIGINT/SIGTERM,
 // after which each task publishes what it holds and stops. Each task ends with a summary line.
 Status Run(const GlobalOptions& g, const TaskArgs& a) {
-  auto start = std::chrono::steady_clock::now();
+  auto start = CommandStart();
   if (a.name.empty() != a.table.empty()) {
     return Status::InvalidArgument(
         "delivery run: give both --table and --name, or neither (every task)");

@@ -210,7 +210,8 @@ Result<std::unique_ptr<RowParser>> NewRowParser(const std::string& format, const
 
 Status BulkLoad(TableStore& store, const std::string& table, const std::string& format,
                 const std::string& path, const char* label) {
-  Progress progress(label, path == "-" ? 0 : std::filesystem::file_size(path));
+  Progress progress(label, path == "-" ? 0 : std::filesystem::file_size(path), stderr,
+                    CommandStart());
   TL_ASSIGN_OR_RETURN(TableDescription d, store.DescribeTable(table));
   TL_ASSIGN_OR_RETURN(auto loader, store.NewBulkLoader(table));
   std::ifstream file;
@@ -240,6 +241,7 @@ void RegisterImportCommand(CLI::App& app, GlobalOptions& g, Status& status) {
     std::vector<std::string> positional;
     std::string table;
     std::string format;
+    int64_t memory_mb = 0;
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("import", "bulk-load a JSON-lines or CSV file into a table");
@@ -248,6 +250,7 @@ void RegisterImportCommand(CLI::App& app, GlobalOptions& g, Status& status) {
       ->expected(0, 2);
   cmd->add_option("--table", args->table, "table to load into");
   cmd->add_option("--format", args->format, "jsonl or csv")->required();
+  cmd->add_option("--memory-mb", args->memory_mb, kLoadMemoryHelp)->check(CLI::Range(1, 1 << 20));
   cmd->callback([&g, &status, args] {
     status = [&]() -> Status {
       if (args->positional.empty()) {
@@ -265,7 +268,7 @@ void RegisterImportCommand(CLI::App& app, GlobalOptions& g, Status& status) {
       if (file != "-" && !std::filesystem::is_regular_file(file)) {
         return Status::InvalidArgument(fmt::format("import: '{}' is not a file", file));
       }
-      TL_ASSIGN_OR_RETURN(auto store, OpenStore(g, Access::kWrite));
+      TL_ASSIGN_OR_RETURN(auto store, OpenStore(g, Access::kWrite, args->memory_mb));
       return BulkLoad(*store, table, Lower(args->format), file, "import");
     }();
   });

@@ -72,6 +72,7 @@ int main(int argc, char** argv) {
   // it is read in blocks instead of a getc and ungetc per byte (a 760 MB load from a pipe: 56 s ->
   // 32 s).
   std::ios::sync_with_stdio(false);
+  cli::CommandStart();  // the clock of every summary starts here
   CLI::App app{"Tablelake: a table store that delivers its tables into a data lake as Parquet"};
   app.name("tablelake");
   app.require_subcommand(1);

@@ -18,6 +18,7 @@ struct WriteArgs {
   std::vector<std::string> deletes;
   std::vector<std::string> delete_versions;
   std::vector<std::string> increments;
+  int64_t memory_mb = 0;  // put from stdin: the load's memory
 };
 
 Result<Condition> BuildCondition(const WriteArgs& a) {
@@ -60,7 +61,7 @@ Status Put(const GlobalOptions& g, const WriteArgs& a) {
     if (Lower(a.expect) != "ignore" || !a.conditions.empty()) {
       return Status::InvalidArgument("--expect and --if apply to a single row, not to stdin");
     }
-    TL_ASSIGN_OR_RETURN(auto s, OpenStore(g, Access::kWrite));
+    TL_ASSIGN_OR_RETURN(auto s, OpenStore(g, Access::kWrite, a.memory_mb));
     return BulkLoad(*s, a.table, "jsonl", "-", "put");
   }
   TL_ASSIGN_OR_RETURN(auto s, OpenStore(g, Access::kWrite));
@@ -300,6 +301,8 @@ void RegisterRowCommands(CLI::App& app, GlobalOptions& g, Status& status) {
   auto* put = app.add_subcommand("put", "write a row (replacing it), or JSON lines from stdin");
   AddGlobalOptions(put, &g);
   AddWriteOptions(put, put_args.get(), "row JSON; omit to read JSON lines from stdin", false);
+  put->add_option("--memory-mb", put_args->memory_mb, kLoadMemoryHelp)
+      ->check(CLI::Range(1, 1 << 20));
   put->callback([&g, &status, put_args] { status = Put(g, *put_args); });
 
   auto update_args = std::make_shared<WriteArgs>();

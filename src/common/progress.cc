@@ -4,12 +4,13 @@
 
 namespace tablelake {
 
-Progress::Progress(std::string label, uint64_t total, FILE* out)
+Progress::Progress(std::string label, uint64_t total, FILE* out,
+                   std::chrono::steady_clock::time_point start)
     : label_(std::move(label)),
       total_(total),
       out_(out),
       tty_(isatty(fileno(out)) != 0),
-      start_(std::chrono::steady_clock::now()),
+      start_(start),
       last_draw_(start_) {}
 
 void Progress::Update(uint64_t done, uint64_t items) {

@@ -1,13 +1,163 @@
-// Bulk loads: many rows of one table in one atomic write.
+// Bulk loads: many rows of one table, all or none, in bounded memory.
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "rocksdb/sst_file_reader.h"
+#include "rocksdb/sst_file_writer.h"
 #include "store/table_store_impl.h"
 
 namespace tablelake::store {
 
+namespace {
+
+constexpr int64_t kIngestFileBytes = 256 << 20;  // merged SST files are cut at about this size
+
+rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
+
+// Rows in their stored form, packed in one buffer (a row costs no allocation of its own).
+class StagedRows {
+ public:
+  void Add(std::string_view key, std::string_view value) {
+    rows_.push_back(
+        {bytes_.size(), static_cast<uint32_t>(key.size()), static_cast<uint32_t>(value.size())});
+    bytes_.append(key);
+    bytes_.append(value);
+  }
+  bool empty() const { return rows_.empty(); }
+  // What they hold in memory.
+  int64_t footprint() const {
+    return static_cast<int64_t>(bytes_.size() + rows_.size() * sizeof(Row));
+  }
+  // Sorts by key, keeping of equal keys the one added last (a later put replaces an earlier),
+  // and calls fn(key, value) for each, in key order.
+  template <typename Fn>
+  Status ForEachSorted(Fn&& fn) {
+    std::stable_sort(rows_.begin(), rows_.end(),
+                     [&](const Row& a, const Row& b) { return Key(a) < Key(b); });
+    for (size_t i = 0; i < rows_.size(); ++i) {
+      if (i + 1 < rows_.size() && Key(rows_[i + 1]) == Key(rows_[i])) continue;
+      TL_RETURN_IF_ERROR(fn(Key(rows_[i]), Value(rows_[i])));
+    }
+    return Status::OK();
+  }
+  void Clear() {
+    rows_ = {};
+    bytes_ = {};
+  }
+
+ private:
+  struct Row {
+    size_t offset;
+    uint32_t key_size;
+    uint32_t value_size;
+  };
+  std::string_view Key(const Row& r) const { return {bytes_.data() + r.offset, r.key_size}; }
+  std::string_view Value(const Row& r) const {
+    return {bytes_.data() + r.offset + r.key_size, r.value_size};
+  }
+  std::vector<Row> rows_;
+  std::string bytes_;
+};
+
+Status FromSst(const rocksdb::Status& s, const std::string& path) {
+  return FromRocks(s, "bulk load file " + path);
+}
+
+// Change records in Put order, in memory until they outgrow `limit`, then in a file.
+class ChangeLog {
+ public:
+  ChangeLog(std::string path, int64_t limit) : path_(std::move(path)), limit_(limit) {}
+  ~ChangeLog() { Close(); }
+  void Close() {
+    if (file_ != nullptr) std::fclose(file_);
+    file_ = nullptr;
+  }
+  Status Add(std::string change) {
+    bytes_ += static_cast<int64_t>(change.size());
+    ++count_;
+    pending_.push_back(std::move(change));
+    pending_bytes_ += static_cast<int64_t>(pending_.back().size());
+    return pending_bytes_ > limit_ ? Spill() : Status::OK();
+  }
+  bool spilled() const { return file_ != nullptr; }
+  int64_t bytes() const { return bytes_; }
+  uint64_t count() const { return count_; }
+  // Every record in Put order.
+  Status ForEach(const std::function<void(std::string&)>& fn) {
+    if (file_ != nullptr) {
+      if (std::fflush(file_) != 0 || std::fseek(file_, 0, SEEK_SET) != 0) return Error("rewind");
+      std::string change;
+      uint32_t size;
+      while (std::fread(&size, 4, 1, file_) == 1) {
+        change.resize(size);
+        if (size > 0 && std::fread(change.data(), 1, size, file_) != size) return Error("read");
+        fn(change);
+      }
+      if (std::ferror(file_)) return Error("read");
+    }
+    for (std::string& change : pending_) fn(change);
+    return Status::OK();
+  }
+
+ private:
+  Status Spill() {
+    if (file_ == nullptr) {
+      std::error_code ignored;  // the open below says what is wrong
+      std::filesystem::create_directories(std::filesystem::path(path_).parent_path(), ignored);
+      if ((file_ = std::fopen(path_.c_str(), "w+be")) == nullptr) return Error("create");
+    }
+    for (const std::string& change : pending_) {
+      uint32_t size = static_cast<uint32_t>(change.size());
+      if (std::fwrite(&size, 4, 1, file_) != 1 ||
+          std::fwrite(change.data(), 1, size, file_) != size) {
+        return Error("write");
+      }
+    }
+    pending_.clear();
+    pending_bytes_ = 0;
+    return Status::OK();
+  }
+  Status Error(const char* what) const {
+    return Status::IOError(
+        fmt::format("bulk load: cannot {} '{}': {}", what, path_, std::strerror(errno)));
+  }
+
+  std::string path_;
+  int64_t limit_;
+  FILE* file_ = nullptr;
+  std::vector<std::string> pending_;
+  int64_t pending_bytes_ = 0;
+  int64_t bytes_ = 0;
+  uint64_t count_ = 0;
+};
+
+}  // namespace
+
 // Stages rows as the write path resolves and evaluates them (a blind put reads nothing), in
-// their stored form, and commits them in one RocksDB write with every row stripe held.
+// their stored form. A load that fits in StoreOptions::bulk_load_run_bytes commits in one
+// RocksDB write with every row stripe held. A larger one keeps memory to that bound: each time
+// the staged rows reach it they are sorted into an SST file (a run) in <store>/bulk/, and its
+// change records go to a file beside them; the commit merges the runs into non-overlapping SST
+// files (of equal keys the row staged last wins), writes the change records and the store's
+// counters (last sequence, AUTO_INCREMENT) as SST files of their column families, and ingests
+// them all in one IngestExternalFiles call: all of the load or none of it, without a write-ahead
+// log to replay at the next open.
 class BulkLoaderImpl : public BulkLoader {
  public:
-  BulkLoaderImpl(TableStoreImpl* store, TablePtr table) : store_(store), table_(std::move(table)) {}
+  BulkLoaderImpl(TableStoreImpl* store, TablePtr table, std::string folder)
+      : store_(store),
+        table_(std::move(table)),
+        folder_(std::move(folder)),
+        run_bytes_(std::max<int64_t>(1, store->options_.bulk_load_run_bytes)),
+        changes_(folder_ + "/changes", run_bytes_ / 4) {}
+  ~BulkLoaderImpl() override {
+    changes_.Close();  // before its folder goes
+    std::error_code ec;
+    std::filesystem::remove_all(folder_, ec);
+  }
 
   Status Put(PutRowRequest row) override {
     if (row.table != table_->desc.meta.name) {
@@ -23,22 +173,28 @@ class BulkLoaderImpl : public BulkLoader {
     TL_ASSIGN_OR_RETURN(PendingWrite w, store_->ResolveItem(item));
     if (w.table->id != table_->id) return Dropped();
     TL_RETURN_IF_ERROR(store_->Evaluate(&w, item));
-    data_.Put(store_->data_cf_, w.data_key, *w.new_value);
-    if (!w.change_value.empty()) {
-      change_bytes_ += w.change_value.size();
-      changes_.push_back(std::move(w.change_value));
-    }
+    staged_.Add(w.data_key, *w.new_value);
+    if (!w.change_value.empty()) TL_RETURN_IF_ERROR(changes_.Add(std::move(w.change_value)));
     auto_increment_ = std::max(auto_increment_, w.auto_increment);
     ++rows_;
+    if (staged_.footprint() >= run_bytes_) TL_RETURN_IF_ERROR(WriteRun());
     return Status::OK();
   }
 
   uint64_t rows() const override { return rows_; }
-  uint64_t staged_bytes() const override { return data_.GetDataSize() + change_bytes_; }
+  uint64_t staged_bytes() const override {
+    return static_cast<uint64_t>(staged_.footprint() + run_file_bytes_ + changes_.bytes());
+  }
 
   Status Commit() override {
     if (rows_ == 0) return Status::OK();
     TL_RETURN_IF_ERROR(CheckRoom());
+    bool ingest = !runs_.empty() || changes_.spilled();
+    std::vector<std::string> data_files;
+    if (ingest) {
+      if (!staged_.empty()) TL_RETURN_IF_ERROR(WriteRun());
+      TL_ASSIGN_OR_RETURN(data_files, MergeRuns());
+    }
     // Every stripe, in order (as BatchWriteRow takes its own): no read-modify-write of another
     // writer straddles the load.
     std::vector<std::unique_lock<std::mutex>> stripes;
@@ -48,25 +204,10 @@ class BulkLoaderImpl : public BulkLoader {
     if (!now.ok() || (*now)->id != table_->id) return Dropped();
     std::lock_guard lock(store_->commit_mu_);
     int64_t commit_us = std::max(store_->options_.clock->NowMicros(), store_->last_commit_us_);
-    uint64_t seq = store_->last_seq_.load();
-    for (std::string& change : changes_) {
-      store_->AppendChange(table_->id, &change, commit_us, &seq, &data_);
-    }
-    if (auto_increment_ != 0) store_->AppendAutoIncrement(table_->id, auto_increment_, &data_);
-    TL_RETURN_IF_ERROR(store_->WriteCommit(&data_, seq, commit_us)
-                           .WithContext(fmt::format("table '{}': bulk load of {} rows",
-                                                    table_->desc.meta.name, rows_)));
-    data_.Clear();
-    changes_.clear();
+    Status s = ingest ? Ingest(data_files, commit_us) : WriteBatch(commit_us);
+    TL_RETURN_IF_ERROR(s.WithContext(
+        fmt::format("table '{}': bulk load of {} rows", table_->desc.meta.name, rows_)));
     rows_ = 0;
-    // The next open need not replay a load-sized log. A failed flush loses nothing: the rows
-    // are in the log, and RocksDB flushes them later.
-    rocksdb::Status flushed = store_->db_->Flush(
-        rocksdb::FlushOptions(), {store_->data_cf_, store_->stream_cf_, store_->meta_cf_});
-    if (!flushed.ok()) {
-      rocksdb::Log(rocksdb::InfoLogLevel::WARN_LEVEL, store_->db_->GetOptions().info_log,
-                   "flush after bulk load: %s", flushed.ToString().c_str());
-    }
     return Status::OK();
   }
 
@@ -85,11 +226,167 @@ class BulkLoaderImpl : public BulkLoader {
         table_->desc.meta.name, rows_, needed >> 20, store_->dir_, free >> 20));
   }
 
+  // The staged rows, sorted, as the next run.
+  Status WriteRun() {
+    std::error_code ec;
+    std::filesystem::create_directories(folder_, ec);
+    if (ec)
+      return Status::IOError(
+          fmt::format("bulk load: cannot create '{}': {}", folder_, ec.message()));
+    std::string path = fmt::format("{}/run-{:06d}.sst", folder_, runs_.size());
+    // Runs are read once, by the merge: not worth compressing.
+    TL_ASSIGN_OR_RETURN(auto writer, NewWriter(store_->data_cf_, path, /*compress=*/false));
+    TL_RETURN_IF_ERROR(staged_.ForEachSorted([&](std::string_view key, std::string_view value) {
+      return FromSst(writer->Put(ToSlice(key), ToSlice(value)), path);
+    }));
+    rocksdb::ExternalSstFileInfo info;
+    TL_RETURN_IF_ERROR(FromSst(writer->Finish(&info), path));
+    run_file_bytes_ += static_cast<int64_t>(info.file_size);
+    runs_.push_back(path);
+    staged_.Clear();
+    return Status::OK();
+  }
+
+  Result<std::unique_ptr<rocksdb::SstFileWriter>> NewWriter(rocksdb::ColumnFamilyHandle* cf,
+                                                            const std::string& path,
+                                                            bool compress = true) {
+    rocksdb::Options options = store_->db_->GetOptions(cf);
+    if (!compress) options.compression = rocksdb::kNoCompression;
+    auto writer = std::make_unique<rocksdb::SstFileWriter>(rocksdb::EnvOptions(), options, cf);
+    TL_RETURN_IF_ERROR(FromSst(writer->Open(path), path));
+    return writer;
+  }
+
+  // The runs as non-overlapping files: one run is one already; several are merged, and of equal
+  // keys the later run's row wins.
+  Result<std::vector<std::string>> MergeRuns() {
+    if (runs_.size() == 1) return runs_;
+    std::vector<std::unique_ptr<rocksdb::SstFileReader>> readers;
+    std::vector<std::unique_ptr<rocksdb::Iterator>> its;
+    rocksdb::Options options = store_->db_->GetOptions(store_->data_cf_);
+    rocksdb::ReadOptions read;
+    read.fill_cache = false;  // each block is read once: the block cache would only grow
+    read.readahead_size = 1 << 20;
+    for (const std::string& run : runs_) {
+      readers.push_back(std::make_unique<rocksdb::SstFileReader>(options));
+      TL_RETURN_IF_ERROR(FromSst(readers.back()->Open(run), run));
+      its.emplace_back(readers.back()->NewIterator(read));
+      its.back()->SeekToFirst();
+    }
+    std::vector<std::string> out;
+    std::unique_ptr<rocksdb::SstFileWriter> writer;
+    auto finish = [&]() -> Status {
+      if (writer == nullptr) return Status::OK();
+      Status s = FromSst(writer->Finish(), out.back());
+      writer.reset();
+      return s;
+    };
+    while (true) {
+      int best = -1;  // the smallest key; of equal keys, the latest run
+      for (size_t i = 0; i < its.size(); ++i) {
+        if (!its[i]->Valid()) continue;
+        if (best < 0 || its[i]->key().compare(its[best]->key()) <= 0) best = static_cast<int>(i);
+      }
+      if (best < 0) break;
+      if (writer != nullptr && static_cast<int64_t>(writer->FileSize()) >= kIngestFileBytes) {
+        TL_RETURN_IF_ERROR(finish());
+      }
+      if (writer == nullptr) {
+        out.push_back(fmt::format("{}/merged-{:06d}.sst", folder_, out.size()));
+        TL_ASSIGN_OR_RETURN(writer, NewWriter(store_->data_cf_, out.back()));
+      }
+      std::string key = its[best]->key().ToString();
+      TL_RETURN_IF_ERROR(FromSst(writer->Put(key, its[best]->value()), out.back()));
+      for (auto& it : its) {
+        while (it->Valid() && it->key() == key) it->Next();
+      }
+    }
+    for (size_t i = 0; i < its.size(); ++i) TL_RETURN_IF_ERROR(FromSst(its[i]->status(), runs_[i]));
+    TL_RETURN_IF_ERROR(finish());
+    its.clear();
+    readers.clear();
+    for (const std::string& run : runs_) std::filesystem::remove(run);
+    return out;
+  }
+
+  // A load that never filled a run: one write, then a flush, so that the next open need not
+  // replay a load-sized log (a failed flush loses nothing: RocksDB flushes later).
+  Status WriteBatch(int64_t commit_us) {
+    rocksdb::WriteBatch batch;
+    TL_RETURN_IF_ERROR(staged_.ForEachSorted([&](std::string_view key, std::string_view value) {
+      batch.Put(store_->data_cf_, ToSlice(key), ToSlice(value));
+      return Status::OK();
+    }));
+    uint64_t seq = store_->last_seq_.load();
+    TL_RETURN_IF_ERROR(changes_.ForEach([&](std::string& change) {
+      store_->AppendChange(table_->id, &change, commit_us, &seq, &batch);
+    }));
+    if (auto_increment_ != 0) store_->AppendAutoIncrement(table_->id, auto_increment_, &batch);
+    TL_RETURN_IF_ERROR(store_->WriteCommit(&batch, seq, commit_us));
+    staged_.Clear();
+    rocksdb::Status flushed = store_->db_->Flush(
+        rocksdb::FlushOptions(), {store_->data_cf_, store_->stream_cf_, store_->meta_cf_});
+    if (!flushed.ok()) {
+      rocksdb::Log(rocksdb::InfoLogLevel::WARN_LEVEL, store_->db_->GetOptions().info_log,
+                   "flush after bulk load: %s", flushed.ToString().c_str());
+    }
+    return Status::OK();
+  }
+
+  // Under commit_mu_: the change records take the next sequences; they, the counters and the
+  // rows go in as one ingestion.
+  Status Ingest(const std::vector<std::string>& data_files, int64_t commit_us) {
+    uint64_t seq = store_->last_seq_.load();
+    std::vector<rocksdb::IngestExternalFileArg> args(1);
+    args[0].column_family = store_->data_cf_;
+    args[0].external_files = data_files;
+    if (changes_.count() > 0) {
+      std::string path = folder_ + "/stream.sst";
+      TL_ASSIGN_OR_RETURN(auto writer, NewWriter(store_->stream_cf_, path));
+      Status put;
+      TL_RETURN_IF_ERROR(changes_.ForEach([&](std::string& change) {
+        std::memcpy(change.data(), &commit_us, 8);  // fixed64 commit time, see the codec
+        if (put.ok()) {
+          put = FromSst(writer->Put(store::StreamKey(table_->id, ++seq), change), path);
+        }
+      }));
+      TL_RETURN_IF_ERROR(put);
+      TL_RETURN_IF_ERROR(FromSst(writer->Finish(), path));
+      args.push_back({store_->stream_cf_, {path}, {}});
+    }
+    std::map<std::string, std::string> counters;  // an SST's keys go in order
+    if (seq != store_->last_seq_.load()) PutBigEndian64(&counters[kLastSequenceKey], seq);
+    if (auto_increment_ != 0) {
+      PutBigEndian64(&counters[AutoIncrementKey(table_->id)],
+                     static_cast<uint64_t>(auto_increment_));
+    }
+    if (!counters.empty()) {
+      std::string path = folder_ + "/meta.sst";
+      TL_ASSIGN_OR_RETURN(auto writer, NewWriter(store_->meta_cf_, path));
+      for (const auto& [key, value] : counters) {
+        TL_RETURN_IF_ERROR(FromSst(writer->Put(key, value), path));
+      }
+      TL_RETURN_IF_ERROR(FromSst(writer->Finish(), path));
+      args.push_back({store_->meta_cf_, {path}, {}});
+    }
+    for (auto& arg : args) {
+      arg.options.move_files = true;
+      arg.options.allow_blocking_flush = true;  // rows of the memtable under the same keys
+    }
+    TL_RETURN_IF_ERROR(FromRocks(store_->db_->IngestExternalFiles(args), "ingest"));
+    store_->last_seq_ = seq;
+    store_->last_commit_us_ = commit_us;
+    return Status::OK();
+  }
+
   TableStoreImpl* store_;
   TablePtr table_;
-  rocksdb::WriteBatch data_;
-  std::vector<std::string> changes_;
-  uint64_t change_bytes_ = 0;
+  const std::string folder_;
+  const int64_t run_bytes_;
+  StagedRows staged_;
+  std::vector<std::string> runs_;
+  int64_t run_file_bytes_ = 0;
+  ChangeLog changes_;
   int64_t auto_increment_ = 0;
   uint64_t rows_ = 0;
 };
@@ -97,7 +394,10 @@ class BulkLoaderImpl : public BulkLoader {
 Result<std::unique_ptr<BulkLoader>> TableStoreImpl::NewBulkLoader(const std::string& table) {
   TL_RETURN_IF_ERROR(CheckWritable());
   TL_ASSIGN_OR_RETURN(TablePtr t, FindTable(table));
-  return std::unique_ptr<BulkLoader>(std::make_unique<BulkLoaderImpl>(this, std::move(t)));
+  static std::atomic<uint64_t> loads{0};
+  std::string folder = fmt::format("{}/{}/{}-{}", dir_, kBulkFolder, ::getpid(), ++loads);
+  return std::unique_ptr<BulkLoader>(
+      std::make_unique<BulkLoaderImpl>(this, std::move(t), std::move(folder)));
 }
 
 }  // namespace tablelake::store

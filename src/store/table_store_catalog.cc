@@ -55,6 +55,10 @@ Status TableStoreImpl::Open(const std::string& dir) {
   data_cf_ = handles_[1];
   stream_cf_ = handles_[2];
   write_options_.sync = options_.sync_writes;
+  if (!options_.read_only && !user) {
+    std::error_code ignored;  // runs of a bulk load a crash interrupted: never ingested
+    std::filesystem::remove_all(std::filesystem::path(dir) / kBulkFolder, ignored);
+  }
 
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), meta_cf_));
   for (it->Seek(kTableMetaPrefix); it->Valid() && it->key().starts_with(kTableMetaPrefix);

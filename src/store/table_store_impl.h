@@ -47,6 +47,9 @@ constexpr char kTableMetaPrefix[] = "table/";
 constexpr char kNextTableIdKey[] = "next_table_id";
 constexpr char kLastSequenceKey[] = "last_sequence";
 constexpr char kAutoIncrementPrefix[] = "autoinc/";
+// Where bulk loads keep their sorted runs (<store>/bulk/<pid>-<n>/), removed when they end and,
+// after a crash, at the next open for writing.
+constexpr char kBulkFolder[] = "bulk";
 constexpr size_t kRowLockStripes = 1024;
 
 inline Status FromRocks(const rocksdb::Status& s, const std::string& what) {

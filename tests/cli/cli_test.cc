@@ -1,4 +1,6 @@
 // Runs the built `tablelake` binary as a user would and checks its output and exit codes.
+#include <algorithm>
+
 #include "cli_fixture.h"
 
 namespace tablelake::testing {
@@ -222,12 +224,39 @@ TEST_F(CliTest, CredentialSetsKeepSecretsOffTheCommandLineAndOutput) {
               "credential set 'r2' does not exist");
   // A remote endpoint needs a role naming one.
   CreateSample();
-  ExpectError(Tl({"delivery", "create", "--table", "sampleTable", "--name", "remote", "--bucket",
-                  "b", "--oss-endpoint", "oss-cn-hangzhou.aliyuncs.com", "--schema", "PK1:PK1:INT64"}),
-              "needs a role (OssRoleName)");
+  ExpectError(
+      Tl({"delivery", "create", "--table", "sampleTable", "--name", "remote", "--bucket", "b",
+          "--oss-endpoint", "oss-cn-hangzhou.aliyuncs.com", "--schema", "PK1:PK1:INT64"}),
+      "needs a role (OssRoleName)");
   Ok({"delivery", "create", "--table", "sampleTable", "--name", "remote", "--bucket", "b",
       "--oss-endpoint", "oss-cn-hangzhou.aliyuncs.com", "--role", "lake-writer", "--schema",
       "PK1:PK1:INT64"});
+}
+
+// Issue 13: a load far larger than its memory (--memory-mb 1: many sorted runs) is all or
+// nothing - a bad line near the end writes nothing and names its line - and a good one writes
+// every row once, the last of a key winning, leaving no run behind.
+TEST_F(CliTest, ALoadLargerThanItsMemoryIsAllOrNothing) {
+  Ok({"table", "create", "t", "--pk", "id:INTEGER"});
+  std::string input;
+  constexpr int kRows = 60000;
+  for (int i = 0; i < kRows; ++i) {
+    int id = (i * 7919) % kRows;
+    input += "{\"id\":" + std::to_string(id) + ",\"v\":" + std::to_string(i) + ",\"pad\":\"" +
+             std::string(40, 'x') + "\"}\n";
+  }
+  std::string bad = input + "{\"id\":1,\"v\":1}\n{\"id\":\"two\"}\n{\"id\":3}\n";
+  ExpectError(Tl({"put", "t", "--memory-mb", "1"}, bad), "stdin line 60002");
+  EXPECT_EQ(Tl({"range", "t", "--limit", "1"}).out, "") << "nothing written";
+  input += "{\"id\":0,\"v\":-1}\n";  // the last row of key 0
+  CmdResult load = Tl({"put", "t", "--memory-mb", "1"}, input);
+  ASSERT_EQ(load.exit_code, 0) << load.err;
+  EXPECT_NE(load.err.find("60001 rows"), std::string::npos) << load.err;
+  CmdResult all = Tl({"range", "t", "--columns", "v"});
+  EXPECT_EQ(std::count(all.out.begin(), all.out.end(), '\n'), kRows);
+  EXPECT_EQ(Tl({"get", "t", R"({"id":0})"}).out, "{\"id\":0,\"v\":-1}\n");
+  EXPECT_TRUE(std::filesystem::is_empty(dir_ / "tablelake-data" / "bulk"));
+  ExpectError(Tl({"put", "t", "--memory-mb", "0"}, input), "--memory-mb");
 }
 
 }  // namespace

@@ -1,0 +1,90 @@
+// Bulk load beside DuckDB in the same run (issue 13): the issue's file of JSON lines - five
+// columns, {"PK1":int,"PK2":"user-…","Col1":double,"Flag":bool,"Payload":"x"*40}, keys in
+// random order - loaded by the whole `tablelake put t < rows.jsonl` command under /usr/bin/time
+// (seconds, peak RSS), then the next command on the folder (`table list`: nothing to replay),
+// and DuckDB (its default threads) reading the same file into a table of its own with
+// read_json (the statement alone is timed). Prints rows/s and MB/s of input.
+//   node bench/load_bench.mjs TABLELAKE_BINARY [ROWS...]   (default 2,000,000)
+import { execFileSync, spawnSync } from 'child_process';
+import { createRequire } from 'module';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+
+const here = path.dirname(new URL(import.meta.url).pathname);
+const require = createRequire(path.join(here, '..', 'tests', 'interop', 'package.json'));
+const { DuckDBInstance } = require('@duckdb/node-api');
+
+const bin = process.argv[2];
+const sizes = process.argv.length > 3 ? process.argv.slice(3).map(Number) : [2000000];
+const root = fs.mkdtempSync(path.join(process.env.BENCH_DIR || os.tmpdir(), 'tablelake-loadbench-'));
+
+// Keys in random order (xorshift-shuffled, seeded: runs compare).
+function writeRows(file, rows) {
+  const order = new Uint32Array(rows);
+  for (let i = 0; i < rows; i++) order[i] = i;
+  let x = 2463534242;
+  for (let i = rows - 1; i > 0; i--) {
+    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    const j = (x >>> 0) % (i + 1);
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  const fd = fs.openSync(file, 'w');
+  const payload = 'x'.repeat(40);
+  let chunk = [];
+  for (let i = 0; i < rows; i++) {
+    const k = order[i];
+    chunk.push(`{"PK1":${k % 1000},"PK2":"user-${k}","Col1":${k / 8},"Flag":${k % 2 === 0},"Payload":"${payload}"}`);
+    if (chunk.length === 100000) {
+      fs.writeSync(fd, chunk.join('\n') + '\n');
+      chunk = [];
+    }
+  }
+  if (chunk.length) fs.writeSync(fd, chunk.join('\n') + '\n');
+  fs.closeSync(fd);
+}
+
+function timed(args, input) {
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', bin, ...args],
+    { encoding: 'utf8', stdio: [input ? fs.openSync(input, 'r') : 'ignore', 'pipe', 'pipe'] });
+  if (r.status !== 0) throw new Error(r.stderr);
+  const [secs, kb] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
+  return { secs, rssMiB: kb / 1024, summary: r.stderr.trim().split('\n').slice(-2, -1)[0] };
+}
+
+const line = (label, secs, rows, mb, note = '') => console.log(
+  `${label.padEnd(50)} ${secs.toFixed(2).padStart(7)} s ${Math.round(rows / secs).toString().padStart(9)} rows/s ` +
+  `${(mb / secs).toFixed(1).padStart(6)} MB/s${note ? `  ${note}` : ''}`);
+
+try {
+  for (const rows of sizes) {
+    const dir = path.join(root, String(rows));
+    const data = path.join(dir, 'data');
+    const input = path.join(dir, 'rows.jsonl');
+    fs.mkdirSync(dir, { recursive: true });
+    console.error(`load: writing ${rows} rows`);
+    writeRows(input, rows);
+    const mb = fs.statSync(input).size / 1e6;
+    execFileSync(bin, ['--data', data, 'table', 'create', 't', '--pk', 'PK1:INTEGER', '--pk', 'PK2:STRING'],
+      { stdio: 'ignore' });
+    const load = timed(['--data', data, 'put', 't'], input);
+    const reopen = timed(['--data', data, 'table', 'list']);
+
+    const db = await (await DuckDBInstance.create(':memory:')).connect();
+    const threads = (await db.runAndReadAll(`SELECT current_setting('threads') AS t`)).getRowObjectsJson()[0].t;
+    const start = process.hrtime.bigint();
+    await db.run(`CREATE TABLE t AS SELECT * FROM read_json('${input}')`);
+    const duck = Number(process.hrtime.bigint() - start) / 1e9;
+
+    console.log(`\n${rows} rows, ${mb.toFixed(0)} MB of JSON lines, keys in random order`);
+    line('Tablelake `put t < rows.jsonl` (whole command)', load.secs, rows, mb,
+      `peak RSS ${load.rssMiB.toFixed(0)} MiB; its summary: ${load.summary}`);
+    console.log(`${'Tablelake next command (table list)'.padEnd(50)} ${reopen.secs.toFixed(2).padStart(7)} s` +
+      '  target: under 0.1 s');
+    line(`DuckDB read_json into its table (${threads} threads)`, duck, rows, mb,
+      `Tablelake takes ${(load.secs / duck).toFixed(1)}x its time (targets: at most 1x, and 1,000,000 rows/s)`);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+} finally {
+  fs.rmSync(root, { recursive: true, force: true });
+}
