@@ -1,10 +1,13 @@
 // tablelake import, and the bulk loader `put` uses for standard input.
 #include <cerrno>
+#include <condition_variable>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "cli/cli_util.h"
 #include "common/base64.h"
@@ -175,29 +178,127 @@ class CsvParser : public RowParser {
   std::vector<Column> columns_;
 };
 
-constexpr std::string_view kUtf8ByteOrderMark = "\xEF\xBB\xBF";
+// Lines parsed ahead, on a thread of their own, in batches: a batch's rows (with their line
+// numbers and the input bytes read through them), then the error that stopped the parse, if any.
+struct ParsedBatch {
+  struct Line {
+    uint64_t number;
+    uint64_t bytes;
+    store::JsonRow row;
+  };
+  std::vector<Line> lines;
+  Status error;  // a line that does not parse, or a read error: the last word of the input
+  bool end = false;
+};
 
-// Calls `fn(line_number, bytes_read, row)` for each row of the input.
-template <typename Fn>
-Status ForEachRow(const TableMeta& meta, const std::string& format, std::istream& in,
-                  const std::string& name, Fn&& fn) {
-  TL_ASSIGN_OR_RETURN(auto parser, NewRowParser(format, meta));
-  std::string line;
-  uint64_t bytes = 0;
-  for (uint64_t number = 1; std::getline(in, line); ++number) {
-    bytes += line.size() + 1;
-    // Spreadsheets start their CSV exports with a byte-order mark.
-    if (number == 1 && line.rfind(kUtf8ByteOrderMark, 0) == 0) {
-      line.erase(0, kUtf8ByteOrderMark.size());
-    }
-    auto row = parser->Parse(line);
-    if (!row.ok()) return row.status().WithContext(fmt::format("{} line {}", name, number));
-    if (!row->has_value()) continue;
-    TL_RETURN_IF_ERROR(
-        fn(number, bytes, **row).WithContext(fmt::format("{} line {}", name, number)));
+class ParseAhead {
+ public:
+  // Reads `*in` (owned when `owned` holds it) on a thread of its own.
+  ParseAhead(std::unique_ptr<RowParser> parser, std::unique_ptr<std::istream> owned,
+             std::istream* in, std::string name)
+      : state_(std::make_shared<State>()) {
+    state_->parser = std::move(parser);
+    state_->owned = std::move(owned);
+    state_->in = in;
+    state_->name = std::move(name);
+    std::thread([state = state_] { Loop(*state); }).detach();
   }
-  if (in.bad()) return Status::IOError(fmt::format("error reading {}", name));
-  return Status::OK();
+  // Stops the thread. It holds what it reads, so when it waits for input that may never come (a
+  // terminal), it is left to end with the process rather than waited for.
+  ~ParseAhead() {
+    std::unique_lock lock(state_->mu);
+    state_->stop = true;
+    state_->cv.notify_all();
+    state_->cv.wait_for(lock, std::chrono::milliseconds(200), [&] { return state_->finished; });
+  }
+  // The next batch, in input order.
+  ParsedBatch Next() {
+    std::unique_lock lock(state_->mu);
+    state_->cv.wait(lock, [&] { return !state_->ready.empty(); });
+    ParsedBatch b = std::move(state_->ready.front());
+    state_->ready.pop_front();
+    state_->cv.notify_all();
+    return b;
+  }
+
+ private:
+  static constexpr size_t kBatchLines = 2048;
+  static constexpr size_t kMaxReady = 8;  // batches parsed ahead: bounded memory
+  static constexpr std::string_view kUtf8ByteOrderMark = "\xEF\xBB\xBF";
+
+  struct State {
+    std::unique_ptr<RowParser> parser;
+    std::unique_ptr<std::istream> owned;
+    std::istream* in = nullptr;
+    std::string name;
+    std::mutex mu;
+    std::condition_variable cv;
+    std::deque<ParsedBatch> ready;
+    bool stop = false;
+    bool finished = false;
+  };
+
+  static void Loop(State& s) {
+    ParseLines(s);
+    std::lock_guard lock(s.mu);
+    s.finished = true;
+    s.cv.notify_all();
+  }
+
+  static void ParseLines(State& s) {
+    std::string line;
+    uint64_t number = 0, bytes = 0;
+    for (bool done = false; !done;) {
+      ParsedBatch b;
+      while (b.lines.size() < kBatchLines) {
+        if (!std::getline(*s.in, line)) {
+          if (s.in->bad()) b.error = Status::IOError(fmt::format("error reading {}", s.name));
+          done = true;
+          break;
+        }
+        ++number;
+        bytes += line.size() + 1;
+        // Spreadsheets start their CSV exports with a byte-order mark.
+        if (number == 1 && line.rfind(kUtf8ByteOrderMark, 0) == 0) {
+          line.erase(0, kUtf8ByteOrderMark.size());
+        }
+        auto row = s.parser->Parse(line);
+        if (!row.ok()) {
+          b.error = row.status().WithContext(fmt::format("{} line {}", s.name, number));
+          done = true;
+          break;
+        }
+        if (row->has_value()) b.lines.push_back({number, bytes, std::move(**row)});
+      }
+      b.end = done;
+      std::unique_lock lock(s.mu);
+      s.cv.wait(lock, [&] { return s.stop || s.ready.size() < kMaxReady; });
+      if (s.stop) return;
+      s.ready.push_back(std::move(b));
+      s.cv.notify_all();
+    }
+  }
+
+  std::shared_ptr<State> state_;
+};
+
+// Calls `fn(line_number, bytes_read, row)` for each row of the input, the parsing a batch ahead
+// on another core.
+template <typename Fn>
+Status ForEachRow(const TableMeta& meta, const std::string& format,
+                  std::unique_ptr<std::istream> owned, std::istream* in, const std::string& name,
+                  Fn&& fn) {
+  TL_ASSIGN_OR_RETURN(auto parser, NewRowParser(format, meta));
+  ParseAhead parsed(std::move(parser), std::move(owned), in, name);
+  while (true) {
+    ParsedBatch b = parsed.Next();
+    for (auto& l : b.lines) {
+      TL_RETURN_IF_ERROR(
+          fn(l.number, l.bytes, l.row).WithContext(fmt::format("{} line {}", name, l.number)));
+    }
+    TL_RETURN_IF_ERROR(b.error);
+    if (b.end) return Status::OK();
+  }
 }
 
 }  // namespace
@@ -214,15 +315,16 @@ Status BulkLoad(TableStore& store, const std::string& table, const std::string& 
                     CommandStart());
   TL_ASSIGN_OR_RETURN(TableDescription d, store.DescribeTable(table));
   TL_ASSIGN_OR_RETURN(auto loader, store.NewBulkLoader(table));
-  std::ifstream file;
+  std::unique_ptr<std::istream> file;
   if (path != "-") {
-    file.open(path, std::ios::binary);
-    if (!file) return Status::IOError(fmt::format("cannot open '{}'", path));
+    file = std::make_unique<std::ifstream>(path, std::ios::binary);
+    if (!*file) return Status::IOError(fmt::format("cannot open '{}'", path));
   }
-  std::istream& in = path == "-" ? std::cin : file;
+  std::istream* in = path == "-" ? &std::cin : file.get();
   std::string name = path == "-" ? "stdin" : path;
   Status parsed = ForEachRow(
-      d.meta, format, in, name, [&](uint64_t, uint64_t bytes, store::JsonRow& row) -> Status {
+      d.meta, format, std::move(file), in, name,
+      [&](uint64_t, uint64_t bytes, store::JsonRow& row) -> Status {
         PutRowRequest put{
             table, std::move(row.primary_key), std::move(row.cells), {}, ReturnType::kNone};
         TL_RETURN_IF_ERROR(loader->Put(std::move(put)));
