@@ -17,49 +17,82 @@ constexpr int64_t kIngestFileBytes = 256 << 20;  // merged SST files are cut at 
 
 rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
 
-// Rows in their stored form, packed in one buffer (a row costs no allocation of its own).
+// Rows in their stored form, packed into 1 MiB blocks (a row costs no allocation of its own,
+// and the bytes are never copied as they grow).
 class StagedRows {
  public:
+  // Blocks are a sixteenth of the memory they may use, at most 1 MiB.
+  explicit StagedRows(int64_t budget)
+      : block_bytes_(static_cast<size_t>(std::clamp<int64_t>(budget / 16, 4 << 10, 1 << 20))) {}
   void Add(std::string_view key, std::string_view value) {
-    rows_.push_back(
-        {bytes_.size(), static_cast<uint32_t>(key.size()), static_cast<uint32_t>(value.size())});
-    bytes_.append(key);
-    bytes_.append(value);
+    size_t size = key.size() + value.size();
+    if (blocks_.empty() || used_ + size > block_size_) NewBlock(size);
+    char* at = blocks_.back().get() + used_;
+    std::memcpy(at, key.data(), key.size());
+    std::memcpy(at + key.size(), value.data(), value.size());
+    used_ += size;
+    rows_.push_back({PrefixOf(key), at, static_cast<uint32_t>(key.size()),
+                     static_cast<uint32_t>(value.size()), rows_.size()});
   }
   bool empty() const { return rows_.empty(); }
   // What they hold in memory.
   int64_t footprint() const {
-    return static_cast<int64_t>(bytes_.size() + rows_.size() * sizeof(Row));
+    return allocated_ + static_cast<int64_t>(rows_.size() * sizeof(Row));
   }
   // Sorts by key, keeping of equal keys the one added last (a later put replaces an earlier),
   // and calls fn(key, value) for each, in key order.
   template <typename Fn>
   Status ForEachSorted(Fn&& fn) {
-    std::stable_sort(rows_.begin(), rows_.end(),
-                     [&](const Row& a, const Row& b) { return Key(a) < Key(b); });
+    // Every key starts with its table's prefix: the next 8 bytes, as a number, settle most
+    // comparisons without a memcmp; the order added breaks ties between equal keys.
+    std::sort(rows_.begin(), rows_.end(), [](const Row& a, const Row& b) {
+      if (a.prefix != b.prefix) return a.prefix < b.prefix;
+      int c = a.Key().compare(b.Key());
+      return c != 0 ? c < 0 : a.order < b.order;
+    });
     for (size_t i = 0; i < rows_.size(); ++i) {
-      if (i + 1 < rows_.size() && Key(rows_[i + 1]) == Key(rows_[i])) continue;
-      TL_RETURN_IF_ERROR(fn(Key(rows_[i]), Value(rows_[i])));
+      if (i + 1 < rows_.size() && rows_[i + 1].Key() == rows_[i].Key()) continue;
+      TL_RETURN_IF_ERROR(fn(rows_[i].Key(), rows_[i].Value()));
     }
     return Status::OK();
   }
   void Clear() {
     rows_ = {};
-    bytes_ = {};
+    blocks_.clear();
+    used_ = 0;
+    allocated_ = 0;
   }
 
  private:
   struct Row {
-    size_t offset;
+    uint64_t prefix;
+    const char* data;
     uint32_t key_size;
     uint32_t value_size;
+    size_t order;
+    std::string_view Key() const { return {data, key_size}; }
+    std::string_view Value() const { return {data + key_size, value_size}; }
   };
-  std::string_view Key(const Row& r) const { return {bytes_.data() + r.offset, r.key_size}; }
-  std::string_view Value(const Row& r) const {
-    return {bytes_.data() + r.offset + r.key_size, r.value_size};
+  // Bytes 4-11 of the key, big-endian (zero-padded): ordered as the key is.
+  static uint64_t PrefixOf(std::string_view key) {
+    uint64_t v = 0;
+    for (size_t i = kTablePrefixBytes; i < kTablePrefixBytes + 8; ++i) {
+      v = (v << 8) | (i < key.size() ? static_cast<uint8_t>(key[i]) : 0);
+    }
+    return v;
   }
+  void NewBlock(size_t at_least) {
+    block_size_ = std::max(block_bytes_, at_least);
+    blocks_.push_back(std::make_unique<char[]>(block_size_));
+    allocated_ += static_cast<int64_t>(block_size_);
+    used_ = 0;
+  }
+  const size_t block_bytes_;
   std::vector<Row> rows_;
-  std::string bytes_;
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  size_t block_size_ = 0;  // of the last block
+  size_t used_ = 0;        // of the last block
+  int64_t allocated_ = 0;
 };
 
 Status FromSst(const rocksdb::Status& s, const std::string& path) {
@@ -152,6 +185,7 @@ class BulkLoaderImpl : public BulkLoader {
         table_(std::move(table)),
         folder_(std::move(folder)),
         run_bytes_(std::max<int64_t>(1, store->options_.bulk_load_run_bytes)),
+        staged_(run_bytes_),
         changes_(folder_ + "/changes", run_bytes_ / 4) {}
   ~BulkLoaderImpl() override {
     changes_.Close();  // before its folder goes
