@@ -167,7 +167,9 @@ class RowIterator {
 // Loads many rows into one table as one atomic write: all of them or, when anything fails,
 // none. Rows are checked as they are staged, by the same code as PutRow (names, sizes, key,
 // cell versions, AUTO_INCREMENT), so a row PutRow would refuse is refused here, at its Put.
-// Staged rows are held in memory (their stored form) until Commit. Not thread-safe.
+// Staged rows wait in memory, up to StoreOptions::bulk_load_run_bytes; past it in sorted files
+// in the store's folder, which Commit ingests with the change records in one step. Not
+// thread-safe.
 class BulkLoader {
  public:
   virtual ~BulkLoader() = default;
