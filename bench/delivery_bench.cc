@@ -291,7 +291,7 @@ int main(int argc, char** argv) {
               d.status.rows_delivered / deliver_s, raw_bytes / deliver_s / 1e6,
               100 * scan_s / deliver_s, static_cast<long long>(d.status.files_written),
               d.status.bytes_written / 1e6);
-  std::string duck_label = fmt::format("DuckDB COPY to Parquet ({} threads, SNAPPY)", duck_threads);
+  std::string duck_label = fmt::format("DuckDB COPY ({} threads, SNAPPY)", duck_threads);
   std::printf("%-40s %10zu %9.2f %14.0f %9.1f   %.2fx its time\n", duck_label.c_str(), rows, duck_s,
               rows / duck_s, raw_bytes / duck_s / 1e6, duck_s / deliver_s);
 
