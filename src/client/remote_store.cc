@@ -208,11 +208,27 @@ class RemoteStore : public TableStore {
     return Status::OK();
   }
 
-  // One request per table named, in request order.
+  // One request: a table entry per key, so that each keeps its own read options.
   std::vector<Result<std::optional<Row>>> BatchGetRow(
       const std::vector<GetRowRequest>& requests) override {
+    wire::BatchGetRowRequest w;
+    for (const auto& r : requests) ToWire(r, w.add_tables());
+    wire::BatchGetRowResponse reply;
+    Status sent = caller_->Call("BatchGetRow", w, &reply).status();
     std::vector<Result<std::optional<Row>>> out;
-    for (const auto& r : requests) out.push_back(GetRow(r));
+    for (const auto& table : reply.tables()) {
+      for (const auto& row : table.rows()) {
+        if (row.is_ok()) {
+          out.push_back(RowFromWire(row.row()));
+        } else {
+          out.push_back(client::FromOtsError(row.error().code(), row.error().message(), 200));
+        }
+      }
+    }
+    if (sent.ok() && out.size() != requests.size()) {
+      sent = Status::Corruption("BatchGetRow: the reply does not answer every key");
+    }
+    if (!sent.ok()) out.assign(requests.size(), sent);
     return out;
   }
 
@@ -324,33 +340,6 @@ class RemoteStore : public TableStore {
   std::mutex mu_;
   std::map<std::string, std::pair<uint64_t, std::string>> resume_;
 };
-
-// A stream record as the store gives it. The record's sequence info holds the store's
-// sequence (its epoch the high half) and the commit time; the row after the write is not sent.
-Result<ChangeRecord> ChangeFromWire(const std::string& table, const wire::StreamRecord& rec) {
-  TL_ASSIGN_OR_RETURN(server::WireRow row, server::DecodeRow(rec.record()));
-  ChangeRecord out;
-  out.table = table;
-  out.op = static_cast<ChangeOp>(rec.action_type());
-  if (row.sequence) {
-    out.sequence = (uint64_t{row.sequence->epoch} << 32) | row.sequence->row_index;
-    out.commit_time_us = row.sequence->timestamp;
-  }
-  out.primary_key = std::move(row.primary_key);
-  for (auto& c : row.cells) {
-    ColumnUpdate u;
-    u.name = std::move(c.name);
-    u.timestamp = c.timestamp;
-    if (c.value) {
-      u.value = std::move(*c.value);
-    } else {
-      u.op = c.op == server::CellOp::kDeleteOneVersion ? ColumnUpdate::Op::kDeleteOneVersion
-                                                       : ColumnUpdate::Op::kDeleteAllVersions;
-    }
-    out.columns.push_back(std::move(u));
-  }
-  return out;
-}
 
 Result<std::string> RemoteStore::FirstShardIterator(const std::string& table) {
   TL_ASSIGN_OR_RETURN(TableDescription d, DescribeTable(table));

@@ -6,6 +6,7 @@
 #include "proto/tablestore_delivery.pb.h"
 #include "server/plain_buffer.h"
 #include "server/wire_convert.h"
+#include "server/wire_delivery.h"
 #include "tablelake/client.h"
 
 namespace tablelake::client {
@@ -112,18 +113,12 @@ Result<DescribeDeliveryTaskResponse> TableStoreClient::DescribeDeliveryTask(
   TL_ASSIGN_OR_RETURN(out.RequestId, impl_->Call("DescribeDeliveryTask", w, &reply));
   out.TaskConfig = FromWire(reply.taskconfig());
   out.TaskType = static_cast<DeliveryTaskType>(reply.tasktype());
-  const auto& s = reply.task_sync_stat();
-  out.TaskSyncStat.TaskSyncPhase = static_cast<SyncPhase>(s.task_sync_phase());
-  out.TaskSyncStat.CurrentSyncTimestamp = s.current_sync_timestamp();
-  out.TaskSyncStat.ErrorCode = s.has_error_name()   ? s.error_name()
-                               : s.has_error_code() ? wire::ErrorType_Name(s.error_code())
-                                                    : "";
-  out.TaskSyncStat.Detail = s.detail();
-  out.TaskSyncStat.RowsDelivered = s.rows_delivered();
-  out.TaskSyncStat.DirtyRows = s.dirty_rows();
-  out.TaskSyncStat.FilesWritten = s.files_written();
-  out.TaskSyncStat.BytesWritten = s.bytes_written();
-  out.TaskSyncStat.LagMs = s.lag_ms();
+  const DeliveryTaskStatus s = server::FromWire(reply.task_sync_stat());
+  out.TaskSyncStat = {s.phase,          s.current_sync_timestamp_ns,
+                      s.error_code,     s.error_detail,
+                      s.rows_delivered, s.dirty_rows,
+                      s.files_written,  s.bytes_written,
+                      s.lag_ms};
   return out;
 }
 
@@ -329,21 +324,8 @@ Result<GetStreamRecordResponse> TableStoreClient::GetStreamRecord(const std::str
   GetStreamRecordResponse out;
   TL_ASSIGN_OR_RETURN(out.RequestId, impl_->Call("GetStreamRecord", w, &reply));
   for (const auto& rec : reply.stream_records()) {
-    TL_ASSIGN_OR_RETURN(server::WireRow row, server::DecodeRow(rec.record()));
-    StreamRecord r{static_cast<ChangeOp>(rec.action_type()), row.primary_key, {}};
-    for (auto& c : row.cells) {
-      ColumnUpdate u;
-      u.name = c.name;
-      u.timestamp = c.timestamp;
-      if (c.value) {
-        u.value = *c.value;
-      } else {
-        u.op = c.op == server::CellOp::kDeleteOneVersion ? ColumnUpdate::Op::kDeleteOneVersion
-                                                         : ColumnUpdate::Op::kDeleteAllVersions;
-      }
-      r.Columns.push_back(std::move(u));
-    }
-    out.Records.push_back(std::move(r));
+    TL_ASSIGN_OR_RETURN(ChangeRecord change, remote::ChangeFromWire("", rec));
+    out.Records.push_back({change.op, std::move(change.primary_key), std::move(change.columns)});
   }
   out.NextShardIterator = reply.next_shard_iterator();
   return out;

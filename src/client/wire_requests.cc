@@ -158,6 +158,12 @@ void ToWire(const GetRowRequest& r, wire::GetRowRequest* out) {
   ReadOptionsToWire(r, out);
 }
 
+void ToWire(const GetRowRequest& r, wire::TableInBatchGetRowRequest* out) {
+  out->set_table_name(r.table);
+  out->add_primary_key(server::EncodePrimaryKey(r.primary_key));
+  ReadOptionsToWire(r, out);
+}
+
 void ToWire(const GetRangeRequest& r, wire::GetRangeRequest* out) {
   out->set_table_name(r.table);
   out->set_direction(r.direction == Direction::kBackward ? wire::BACKWARD : wire::FORWARD);
@@ -199,6 +205,33 @@ Result<GetRangeResult> FromWire(const wire::GetRangeResponse& reply) {
   if (reply.has_next_start_primary_key() && !reply.next_start_primary_key().empty()) {
     TL_ASSIGN_OR_RETURN(auto next, server::DecodeRow(reply.next_start_primary_key()));
     out.next_start_primary_key = std::move(next.primary_key);
+  }
+  return out;
+}
+
+// A stream record as the store gives it. The record's sequence info holds the store's
+// sequence (its epoch the high half) and the commit time; the row after the write is not sent.
+Result<ChangeRecord> ChangeFromWire(const std::string& table, const wire::StreamRecord& rec) {
+  TL_ASSIGN_OR_RETURN(server::WireRow row, server::DecodeRow(rec.record()));
+  ChangeRecord out;
+  out.table = table;
+  out.op = static_cast<ChangeOp>(rec.action_type());
+  if (row.sequence) {
+    out.sequence = (uint64_t{row.sequence->epoch} << 32) | row.sequence->row_index;
+    out.commit_time_us = row.sequence->timestamp;
+  }
+  out.primary_key = std::move(row.primary_key);
+  for (auto& c : row.cells) {
+    ColumnUpdate u;
+    u.name = std::move(c.name);
+    u.timestamp = c.timestamp;
+    if (c.value) {
+      u.value = std::move(*c.value);
+    } else {
+      u.op = c.op == server::CellOp::kDeleteOneVersion ? ColumnUpdate::Op::kDeleteOneVersion
+                                                       : ColumnUpdate::Op::kDeleteAllVersions;
+    }
+    out.columns.push_back(std::move(u));
   }
   return out;
 }

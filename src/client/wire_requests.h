@@ -27,6 +27,11 @@ Result<WriteResult> WriteResultFromWire(const std::string& row);
 // A read reply's `row`: none when empty.
 Result<std::optional<Row>> RowFromWire(const std::string& bytes);
 Result<GetRangeResult> FromWire(const wire::GetRangeResponse& reply);
+// A stream record as the store gives it. The record's sequence info holds the store's
+// sequence (its epoch the high half) and the commit time; the row after the write is not sent.
+Result<ChangeRecord> ChangeFromWire(const std::string& table, const wire::StreamRecord& record);
+// A read's options for one key of a BatchGetRow.
+void ToWire(const GetRowRequest& r, wire::TableInBatchGetRowRequest* out);
 // A row read back: its key and the cells that carry values.
 Row RowOf(server::WireRow row);
 

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "../store/store_fixture.h"
+#include "client/remote_store.h"
 #include "fmt/format.h"
 #include "proto/tablestore.pb.h"
 #include "server/http_server.h"
@@ -190,6 +191,34 @@ TEST_F(ClientTest, UpdatesDeletesAndTheStream) {
   ASSERT_TRUE(after.ok());
   EXPECT_TRUE(after->Records.empty());
   EXPECT_EQ(c->GetStreamRecord("not-an-iterator").status().code(), StatusCode::kInvalidArgument);
+}
+
+// The remote TableStore (the CLI's --endpoint): a BatchGetRow of keys with their own read
+// options in one request, each found, missing or refused alone, in request order.
+TEST_F(ClientTest, TheRemoteStoreReadsABatchWithEachKeysOptions) {
+  CreateSample("t");
+  ASSERT_TRUE(
+      Put(Key(1, "a"),
+          {{"x", Value::Integer(1), kNoTimestamp}, {"y", Value::String("why"), kNoTimestamp}}, {},
+          "t")
+          .ok());
+  auto remote = remote::OpenRemoteStore(
+      {fmt::format("http://127.0.0.1:{}", http_->port()), "inst", "AKID", "SECRET", {}});
+  tablelake::GetRowRequest both{"t", Key(1, "a"), {}, {}, 0, {}, {}};
+  tablelake::GetRowRequest only_y = both;
+  only_y.columns_to_get = {"y"};
+  tablelake::GetRowRequest missing{"t", Key(2, "b"), {}, {}, 0, {}, {}};
+  tablelake::GetRowRequest no_table{"nope", Key(1, "a"), {}, {}, 0, {}, {}};
+  auto rows = remote->BatchGetRow({both, only_y, missing, no_table});
+  ASSERT_EQ(rows.size(), 4u);
+  ASSERT_TRUE(rows[0].ok() && rows[0]->has_value()) << rows[0].status().ToString();
+  EXPECT_EQ((*rows[0])->cells.size(), 2u);
+  ASSERT_TRUE(rows[1].ok() && rows[1]->has_value());
+  ASSERT_EQ((*rows[1])->cells.size(), 1u);
+  EXPECT_EQ((*rows[1])->cells[0].value, Value::String("why"));
+  ASSERT_TRUE(rows[2].ok());
+  EXPECT_FALSE(rows[2]->has_value());
+  EXPECT_EQ(rows[3].status().code(), StatusCode::kNotFound) << rows[3].status().ToString();
 }
 
 TEST_F(ClientTest, AWrongSecretIsRefusedOnceAndNeverEchoed) {

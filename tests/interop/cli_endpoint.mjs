@@ -174,6 +174,12 @@ await runAgainst(serve, dir, async () => {
       '--schema', 'part:part:UTF8']);
     assert.match(ok(['table', 'drop', 'seq']).err, /dropped table 'seq' and its delivery task\(s\) seqlake/);
     assertEq(ok(['delivery', 'list', '--json']).out, '', 'no tasks left');
+    // The official SDK's DeleteTable does the same on the wire.
+    ok(['table', 'create', 'gone', '--pk', 'k:STRING']);
+    ok(['delivery', 'create', '--table', 'gone', '--name', 'gonelake', '--type', 'inc', '--bucket', 'bkt',
+      '--oss-endpoint', `file://${lake}`, '--schema', 'k:k:UTF8']);
+    await sdk.deleteTable({ tableName: 'gone' });
+    assertEq(ok(['delivery', 'list', '--json']).out, '', 'the SDK\'s DeleteTable took the task too');
     assertEq(ok(['table', 'list']).out, 'ev\n', 'tables left');
   });
   summarize();
