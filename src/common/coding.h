@@ -56,6 +56,16 @@ inline uint32_t DecodeBigEndian32(const char* p) {
   return v;
 }
 
+// How many bytes PutVarint64 takes for `v`.
+inline size_t VarintLength(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
 // Writes a varint at `p` (room for 10 bytes); returns where it ends.
 inline char* EncodeVarint64(char* p, uint64_t v) {
   while (v >= 0x80) {

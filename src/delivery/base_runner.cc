@@ -21,6 +21,7 @@ void RemoveSpill(const TaskRun& run);
 std::string RunPath(const TaskRun& run, int64_t n);
 int64_t RunBytes(const TaskRun& run);
 Status AbsorbRuns(TaskRun& run, BatchWriter* batch);
+Result<int64_t> MergeBlock(RunReader* r, BatchWriter* batch, int64_t merged);
 Status CommitSegment(TaskRun& run, std::unique_ptr<BatchWriter> batch, const PrimaryKey& last,
                      bool resume_at = false);
 Status FinishBase(TaskRun& run);
@@ -174,8 +175,10 @@ Status ScanSnapshot(TaskRun& run) {
   const Row* last = nullptr;
   auto spill = [&]() -> Status {
     run.NoteMemory(batch->memory_bytes());  // the most it holds: sampled rows may miss it
-    run.stats.spill_bytes += batch->buffered_bytes();
-    TL_RETURN_IF_ERROR(batch->Spill(RunPath(run, state.runs)));
+    const std::string path = RunPath(run, state.runs);
+    TL_RETURN_IF_ERROR(batch->Spill(path));
+    std::error_code ec;
+    run.stats.spill_bytes += static_cast<int64_t>(std::filesystem::file_size(path, ec));
     ++state.runs;
     ++run.stats.spill_runs;
     return CommitSegment(run, std::move(batch), last->primary_key);
@@ -244,6 +247,10 @@ Status AbsorbRuns(TaskRun& run, BatchWriter* batch) {
     std::string_view row;
     size_t row_bytes;
     while (!reader->done()) {
+      if (reader->row_group()) {
+        TL_ASSIGN_OR_RETURN(RowGroupBlock block, reader->ReadRowGroup());
+        batch->AddRowGroup(reader->partition(), std::move(block));
+      }
       while (true) {
         TL_ASSIGN_OR_RETURN(bool more, reader->NextRow(&row, &row_bytes));
         if (!more) break;
@@ -281,16 +288,13 @@ Status MergeRuns(TaskRun& run) {
       std::string partition = *next;
       bool done_already = !state.merged_through.empty() && partition <= state.merged_through;
       for (const auto& r : readers) {
-        if (r->done() || r->partition() != partition) continue;
-        std::string_view row;
-        size_t row_bytes;
-        while (!done_already) {
-          TL_ASSIGN_OR_RETURN(bool more, r->NextRow(&row, &row_bytes));
-          if (!more) break;
-          TL_RETURN_IF_ERROR(batch->WriteRow(partition, row, row_bytes));
-          ++merged;
+        // A run holds a partition's records in one block, its row groups in one block each.
+        while (!r->done() && r->partition() == partition) {
+          if (!done_already) {
+            TL_ASSIGN_OR_RETURN(merged, MergeBlock(r.get(), batch.get(), merged));
+          }
+          TL_RETURN_IF_ERROR(r->NextBlock());
         }
-        TL_RETURN_IF_ERROR(r->NextBlock());
       }
       if (done_already) continue;
       TL_RETURN_IF_ERROR(batch->ClosePartition(partition));
@@ -312,6 +316,24 @@ Status MergeRuns(TaskRun& run) {
   }
   if (progress) progress->Finish(merged, "rows merged");
   return Status::OK();
+}
+
+// Writes the block `r` stands at into its partition's file; returns `merged` plus its rows.
+Result<int64_t> MergeBlock(RunReader* r, BatchWriter* batch, int64_t merged) {
+  const std::string& partition = r->partition();
+  if (r->row_group()) {
+    TL_ASSIGN_OR_RETURN(RowGroupBlock block, r->ReadRowGroup());
+    TL_RETURN_IF_ERROR(batch->WriteRowGroup(partition, block));
+    return merged + block.group.meta.num_rows;
+  }
+  std::string_view row;
+  size_t row_bytes;
+  while (true) {
+    TL_ASSIGN_OR_RETURN(bool more, r->NextRow(&row, &row_bytes));
+    if (!more) return merged;
+    TL_RETURN_IF_ERROR(batch->WriteRow(partition, row, row_bytes));
+    ++merged;
+  }
 }
 
 // Publishes a segment's files, then saves where the delivery stands (the scan position when

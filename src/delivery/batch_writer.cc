@@ -20,7 +20,8 @@ BatchWriter::BatchWriter(const DeliveryTaskDescription& task, const ResolvedTask
       dirty_(bucket, resolved, !task.config.oss_dirty_prefix.empty(), stem),
       converter_(resolved),
       buffers_(budget),
-      partitions_(resolved.prefix, resolved.zone) {
+      partitions_(resolved.prefix, resolved.zone),
+      budget_(budget) {
   // A prefix without time variables is one partition: it would fill its files alone.
   if (!resolved.prefix.has_variables()) stream_from_ = resolved.prefix.Expand(0, resolved.zone);
 }
@@ -109,13 +110,36 @@ Status BatchWriter::FlushLargest(int64_t bytes) {
 }
 
 Status BatchWriter::Spill(const std::string& path) {
-  TL_RETURN_IF_ERROR(WriteRun(path, buffers_));
+  const RowGroupEncoding encoding{resolved_, converter_, stream_bytes_};
+  TL_RETURN_IF_ERROR(WriteRun(path, buffers_, &encoding));
   buffers_.Clear();
   full_ = false;
   return Status::OK();
 }
 
+void BatchWriter::AddRowGroup(const std::string& partition, RowGroupBlock block) {
+  const auto bytes = static_cast<int64_t>(block.group.bytes.size());
+  budget_->Take(bytes);
+  row_group_bytes_ += bytes;
+  row_groups_[partition].push_back(std::move(block));
+}
+
+Status BatchWriter::WriteRowGroups() {
+  for (const auto& [partition, blocks] : row_groups_) {
+    for (const RowGroupBlock& b : blocks) TL_RETURN_IF_ERROR(WriteRowGroup(partition, b));
+    if (buffers_.Has(partition)) {
+      TL_RETURN_IF_ERROR(WriteBuffer(partition, /*keep_open=*/false));
+    } else {
+      TL_RETURN_IF_ERROR(files_.Close(partition));
+    }
+  }
+  row_groups_.clear();
+  budget_->Give(std::exchange(row_group_bytes_, 0));
+  return Status::OK();
+}
+
 Status BatchWriter::Commit() {
+  TL_RETURN_IF_ERROR(WriteRowGroups());
   while (!buffers_.empty()) {
     TL_RETURN_IF_ERROR(WriteBuffer(buffers_.AnyPartition(), /*keep_open=*/false));
   }

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "delivery/partition_buffers.h"
 #include "delivery/partition_files.h"
 #include "delivery/row_converter.h"
+#include "delivery/row_group_encoder.h"
 #include "delivery/task_config.h"
 #include "objectstore/object_store.h"
 #include "tablelake/delivery.h"
@@ -32,6 +34,7 @@ class BatchWriter {
   BatchWriter(const DeliveryTaskDescription& task, const ResolvedTask& resolved,
               ObjectStore* bucket, std::string stem,
               std::vector<std::pair<std::string, std::string>> metadata, MemoryBudget* budget);
+  ~BatchWriter() { budget_->Give(row_group_bytes_); }
 
   // Takes one row image; `write_time_ms` partitions it unless the task has an event time.
   // Clean rows wait in their partition's buffer; dirty ones go to the dirty rows.
@@ -59,11 +62,18 @@ class BatchWriter {
   void StreamFrom(std::string partition) { stream_from_ = std::move(partition); }
   // Writes the largest buffers out as files until the buffers hold at most `bytes`.
   Status FlushLargest(int64_t bytes);
-  // Writes the buffers as spill run `path` and empties them.
+  // Writes the buffers as spill run `path` (large ones as encoded row groups) and empties them.
   Status Spill(const std::string& path);
   // Adds a row of `partition` that a spill run kept: into its file if it streams, else into
   // its buffer.
   Status AddGrouped(const std::string& partition, std::string_view encoded, size_t row_bytes);
+  // Adds a row group of `partition` that a spill run kept: it goes into the partition's file
+  // with the partition's buffered rows at Commit.
+  void AddRowGroup(const std::string& partition, RowGroupBlock block);
+  // Places a row group of `partition` that a spill run kept into its file.
+  Status WriteRowGroup(const std::string& partition, const RowGroupBlock& block) {
+    return files_.AppendRowGroup(partition, block.group, block.value_bytes);
+  }
   // Writes rows of `partition` that a spill run kept (RunReader's records) into its file.
   // `large`: the partition holds enough rows to encode them on a second thread.
   Status WriteRow(const std::string& partition, std::string_view encoded, size_t row_bytes,
@@ -74,7 +84,7 @@ class BatchWriter {
 
   // Rows taken (delivered, buffered or dirty): what bounds a batch.
   int64_t rows() const { return rows_; }
-  int64_t buffered_bytes() const { return buffers_.bytes(); }
+  int64_t buffered_bytes() const { return buffers_.bytes() + row_group_bytes_; }
   // Grouped rows and open files' memory.
   int64_t memory_bytes() const { return buffers_.bytes() + files_.memory_bytes(); }
   // What the batch delivered; files, bytes and rows once committed.
@@ -86,6 +96,8 @@ class BatchWriter {
   // Writes a buffer's rows and gives its memory back; `keep_open`: its file stays open and the
   // partition's next rows stream into it.
   Status WriteBuffer(std::string partition, bool keep_open);
+  // Writes the row groups AddRowGroup kept and the buffered rows of each of their partitions.
+  Status WriteRowGroups();
 
   static constexpr size_t kMaxStreaming = 4;  // partitions streaming into open files at once
   const int64_t stream_bytes_;                // a buffer this large starts streaming
@@ -105,6 +117,9 @@ class BatchWriter {
   std::string stream_from_;  // a partition that streams from its first row
   std::string encoded_;      // the row being added
   PartitionNames partitions_;
+  MemoryBudget* budget_;
+  std::map<std::string, std::vector<RowGroupBlock>> row_groups_;  // AddRowGroup's
+  int64_t row_group_bytes_ = 0;                                   // what they take of the budget
 };
 
 // Adds a batch's counts to a task's status and to a run's.

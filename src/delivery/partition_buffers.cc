@@ -11,14 +11,6 @@ namespace {
 constexpr int64_t kChargeChunk = 1 << 20;  // the budget is taken a MiB at a time
 constexpr size_t kFirstChunk = ChunkArena::kSmallest, kLargestChunk = ChunkArena::kLargest;
 
-size_t VarintSize(uint64_t v) {
-  size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
 }  // namespace
 
 void AppendRecord(std::string* out, std::string_view encoded, size_t row_bytes) {
@@ -27,7 +19,7 @@ void AppendRecord(std::string* out, std::string_view encoded, size_t row_bytes) 
 }
 
 size_t RecordSize(std::string_view encoded, size_t row_bytes) {
-  return VarintSize(row_bytes) + VarintSize(encoded.size()) + encoded.size();
+  return VarintLength(row_bytes) + VarintLength(encoded.size()) + encoded.size();
 }
 
 Result<bool> RecordReader::Next(std::string_view* row, size_t* row_bytes) {

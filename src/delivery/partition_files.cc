@@ -7,10 +7,6 @@
 #include "delivery/object_names.h"
 
 namespace tablelake::delivery {
-namespace {
-int64_t RowGroupBytes(int64_t file_bytes) { return std::min<int64_t>(file_bytes, 16 << 20); }
-}  // namespace
-
 PartitionFiles::PartitionFiles(ObjectStore* bucket, const ResolvedTask& task, std::string stem,
                                int64_t file_bytes,
                                std::vector<std::pair<std::string, std::string>> metadata,
@@ -30,10 +26,27 @@ PartitionFiles::~PartitionFiles() { Abort(); }
 
 Result<parquet::RowAppender*> PartitionFiles::For(const std::string& partition, size_t row_bytes,
                                                   bool large) {
+  TL_ASSIGN_OR_RETURN(OpenFile * f, FileFor(partition, static_cast<int64_t>(row_bytes), large));
+  ++f->row_count;
+  return f->rows.get();
+}
+
+Status PartitionFiles::AppendRowGroup(const std::string& partition,
+                                      const parquet::EncodedRowGroup& group, int64_t value_bytes,
+                                      bool large) {
+  TL_ASSIGN_OR_RETURN(OpenFile * f, FileFor(partition, value_bytes, large));
+  TL_RETURN_IF_ERROR(f->rows->Flush());  // rows appended before it go first
+  TL_RETURN_IF_ERROR(f->writer->AppendRowGroup(group.meta, group.bytes));
+  f->row_count += group.meta.num_rows;
+  return Status::OK();
+}
+
+Result<PartitionFiles::OpenFile*> PartitionFiles::FileFor(const std::string& partition,
+                                                          int64_t value_bytes, bool large) {
   // Consecutive rows mostly share a partition: skip the map lookup then.
   auto it = last_ != open_.end() && last_->first == partition ? last_ : open_.find(partition);
   if (it != open_.end() && it->second.value_bytes > 0 &&
-      it->second.value_bytes + static_cast<int64_t>(row_bytes) > file_bytes_) {
+      it->second.value_bytes + value_bytes > file_bytes_) {
     TL_RETURN_IF_ERROR(Close(it));
     it = open_.end();
   }
@@ -65,10 +78,9 @@ Result<parquet::RowAppender*> PartitionFiles::For(const std::string& partition, 
   }
   OpenFile& f = it->second;
   f.last_use = ++clock_;
-  ++f.row_count;
-  f.value_bytes += static_cast<int64_t>(row_bytes);
+  f.value_bytes += value_bytes;
   last_ = it;
-  return f.rows.get();
+  return &f;
 }
 
 Status PartitionFiles::Close(std::map<std::string, OpenFile>::iterator it) {

@@ -11,6 +11,7 @@
 // over thousands of partitions spends most of its time finishing small files.
 #pragma once
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -27,6 +28,9 @@
 #include "parquet/file_writer.h"
 
 namespace tablelake::delivery {
+
+// A file's row groups end past this many value bytes (RowConverter::row_bytes).
+inline int64_t RowGroupBytes(int64_t file_bytes) { return std::min<int64_t>(file_bytes, 16 << 20); }
 
 struct PublishedFile {
   std::string key;
@@ -50,6 +54,11 @@ class PartitionFiles {
   // encoding a few rows).
   Result<parquet::RowAppender*> For(const std::string& partition, size_t row_bytes,
                                     bool large = true);
+  // Places a row group encoded apart (parquet::FileWriter::OpenDetached, the task's schema and
+  // codec) into `partition`'s file, as For places a row: `value_bytes` is what its rows count
+  // for the size bound; `large` as For's.
+  Status AppendRowGroup(const std::string& partition, const parquet::EncodedRowGroup& group,
+                        int64_t value_bytes, bool large = false);
   bool IsOpen(const std::string& partition) const { return open_.count(partition) > 0; }
   // What a row of `row_bytes` for `partition` finds, in one lookup: its open file, which takes
   // the row (counted as For counts it); its open file, whole without the row (`*whole`; the
@@ -84,6 +93,9 @@ class PartitionFiles {
     size_t sequence = 0;
   };
   Status Close(std::map<std::string, OpenFile>::iterator it);
+  // The open file that takes `value_bytes` more of `partition`, opened (or a new one, when the
+  // size bound says so) as needed.
+  Result<OpenFile*> FileFor(const std::string& partition, int64_t value_bytes, bool large);
   // Finishing closed files in the background.
   Status Enqueue(OpenFile f);
   Status Finish(OpenFile& f);  // on the publishing thread

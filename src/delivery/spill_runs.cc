@@ -4,7 +4,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
+#include <optional>
+#include <thread>
 
 #include "common/coding.h"
 #include "fmt/format.h"
@@ -26,26 +30,140 @@ Status WriteAll(int fd, std::string_view data, const std::string& path) {
 
 }  // namespace
 
-Status WriteRun(const std::string& path, const PartitionBuffers& buffers) {
+// The large buffers of a run, encoded by two threads (the writing one and a helper) a few
+// partitions ahead of the one being written, handed over in partition order.
+class ParallelEncoding {
+ public:
+  ParallelEncoding(const RowGroupEncoding& how, std::vector<const PartitionBuffers::Entry*> work)
+      : how_(how), work_(std::move(work)), done_(work_.size()) {}
+  ~ParallelEncoding() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (helper_.joinable()) helper_.join();
+  }
+
+  Status Start() {
+    TL_ASSIGN_OR_RETURN(mine_, RowGroupEncoder::Open(how_));
+    TL_ASSIGN_OR_RETURN(auto theirs, RowGroupEncoder::Open(how_));
+    helper_ = std::thread([this, e = std::move(theirs)] {
+      while (EncodeNext(e.get(), /*wait=*/true)) {
+      }
+    });
+    return Status::OK();
+  }
+
+  // The row groups of work item `i` (taken in order), encoding others while they are not ready.
+  Result<std::vector<RowGroupBlock>> Take(size_t i) {
+    while (true) {
+      {
+        std::unique_lock lock(mu_);
+        taken_ = i;
+        cv_.notify_all();  // the helper's window moved
+        if (done_[i]) {
+          Result<std::vector<RowGroupBlock>> r = std::move(*done_[i]);
+          done_[i].reset();
+          return r;
+        }
+      }
+      if (!EncodeNext(mine_.get(), /*wait=*/false)) {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return done_[i].has_value(); });
+      }
+    }
+  }
+
+ private:
+  static constexpr size_t kAhead = 8;  // encoded partitions waiting to be written, at most
+
+  // Encodes the next item within the window (`wait`: once there is one); false when there is
+  // none (left, or yet).
+  bool EncodeNext(RowGroupEncoder* e, bool wait) {
+    size_t i;
+    {
+      std::unique_lock lock(mu_);
+      auto ready = [&] { return stop_ || next_ >= work_.size() || next_ < taken_ + kAhead; };
+      if (wait) cv_.wait(lock, ready);
+      if (!ready() || stop_ || next_ >= work_.size()) return false;
+      i = next_++;
+    }
+    auto r = e->Encode(work_[i]->second);
+    std::lock_guard lock(mu_);
+    done_[i] = std::move(r);
+    cv_.notify_all();
+    return true;
+  }
+
+  const RowGroupEncoding& how_;
+  std::vector<const PartitionBuffers::Entry*> work_;
+  std::unique_ptr<RowGroupEncoder> mine_;
+  std::thread helper_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::optional<Result<std::vector<RowGroupBlock>>>> done_;
+  size_t next_ = 0;   // the next item to encode
+  size_t taken_ = 0;  // the item being written
+  bool stop_ = false;
+};
+
+Status WriteRun(const std::string& path, const PartitionBuffers& buffers,
+                const RowGroupEncoding* encoding) {
+  std::vector<const PartitionBuffers::Entry*> records, large;
+  for (const auto* e : buffers.Sorted()) {
+    (encoding && e->second.row_bytes >= encoding->min_bytes ? large : records).push_back(e);
+  }
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Status::IOError(fmt::format("{}: cannot create: {}", path, strerror(errno)));
-  Status s;
   std::string header;
-  for (const auto* entry : buffers.Sorted()) {
-    const PartitionBuffer& b = entry->second;
+  auto write_records = [&](const PartitionBuffers::Entry& entry) -> Status {
+    const PartitionBuffer& b = entry.second;
     header.assign(1, 'B');
-    PutLengthPrefixed(&header, entry->first);
+    PutLengthPrefixed(&header, entry.first);
     PutVarint64(&header, static_cast<uint64_t>(b.rows));
     PutVarint64(&header, static_cast<uint64_t>(b.size));
-    s = WriteAll(fd, header, path);
-    for (size_t i = 0; s.ok() && i < b.chunks.size(); ++i)
-      s = WriteAll(fd, b.chunks[i].view(), path);
-    if (!s.ok()) break;
-  }
-  if (s.ok()) s = WriteAll(fd, "E" + std::string(kMagic), path);
-  if (s.ok() && ::fdatasync(fd) != 0) {
-    s = Status::IOError(fmt::format("{}: sync failed: {}", path, strerror(errno)));
-  }
+    TL_RETURN_IF_ERROR(WriteAll(fd, header, path));
+    for (const Chunk& c : b.chunks) TL_RETURN_IF_ERROR(WriteAll(fd, c.view(), path));
+    return Status::OK();
+  };
+  auto write_row_groups = [&](const std::string& partition,
+                              const std::vector<RowGroupBlock>& blocks) -> Status {
+    for (const RowGroupBlock& b : blocks) {
+      std::string meta;
+      parquet::EncodeRowGroupMetadata(b.group.meta, &meta);
+      header.assign(1, 'P');
+      PutLengthPrefixed(&header, partition);
+      PutVarint64(&header, static_cast<uint64_t>(b.value_bytes));
+      PutVarint64(&header, VarintLength(meta.size()) + meta.size() + b.group.bytes.size());
+      PutLengthPrefixed(&header, meta);
+      TL_RETURN_IF_ERROR(WriteAll(fd, header, path));
+      TL_RETURN_IF_ERROR(WriteAll(fd, b.group.bytes, path));
+    }
+    return Status::OK();
+  };
+  Status s = [&]() -> Status {
+    std::unique_ptr<ParallelEncoding> encoded;
+    if (!large.empty()) {
+      encoded = std::make_unique<ParallelEncoding>(*encoding, large);
+      TL_RETURN_IF_ERROR(encoded->Start());
+    }
+    // Both lists are in partition order: merged, the run is too.
+    size_t r = 0, l = 0;
+    while (r < records.size() || l < large.size()) {
+      if (l == large.size() || (r < records.size() && records[r]->first < large[l]->first)) {
+        TL_RETURN_IF_ERROR(write_records(*records[r++]));
+        continue;
+      }
+      TL_ASSIGN_OR_RETURN(auto blocks, encoded->Take(l));
+      TL_RETURN_IF_ERROR(write_row_groups(large[l++]->first, blocks));
+    }
+    TL_RETURN_IF_ERROR(WriteAll(fd, "E" + std::string(kMagic), path));
+    if (::fdatasync(fd) != 0) {
+      return Status::IOError(fmt::format("{}: sync failed: {}", path, strerror(errno)));
+    }
+    return Status::OK();
+  }();
   ::close(fd);
   return s;
 }
@@ -96,20 +214,42 @@ Status RunReader::NextBlock() {
     return Status::OK();
   }
   if (c == EOF) return Corrupt("it ends without its end marker");
-  if (c != 'B') return Corrupt("a block does not start where it should");
-  uint64_t name_size, rows, block;
+  if (c != 'B' && c != 'P') return Corrupt("a block does not start where it should");
+  row_group_ = c == 'P';
+  uint64_t name_size, count, block;  // count: rows, or a row group's value bytes
   if (!ReadVarint(&name_size) || name_size > 4096) return Corrupt("a block header is damaged");
   partition_.resize(name_size);
-  if (std::fread(partition_.data(), 1, name_size, file_) != name_size || !ReadVarint(&rows) ||
+  if (std::fread(partition_.data(), 1, name_size, file_) != name_size || !ReadVarint(&count) ||
       !ReadVarint(&block)) {
     return Corrupt("a block header is cut short");
   }
+  value_bytes_ = count;
   block_left_ = block;
   return Status::OK();
 }
 
+Result<RowGroupBlock> RunReader::ReadRowGroup() {
+  if (!row_group_) return Corrupt("a block of records read as a row group");
+  scratch_.resize(block_left_);
+  if (std::fread(scratch_.data(), 1, scratch_.size(), file_) != scratch_.size()) {
+    return Corrupt("a row group is cut short");
+  }
+  block_left_ = 0;
+  std::string_view in = scratch_, meta;
+  RowGroupBlock b;
+  b.value_bytes = static_cast<int64_t>(value_bytes_);
+  if (!GetLengthPrefixed(&in, &meta)) return Corrupt("a row group's metadata is cut short");
+  Status s = parquet::DecodeRowGroupMetadata(&meta, &b.group.meta);
+  if (!s.ok()) return Corrupt("a row group's metadata is damaged");
+  if (b.group.meta.total_compressed_size != static_cast<int64_t>(in.size())) {
+    return Corrupt("a row group's size does not match its metadata");
+  }
+  b.group.bytes.assign(in);
+  return b;
+}
+
 Result<bool> RunReader::NextRow(std::string_view* row, size_t* row_bytes) {
-  if (block_left_ == 0) return false;
+  if (block_left_ == 0 || row_group_) return false;
   uint64_t bytes, size, used = 0;
   if (!ReadVarint(&bytes, &used) || !ReadVarint(&size, &used)) {
     return Corrupt("a record is cut short");

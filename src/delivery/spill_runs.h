@@ -2,6 +2,8 @@
 // that a full delivery groups every partition's rows however large the table. A run holds
 // blocks in partition order:
 //   'B', varint name size, name, varint rows, varint block size, the block (buffer records)
+//   'P', varint name size, name, varint value bytes, varint block size, the block: an encoded
+//        row group (row_group_encoder.h) as varint metadata size, metadata, bytes
 // and ends with "E" and the magic "TLRUN1\n". Runs are written whole (then fsynced) before the
 // state that lists them is saved, so a run a crash cut short is never listed: it is removed and its
 // rows scanned again.
@@ -15,12 +17,15 @@
 #include <vector>
 
 #include "delivery/partition_buffers.h"
+#include "delivery/row_group_encoder.h"
 #include "tablelake/status.h"
 
 namespace tablelake::delivery {
 
-// Writes `buffers` as run `path`, durably.
-Status WriteRun(const std::string& path, const PartitionBuffers& buffers);
+// Writes `buffers` as run `path`, durably: with `encoding`, buffers large enough as row groups
+// (encoded on this thread and one more), the others as records.
+Status WriteRun(const std::string& path, const PartitionBuffers& buffers,
+                const RowGroupEncoding* encoding = nullptr);
 
 // Reads a run's blocks in order, one record at a time.
 class RunReader {
@@ -31,8 +36,12 @@ class RunReader {
   // The partition of the block the reader stands at; empty at the end.
   const std::string& partition() const { return partition_; }
   bool done() const { return done_; }
-  // The next record of the current block; false at its end.
+  // Whether the current block is an encoded row group (ReadRowGroup) rather than records.
+  bool row_group() const { return row_group_; }
+  // The next record of the current block; false at its end (or when it holds a row group).
   Result<bool> NextRow(std::string_view* row, size_t* row_bytes);
+  // The current block's row group.
+  Result<RowGroupBlock> ReadRowGroup();
   // Moves to the next block (skipping what is left of this one).
   Status NextBlock();
 
@@ -45,7 +54,9 @@ class RunReader {
   FILE* file_;
   std::string partition_;
   bool done_ = false;
-  uint64_t block_left_ = 0;  // bytes of the current block not read yet
+  bool row_group_ = false;
+  uint64_t value_bytes_ = 0;  // a row group block's
+  uint64_t block_left_ = 0;   // bytes of the current block not read yet
   std::string scratch_;
 };
 

@@ -3,7 +3,10 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <type_traits>
+#include <utility>
 
+#include "common/coding.h"
 #include "fmt/format.h"
 #include "parquet/thrift_compact.h"
 
@@ -43,13 +46,29 @@ std::vector<Leaf> LeavesOf(const std::vector<ColumnSpec>& schema) {
   return leaves;
 }
 
-struct RowGroupMetadata {
-  std::vector<ChunkMetadata> columns;
-  int64_t num_rows = 0;
-  int64_t total_byte_size = 0;
-  int64_t file_offset = 0;
-  int64_t total_compressed_size = 0;
+// Where a detached writer's row groups wait: offsets count from the first byte not taken yet.
+class SegmentSink : public Sink {
+ public:
+  Status Append(std::string_view data) override {
+    bytes_.append(data);
+    return Status::OK();
+  }
+  Status Commit() override { return Status::Internal("a detached Parquet writer has no file"); }
+  void Abort() override { bytes_.clear(); }
+  int64_t Tell() const override { return static_cast<int64_t>(bytes_.size()); }
+  std::string Take() { return std::exchange(bytes_, std::string()); }
+
+ private:
+  std::string bytes_;
 };
+
+void ShiftOffsets(RowGroupMetadata* rg, int64_t by) {
+  rg->file_offset += by;
+  for (auto& c : rg->columns) {
+    c.data_page_offset += by;
+    if (c.dictionary_page_offset >= 0) c.dictionary_page_offset += by;
+  }
+}
 
 // ConvertedType values.
 constexpr int32_t kConvertedUtf8 = 0, kConvertedDecimal = 5, kConvertedDate = 6,
@@ -220,15 +239,81 @@ void WriteColumnChunk(const Leaf& leaf, const ChunkMetadata& m, Codec codec,
   w.EndListStruct();
 }
 
+void PutOptional(std::string* out, const std::optional<std::string>& v) {
+  out->push_back(v ? 1 : 0);
+  if (v) PutLengthPrefixed(out, *v);
+}
+
+bool GetOptional(std::string_view* in, std::optional<std::string>* v) {
+  if (in->empty()) return false;
+  bool present = in->front() != 0;
+  in->remove_prefix(1);
+  std::string_view s;
+  if (present && !GetLengthPrefixed(in, &s)) return false;
+  if (present) *v = std::string(s);
+  return true;
+}
+
 }  // namespace
+
+// Every number as a varint (a dictionary offset + 1, so that none is -1).
+void EncodeRowGroupMetadata(const RowGroupMetadata& rg, std::string* out) {
+  for (int64_t v : {rg.num_rows, rg.total_byte_size, rg.file_offset, rg.total_compressed_size})
+    PutVarint64(out, static_cast<uint64_t>(v));
+  PutVarint64(out, rg.columns.size());
+  for (const ChunkMetadata& c : rg.columns) {
+    PutVarint64(out, c.encodings.size());
+    for (int32_t e : c.encodings) PutVarint64(out, static_cast<uint64_t>(e));
+    for (int64_t v : {c.num_values, c.null_count, c.total_uncompressed_size,
+                      c.total_compressed_size, c.data_page_offset, c.dictionary_page_offset + 1})
+      PutVarint64(out, static_cast<uint64_t>(v));
+    PutOptional(out, c.min_value);
+    PutOptional(out, c.max_value);
+  }
+}
+
+Status DecodeRowGroupMetadata(std::string_view* in, RowGroupMetadata* rg) {
+  auto corrupt = [] { return Status::Corruption("Parquet row group metadata is cut short"); };
+  auto get = [&](auto* v) {
+    uint64_t x;
+    if (!GetVarint64(in, &x)) return false;
+    *v = static_cast<std::remove_pointer_t<decltype(v)>>(x);
+    return true;
+  };
+  *rg = RowGroupMetadata();
+  size_t columns = 0;
+  if (!get(&rg->num_rows) || !get(&rg->total_byte_size) || !get(&rg->file_offset) ||
+      !get(&rg->total_compressed_size) || !get(&columns) || columns > in->size()) {
+    return corrupt();
+  }
+  rg->columns.resize(columns);
+  for (ChunkMetadata& c : rg->columns) {
+    size_t encodings = 0;
+    if (!get(&encodings) || encodings > in->size()) return corrupt();
+    c.encodings.resize(encodings);
+    for (int32_t& e : c.encodings) {
+      if (!get(&e)) return corrupt();
+    }
+    if (!get(&c.num_values) || !get(&c.null_count) || !get(&c.total_uncompressed_size) ||
+        !get(&c.total_compressed_size) || !get(&c.data_page_offset) ||
+        !get(&c.dictionary_page_offset) || !GetOptional(in, &c.min_value) ||
+        !GetOptional(in, &c.max_value)) {
+      return corrupt();
+    }
+    --c.dictionary_page_offset;
+  }
+  return Status::OK();
+}
 
 class FileWriter::Impl {
  public:
+  // A null `sink`: detached.
   Impl(std::vector<ColumnSpec> schema, WriterOptions options, std::unique_ptr<Sink> sink,
        std::unique_ptr<Compressor> compressor)
       : schema_(std::move(schema)),
         options_(std::move(options)),
-        sink_(std::move(sink)),
+        segment_(sink ? nullptr : new SegmentSink),
+        sink_(sink ? std::move(sink) : std::unique_ptr<Sink>(segment_)),
         compressor_(std::move(compressor)) {
     leaves_ = LeavesOf(schema_);
     for (const auto& leaf : leaves_) {
@@ -237,8 +322,12 @@ class FileWriter::Impl {
     }
   }
 
-  Status Start() { return Sticky(sink_->Append(std::string_view(kMagic, 4))); }
+  Status Start() {
+    return segment_ ? Status::OK() : Sticky(sink_->Append(std::string_view(kMagic, 4)));
+  }
   Status WriteBatch(const std::vector<ColumnVector>& columns);
+  Status TakeRowGroups(std::vector<EncodedRowGroup>* out);
+  Status AppendRowGroup(const RowGroupMetadata& meta, std::string_view bytes);
   Status Close();
   void Abort() {
     if (!closed_) sink_->Abort();
@@ -267,6 +356,7 @@ class FileWriter::Impl {
 
   std::vector<ColumnSpec> schema_;
   WriterOptions options_;
+  SegmentSink* segment_;  // detached: sink_, which it is
   std::unique_ptr<Sink> sink_;
   std::unique_ptr<Compressor> compressor_;
   std::vector<Leaf> leaves_;
@@ -395,6 +485,43 @@ Status FileWriter::Impl::FlushRowGroup() {
   return Status::OK();
 }
 
+Status FileWriter::Impl::TakeRowGroups(std::vector<EncodedRowGroup>* out) {
+  TL_RETURN_IF_ERROR(error_);
+  if (segment_ == nullptr) return Status::Internal("Parquet writer: not detached");
+  TL_RETURN_IF_ERROR(Sticky(FlushRowGroup()));
+  std::string bytes = segment_->Take();
+  for (auto& rg : row_groups_) {
+    EncodedRowGroup e;
+    e.bytes = row_groups_.size() == 1 ? std::move(bytes)
+                                      : bytes.substr(static_cast<size_t>(rg.file_offset),
+                                                     static_cast<size_t>(rg.total_compressed_size));
+    ShiftOffsets(&rg, -rg.file_offset);
+    e.meta = std::move(rg);
+    out->push_back(std::move(e));
+  }
+  row_groups_.clear();
+  return Status::OK();
+}
+
+Status FileWriter::Impl::AppendRowGroup(const RowGroupMetadata& meta, std::string_view bytes) {
+  TL_RETURN_IF_ERROR(error_);
+  if (closed_ || segment_) return Status::Internal("Parquet writer: no file to append to");
+  if (meta.columns.size() != leaves_.size() ||
+      meta.total_compressed_size != static_cast<int64_t>(bytes.size())) {
+    return Status::InvalidArgument(fmt::format(
+        "Parquet row group of {} columns and {} bytes does not fit a file of {} columns "
+        "(it holds {} bytes)",
+        meta.columns.size(), meta.total_compressed_size, leaves_.size(), bytes.size()));
+  }
+  TL_RETURN_IF_ERROR(Sticky(FlushRowGroup()));
+  RowGroupMetadata rg = meta;
+  ShiftOffsets(&rg, sink_->Tell() - meta.file_offset);
+  TL_RETURN_IF_ERROR(Sticky(sink_->Append(bytes)));
+  rows_total_ += rg.num_rows;
+  row_groups_.push_back(std::move(rg));
+  return Status::OK();
+}
+
 std::string FileWriter::Impl::SerializeFooter() const {
   std::string out;
   thrift::CompactWriter w(&out);
@@ -474,7 +601,18 @@ Result<std::unique_ptr<FileWriter>> FileWriter::Open(std::vector<ColumnSpec> sch
   return std::unique_ptr<FileWriter>(new FileWriter(std::move(impl)));
 }
 
+Result<std::unique_ptr<FileWriter>> FileWriter::OpenDetached(std::vector<ColumnSpec> schema,
+                                                             WriterOptions options) {
+  return Open(std::move(schema), std::move(options), nullptr);
+}
+
 const std::vector<ColumnSpec>& FileWriter::schema() const { return impl_->schema(); }
+Status FileWriter::TakeRowGroups(std::vector<EncodedRowGroup>* out) {
+  return impl_->TakeRowGroups(out);
+}
+Status FileWriter::AppendRowGroup(const RowGroupMetadata& meta, std::string_view bytes) {
+  return impl_->AppendRowGroup(meta, bytes);
+}
 Status FileWriter::WriteBatch(const std::vector<ColumnVector>& columns) {
   return impl_->WriteBatch(columns);
 }

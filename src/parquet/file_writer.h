@@ -26,17 +26,48 @@ namespace tablelake::parquet {
 
 constexpr const char* kCreatedBy = "tablelake version 0.1.0";
 
+// What the footer says of a row group. Offsets are the file's; in an EncodedRowGroup they count
+// from the row group's first byte.
+struct RowGroupMetadata {
+  std::vector<ChunkMetadata> columns;  // one per leaf column
+  int64_t num_rows = 0;
+  int64_t total_byte_size = 0;
+  int64_t file_offset = 0;
+  int64_t total_compressed_size = 0;
+};
+
+// A row group encoded apart from any file (FileWriter::OpenDetached), placed into a file later
+// by FileWriter::AppendRowGroup: a copy of its bytes, nothing decoded or encoded again.
+struct EncodedRowGroup {
+  RowGroupMetadata meta;
+  std::string bytes;
+};
+// A compact, self-delimiting form of the metadata (spill runs keep row groups so).
+void EncodeRowGroupMetadata(const RowGroupMetadata& meta, std::string* out);
+// Reads what EncodeRowGroupMetadata wrote from the front of `*in`, and consumes it.
+Status DecodeRowGroupMetadata(std::string_view* in, RowGroupMetadata* meta);
+
 class FileWriter {
  public:
   static Result<std::unique_ptr<FileWriter>> Open(std::vector<ColumnSpec> schema,
                                                   WriterOptions options,
                                                   std::unique_ptr<Sink> sink);
+  // A writer of row groups for no file yet: TakeRowGroups hands them over as they end. One
+  // writer encodes any number of row groups, one after the other.
+  static Result<std::unique_ptr<FileWriter>> OpenDetached(std::vector<ColumnSpec> schema,
+                                                          WriterOptions options);
   // Aborts the sink unless Close succeeded.
   ~FileWriter();
 
   const std::vector<ColumnSpec>& schema() const;
   // Appends rows: one vector per schema column, each with the same number of rows.
   Status WriteBatch(const std::vector<ColumnVector>& columns);
+  // Detached writers: ends the open row group (if it has rows) and moves every row group ended
+  // since the last call to `out`.
+  Status TakeRowGroups(std::vector<EncodedRowGroup>* out);
+  // Ends the open row group, then places a row group encoded by a detached writer of the same
+  // schema and options (codec) after it.
+  Status AppendRowGroup(const RowGroupMetadata& meta, std::string_view bytes);
   // Ends the open row group, writes the footer and commits the sink.
   Status Close();
   // Discards the file.

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "common/crypto.h"
+#include "delivery/row_converter.h"
 #include "delivery/spill_runs.h"
 #include "delivery/task_state.h"
 #include "tablelake/delivery.h"
@@ -135,6 +136,27 @@ TEST_F(GroupingTest, LeftoversOfAFinishedScanGoWithTheNextRun) {
   EXPECT_EQ(service_->DescribeDeliveryTask("t", "left")->status.rows_delivered, 1000);
 }
 
+// Partitions holding more than a few rows at a spill go to the run as encoded row groups, and
+// the merge copies them into the partition's file: a file is then several row groups, every
+// value as written.
+TEST_F(GroupingTest, LargePartitionsSpillEncodedRowGroupsThatTheMergeCopies) {
+  Load(0, 200000, 20, 200);  // 20 partitions of about 2.2 MB: 1 MB of each at a spill
+  ASSERT_TRUE(
+      service_->CreateDeliveryTask("t", "enc", Config("enc"), DeliveryTaskType::kBase).ok());
+  DeliveryRunStats stats;
+  ASSERT_TRUE(service_->RunTask("t", "enc", nullptr, &stats).ok());
+  EXPECT_GE(stats.spill_runs, 1);
+  // Encoded and compressed, the runs hold far less than the rows' 45 MB of values.
+  EXPECT_LT(stats.spill_bytes, 20 << 20);
+  ExpectRows("enc", 200000, 200);
+  EXPECT_EQ(Files("enc"), 20u);
+  auto groups = Query(
+      "SELECT min(n)::INTEGER AS least FROM (SELECT count(*) AS n FROM (SELECT "
+      "DISTINCT file_name, row_group_id FROM parquet_metadata('" +
+      Glob("enc") + "')) GROUP BY file_name)");
+  EXPECT_GE(groups[0]["least"].get<int64_t>(), 2) << "a file of one row group was not merged";
+}
+
 // Rows of megabytes: a file's writer takes them a few at a time (its batches are bounded in
 // bytes, not only rows), every value arrives whole, and the files respect the size bound.
 TEST_F(GroupingTest, WideRowsArriveWholeWithinTheBudget) {
@@ -215,7 +237,7 @@ TEST(SpillRuns, DamagedRunsAreRefusedNamingTheFile) {
     for (int i = 0; i < 100; ++i) buffers.Add(p, "row" + p + std::string(i * 20, 'x'), 7);
   }
   std::string path = (dir / "run-000000").string();
-  ASSERT_TRUE(delivery::WriteRun(path, buffers).ok());
+  ASSERT_TRUE(delivery::WriteRun(path, buffers, nullptr).ok());
   auto reader = delivery::RunReader::Open(path);
   ASSERT_TRUE(reader.ok());
   int rows = 0;
@@ -247,6 +269,85 @@ TEST(SpillRuns, DamagedRunsAreRefusedNamingTheFile) {
   }();
   EXPECT_EQ(s.code(), StatusCode::kCorruption);
   EXPECT_NE(s.message().find(path), std::string::npos) << s.ToString();
+  fs::remove_all(dir);
+}
+
+// A spill encodes a large buffer as row groups (one per row group bound) and keeps a small one
+// as records; the row groups placed into a file read back whole; a damaged one is refused.
+TEST(SpillRuns, LargeBuffersGoAsEncodedRowGroups) {
+  fs::path dir =
+      fs::temp_directory_path() / ("tablelake-run-" + std::to_string(std::random_device{}()));
+  fs::create_directories(dir);
+  TableMeta meta;
+  meta.name = "t";
+  meta.primary_key = {{"id", PrimaryKeyType::kInteger}};
+  DeliveryTaskConfig config;
+  config.oss_bucket = "b";
+  config.oss_endpoint = "file://" + dir.string();
+  config.schema = {{"id", "id", "INT64"}, {"v", "v", "UTF8"}};
+  auto task = delivery::ResolveTask(config, meta);
+  ASSERT_TRUE(task.ok()) << task.status().ToString();
+  delivery::RowConverter converter(*task);
+  delivery::MemoryBudget budget(64 << 20);
+  delivery::PartitionBuffers buffers(&budget);
+  int64_t big_bytes = 0;
+  for (int64_t id = 0; id < 2010; ++id) {
+    const std::string partition = id < 2000 ? "big" : "small";
+    PrimaryKey key = {{"id", Value::Integer(id)}};
+    std::vector<Cell> cells = {{"v", Value::String(std::to_string(id) + std::string(100, 'v'))}};
+    ASSERT_TRUE(converter.Stage(key, cells, {}).empty());
+    std::string encoded;
+    converter.Encode(&encoded);
+    buffers.Add(partition, encoded, converter.row_bytes());
+    if (id < 2000) big_bytes += static_cast<int64_t>(converter.row_bytes());
+  }
+  const delivery::RowGroupEncoding encoding{*task, converter, 100 << 10};
+  std::string path = (dir / "run-000000").string();
+  ASSERT_TRUE(delivery::WriteRun(path, buffers, &encoding).ok());
+
+  std::string file = (dir / "big.parquet").string();
+  auto writer =
+      std::move(parquet::FileWriter::Open({task->columns[0].parquet, task->columns[1].parquet}, {},
+                                          std::move(NewFileSink(file)).value()))
+          .value();
+  auto reader = std::move(delivery::RunReader::Open(path)).value();
+  int64_t groups = 0, rows = 0, value_bytes = 0;
+  while (reader->row_group()) {
+    EXPECT_EQ(reader->partition(), "big");
+    auto block = reader->ReadRowGroup();
+    ASSERT_TRUE(block.ok()) << block.status().ToString();
+    EXPECT_LE(block->value_bytes, 100 << 10);
+    ++groups;
+    rows += block->group.meta.num_rows;
+    value_bytes += block->value_bytes;
+    ASSERT_TRUE(writer->AppendRowGroup(block->group.meta, block->group.bytes).ok());
+    ASSERT_TRUE(reader->NextBlock().ok());
+  }
+  ASSERT_TRUE(writer->Close().ok());
+  EXPECT_EQ(groups, 3);  // 2000 rows of about 110 bytes, 100 KiB a row group
+  EXPECT_EQ(rows, 2000);
+  EXPECT_EQ(value_bytes, big_bytes);
+  EXPECT_EQ(reader->partition(), "small");  // records: ten rows
+  std::string_view row;
+  size_t row_bytes;
+  int small = 0;
+  while (*reader->NextRow(&row, &row_bytes)) ++small;
+  EXPECT_EQ(small, 10);
+  auto got = Query(
+      "SELECT count(*)::INTEGER AS n, sum(CASE WHEN v = id::VARCHAR || repeat('v', "
+      "100) THEN 1 ELSE 0 END)::INTEGER AS exact, min(id)::INTEGER AS lo, "
+      "max(id)::INTEGER AS hi FROM read_parquet('" +
+      file + "')");
+  EXPECT_EQ(got[0]["n"].get<int64_t>(), 2000);
+  EXPECT_EQ(got[0]["exact"].get<int64_t>(), 2000);
+  EXPECT_EQ(got[0]["lo"].get<int64_t>(), 0);
+  EXPECT_EQ(got[0]["hi"].get<int64_t>(), 1999);
+
+  fs::resize_file(path, 5000);  // cut inside the first row group
+  auto cut = std::move(delivery::RunReader::Open(path)).value();
+  auto block = cut->ReadRowGroup();
+  EXPECT_EQ(block.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(block.status().message().find(path), std::string::npos) << block.status().ToString();
   fs::remove_all(dir);
 }
 

@@ -264,6 +264,9 @@ struct FileCase {
   size_t rows;
   WriterOptions options;
   bool all_null = false;
+  // Every other batch is encoded by a detached writer and placed into the file as row groups
+  // (what a delivery's spill runs do), its metadata passed through its run encoding.
+  bool assembled = false;
 };
 
 json ColumnJson(const ColumnSpec& c) {
@@ -321,6 +324,8 @@ json WriteCase(const std::filesystem::path& dir, const FileCase& fc) {
     }
   };
   check(writer.status());
+  std::unique_ptr<FileWriter> detached;
+  if (fc.assembled) detached = std::move(FileWriter::OpenDetached(fc.columns, fc.options)).value();
   json rows = json::array();
   for (size_t begin = 0; begin < fc.rows; begin += 1000) {
     std::vector<ColumnVector> batch;
@@ -332,7 +337,21 @@ json WriteCase(const std::filesystem::path& dir, const FileCase& fc) {
       }
       rows.push_back(row);
     }
-    check((*writer)->WriteBatch(batch));
+    if (!detached || begin / 1000 % 2 == 0) {
+      check((*writer)->WriteBatch(batch));
+      continue;
+    }
+    check(detached->WriteBatch(batch));
+    std::vector<EncodedRowGroup> groups;
+    check(detached->TakeRowGroups(&groups));
+    for (const auto& g : groups) {
+      std::string meta;
+      EncodeRowGroupMetadata(g.meta, &meta);
+      std::string_view in = meta;
+      RowGroupMetadata decoded;
+      check(DecodeRowGroupMetadata(&in, &decoded));
+      check((*writer)->AppendRowGroup(decoded, g.bytes));
+    }
   }
   check((*writer)->Close());
   json columns = json::array();
@@ -460,6 +479,12 @@ int main(int argc, char** argv) {
                                      {"tablelake.task", "sampledeliverytask"}};
   wide.options.row_group_bytes = 16 * 1024;
   cases.push_back(wide);
+  FileCase assembled = wide;
+  assembled.name = "assembled_row_groups";
+  assembled.rows = 5500;
+  assembled.options.codec = Codec::kSnappy;
+  assembled.assembled = true;
+  cases.push_back(assembled);
   // Dictionaries that do not pay off are given up after the first page, which is rewritten.
   FileCase abandoned{"dictionary_abandoned",
                      {{"u", ColumnType::kUtf8, true, Encoding::kDictionary},

@@ -88,6 +88,46 @@ TEST_F(FileWriterTest, WritesAFramedFileOnlyAtClose) {
   EXPECT_EQ((*w)->rows_written(), 1000);
 }
 
+// A detached writer's row groups, placed into a file after rows of its own, make a file the
+// same size as one writer would; a row group of another shape, or placed by the wrong writer,
+// is refused.
+TEST_F(FileWriterTest, DetachedRowGroupsAreAppendedWhole) {
+  auto detached = std::move(FileWriter::OpenDetached(Schema(), {})).value();
+  std::vector<EncodedRowGroup> groups;
+  EXPECT_EQ(detached->Close().code(), StatusCode::kInternal);  // no file to commit
+  detached = std::move(FileWriter::OpenDetached(Schema(), {})).value();
+  ASSERT_TRUE(detached->TakeRowGroups(&groups).ok());
+  EXPECT_TRUE(groups.empty());  // no rows, no row group
+  ASSERT_TRUE(detached->WriteBatch(Batch(300)).ok());
+  ASSERT_TRUE(detached->TakeRowGroups(&groups).ok());
+  ASSERT_TRUE(detached->WriteBatch(Batch(200)).ok());
+  ASSERT_TRUE(detached->TakeRowGroups(&groups).ok());
+  ASSERT_EQ(groups.size(), 2u);
+  EXPECT_EQ(groups[0].meta.num_rows, 300);
+  EXPECT_EQ(groups[1].meta.file_offset, 0);  // offsets count from each group's first byte
+  EXPECT_EQ(groups[1].meta.total_compressed_size, static_cast<int64_t>(groups[1].bytes.size()));
+  std::string meta;
+  EncodeRowGroupMetadata(groups[0].meta, &meta);
+  std::string_view in = meta;
+  RowGroupMetadata decoded;
+  ASSERT_TRUE(DecodeRowGroupMetadata(&in, &decoded).ok());
+  EXPECT_TRUE(in.empty());
+  EXPECT_EQ(decoded.columns.size(), groups[0].meta.columns.size());
+  EXPECT_EQ(decoded.columns[0].min_value, groups[0].meta.columns[0].min_value);
+  in = std::string_view(meta).substr(0, meta.size() - 3);
+  EXPECT_EQ(DecodeRowGroupMetadata(&in, &decoded).code(), StatusCode::kCorruption);
+
+  std::string out;
+  auto w = std::move(FileWriter::Open(Schema(), {}, NewStringSink(&out))).value();
+  ASSERT_TRUE(w->WriteBatch(Batch(100)).ok());
+  for (const auto& g : groups) ASSERT_TRUE(w->AppendRowGroup(g.meta, g.bytes).ok());
+  EXPECT_EQ(w->rows_written(), 600);
+  EXPECT_EQ(w->AppendRowGroup(groups[0].meta, "short").code(), StatusCode::kInvalidArgument);
+  ASSERT_TRUE(w->Close().ok());
+  EXPECT_EQ(out.substr(out.size() - 4), "PAR1");
+  EXPECT_EQ(w->TakeRowGroups(&groups).code(), StatusCode::kInternal);  // not detached
+}
+
 TEST_F(FileWriterTest, FailedCloseLeavesNoFile) {
   std::string path = dir_ + "/b.parquet";
   // Enough room for the magic and the row group, not for the footer.

@@ -1,0 +1,53 @@
+#include "delivery/row_group_encoder.h"
+
+#include <limits>
+
+namespace tablelake::delivery {
+
+Result<std::unique_ptr<RowGroupEncoder>> RowGroupEncoder::Open(const RowGroupEncoding& how) {
+  std::vector<parquet::ColumnSpec> schema;
+  for (const auto& c : how.task.columns) schema.push_back(c.parquet);
+  parquet::WriterOptions options;
+  options.codec = how.task.codec;
+  // Row groups end where Encode says, never inside the writer.
+  options.row_group_bytes = std::numeric_limits<int64_t>::max();
+  TL_ASSIGN_OR_RETURN(auto writer, parquet::FileWriter::OpenDetached(schema, options));
+  return std::unique_ptr<RowGroupEncoder>(new RowGroupEncoder(how, std::move(writer)));
+}
+
+RowGroupEncoder::RowGroupEncoder(const RowGroupEncoding& how,
+                                 std::unique_ptr<parquet::FileWriter> writer)
+    : how_(how), writer_(std::move(writer)), rows_(writer_.get()) {}
+
+Result<std::vector<RowGroupBlock>> RowGroupEncoder::Encode(const PartitionBuffer& buffer) {
+  std::vector<RowGroupBlock> out;
+  std::string_view row;
+  size_t row_bytes;
+  for (const Chunk& chunk : buffer.chunks) {
+    RecordReader records(chunk.view());
+    while (true) {
+      TL_ASSIGN_OR_RETURN(bool more, records.Next(&row, &row_bytes));
+      if (!more) break;
+      const auto bytes = static_cast<int64_t>(row_bytes);
+      if (open_bytes_ > 0 && open_bytes_ + bytes > how_.row_group_bytes) {
+        TL_RETURN_IF_ERROR(EndRowGroup(&out));
+      }
+      open_bytes_ += bytes;
+      TL_RETURN_IF_ERROR(how_.converter.AppendEncoded(row, &rows_));
+    }
+  }
+  TL_RETURN_IF_ERROR(EndRowGroup(&out));
+  return out;
+}
+
+Status RowGroupEncoder::EndRowGroup(std::vector<RowGroupBlock>* out) {
+  TL_RETURN_IF_ERROR(rows_.Flush());
+  std::vector<parquet::EncodedRowGroup> groups;
+  TL_RETURN_IF_ERROR(writer_->TakeRowGroups(&groups));
+  // One at most: the writer never ends one by itself.
+  for (auto& g : groups) out->push_back({std::move(g), open_bytes_});
+  open_bytes_ = 0;
+  return Status::OK();
+}
+
+}  // namespace tablelake::delivery
