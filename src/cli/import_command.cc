@@ -21,18 +21,17 @@ namespace {
 
 class JsonLinesParser : public RowParser {
  public:
-  explicit JsonLinesParser(TableMeta meta) : meta_(std::move(meta)) {}
+  explicit JsonLinesParser(TableMeta meta)
+      : lines_(std::move(meta), store::MissingKey::kAutoIncrement) {}
   Result<std::optional<store::JsonRow>> Parse(const std::string& line) override {
     if (line.find_first_not_of(" \t\r") == std::string::npos)
       return std::optional<store::JsonRow>();
-    TL_ASSIGN_OR_RETURN(nlohmann::json j, store::ParseJson(line));
-    TL_ASSIGN_OR_RETURN(store::JsonRow row,
-                        store::RowFromJson(meta_, j, store::MissingKey::kAutoIncrement));
+    TL_ASSIGN_OR_RETURN(store::JsonRow row, lines_.Parse(line));
     return std::optional<store::JsonRow>(std::move(row));
   }
 
  private:
-  TableMeta meta_;
+  store::JsonLineParser lines_;
 };
 
 // CSV as RFC 4180 without line breaks inside fields. The header names the columns, optionally

@@ -51,7 +51,7 @@ class StagedRows {
       return c != 0 ? c < 0 : a.order < b.order;
     });
     for (size_t i = 0; i < rows_.size(); ++i) {
-      if (i + 1 < rows_.size() && rows_[i + 1].Key() == rows_[i].Key()) continue;
+      if (i + 1 < rows_.size() && SameKey(rows_[i + 1], rows_[i])) continue;
       TL_RETURN_IF_ERROR(fn(rows_[i].Key(), rows_[i].Value()));
     }
     return Status::OK();
@@ -71,6 +71,10 @@ class StagedRows {
     uint32_t value_size;
     size_t order;
     std::string_view Key() const { return {data, key_size}; }
+    // Settled by what the row holds in itself where it can: the key bytes are far apart.
+    friend bool SameKey(const Row& a, const Row& b) {
+      return a.prefix == b.prefix && a.key_size == b.key_size && a.Key() == b.Key();
+    }
     std::string_view Value() const { return {data + key_size, value_size}; }
   };
   // Bytes 4-11 of the key, big-endian (zero-padded): ordered as the key is.

@@ -1,7 +1,11 @@
 #include "store/row_json.h"
 
+#include <simdjson.h>
+
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include "common/base64.h"
 #include "common/printable.h"
@@ -328,6 +332,77 @@ nlohmann::ordered_json RowToJson(const Row& row, bool with_versions) {
     i = j;
   }
   return ordered;
+}
+
+struct JsonLineParser::Fast {
+  simdjson::dom::parser parser;
+  std::vector<std::pair<std::string_view, simdjson::dom::element>> fields;
+
+  // A plain value as ValueFromJson reads it; nothing for what only the slow path decides.
+  static std::optional<Value> Plain(simdjson::dom::element e) {
+    switch (e.type()) {
+      case simdjson::dom::element_type::INT64:
+        return Value::Integer(int64_t(e));
+      case simdjson::dom::element_type::DOUBLE: {
+        double d = double(e);
+        // "-0" is INTEGER 0 to nlohmann, "-0.0" DOUBLE -0: the text tells, not the value.
+        if (d == 0 && std::signbit(d)) return std::nullopt;
+        return Value::Double(d);
+      }
+      case simdjson::dom::element_type::STRING:
+        return Value::String(std::string(std::string_view(e)));
+      case simdjson::dom::element_type::BOOL:
+        return Value::Boolean(bool(e));
+      default:  // beyond int64, null, objects and arrays
+        return std::nullopt;
+    }
+  }
+
+  std::optional<JsonRow> Row(const TableMeta& meta, std::string_view line) {
+    simdjson::dom::object obj;
+    if (parser.parse(line.data(), line.size()).get_object().get(obj)) return std::nullopt;
+    fields.clear();
+    for (auto field : obj) fields.emplace_back(field.key, field.value);
+    // In key order, as nlohmann's object iterates (cells follow it); a key given twice is an
+    // error the slow path names.
+    std::sort(fields.begin(), fields.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (size_t i = 1; i < fields.size(); ++i) {
+      if (fields[i].first == fields[i - 1].first) return std::nullopt;
+    }
+    JsonRow row;
+    row.primary_key.reserve(meta.primary_key.size());
+    for (const auto& sc : meta.primary_key) {
+      auto it = std::lower_bound(fields.begin(), fields.end(), sc.name,
+                                 [](const auto& f, const std::string& k) { return f.first < k; });
+      if (it == fields.end() || it->first != sc.name) return std::nullopt;
+      auto v = Plain(it->second);
+      if (!v || !((sc.type == PrimaryKeyType::kInteger && v->type() == ValueType::kInteger) ||
+                  (sc.type == PrimaryKeyType::kString && v->type() == ValueType::kString))) {
+        return std::nullopt;
+      }
+      row.primary_key.push_back({sc.name, std::move(*v)});
+      it->first = {};  // taken: not a cell
+    }
+    row.cells.reserve(fields.size());
+    for (const auto& [name, element] : fields) {
+      if (name.data() == nullptr) continue;
+      auto v = Plain(element);
+      if (!v) return std::nullopt;
+      row.cells.push_back({std::string(name), std::move(*v), kNoTimestamp});
+    }
+    return row;
+  }
+};
+
+JsonLineParser::JsonLineParser(TableMeta meta, MissingKey missing)
+    : meta_(std::move(meta)), missing_(missing), fast_(std::make_unique<Fast>()) {}
+JsonLineParser::~JsonLineParser() = default;
+
+Result<JsonRow> JsonLineParser::Parse(std::string_view line) {
+  if (auto row = fast_->Row(meta_, line)) return std::move(*row);
+  TL_ASSIGN_OR_RETURN(json j, ParseJson(line));
+  return RowFromJson(meta_, j, missing_);
 }
 
 }  // namespace tablelake::store

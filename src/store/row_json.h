@@ -8,6 +8,7 @@
 // so printed rows read back as the same row.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,6 +45,23 @@ enum class MissingKey {
 // read in the column's declared type, so {"PK":5} fits a STRING key only as "5" - an error.
 Result<JsonRow> RowFromJson(const TableMeta& meta, const nlohmann::json& obj, MissingKey missing,
                             bool key_only = false);
+
+// Rows from JSON lines by RowFromJson's rules, fast: simdjson takes a line that is an object of
+// plain numbers, strings and booleans (what bulk loads are made of); any other line - explicit
+// forms, versions, a missing key, anything wrong - goes through ParseJson and RowFromJson, so
+// the rules and the error messages stay theirs. One per thread.
+class JsonLineParser {
+ public:
+  JsonLineParser(TableMeta meta, MissingKey missing);
+  ~JsonLineParser();
+  Result<JsonRow> Parse(std::string_view line);
+
+ private:
+  struct Fast;
+  const TableMeta meta_;
+  const MissingKey missing_;
+  std::unique_ptr<Fast> fast_;
+};
 
 // The row as one object: key columns first, then each attribute's newest value, or all its
 // versions as an array when `with_versions`.

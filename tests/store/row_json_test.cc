@@ -102,5 +102,57 @@ TEST(RowJson, OutputKeepsKeyColumnsFirst) {
       R"({"z":1,"a":"k","b":[{"$value":2,"$ts":10},{"$value":1,"$ts":5}],"c":[{"$value":true,"$ts":1}]})");
 }
 
+// The fast JSON-lines path gives what ParseJson and RowFromJson give, line for line: the same
+// row (key, cells in the same order, value types, -0 and -0.0 told apart), or the same error.
+TEST(RowJson, JsonLinesParseAsTheGeneralPathDoes) {
+  const std::vector<std::string> lines = {
+      R"({"id":1,"name":"a","x":5,"b":2.5,"t":true,"s":"text"})",
+      R"({"z":1,"name":"a","id":-7,"a":"first in key order"})",
+      R"({"id":0,"name":"","x":-0,"y":-0.0,"w":1e3,"v":0.1})",
+      R"({"id":9223372036854775807,"name":"max","x":-9223372036854775808})",
+      R"({"id":1,"name":"a","big":9223372036854775808})",
+      R"({"id":1,"name":"a","huge":123456789012345678901234567890})",
+      R"({"id":1,"name":"a","x":{"$int":"12"},"y":{"$binary":"AP8="}})",
+      R"({"id":1,"name":"a","v":[{"$value":1,"$ts":5},{"$value":2,"$ts":6}]})",
+      R"({"id":1,"name":"a","x":null})",
+      R"({"id":1,"name":"a","x":1,"x":2})",
+      R"({"name":"a","x":1})",
+      R"({"id":"1","name":"a"})",
+      R"({"id":1,"name":7})",
+      R"({"id":1,"name":"a","u":"\u00e9\ud83d\ude00 \"q\" \\ \n"})",
+      R"({"id":1,"name":"a"} trailing)",
+      R"({"id":1,"name":"a",})",
+      R"([1,2])",
+      "{\"id\":1,\"name\":\"\xff\"}",
+      R"({"id":1,"name":"a","x":1.7976931348623157e309})",
+  };
+  JsonLineParser fast(kMeta, MissingKey::kAutoIncrement);
+  for (const std::string& line : lines) {
+    auto general = [&]() -> Result<JsonRow> {
+      TL_ASSIGN_OR_RETURN(json j, ParseJson(line));
+      return RowFromJson(kMeta, j, MissingKey::kAutoIncrement);
+    }();
+    auto got = fast.Parse(line);
+    ASSERT_EQ(got.ok(), general.ok()) << line;
+    if (!general.ok()) {
+      EXPECT_EQ(got.status().ToString(), general.status().ToString()) << line;
+      continue;
+    }
+    EXPECT_EQ(got->primary_key, general->primary_key) << line;
+    ASSERT_EQ(got->cells.size(), general->cells.size()) << line;
+    for (size_t i = 0; i < got->cells.size(); ++i) {
+      const Cell& a = got->cells[i];
+      const Cell& b = general->cells[i];
+      EXPECT_EQ(a.name, b.name) << line;
+      EXPECT_EQ(a.timestamp, b.timestamp) << line;
+      EXPECT_EQ(a.value.type(), b.value.type()) << line << " " << a.name;
+      EXPECT_EQ(a.value.DebugString(), b.value.DebugString()) << line << " " << a.name;
+      if (a.value.type() == ValueType::kDouble) {
+        EXPECT_EQ(std::signbit(a.value.dbl()), std::signbit(b.value.dbl())) << line;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace tablelake::store
