@@ -232,9 +232,13 @@ Status TableStoreImpl::Evaluate(PendingWrite* w, const BatchWriteItem& item) {
                                 return a.name == b.name && a.timestamp == b.timestamp;
                               }),
                   cells.end());
-      for (const Cell& c : cells)
-        w->columns.push_back({ColumnUpdate::Op::kPut, c.name, c.value, c.timestamp});
-      written = cells;
+      // What took effect matters to the change record and the returned row only: a bulk load
+      // into a table without a stream copies each cell once, not three times.
+      if (KeepsStream(t)) {
+        for (const Cell& c : cells)
+          w->columns.push_back({ColumnUpdate::Op::kPut, c.name, c.value, c.timestamp});
+      }
+      if (w->return_type == ReturnType::kAfterModify) written = cells;
       store::ApplyRetention(t.desc.options, now_ms, &cells);
       w->new_value.emplace();
       store::EncodeCells(cells, &*w->new_value);
