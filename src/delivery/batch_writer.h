@@ -86,7 +86,7 @@ class BatchWriter {
   int64_t rows() const { return rows_; }
   int64_t buffered_bytes() const { return buffers_.bytes() + row_group_bytes_; }
   // Grouped rows and open files' memory.
-  int64_t memory_bytes() const { return buffers_.bytes() + files_.memory_bytes(); }
+  int64_t memory_bytes() const { return buffered_bytes() + files_.memory_bytes(); }
   // What the batch delivered; files, bytes and rows once committed.
   const DeliveryRunStats& counts() const { return counts_; }
   const std::vector<PublishedFile>& published() const { return files_.published(); }

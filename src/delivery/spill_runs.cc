@@ -1,6 +1,7 @@
 #include "delivery/spill_runs.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -65,6 +66,7 @@ class ParallelEncoding {
         if (done_[i]) {
           Result<std::vector<RowGroupBlock>> r = std::move(*done_[i]);
           done_[i].reset();
+          ahead_bytes_ -= Bytes(i);
           return r;
         }
       }
@@ -76,7 +78,11 @@ class ParallelEncoding {
   }
 
  private:
-  static constexpr size_t kAhead = 8;  // encoded partitions waiting to be written, at most
+  // Encoded partitions waiting to be written, at most: a count, and the values they hold (one
+  // partition however large).
+  static constexpr size_t kAhead = 8;
+  static constexpr int64_t kAheadBytes = 16 << 20;
+  int64_t Bytes(size_t i) const { return work_[i]->second.row_bytes; }
 
   // Encodes the next item within the window (`wait`: once there is one); false when there is
   // none (left, or yet).
@@ -84,10 +90,15 @@ class ParallelEncoding {
     size_t i;
     {
       std::unique_lock lock(mu_);
-      auto ready = [&] { return stop_ || next_ >= work_.size() || next_ < taken_ + kAhead; };
+      auto ready = [&] {
+        return stop_ || next_ >= work_.size() ||
+               (next_ < taken_ + kAhead &&
+                (next_ == taken_ || ahead_bytes_ + Bytes(next_) <= kAheadBytes));
+      };
       if (wait) cv_.wait(lock, ready);
       if (!ready() || stop_ || next_ >= work_.size()) return false;
       i = next_++;
+      ahead_bytes_ += Bytes(i);
     }
     auto r = e->Encode(work_[i]->second);
     std::lock_guard lock(mu_);
@@ -103,8 +114,9 @@ class ParallelEncoding {
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::optional<Result<std::vector<RowGroupBlock>>>> done_;
-  size_t next_ = 0;   // the next item to encode
-  size_t taken_ = 0;  // the item being written
+  size_t next_ = 0;          // the next item to encode
+  size_t taken_ = 0;         // the item being written
+  int64_t ahead_bytes_ = 0;  // values of the items claimed and not taken
   bool stop_ = false;
 };
 
@@ -230,6 +242,12 @@ Status RunReader::NextBlock() {
 
 Result<RowGroupBlock> RunReader::ReadRowGroup() {
   if (!row_group_) return Corrupt("a block of records read as a row group");
+  struct stat st;
+  long at = std::ftell(file_);
+  if (::fstat(fileno(file_), &st) != 0 || at < 0 ||
+      block_left_ > static_cast<uint64_t>(st.st_size - at)) {
+    return Corrupt("a row group runs past the end of the run");  // a damaged size, say
+  }
   scratch_.resize(block_left_);
   if (std::fread(scratch_.data(), 1, scratch_.size(), file_) != scratch_.size()) {
     return Corrupt("a row group is cut short");
