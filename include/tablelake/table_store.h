@@ -177,6 +177,18 @@ class BulkLoader {
   // key replaces an earlier one, as sequential PutRows do. A refused row leaves the loader as
   // it was, so the caller may report it and stop.
   virtual Status Put(PutRowRequest row) = 0;
+  // A row made ready to stage. Prepare may run on several threads at once, so that a load
+  // checks and encodes rows on more cores than the one staging them; Stage takes prepared rows
+  // in the order they are to apply. Put(row) is Stage(Prepare(row)).
+  struct PreparedRow {
+    PutRowRequest request;           // the row as given, for loaders that keep it so
+    std::string key, value, change;  // its stored form, for loaders that encode it
+    int64_t auto_increment = 0;
+  };
+  virtual Result<PreparedRow> Prepare(PutRowRequest row) const {
+    return PreparedRow{std::move(row), {}, {}, {}, 0};
+  }
+  virtual Status Stage(PreparedRow row) { return Put(std::move(row.request)); }
   virtual uint64_t rows() const = 0;
   virtual uint64_t staged_bytes() const = 0;
   // Writes every staged row, and its change record when the table keeps a change log, in one

@@ -4,6 +4,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <set>
 #include <sstream>
@@ -177,13 +178,17 @@ class CsvParser : public RowParser {
   std::vector<Column> columns_;
 };
 
-// Lines parsed ahead, on a thread of their own, in batches: a batch's rows (with their line
-// numbers and the input bytes read through them), then the error that stopped the parse, if any.
+// Turns a parsed row into what the loader stages (BulkLoader::Prepare), on the parsing thread.
+using Preparer = std::function<Result<BulkLoader::PreparedRow>(store::JsonRow&)>;
+
+// Lines parsed and prepared ahead, on a thread of their own, in batches: a batch's rows (with
+// their line numbers and the input bytes read through them), then the error that stopped the
+// parse, if any.
 struct ParsedBatch {
   struct Line {
     uint64_t number;
     uint64_t bytes;
-    store::JsonRow row;
+    BulkLoader::PreparedRow row;
   };
   std::vector<Line> lines;
   Status error;  // a line that does not parse, or a read error: the last word of the input
@@ -193,10 +198,11 @@ struct ParsedBatch {
 class ParseAhead {
  public:
   // Reads `*in` (owned when `owned` holds it) on a thread of its own.
-  ParseAhead(std::unique_ptr<RowParser> parser, std::unique_ptr<std::istream> owned,
-             std::istream* in, std::string name)
+  ParseAhead(std::unique_ptr<RowParser> parser, Preparer prepare,
+             std::unique_ptr<std::istream> owned, std::istream* in, std::string name)
       : state_(std::make_shared<State>()) {
     state_->parser = std::move(parser);
+    state_->prepare = std::move(prepare);
     state_->owned = std::move(owned);
     state_->in = in;
     state_->name = std::move(name);
@@ -205,6 +211,10 @@ class ParseAhead {
   // Stops the thread. It holds what it reads, so when it waits for input that may never come (a
   // terminal), it is left to end with the process rather than waited for.
   ~ParseAhead() {
+    {
+      std::lock_guard guard(state_->preparing);
+      state_->loader_gone = true;
+    }
     std::unique_lock lock(state_->mu);
     state_->stop = true;
     state_->cv.notify_all();
@@ -227,6 +237,10 @@ class ParseAhead {
 
   struct State {
     std::unique_ptr<RowParser> parser;
+    Preparer prepare;
+    // Held while `prepare` runs: once the reader is gone, so may the loader be.
+    std::mutex preparing;
+    bool loader_gone = false;
     std::unique_ptr<std::istream> owned;
     std::istream* in = nullptr;
     std::string name;
@@ -262,12 +276,19 @@ class ParseAhead {
           line.erase(0, kUtf8ByteOrderMark.size());
         }
         auto row = s.parser->Parse(line);
-        if (!row.ok()) {
-          b.error = row.status().WithContext(fmt::format("{} line {}", s.name, number));
+        Result<BulkLoader::PreparedRow> prepared = BulkLoader::PreparedRow();
+        if (row.ok() && row->has_value()) {
+          std::lock_guard guard(s.preparing);
+          if (s.loader_gone) return;
+          prepared = s.prepare(**row);
+        }
+        Status bad = row.ok() ? prepared.status() : row.status();
+        if (!bad.ok()) {
+          b.error = bad.WithContext(fmt::format("{} line {}", s.name, number));
           done = true;
           break;
         }
-        if (row->has_value()) b.lines.push_back({number, bytes, std::move(**row)});
+        if (row->has_value()) b.lines.push_back({number, bytes, std::move(*prepared)});
       }
       b.end = done;
       std::unique_lock lock(s.mu);
@@ -281,14 +302,14 @@ class ParseAhead {
   std::shared_ptr<State> state_;
 };
 
-// Calls `fn(line_number, bytes_read, row)` for each row of the input, the parsing a batch ahead
-// on another core.
+// Calls `fn(line_number, bytes_read, row)` for each row of the input, the parsing and
+// `prepare` a batch ahead on another core.
 template <typename Fn>
-Status ForEachRow(const TableMeta& meta, const std::string& format,
+Status ForEachRow(const TableMeta& meta, const std::string& format, Preparer prepare,
                   std::unique_ptr<std::istream> owned, std::istream* in, const std::string& name,
                   Fn&& fn) {
   TL_ASSIGN_OR_RETURN(auto parser, NewRowParser(format, meta));
-  ParseAhead parsed(std::move(parser), std::move(owned), in, name);
+  ParseAhead parsed(std::move(parser), std::move(prepare), std::move(owned), in, name);
   while (true) {
     ParsedBatch b = parsed.Next();
     for (auto& l : b.lines) {
@@ -321,15 +342,17 @@ Status BulkLoad(TableStore& store, const std::string& table, const std::string& 
   }
   std::istream* in = path == "-" ? &std::cin : file.get();
   std::string name = path == "-" ? "stdin" : path;
-  Status parsed = ForEachRow(
-      d.meta, format, std::move(file), in, name,
-      [&](uint64_t, uint64_t bytes, store::JsonRow& row) -> Status {
-        PutRowRequest put{
-            table, std::move(row.primary_key), std::move(row.cells), {}, ReturnType::kNone};
-        TL_RETURN_IF_ERROR(loader->Put(std::move(put)));
-        progress.Update(bytes, loader->rows());
-        return Status::OK();
-      });
+  // Rows are checked and encoded on the parsing thread; this one stages them, in input order.
+  Preparer prepare = [&](store::JsonRow& row) {
+    return loader->Prepare(
+        {table, std::move(row.primary_key), std::move(row.cells), {}, ReturnType::kNone});
+  };
+  Status parsed = ForEachRow(d.meta, format, std::move(prepare), std::move(file), in, name,
+                             [&](uint64_t, uint64_t bytes, BulkLoader::PreparedRow& row) -> Status {
+                               TL_RETURN_IF_ERROR(loader->Stage(std::move(row)));
+                               progress.Update(bytes, loader->rows());
+                               return Status::OK();
+                             });
   if (!parsed.ok()) return Status(parsed.code(), parsed.message() + "; nothing was written");
   uint64_t rows = loader->rows();
   TL_RETURN_IF_ERROR(loader->Commit());

@@ -91,7 +91,7 @@ class StagedRows {
     allocated_ += static_cast<int64_t>(block_size_);
     used_ = 0;
   }
-  const size_t block_bytes_;
+  size_t block_bytes_;
   std::vector<Row> rows_;
   std::vector<std::unique_ptr<char[]>> blocks_;
   size_t block_size_ = 0;  // of the last block
@@ -189,15 +189,22 @@ class BulkLoaderImpl : public BulkLoader {
         table_(std::move(table)),
         folder_(std::move(folder)),
         run_bytes_(std::max<int64_t>(1, store->options_.bulk_load_run_bytes)),
-        staged_(run_bytes_),
+        staged_(run_bytes_ / 2),
         changes_(folder_ + "/changes", run_bytes_ / 4) {}
   ~BulkLoaderImpl() override {
+    (void)WaitForRun();
     changes_.Close();  // before its folder goes
     std::error_code ec;
     std::filesystem::remove_all(folder_, ec);
   }
 
   Status Put(PutRowRequest row) override {
+    TL_ASSIGN_OR_RETURN(PreparedRow prepared, Prepare(std::move(row)));
+    return Stage(std::move(prepared));
+  }
+
+  // Only the store's thread-safe write steps (resolve, check, encode): no state of the loader.
+  Result<PreparedRow> Prepare(PutRowRequest row) const override {
     if (row.table != table_->desc.meta.name) {
       return Status::InvalidArgument(fmt::format("a bulk load into table '{}' got a row of '{}'",
                                                  table_->desc.meta.name, row.table));
@@ -211,26 +218,36 @@ class BulkLoaderImpl : public BulkLoader {
     TL_ASSIGN_OR_RETURN(PendingWrite w, store_->ResolveItem(item));
     if (w.table->id != table_->id) return Dropped();
     TL_RETURN_IF_ERROR(store_->Evaluate(&w, item));
-    staged_.Add(w.data_key, *w.new_value);
-    if (!w.change_value.empty()) TL_RETURN_IF_ERROR(changes_.Add(std::move(w.change_value)));
-    auto_increment_ = std::max(auto_increment_, w.auto_increment);
+    return PreparedRow{{},
+                       std::move(w.data_key),
+                       std::move(*w.new_value),
+                       std::move(w.change_value),
+                       w.auto_increment};
+  }
+
+  Status Stage(PreparedRow row) override {
+    staged_.Add(row.key, row.value);
+    if (!row.change.empty()) TL_RETURN_IF_ERROR(changes_.Add(std::move(row.change)));
+    auto_increment_ = std::max(auto_increment_, row.auto_increment);
     ++rows_;
-    if (staged_.footprint() >= run_bytes_) TL_RETURN_IF_ERROR(WriteRun());
+    if (staged_.footprint() >= run_bytes_ / 2) TL_RETURN_IF_ERROR(HandOffRun());
     return Status::OK();
   }
 
   uint64_t rows() const override { return rows_; }
   uint64_t staged_bytes() const override {
-    return static_cast<uint64_t>(staged_.footprint() + run_file_bytes_ + changes_.bytes());
+    return static_cast<uint64_t>(staged_.footprint() + writing_bytes_ + run_file_bytes_ +
+                                 changes_.bytes());
   }
 
   Status Commit() override {
     if (rows_ == 0) return Status::OK();
     TL_RETURN_IF_ERROR(CheckRoom());
-    bool ingest = !runs_.empty() || changes_.spilled();
+    bool ingest = !runs_.empty() || run_thread_.joinable() || changes_.spilled();
     std::vector<std::string> data_files;
     if (ingest) {
-      if (!staged_.empty()) TL_RETURN_IF_ERROR(WriteRun());
+      if (!staged_.empty()) TL_RETURN_IF_ERROR(HandOffRun());
+      TL_RETURN_IF_ERROR(WaitForRun());
       TL_ASSIGN_OR_RETURN(data_files, MergeRuns());
     }
     // Every stripe, in order (as BatchWriteRow takes its own): no read-modify-write of another
@@ -264,24 +281,45 @@ class BulkLoaderImpl : public BulkLoader {
         table_->desc.meta.name, rows_, needed >> 20, store_->dir_, free >> 20));
   }
 
-  // The staged rows, sorted, as the next run.
-  Status WriteRun() {
+  // The staged rows become the next run, sorted and written on a thread of their own while the
+  // next rows are staged (each half of the memory): the run before it must be whole first.
+  Status HandOffRun() {
+    TL_RETURN_IF_ERROR(WaitForRun());
     std::error_code ec;
     std::filesystem::create_directories(folder_, ec);
     if (ec)
       return Status::IOError(
           fmt::format("bulk load: cannot create '{}': {}", folder_, ec.message()));
-    std::string path = fmt::format("{}/run-{:06d}.sst", folder_, runs_.size());
+    writing_path_ = fmt::format("{}/run-{:06d}.sst", folder_, runs_.size());
+    writing_bytes_ = staged_.footprint();
+    writing_ = std::make_unique<StagedRows>(std::move(staged_));
+    staged_ = StagedRows(run_bytes_ / 2);
+    run_thread_ = std::thread([this] { writing_status_ = WriteRun(*writing_, writing_path_); });
+    return Status::OK();
+  }
+
+  // Until the run being written is whole; its error, if any.
+  Status WaitForRun() {
+    if (!run_thread_.joinable()) return Status::OK();
+    run_thread_.join();
+    writing_.reset();
+    writing_bytes_ = 0;
+    TL_RETURN_IF_ERROR(writing_status_);
+    runs_.push_back(writing_path_);
+    run_file_bytes_ += writing_file_bytes_;
+    return Status::OK();
+  }
+
+  // `rows`, sorted, as run `path` (on the run thread).
+  Status WriteRun(StagedRows& rows, const std::string& path) {
     // Runs are read once, by the merge: not worth compressing.
     TL_ASSIGN_OR_RETURN(auto writer, NewWriter(store_->data_cf_, path, /*compress=*/false));
-    TL_RETURN_IF_ERROR(staged_.ForEachSorted([&](std::string_view key, std::string_view value) {
+    TL_RETURN_IF_ERROR(rows.ForEachSorted([&](std::string_view key, std::string_view value) {
       return FromSst(writer->Put(ToSlice(key), ToSlice(value)), path);
     }));
     rocksdb::ExternalSstFileInfo info;
     TL_RETURN_IF_ERROR(FromSst(writer->Finish(&info), path));
-    run_file_bytes_ += static_cast<int64_t>(info.file_size);
-    runs_.push_back(path);
-    staged_.Clear();
+    writing_file_bytes_ = static_cast<int64_t>(info.file_size);
     return Status::OK();
   }
 
@@ -422,6 +460,14 @@ class BulkLoaderImpl : public BulkLoader {
   const std::string folder_;
   const int64_t run_bytes_;
   StagedRows staged_;
+  // The run being written, on run_thread_: what it touches below is the main thread's again once
+  // WaitForRun has joined it.
+  std::unique_ptr<StagedRows> writing_;
+  int64_t writing_bytes_ = 0;
+  std::string writing_path_;
+  Status writing_status_;
+  int64_t writing_file_bytes_ = 0;
+  std::thread run_thread_;
   std::vector<std::string> runs_;
   int64_t run_file_bytes_ = 0;
   ChangeLog changes_;
