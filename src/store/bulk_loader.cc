@@ -1,9 +1,12 @@
 // Bulk loads: many rows of one table, all or none, in bounded memory.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <iterator>
+#include <optional>
 
 #include "rocksdb/sst_file_reader.h"
 #include "rocksdb/sst_file_writer.h"
@@ -307,6 +310,9 @@ class BulkLoaderImpl : public BulkLoader {
     TL_RETURN_IF_ERROR(writing_status_);
     runs_.push_back(writing_path_);
     run_file_bytes_ += writing_file_bytes_;
+    samples_.insert(samples_.end(), std::make_move_iterator(writing_samples_.begin()),
+                    std::make_move_iterator(writing_samples_.end()));
+    writing_samples_.clear();
     return Status::OK();
   }
 
@@ -314,7 +320,10 @@ class BulkLoaderImpl : public BulkLoader {
   Status WriteRun(StagedRows& rows, const std::string& path) {
     // Runs are read once, by the merge: not worth compressing.
     TL_ASSIGN_OR_RETURN(auto writer, NewWriter(store_->data_cf_, path, /*compress=*/false));
+    uint64_t n = 0;
     TL_RETURN_IF_ERROR(rows.ForEachSorted([&](std::string_view key, std::string_view value) {
+      // Every so many keys, a sample: where the merge splits its work.
+      if (n++ % kSampleEvery == 0) writing_samples_.emplace_back(key);
       return FromSst(writer->Put(ToSlice(key), ToSlice(value)), path);
     }));
     rocksdb::ExternalSstFileInfo info;
@@ -337,6 +346,28 @@ class BulkLoaderImpl : public BulkLoader {
   // keys the later run's row wins.
   Result<std::vector<std::string>> MergeRuns() {
     if (runs_.size() == 1) return runs_;
+    // Two halves of the key space, split at the middle of the keys the runs sampled, merged at
+    // once: the second on a thread of its own.
+    std::sort(samples_.begin(), samples_.end());
+    std::optional<std::string> split;
+    if (samples_.size() >= 2) split = samples_[samples_.size() / 2];
+    std::vector<std::string> low, high;
+    Status high_status;
+    std::thread second;
+    if (split)
+      second = std::thread([&] { high_status = MergeRange(split, std::nullopt, 1, &high); });
+    Status low_status = MergeRange(std::nullopt, split, 0, &low);
+    if (second.joinable()) second.join();
+    TL_RETURN_IF_ERROR(low_status);
+    TL_RETURN_IF_ERROR(high_status);
+    for (const std::string& run : runs_) std::filesystem::remove(run);
+    low.insert(low.end(), high.begin(), high.end());
+    return low;
+  }
+
+  // Merges the runs' keys in [from, to) (absent: unbounded) into files named after `part`.
+  Status MergeRange(const std::optional<std::string>& from, const std::optional<std::string>& to,
+                    int part, std::vector<std::string>* out) {
     std::vector<std::unique_ptr<rocksdb::SstFileReader>> readers;
     std::vector<std::unique_ptr<rocksdb::Iterator>> its;
     rocksdb::Options options = store_->db_->GetOptions(store_->data_cf_);
@@ -347,42 +378,42 @@ class BulkLoaderImpl : public BulkLoader {
       readers.push_back(std::make_unique<rocksdb::SstFileReader>(options));
       TL_RETURN_IF_ERROR(FromSst(readers.back()->Open(run), run));
       its.emplace_back(readers.back()->NewIterator(read));
-      its.back()->SeekToFirst();
+      if (from) {
+        its.back()->Seek(*from);
+      } else {
+        its.back()->SeekToFirst();
+      }
     }
-    std::vector<std::string> out;
     std::unique_ptr<rocksdb::SstFileWriter> writer;
     auto finish = [&]() -> Status {
       if (writer == nullptr) return Status::OK();
-      Status s = FromSst(writer->Finish(), out.back());
+      Status s = FromSst(writer->Finish(), out->back());
       writer.reset();
       return s;
     };
+    std::string key;
     while (true) {
       int best = -1;  // the smallest key; of equal keys, the latest run
       for (size_t i = 0; i < its.size(); ++i) {
         if (!its[i]->Valid()) continue;
         if (best < 0 || its[i]->key().compare(its[best]->key()) <= 0) best = static_cast<int>(i);
       }
-      if (best < 0) break;
+      if (best < 0 || (to && its[best]->key().compare(*to) >= 0)) break;
       if (writer != nullptr && static_cast<int64_t>(writer->FileSize()) >= kIngestFileBytes) {
         TL_RETURN_IF_ERROR(finish());
       }
       if (writer == nullptr) {
-        out.push_back(fmt::format("{}/merged-{:06d}.sst", folder_, out.size()));
-        TL_ASSIGN_OR_RETURN(writer, NewWriter(store_->data_cf_, out.back()));
+        out->push_back(fmt::format("{}/merged-{}-{:06d}.sst", folder_, part, out->size()));
+        TL_ASSIGN_OR_RETURN(writer, NewWriter(store_->data_cf_, out->back()));
       }
-      std::string key = its[best]->key().ToString();
-      TL_RETURN_IF_ERROR(FromSst(writer->Put(key, its[best]->value()), out.back()));
+      key.assign(its[best]->key().data(), its[best]->key().size());
+      TL_RETURN_IF_ERROR(FromSst(writer->Put(key, its[best]->value()), out->back()));
       for (auto& it : its) {
         while (it->Valid() && it->key() == key) it->Next();
       }
     }
     for (size_t i = 0; i < its.size(); ++i) TL_RETURN_IF_ERROR(FromSst(its[i]->status(), runs_[i]));
-    TL_RETURN_IF_ERROR(finish());
-    its.clear();
-    readers.clear();
-    for (const std::string& run : runs_) std::filesystem::remove(run);
-    return out;
+    return finish();
   }
 
   // A load that never filled a run: one write, then a flush, so that the next open need not
@@ -467,7 +498,10 @@ class BulkLoaderImpl : public BulkLoader {
   std::string writing_path_;
   Status writing_status_;
   int64_t writing_file_bytes_ = 0;
+  std::vector<std::string> writing_samples_;
   std::thread run_thread_;
+  static constexpr uint64_t kSampleEvery = 4096;
+  std::vector<std::string> samples_;  // keys of the runs written, every kSampleEvery-th
   std::vector<std::string> runs_;
   int64_t run_file_bytes_ = 0;
   ChangeLog changes_;
