@@ -373,7 +373,9 @@ class BulkLoaderImpl : public BulkLoader {
     rocksdb::Options options = store_->db_->GetOptions(store_->data_cf_);
     rocksdb::ReadOptions read;
     read.fill_cache = false;  // each block is read once: the block cache would only grow
-    read.readahead_size = 1 << 20;
+    // Read-ahead for every run in both halves within the memory bound (64 KiB at the least).
+    read.readahead_size = static_cast<size_t>(std::clamp<int64_t>(
+        run_bytes_ / (2 * static_cast<int64_t>(runs_.size())), 64 << 10, 1 << 20));
     for (const std::string& run : runs_) {
       readers.push_back(std::make_unique<rocksdb::SstFileReader>(options));
       TL_RETURN_IF_ERROR(FromSst(readers.back()->Open(run), run));
@@ -391,14 +393,28 @@ class BulkLoaderImpl : public BulkLoader {
       writer.reset();
       return s;
     };
+    // The runs by their next key, smallest first; of equal keys the latest run (it wins).
+    auto after = [&](size_t a, size_t b) {
+      int c = its[a]->key().compare(its[b]->key());
+      return c != 0 ? c > 0 : a < b;
+    };
+    std::vector<size_t> heap;
+    for (size_t i = 0; i < its.size(); ++i) {
+      if (its[i]->Valid()) heap.push_back(i);
+    }
+    std::make_heap(heap.begin(), heap.end(), after);
+    auto advance = [&](size_t i) {
+      its[i]->Next();
+      if (!its[i]->Valid()) return;
+      heap.push_back(i);
+      std::push_heap(heap.begin(), heap.end(), after);
+    };
     std::string key;
-    while (true) {
-      int best = -1;  // the smallest key; of equal keys, the latest run
-      for (size_t i = 0; i < its.size(); ++i) {
-        if (!its[i]->Valid()) continue;
-        if (best < 0 || its[i]->key().compare(its[best]->key()) <= 0) best = static_cast<int>(i);
-      }
-      if (best < 0 || (to && its[best]->key().compare(*to) >= 0)) break;
+    while (!heap.empty()) {
+      std::pop_heap(heap.begin(), heap.end(), after);
+      const size_t best = heap.back();
+      heap.pop_back();
+      if (to && its[best]->key().compare(*to) >= 0) break;
       if (writer != nullptr && static_cast<int64_t>(writer->FileSize()) >= kIngestFileBytes) {
         TL_RETURN_IF_ERROR(finish());
       }
@@ -408,8 +424,13 @@ class BulkLoaderImpl : public BulkLoader {
       }
       key.assign(its[best]->key().data(), its[best]->key().size());
       TL_RETURN_IF_ERROR(FromSst(writer->Put(key, its[best]->value()), out->back()));
-      for (auto& it : its) {
-        while (it->Valid() && it->key() == key) it->Next();
+      advance(best);
+      // The same key in earlier runs: replaced.
+      while (!heap.empty() && its[heap.front()]->key() == key) {
+        std::pop_heap(heap.begin(), heap.end(), after);
+        const size_t older = heap.back();
+        heap.pop_back();
+        advance(older);
       }
     }
     for (size_t i = 0; i < its.size(); ++i) TL_RETURN_IF_ERROR(FromSst(its[i]->status(), runs_[i]));
