@@ -166,10 +166,11 @@ class RowIterator {
 
 // Loads many rows into one table as one atomic write: all of them or, when anything fails,
 // none. Rows are checked as they are staged, by the same code as PutRow (names, sizes, key,
-// cell versions, AUTO_INCREMENT), so a row PutRow would refuse is refused here, at its Put.
-// Staged rows wait in memory, up to StoreOptions::bulk_load_run_bytes; past it in sorted files
-// in the store's folder, which Commit ingests with the change records in one step. Not
-// thread-safe.
+// cell versions, AUTO_INCREMENT), so a row PutRow would refuse is refused here, at its Put (or
+// Prepare). Staged rows wait in memory, up to StoreOptions::bulk_load_run_bytes; past it in
+// sorted files in the store's folder (sorted and written in the background, half the bound at a
+// time), which Commit merges and ingests with the change records in one step. Prepare is
+// thread-safe; the other calls are not.
 class BulkLoader {
  public:
   virtual ~BulkLoader() = default;
