@@ -73,16 +73,9 @@ Status BatchWriter::WriteBuffer(std::string partition, bool keep_open) {
   PartitionBuffer b = buffers_.Take(partition);
   const bool large = keep_open || b.row_bytes >= (4 << 20);
   const size_t closed = files_.closed_count();
-  std::string_view row;
-  size_t row_bytes;
-  for (const Chunk& chunk : b.chunks) {
-    RecordReader records(chunk.view());
-    while (true) {
-      TL_ASSIGN_OR_RETURN(bool more, records.Next(&row, &row_bytes));
-      if (!more) break;
-      TL_RETURN_IF_ERROR(WriteRow(partition, row, row_bytes, large));
-    }
-  }
+  TL_RETURN_IF_ERROR(ForEachRecord(b, [&](std::string_view row, size_t row_bytes) {
+    return WriteRow(partition, row, row_bytes, large);
+  }));
   buffers_.Release(&b);
   files_done_ += files_.closed_count() - closed;
   return keep_open ? Status::OK() : files_.Close(partition);

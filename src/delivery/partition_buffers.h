@@ -100,6 +100,22 @@ class RecordReader {
   std::string_view in_;
 };
 
+// Calls fn(row, row_bytes) for each record of `b`, in the order added; stops at fn's first error.
+template <typename Fn>
+Status ForEachRecord(const PartitionBuffer& b, Fn&& fn) {
+  std::string_view row;
+  size_t row_bytes;
+  for (const Chunk& chunk : b.chunks) {
+    RecordReader records(chunk.view());
+    while (true) {
+      TL_ASSIGN_OR_RETURN(bool more, records.Next(&row, &row_bytes));
+      if (!more) break;
+      TL_RETURN_IF_ERROR(fn(row, row_bytes));
+    }
+  }
+  return Status::OK();
+}
+
 void AppendRecord(std::string* out, std::string_view encoded, size_t row_bytes);
 size_t RecordSize(std::string_view encoded, size_t row_bytes);
 

@@ -21,21 +21,14 @@ RowGroupEncoder::RowGroupEncoder(const RowGroupEncoding& how,
 
 Result<std::vector<RowGroupBlock>> RowGroupEncoder::Encode(const PartitionBuffer& buffer) {
   std::vector<RowGroupBlock> out;
-  std::string_view row;
-  size_t row_bytes;
-  for (const Chunk& chunk : buffer.chunks) {
-    RecordReader records(chunk.view());
-    while (true) {
-      TL_ASSIGN_OR_RETURN(bool more, records.Next(&row, &row_bytes));
-      if (!more) break;
-      const auto bytes = static_cast<int64_t>(row_bytes);
-      if (open_bytes_ > 0 && open_bytes_ + bytes > how_.row_group_bytes) {
-        TL_RETURN_IF_ERROR(EndRowGroup(&out));
-      }
-      open_bytes_ += bytes;
-      TL_RETURN_IF_ERROR(how_.converter.AppendEncoded(row, &rows_));
+  TL_RETURN_IF_ERROR(ForEachRecord(buffer, [&](std::string_view row, size_t row_bytes) {
+    const auto bytes = static_cast<int64_t>(row_bytes);
+    if (open_bytes_ > 0 && open_bytes_ + bytes > how_.row_group_bytes) {
+      TL_RETURN_IF_ERROR(EndRowGroup(&out));
     }
-  }
+    open_bytes_ += bytes;
+    return how_.converter.AppendEncoded(row, &rows_);
+  }));
   TL_RETURN_IF_ERROR(EndRowGroup(&out));
   return out;
 }
