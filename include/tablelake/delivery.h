@@ -109,6 +109,15 @@ struct DeliveryRunStats {
   int64_t spill_runs = 0;
   int64_t spill_bytes = 0;
   int64_t peak_memory_bytes = 0;
+  // The base scan's key ranges when it read several in parallel: each one's number in the
+  // task's split, the rows it took in this run, and the seconds its thread spent reading and
+  // converting them.
+  struct ScanRange {
+    int64_t index = 0;
+    int64_t rows = 0;
+    double busy_seconds = 0;
+  };
+  std::vector<ScanRange> scan_ranges;
 };
 
 // A file a task published, as its checkpoint records it.
@@ -136,6 +145,11 @@ struct DeliveryOptions {
   // full delivery spills them to sorted runs in the data folder and an incremental batch
   // writes its largest partitions out. Default: 256 MiB.
   int64_t memory_budget_bytes = int64_t{256} << 20;
+  // Key ranges a full delivery (BaseTask, BaseIncTask's first phase) scans at once, each read
+  // and converted on a thread of its own into the one grouping (so no more files). A table is
+  // split when an attempt starts, into parts of about equal size of at least 1 MiB stored, and
+  // each range's position is kept in the task's state. 0: half the cores, at most 8.
+  int scan_ranges = 0;
 };
 
 class DeliveryService {

@@ -244,6 +244,11 @@ class TableStore {
   virtual Result<std::vector<PrimaryKey>> ComputeSplitPoints(const std::string& table,
                                                              int64_t split_bytes,
                                                              int32_t limit = 0) = 0;
+  // At most `parts - 1` primary keys that cut `table` into ranges of about equal stored size,
+  // none smaller than `min_part_bytes` (so fewer for a small table): how a full delivery splits
+  // its scan. A remote store cannot: the protocol does not tell a table's size.
+  virtual Result<std::vector<PrimaryKey>> SplitIntoParts(const std::string& table, int32_t parts,
+                                                         int64_t min_part_bytes) = 0;
 
   // A loader that writes rows into `table` all at once (see BulkLoader).
   virtual Result<std::unique_ptr<BulkLoader>> NewBulkLoader(const std::string& table) = 0;

@@ -35,6 +35,7 @@ struct TaskArgs {
   bool once = false;
   bool until_synced = false;
   int64_t memory_mb = 0;  // 0: the default budget
+  int ranges = 0;         // 0: the default (half the cores)
 };
 
 void AddConfigOptions(CLI::App* cmd, ConfigArgs* a) {
@@ -121,11 +122,13 @@ nlohmann::ordered_json DescriptionJson(const DeliveryTaskDescription& d) {
 
 // Opens the data folder's store and its delivery service for the length of `fn(service)`.
 template <typename Fn>
-Status WithDelivery(const GlobalOptions& g, Access access, Fn&& fn, int64_t memory_mb = 0) {
+Status WithDelivery(const GlobalOptions& g, Access access, Fn&& fn, int64_t memory_mb = 0,
+                    int ranges = 0) {
   TL_ASSIGN_OR_RETURN(auto store, OpenStore(g, access));
   DeliveryOptions options;
   options.progress = stderr;
   if (memory_mb != 0) options.memory_budget_bytes = memory_mb * (int64_t{1} << 20);
+  options.scan_ranges = ranges;
   TL_ASSIGN_OR_RETURN(auto service, OpenDelivery(g, store.get(), options));
   return fn(*service);
 }
@@ -191,9 +194,21 @@ std::string RunSummary(const DeliveryTaskDescription& d, const DeliveryRunStats&
     grouping = fmt::format(", rows grouped through {} spill runs ({}; --memory-mb spills less)",
                            s.spill_runs, Bytes(s.spill_bytes));
   }
-  return fmt::format("task '{}': delivered {} rows in {} files ({}){}{}{}{} in {:.2f} s", d.name,
-                     s.rows_delivered, s.files_written, Bytes(s.bytes_written), dirty, deletes,
-                     grouping, s.resumed ? " (resumed an interrupted run)" : "", seconds);
+  std::string ranges;
+  if (!s.scan_ranges.empty()) {
+    ranges = fmt::format(", {} key ranges scanned at once (rows, and rows/s of the range's thread:",
+                         s.scan_ranges.size());
+    for (const auto& r : s.scan_ranges) {
+      ranges += fmt::format("{} {} at {:.0f}", &r == &s.scan_ranges[0] ? "" : ";", r.rows,
+                            r.busy_seconds > 0 ? r.rows / r.busy_seconds : 0.0);
+    }
+    ranges += ")";
+  }
+  return fmt::format(
+      "task '{}': delivered {} rows in {} files ({}){}{}{}{}{} in {:.2f} s ({:.0f} rows/s)", d.name,
+      s.rows_delivered, s.files_written, Bytes(s.bytes_written), dirty, deletes, grouping, ranges,
+      s.resumed ? " (resumed an interrupted run)" : "", seconds,
+      seconds > 0 ? s.rows_delivered / seconds : 0.0);
 }
 
 std::atomic<bool> g_stop{false};
@@ -254,7 +269,7 @@ Status Run(const GlobalOptions& g, const TaskArgs& a) {
         return Status(failed[0].code(),
                       fmt::format("{} of {} tasks failed: {}", failed.size(), tasks.size(), all));
       },
-      a.memory_mb);
+      a.memory_mb, a.ranges);
 }
 
 constexpr const char* kClientSecretEnv = "TABLELAKE_ACCESS_KEY_SECRET";
@@ -488,6 +503,10 @@ void RegisterDeliveryCommands(CLI::App& app, GlobalOptions& g, Status& status) {
                 "exit once every earlier write is delivered");
   run->add_option("--memory-mb", run_args->memory_mb,
                   "memory for delivery: grouped rows, open files (default 256; more spills less)");
+  run->add_option("--ranges", run_args->ranges,
+                  "key ranges a full delivery scans at once, each on a core (default: half the "
+                  "cores, at most 8; fixed when a task's snapshot is taken)")
+      ->check(CLI::Range(1, 64));
   run->callback([&g, &status, run_args] { status = Run(g, *run_args); });
 
   RegisterCredentialCommands(delivery, g, status);

@@ -279,6 +279,9 @@ class RemoteStore : public TableStore {
     }
     return points;
   }
+  Result<std::vector<PrimaryKey>> SplitIntoParts(const std::string&, int32_t, int64_t) override {
+    return NotOverTheWire("splitting a table into parts of equal size");
+  }
 
   Result<std::unique_ptr<BulkLoader>> NewBulkLoader(const std::string& table) override {
     TL_RETURN_IF_ERROR(DescribeTable(table).status());

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "common/progress.h"
+#include "delivery/range_scan.h"
 #include "delivery/row_prefetcher.h"
 #include "delivery/spill_runs.h"
 #include "fmt/format.h"
@@ -22,9 +23,11 @@ std::string RunPath(const TaskRun& run, int64_t n);
 int64_t RunBytes(const TaskRun& run);
 Status AbsorbRuns(TaskRun& run, BatchWriter* batch);
 Result<int64_t> MergeBlock(RunReader* r, BatchWriter* batch, int64_t merged);
-Status CommitSegment(TaskRun& run, std::unique_ptr<BatchWriter> batch, const PrimaryKey& last,
-                     bool resume_at = false);
+Status CommitSegment(TaskRun& run, std::unique_ptr<BatchWriter> batch);
 Status FinishBase(TaskRun& run);
+
+// A range smaller than this is not worth a thread of its own.
+constexpr int64_t kMinRangeBytes = int64_t{1} << 20;
 
 }  // namespace
 
@@ -100,8 +103,7 @@ Status StartAttempt(TaskRun& run) {
   state.snapshot_seq = cp.sequence;
   state.snapshot_ms = run.clock->NowMillis();
   state.segment = 0;
-  state.resume_key = json();
-  state.resume_at = false;
+  state.ranges.clear();  // split when the scan opens the snapshot
   state.runs = 0;
   state.merging = false;
   state.merged_through.clear();
@@ -129,107 +131,226 @@ std::unique_ptr<BatchWriter> NewSegment(TaskRun& run) {
   return batch;
 }
 
-// The scan: rows are grouped by partition in memory (a partition with a row group's worth
-// streams into its file). When files are complete (BatchWriter::segment_due) or the memory
-// budget is spent, the buffers spill to a run; each spill ends a segment (its files, dirty rows,
-// the run and the scan position committed together), so a crash costs at most a file's worth or a
-// budget's worth of rows. At the end, rows still in memory are published with the rows of the
-// runs when those are small (a quarter of the budget at most), else they become the last run
-// and the runs are merged.
-Status ScanSnapshot(TaskRun& run) {
-  TaskState& state = run.state;
-  const DeliveryTaskDescription& task = run.task;
-  StoreOptions read_only;
-  read_only.read_only = true;
-  TL_ASSIGN_OR_RETURN(auto snapshot, TableStore::Open(state.checkpoint_path, read_only));
-  TL_ASSIGN_OR_RETURN(TableDescription table, snapshot->DescribeTable(task.table));
-  const TableMeta& meta = table.meta;
-  PrimaryKey start, end;
-  for (const auto& k : meta.primary_key) {
-    start.push_back({k.name, Value::InfMin()});
-    end.push_back({k.name, Value::InfMax()});
+// The key ranges the attempt scans: parts of about equal size, at most `run.scan_ranges`.
+Status SplitScan(TaskRun& run, TableStore* snapshot, const TableMeta& meta) {
+  // The ranges' batches take at most a quarter of the memory budget.
+  const int64_t parts = std::min<int64_t>(
+      run.scan_ranges, std::max<int64_t>(1, run.budget->limit() / 4 / RangeScan::kBytesPerRange));
+  std::vector<PrimaryKey> points;
+  if (parts > 1) {
+    TL_ASSIGN_OR_RETURN(
+        points, snapshot->SplitIntoParts(meta.name, static_cast<int32_t>(parts), kMinRangeBytes));
   }
-  if (!state.resume_key.is_null()) {
-    TL_ASSIGN_OR_RETURN(auto key, store::RowFromJson(meta, json::parse(state.resume_key.dump()),
-                                                     store::MissingKey::kError, true));
-    start = key.primary_key;
-  }
-  TL_ASSIGN_OR_RETURN(auto it, snapshot->NewRowIterator(task.table, start, end, {}));
-  // The key is the last row delivered, or the first of the next segment (resume_at).
-  if (!state.resume_key.is_null() && !state.resume_at && it->Valid()) it->Next();
-  std::error_code ec;
-  std::filesystem::create_directories(SpillDir(run), ec);
-  if (ec) return Status::IOError(fmt::format("{}: {}", SpillDir(run), ec.message()));
-  std::unique_ptr<Progress> progress;
-  if (run.progress) progress = std::make_unique<Progress>("deliver " + task.name, 0, run.progress);
-  RowPrefetcher rows(it.get());  // the scan runs a batch ahead, on another core
-  // Its read-ahead is memory of the budget's too.
-  run.budget->Take(RowPrefetcher::kMaxBytes);
-  struct GiveBack {
-    MemoryBudget* budget;
-    ~GiveBack() { budget->Give(RowPrefetcher::kMaxBytes); }
-  } give_back{run.budget};
-  std::unique_ptr<BatchWriter> batch = NewSegment(run);
-  int64_t scanned = 0;
-  // The segment's last row: its key is still valid when the scan ends (see RowPrefetcher).
-  const Row* last = nullptr;
-  auto spill = [&]() -> Status {
-    run.NoteMemory(batch->memory_bytes());  // the most it holds: sampled rows may miss it
-    const std::string path = RunPath(run, state.runs);
-    TL_RETURN_IF_ERROR(batch->Spill(path));
-    std::error_code ec;
-    run.stats.spill_bytes += static_cast<int64_t>(std::filesystem::file_size(path, ec));
-    ++state.runs;
-    ++run.stats.spill_runs;
-    return CommitSegment(run, std::move(batch), last->primary_key);
+  auto key_json = [](const PrimaryKey& key) {
+    return json::parse(store::RowToJson(Row{key, {}}).dump());
   };
-  Status s = [&]() -> Status {
-    while (const Row* row = rows.Next()) {
-      if (!batch) batch = NewSegment(run);
-      // A row's write time is its newest cell's version; a key-only row takes the snapshot's.
-      int64_t write_ms = row->cells.empty() ? state.snapshot_ms : 0;
-      for (const auto& c : row->cells) write_ms = std::max(write_ms, c.timestamp);
-      const RowConverter::Change change{"PUT", state.snapshot_seq, write_ms * 1000};
-      TL_RETURN_IF_ERROR(batch->Add(row->primary_key, row->cells, write_ms, change));
-      if (!batch->carried().empty()) {
-        // The row starts the next segment, whose partition streams from it on.
-        std::string partition = batch->carried();
-        TL_RETURN_IF_ERROR(CommitSegment(run, std::move(batch), row->primary_key, true));
-        batch = NewSegment(run);
-        batch->StreamFrom(std::move(partition));
-        TL_RETURN_IF_ERROR(batch->Add(row->primary_key, row->cells, write_ms, change));
-      }
-      last = row;
-      if (batch->full() || batch->segment_due()) TL_RETURN_IF_ERROR(spill());
-      if ((++scanned & 1023) == 0) {
-        run.NoteMemory(batch ? batch->memory_bytes() : 0);
-        if (progress && (scanned & 4095) == 0) progress->Update(0, scanned);
-      }
-    }
-    TL_RETURN_IF_ERROR(rows.status());
-    if (state.runs > 0 && RunBytes(run) > run.budget->limit() / 4) {
-      if (batch && batch->rows() > 0) TL_RETURN_IF_ERROR(spill());
-      state.merging = true;
-      return run.Save();
-    }
-    if (!batch) batch = NewSegment(run);
-    // Runs small enough (a streaming partition's rows past each whole file, say) join the
-    // last segment's buffers instead of a merge: no partition gets a small file of its own.
-    TL_RETURN_IF_ERROR(AbsorbRuns(run, batch.get()));
-    if (state.runs == 0 && last == nullptr) return Status::OK();
-    state.runs = 0;  // committed with the files that now hold their rows
-    return CommitSegment(run, std::move(batch), last ? last->primary_key : PrimaryKey{});
-  }();
-  if (!s.ok()) {
-    // What the failed segment published goes now, where the bucket allows, so that the bucket
-    // holds what the status counts (a resume removes it anyway).
-    batch.reset();
-    (void)run.RemoveObjects(StemFiles(BaseStem(task, state.attempt, state.segment)));
-    return s;
+  TaskState& state = run.state;
+  state.ranges.assign(points.size() + 1, {});
+  for (size_t i = 0; i < points.size(); ++i) {
+    state.ranges[i].end = state.ranges[i + 1].start = key_json(points[i]);
   }
-  if (progress) progress->Finish(scanned, "rows scanned");
   return Status::OK();
 }
+
+// The scan of the attempt's snapshot: rows are grouped by partition in memory (a partition
+// with a row group's worth streams into its file). When files are complete
+// (BatchWriter::segment_due) or the memory budget is spent, the buffers spill to a run; each
+// spill ends a segment (its files, dirty rows, the run and every range's position committed
+// together), so a crash costs at most a file's worth or a budget's worth of rows. At the end,
+// rows still in memory are published with the rows of the runs when those are small (a quarter
+// of the budget at most), else they become the last run and the runs are merged.
+class SnapshotScan {
+ public:
+  explicit SnapshotScan(TaskRun& run) : run_(run), state_(run.state) {}
+
+  Status Run() {
+    StoreOptions read_only;
+    read_only.read_only = true;
+    TL_ASSIGN_OR_RETURN(snapshot_, TableStore::Open(state_.checkpoint_path, read_only));
+    TL_ASSIGN_OR_RETURN(TableDescription table, snapshot_->DescribeTable(run_.task.table));
+    meta_ = table.meta;
+    if (state_.ranges.empty()) TL_RETURN_IF_ERROR(SplitScan(run_, snapshot_.get(), meta_));
+    std::error_code ec;
+    std::filesystem::create_directories(SpillDir(run_), ec);
+    if (ec) return Status::IOError(fmt::format("{}: {}", SpillDir(run_), ec.message()));
+    if (run_.progress) {
+      progress_ = std::make_unique<Progress>("deliver " + run_.task.name, 0, run_.progress);
+    }
+    Status s = state_.ranges.size() == 1 ? ScanOneRange() : ScanRanges();
+    if (s.ok()) s = Finish();
+    if (!s.ok()) {
+      // What the failed segment published goes now, where the bucket allows, so that the
+      // bucket holds what the status counts (a resume removes it anyway).
+      batch_.reset();
+      (void)run_.RemoveObjects(StemFiles(BaseStem(run_.task, state_.attempt, state_.segment)));
+      return s;
+    }
+    if (progress_) progress_->Finish(scanned_, "rows scanned");
+    return Status::OK();
+  }
+
+ private:
+  // A range's rows from where it stands: its start, or after (or at) its last row delivered.
+  Result<std::unique_ptr<RowIterator>> RangeRows(const TaskState::ScanRange& r) {
+    PrimaryKey start, end;
+    for (const auto& k : meta_.primary_key) {
+      start.push_back({k.name, Value::InfMin()});
+      end.push_back({k.name, Value::InfMax()});
+    }
+    const json& from = r.resume_key.is_null() ? r.start : r.resume_key;
+    if (!from.is_null()) {
+      TL_ASSIGN_OR_RETURN(start, Key(from));
+    }
+    if (!r.end.is_null()) {
+      TL_ASSIGN_OR_RETURN(end, Key(r.end));
+    }
+    TL_ASSIGN_OR_RETURN(auto it, snapshot_->NewRowIterator(run_.task.table, start, end, {}));
+    // The key is the last row delivered, or the first of the next segment (resume_at).
+    if (!r.resume_key.is_null() && !r.resume_at && it->Valid()) it->Next();
+    return it;
+  }
+  Result<PrimaryKey> Key(const json& j) {
+    TL_ASSIGN_OR_RETURN(auto row, store::RowFromJson(meta_, json::parse(j.dump()),
+                                                     store::MissingKey::kError, true));
+    return row.primary_key;
+  }
+
+  // One range: rows are converted on this thread as they come (see BatchWriter::set_carry).
+  Status ScanOneRange() {
+    TL_ASSIGN_OR_RETURN(auto it, RangeRows(state_.ranges[0]));
+    RowPrefetcher rows(it.get());  // the scan runs a batch ahead, on another core
+    BudgetHold hold(run_.budget, RowPrefetcher::kMaxBytes);  // its read-ahead is the budget's
+    // The segment's last row: its key is still valid when the scan ends (see RowPrefetcher).
+    const Row* last = nullptr;
+    while (const Row* row = rows.Next()) {
+      if (!batch_) batch_ = NewSegment(run_);
+      const int64_t write_ms = SnapshotWriteMs(*row, state_.snapshot_ms);
+      const RowConverter::Change change{"PUT", state_.snapshot_seq, write_ms * 1000};
+      TL_RETURN_IF_ERROR(batch_->Add(row->primary_key, row->cells, write_ms, change));
+      if (!batch_->carried().empty()) {
+        // The row starts the next segment, whose partition streams from it on.
+        std::string partition = batch_->carried();
+        SetPosition(0, row->primary_key, /*at=*/true);
+        TL_RETURN_IF_ERROR(CommitSegment(run_, std::move(batch_)));
+        batch_ = NewSegment(run_);
+        batch_->StreamFrom(std::move(partition));
+        TL_RETURN_IF_ERROR(batch_->Add(row->primary_key, row->cells, write_ms, change));
+      }
+      last = row;
+      if (batch_->full() || batch_->segment_due()) {
+        SetPosition(0, row->primary_key);
+        TL_RETURN_IF_ERROR(Spill());
+      }
+      if ((++scanned_ & 1023) == 0) Note();
+    }
+    TL_RETURN_IF_ERROR(rows.status());
+    if (last != nullptr) SetPosition(0, last->primary_key);
+    return Status::OK();
+  }
+
+  // Several ranges, each read and converted on a thread of its own (RangeScan); this thread
+  // groups their batches as they come.
+  Status ScanRanges() {
+    std::vector<RangeScan::Range> ranges;
+    for (size_t i = 0; i < state_.ranges.size(); ++i) {
+      if (state_.ranges[i].done) continue;
+      TL_ASSIGN_OR_RETURN(auto it, RangeRows(state_.ranges[i]));
+      ranges.push_back({std::move(it), static_cast<int64_t>(i)});
+    }
+    BudgetHold hold(run_.budget, RangeScan::kBytesPerRange * static_cast<int64_t>(ranges.size()));
+    RangeScan scan(std::move(ranges), run_.task.config, run_.resolved,
+                   {state_.snapshot_seq, state_.snapshot_ms});
+    int64_t r;
+    while (const ConvertedBatch* b = scan.Next(&r)) {
+      size_t next = 0;
+      while (true) {
+        if (!batch_) batch_ = NewSegment(run_);
+        TL_ASSIGN_OR_RETURN(next, batch_->AddConverted(*b, next));
+        if (next == b->rows.size()) break;
+        // Row `next` starts the next segment, whose partition streams from it on.
+        std::string partition = batch_->carried();
+        TL_ASSIGN_OR_RETURN(PrimaryKey key, b->Key(next));
+        SetPosition(r, key, /*at=*/true);
+        TL_RETURN_IF_ERROR(CommitSegment(run_, std::move(batch_)));
+        batch_ = NewSegment(run_);
+        batch_->StreamFrom(std::move(partition));
+      }
+      if (!b->rows.empty()) {
+        TL_ASSIGN_OR_RETURN(PrimaryKey key, b->Key(b->rows.size() - 1));
+        SetPosition(r, key);
+      }
+      if (b->last) state_.ranges[r].done = true;
+      if (batch_->full() || batch_->segment_due()) TL_RETURN_IF_ERROR(Spill());
+      scanned_ += static_cast<int64_t>(b->rows.size());
+      if ((scanned_ & ~int64_t{4095}) != last_note_) Note();
+    }
+    TL_RETURN_IF_ERROR(scan.status());
+    for (const auto& st : scan.stats()) {
+      run_.stats.scan_ranges.push_back({st.index, st.rows, st.busy_seconds});
+    }
+    return Status::OK();
+  }
+
+  // Where range `r` stands at the next commit: after `key` (at it, for a carried row).
+  void SetPosition(size_t r, const PrimaryKey& key, bool at = false) {
+    state_.ranges[r].resume_key = json::parse(store::RowToJson(Row{key, {}}).dump());
+    state_.ranges[r].resume_at = at;
+    any_rows_ = true;
+  }
+
+  void Note() {
+    last_note_ = scanned_ & ~int64_t{4095};
+    run_.NoteMemory(batch_ ? batch_->memory_bytes() : 0);
+    if (progress_) progress_->Update(0, scanned_);
+  }
+
+  Status Spill() {
+    run_.NoteMemory(batch_->memory_bytes());  // the most it holds: sampled rows may miss it
+    const std::string path = RunPath(run_, state_.runs);
+    TL_RETURN_IF_ERROR(batch_->Spill(path));
+    std::error_code ec;
+    run_.stats.spill_bytes += static_cast<int64_t>(std::filesystem::file_size(path, ec));
+    ++state_.runs;
+    ++run_.stats.spill_runs;
+    return CommitSegment(run_, std::move(batch_));
+  }
+
+  Status Finish() {
+    if (state_.runs > 0 && RunBytes(run_) > run_.budget->limit() / 4) {
+      if (batch_ && batch_->rows() > 0) TL_RETURN_IF_ERROR(Spill());
+      state_.merging = true;
+      return run_.Save();
+    }
+    if (!batch_) batch_ = NewSegment(run_);
+    // Runs small enough (a streaming partition's rows past each whole file, say) join the
+    // last segment's buffers instead of a merge: no partition gets a small file of its own.
+    TL_RETURN_IF_ERROR(AbsorbRuns(run_, batch_.get()));
+    if (state_.runs == 0 && !any_rows_) return Status::OK();
+    state_.runs = 0;  // committed with the files that now hold their rows
+    return CommitSegment(run_, std::move(batch_));
+  }
+
+  // Memory of the budget's that the scan holds while it runs.
+  struct BudgetHold {
+    BudgetHold(MemoryBudget* budget, int64_t bytes) : budget(budget), bytes(bytes) {
+      budget->Take(bytes);
+    }
+    ~BudgetHold() { budget->Give(bytes); }
+    MemoryBudget* budget;
+    int64_t bytes;
+  };
+
+  TaskRun& run_;
+  TaskState& state_;
+  std::unique_ptr<TableStore> snapshot_;
+  TableMeta meta_;
+  std::unique_ptr<Progress> progress_;
+  std::unique_ptr<BatchWriter> batch_;
+  int64_t scanned_ = 0, last_note_ = 0;
+  bool any_rows_ = false;  // a position moved: the last segment is committed
+};
+
+Status ScanSnapshot(TaskRun& run) { return SnapshotScan(run).Run(); }
 
 int64_t RunBytes(const TaskRun& run) {
   int64_t bytes = 0;
@@ -301,13 +422,13 @@ Status MergeRuns(TaskRun& run) {
       if (progress) progress->Update(0, merged);
       if (run.clock->NowMicros() >= commit_at_us) {
         state.merged_through = partition;
-        TL_RETURN_IF_ERROR(CommitSegment(run, std::move(batch), {}));
+        TL_RETURN_IF_ERROR(CommitSegment(run, std::move(batch)));
         batch = NewSegment(run);
         commit_at_us = run.clock->NowMicros() + 2000000;
       }
     }
     state.merging = false;
-    return CommitSegment(run, std::move(batch), {});
+    return CommitSegment(run, std::move(batch));
   }();
   if (!s.ok()) {
     batch.reset();
@@ -336,16 +457,11 @@ Result<int64_t> MergeBlock(RunReader* r, BatchWriter* batch, int64_t merged) {
   }
 }
 
-// Publishes a segment's files, then saves where the delivery stands (the scan position when
-// `last` is given) with the segment's counts and file entries, in one write.
-Status CommitSegment(TaskRun& run, std::unique_ptr<BatchWriter> batch, const PrimaryKey& last,
-                     bool resume_at) {
+// Publishes a segment's files, then saves where the delivery stands (with the ranges' positions
+// as the scan set them) with the segment's counts and file entries, in one write.
+Status CommitSegment(TaskRun& run, std::unique_ptr<BatchWriter> batch) {
   TaskState& state = run.state;
   TL_RETURN_IF_ERROR(batch->Commit());
-  if (!last.empty()) {
-    state.resume_key = json::parse(store::RowToJson(Row{last, {}}).dump());
-    state.resume_at = resume_at;
-  }
   ++state.segment;
   AddCounts(batch->counts(), &state.status, &run.stats);
   ClearError(&state.status);  // progress again

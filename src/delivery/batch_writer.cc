@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "delivery/event_time.h"
 #include "delivery/spill_runs.h"
 #include "fmt/format.h"
 #include "store/row_json.h"
@@ -18,7 +17,7 @@ BatchWriter::BatchWriter(const DeliveryTaskDescription& task, const ResolvedTask
       resolved_(resolved),
       files_(bucket, resolved, stem, task.config.file_bytes, std::move(metadata), budget),
       dirty_(bucket, resolved, !task.config.oss_dirty_prefix.empty(), stem),
-      converter_(resolved),
+      stager_(task.config, resolved),
       buffers_(budget),
       partitions_(resolved.prefix, resolved.zone),
       budget_(budget) {
@@ -29,19 +28,52 @@ BatchWriter::BatchWriter(const DeliveryTaskDescription& task, const ResolvedTask
 Status BatchWriter::Add(const PrimaryKey& key, const std::vector<Cell>& cells,
                         int64_t write_time_ms, const RowConverter::Change& change) {
   ++rows_;
-  int64_t time_ms = write_time_ms;
-  DirtyReason dirty = EventTime(key, cells, &time_ms);
-  if (dirty.empty()) dirty = converter_.Stage(key, cells, change);
+  int64_t time_ms;
+  DirtyReason dirty = stager_.Stage(key, cells, write_time_ms, change, &time_ms);
   if (!dirty.empty()) {
     ++counts_.dirty_rows;
     return dirty_.Add(Row{key, cells}, dirty.text, write_time_ms);
   }
+  RowConverter& converter = stager_.converter();
+  return Place(
+      time_ms, converter.row_bytes(),
+      [&](parquet::RowAppender* out) { return converter.Write(out); },
+      [&]() -> std::string_view {
+        encoded_.clear();
+        converter.Encode(&encoded_);
+        return encoded_;
+      });
+}
+
+Result<size_t> BatchWriter::AddConverted(const ConvertedBatch& batch, size_t from) {
+  const RowConverter& converter = stager_.converter();
+  for (size_t i = from; i < batch.rows.size(); ++i) {
+    ++rows_;
+    const ConvertedBatch::Entry& e = batch.rows[i];
+    if (e.dirty >= 0) {
+      ++counts_.dirty_rows;
+      const ConvertedBatch::Dirty& d = batch.dirty[static_cast<size_t>(e.dirty)];
+      TL_RETURN_IF_ERROR(dirty_.Add(d.row, d.reason, d.write_ms));
+      continue;
+    }
+    const std::string_view record = batch.record(i);
+    TL_RETURN_IF_ERROR(Place(
+        e.time_ms, e.row_bytes,
+        [&](parquet::RowAppender* out) { return converter.AppendEncoded(record, out); },
+        [&] { return record; }));
+    if (!carried_.empty()) return i;
+  }
+  return batch.rows.size();
+}
+
+template <typename Write, typename Encoded>
+Status BatchWriter::Place(int64_t time_ms, size_t row_bytes, const Write& write,
+                          const Encoded& encoded) {
   const uint32_t id = partitions_.Id(time_ms);
   const std::string& partition = partitions_.Name(id);
-  const size_t row_bytes = converter_.row_bytes();
   bool whole;
   if (parquet::RowAppender* out = files_.OpenFor(partition, row_bytes, &whole)) {
-    return converter_.Write(out);  // streaming: straight into its file
+    return write(out);  // streaming: straight into its file
   }
   if (whole) {
     // The file is whole: it goes, and the partition buffers again from this row on.
@@ -56,11 +88,9 @@ Status BatchWriter::Add(const PrimaryKey& key, const std::vector<Cell>& cells,
   if (partition == stream_from_ && files_.open_count() < kMaxStreaming &&
       !buffers_.Has(partition)) {
     TL_ASSIGN_OR_RETURN(parquet::RowAppender * out, files_.For(partition, row_bytes, true));
-    return converter_.Write(out);
+    return write(out);
   }
-  encoded_.clear();
-  converter_.Encode(&encoded_);
-  if (!buffers_.Add(partition, encoded_, row_bytes, id)) full_ = true;
+  if (!buffers_.Add(partition, encoded(), row_bytes, id)) full_ = true;
   // A partition with a row group's worth of rows streams into an open file from now on, while
   // few do: it would fill a file alone, and its memory is then the file's, not a buffer's.
   if (buffers_.last_row_bytes() >= stream_bytes_ && files_.open_count() < kMaxStreaming) {
@@ -91,7 +121,7 @@ Status BatchWriter::AddGrouped(const std::string& partition, std::string_view en
 Status BatchWriter::WriteRow(const std::string& partition, std::string_view encoded,
                              size_t row_bytes, bool large) {
   TL_ASSIGN_OR_RETURN(parquet::RowAppender * out, files_.For(partition, row_bytes, large));
-  return converter_.AppendEncoded(encoded, out);
+  return stager_.converter().AppendEncoded(encoded, out);
 }
 
 Status BatchWriter::FlushLargest(int64_t bytes) {
@@ -103,7 +133,7 @@ Status BatchWriter::FlushLargest(int64_t bytes) {
 }
 
 Status BatchWriter::Spill(const std::string& path) {
-  const RowGroupEncoding encoding{resolved_, converter_, stream_bytes_};
+  const RowGroupEncoding encoding{resolved_, stager_.converter(), stream_bytes_};
   TL_RETURN_IF_ERROR(WriteRun(path, buffers_, &encoding));
   buffers_.Clear();
   full_ = false;
@@ -146,24 +176,6 @@ Status BatchWriter::Commit() {
   counts_.files_written = static_cast<int64_t>(files_.published().size());
   counts_.dirty_files = dirty_.files();
   return Status::OK();
-}
-
-DirtyReason BatchWriter::EventTime(const PrimaryKey& key, const std::vector<Cell>& cells,
-                                   int64_t* time_ms) {
-  const std::string& column = task_.config.event_time_column;
-  if (column.empty()) return {};
-  const Value* v = nullptr;
-  for (const auto& k : key) {
-    if (k.name == column) v = &k.value;
-  }
-  for (const auto& c : cells) {
-    if (c.name == column) v = &c.value;
-  }
-  if (v == nullptr) return {fmt::format("event time column '{}' is missing", column)};
-  auto t = ParseEventTime(*v, task_.config.event_time_format);
-  if (!t.ok()) return {t.status().message()};
-  *time_ms = *t;
-  return {};
 }
 
 void AddCounts(const DeliveryRunStats& batch, DeliveryTaskStatus* status, DeliveryRunStats* run) {

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "delivery/converted_rows.h"
 #include "delivery/dirty_rows.h"
 #include "delivery/memory_budget.h"
 #include "delivery/partition_buffers.h"
@@ -40,6 +41,9 @@ class BatchWriter {
   // Clean rows wait in their partition's buffer; dirty ones go to the dirty rows.
   Status Add(const PrimaryKey& key, const std::vector<Cell>& cells, int64_t write_time_ms,
              const RowConverter::Change& change);
+  // Takes rows converted on another thread (a range of a parallel scan) from batch.rows[from]
+  // on, as Add would; returns where it stopped: the row carried (carried()), or the end.
+  Result<size_t> AddConverted(const ConvertedBatch& batch, size_t from = 0);
   // A delete the task does not deliver.
   void SkipDelete() { ++counts_.deletes_skipped; }
 
@@ -92,7 +96,10 @@ class BatchWriter {
   const std::vector<PublishedFile>& published() const { return files_.published(); }
 
  private:
-  DirtyReason EventTime(const PrimaryKey& key, const std::vector<Cell>& cells, int64_t* time_ms);
+  // Places a clean row of partition time `time_ms`: into its open file by `write(appender)`,
+  // else into its buffer as `encoded()`.
+  template <typename Write, typename Encoded>
+  Status Place(int64_t time_ms, size_t row_bytes, const Write& write, const Encoded& encoded);
   // Writes a buffer's rows and gives its memory back; `keep_open`: its file stays open and the
   // partition's next rows stream into it.
   Status WriteBuffer(std::string partition, bool keep_open);
@@ -106,7 +113,7 @@ class BatchWriter {
   const ResolvedTask& resolved_;
   PartitionFiles files_;
   DirtyRows dirty_;
-  RowConverter converter_;
+  RowStager stager_;
   PartitionBuffers buffers_;
   DeliveryRunStats counts_;
   int64_t rows_ = 0;

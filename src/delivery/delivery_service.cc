@@ -1,7 +1,9 @@
 // Delivery tasks: the service's requests (create, describe, list, delete) and its runs, which
 // the runners of the base and incremental phases (base_runner.h, inc_runner.h) carry out.
+#include <algorithm>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include "delivery/base_runner.h"
 #include "delivery/credentials.h"
@@ -31,6 +33,10 @@ class DeliveryServiceImpl : public DeliveryService {
         progress_(options.progress),
         buckets_(options.buckets ? *options.buckets : BucketRegistry::Default()),
         budget_(options.memory_budget_bytes),
+        scan_ranges_(
+            options.scan_ranges > 0
+                ? options.scan_ranges
+                : std::clamp(static_cast<int>(std::thread::hardware_concurrency()) / 2, 1, 8)),
         // The store's clock: tests that drive time drive delivery's too.
         clock_(store->options().clock ? store->options().clock : Clock::System()) {}
 
@@ -67,6 +73,7 @@ class DeliveryServiceImpl : public DeliveryService {
   FILE* progress_;
   const BucketRegistry& buckets_;
   delivery::MemoryBudget budget_;
+  const int scan_ranges_;
   std::shared_ptr<Clock> clock_;
   std::mutex ddl_mu_;
   std::mutex running_mu_;
@@ -240,6 +247,7 @@ Status DeliveryServiceImpl::RunTask(const std::string& table, const std::string&
   TL_ASSIGN_OR_RETURN(TaskState state, delivery::LoadState(store_, task));
   delivery::TaskRun run{store_, clock_.get(), progress_, &budget_, task,
                         state,  *stats,       {},        nullptr};
+  run.scan_ranges = scan_ranges_;
   Status s = [&]() -> Status {
     if (state.base_done && !state.checkpoint.empty()) {
       TL_RETURN_IF_ERROR(delivery::ReleaseSnapshot(run));
@@ -323,6 +331,11 @@ Result<std::unique_ptr<DeliveryService>> DeliveryService::Open(TableStore* store
     return Status::InvalidArgument(
         fmt::format("a delivery memory budget of {} bytes is too small: at least 32 MiB",
                     options.memory_budget_bytes));
+  }
+  if (options.scan_ranges < 0 || options.scan_ranges > 64) {
+    return Status::InvalidArgument(
+        fmt::format("a full delivery scans 1 to 64 key ranges at once (0: half the cores), not {}",
+                    options.scan_ranges));
   }
   return std::unique_ptr<DeliveryService>(std::make_unique<DeliveryServiceImpl>(store, options));
 }

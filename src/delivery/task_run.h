@@ -31,7 +31,8 @@ struct TaskRun {
   DeliveryRunStats& stats;
   ResolvedTask resolved;
   std::unique_ptr<ObjectStore> bucket;
-  bool error_saved = false;                    // the failure is already in the task's status
+  int scan_ranges = 1;       // at most, for a new attempt's scan (DeliveryOptions::scan_ranges)
+  bool error_saved = false;  // the failure is already in the task's status
   std::atomic<int64_t>* memory_now = nullptr;  // what describe reports while the run goes on
 
   // What the run's grouped rows and open files hold now.

@@ -16,6 +16,33 @@ std::string FilesPrefix(const std::string& table, const std::string& name) {
 }
 std::string HoldName(const std::string& task) { return "delivery:" + task; }
 
+namespace {
+
+json RangesToJson(const std::vector<TaskState::ScanRange>& ranges) {
+  json out = json::array();
+  for (const auto& r : ranges) {
+    out.push_back({{"start", r.start},
+                   {"end", r.end},
+                   {"resume_key", r.resume_key},
+                   {"resume_at", r.resume_at},
+                   {"done", r.done}});
+  }
+  return out;
+}
+
+std::vector<TaskState::ScanRange> RangesFromJson(const json& j) {
+  std::vector<TaskState::ScanRange> out;
+  if (!j.is_array()) return out;
+  for (const auto& r : j) {
+    if (!r.is_object()) continue;
+    out.push_back({r.value("start", json()), r.value("end", json()), r.value("resume_key", json()),
+                   r.value("resume_at", false), r.value("done", false)});
+  }
+  return out;
+}
+
+}  // namespace
+
 json StateToJson(const TaskState& t) {
   const DeliveryTaskStatus& s = t.status;
   return {{"version", t.version},
@@ -41,8 +68,7 @@ json StateToJson(const TaskState& t) {
           {"checkpoint_path", t.checkpoint_path},
           {"snapshot_ms", t.snapshot_ms},
           {"segment", t.segment},
-          {"resume_key", t.resume_key},
-          {"resume_at", t.resume_at},
+          {"ranges", RangesToJson(t.ranges)},
           {"runs", t.runs},
           {"merging", t.merging},
           {"merged_through", t.merged_through}};
@@ -69,8 +95,12 @@ Result<TaskState> StateFromJson(const std::string& text) {
   t.checkpoint_path = j.value("checkpoint_path", std::string());
   t.snapshot_ms = j.value("snapshot_ms", int64_t{0});
   t.segment = j.value("segment", int64_t{0});
-  t.resume_key = j.value("resume_key", json());
-  t.resume_at = j.value("resume_at", false);
+  if (t.version >= 4) {
+    t.ranges = RangesFromJson(j.value("ranges", json::array()));
+  } else if (j.contains("resume_key")) {
+    // Layouts 1-3 scanned the table as one range.
+    t.ranges.push_back({json(), json(), j["resume_key"], j.value("resume_at", false), false});
+  }
   t.runs = j.value("runs", int64_t{0});
   t.merging = j.value("merging", false);
   t.merged_through = j.value("merged_through", std::string());

@@ -25,8 +25,8 @@ std::string HoldName(const std::string& task);
 struct TaskState {
   // The layout of the saved state. 1: the first (no field); 2: with this field, spill runs
   // and no list of base files (the file entries hold them); 3: resume_at (an older binary
-  // would skip the row it names).
-  static constexpr int kVersion = 3;
+  // would skip the row it names); 4: the scan's key ranges, each with its own position.
+  static constexpr int kVersion = 4;
   int version = kVersion;
   DeliveryTaskStatus status;
   int64_t attempt = 0;
@@ -38,12 +38,20 @@ struct TaskState {
   // known yet. Either way, its objects may be in the bucket.
   uint64_t intent_from = 0, intent_to = 0;
   bool intent_open = false;
-  // The base scan: its durable snapshot, the next segment and the key it starts after.
+  // The base scan: its durable snapshot, the next segment, and the key ranges it scans in
+  // parallel (fixed for the attempt), each with where it stands.
   std::string checkpoint, checkpoint_path;
   int64_t snapshot_ms = 0;
   int64_t segment = 0;
-  nlohmann::json resume_key;  // null: from the first row
-  bool resume_at = false;     // the scan resumes at resume_key, not after it
+  struct ScanRange {
+    // Primary keys as row JSON (store/row_json.h); null: the table's first row / past its last.
+    nlohmann::json start, end;
+    nlohmann::json resume_key;  // the last row delivered; null: nothing yet, from `start`
+    bool resume_at = false;     // the range resumes at resume_key, not after it
+    bool done = false;
+  };
+  // Empty until the attempt's snapshot is split: one range over the whole table.
+  std::vector<ScanRange> ranges;
   // Spill runs written (run-000000 ... in the attempt's spill folder); once the scan is over,
   // `merging` and the last partition the merge committed.
   int64_t runs = 0;

@@ -31,6 +31,17 @@ std::string Midpoint(const std::string& a, const std::string& b) {
   return mid;
 }
 
+// The stored bytes of the table's keys before `key`.
+int64_t SizeTo(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* data, const std::string& begin,
+               const std::string& key) {
+  rocksdb::SizeApproximationOptions sizes;
+  sizes.include_memtables = true;  // a table just loaded is sized too
+  rocksdb::Range range(begin, key);
+  uint64_t n = 0;
+  db->GetApproximateSizes(sizes, data, &range, 1, &n);
+  return static_cast<int64_t>(n);
+}
+
 }  // namespace
 
 Result<std::vector<PrimaryKey>> ComputeSplitPoints(rocksdb::DB* db,
@@ -42,14 +53,7 @@ Result<std::vector<PrimaryKey>> ComputeSplitPoints(rocksdb::DB* db,
     return Status::InvalidArgument(fmt::format("split size must be positive, not {}", split_bytes));
   }
   const std::string begin = TablePrefix(table_id), end = PrefixSuccessor(begin);
-  rocksdb::SizeApproximationOptions sizes;
-  sizes.include_memtables = true;  // a table just loaded is sized too
-  auto size_to = [&](const std::string& key) {
-    rocksdb::Range range(begin, key);
-    uint64_t n = 0;
-    db->GetApproximateSizes(sizes, data, &range, 1, &n);
-    return static_cast<int64_t>(n);
-  };
+  auto size_to = [&](const std::string& key) { return SizeTo(db, data, begin, key); };
   const int64_t total = size_to(end);
   std::vector<PrimaryKey> points;
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), data));
@@ -85,6 +89,17 @@ Result<std::vector<PrimaryKey>> ComputeSplitPoints(rocksdb::DB* db,
   }
   if (!it->status().ok()) return Status::IOError("split points: " + it->status().ToString());
   return points;
+}
+
+Result<std::vector<PrimaryKey>> SplitIntoParts(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* data,
+                                               uint32_t table_id,
+                                               const std::vector<PrimaryKeySchema>& schema,
+                                               int32_t parts, int64_t min_part_bytes) {
+  const std::string begin = TablePrefix(table_id);
+  const int64_t total = SizeTo(db, data, begin, PrefixSuccessor(begin));
+  const int64_t n = std::min<int64_t>(parts, total / std::max<int64_t>(min_part_bytes, 1));
+  if (n <= 1) return std::vector<PrimaryKey>();
+  return ComputeSplitPoints(db, data, table_id, schema, total / n, static_cast<int32_t>(n - 1));
 }
 
 }  // namespace tablelake::store

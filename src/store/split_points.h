@@ -20,4 +20,11 @@ Result<std::vector<PrimaryKey>> ComputeSplitPoints(rocksdb::DB* db,
                                                    const std::vector<PrimaryKeySchema>& schema,
                                                    int64_t split_bytes, int32_t limit);
 
+// At most `parts - 1` points that cut the table into ranges of about equal stored size, each at
+// least `min_part_bytes` (so fewer, or none, for a small table).
+Result<std::vector<PrimaryKey>> SplitIntoParts(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* data,
+                                               uint32_t table_id,
+                                               const std::vector<PrimaryKeySchema>& schema,
+                                               int32_t parts, int64_t min_part_bytes);
+
 }  // namespace tablelake::store

@@ -179,6 +179,12 @@ class TableStoreImpl : public TableStore {
     return store::ComputeSplitPoints(db_.get(), data_cf_, t->id, t->desc.meta.primary_key,
                                      split_bytes, limit);
   }
+  Result<std::vector<PrimaryKey>> SplitIntoParts(const std::string& table, int32_t parts,
+                                                 int64_t min_part_bytes) override {
+    TL_ASSIGN_OR_RETURN(TablePtr t, FindTable(table));
+    return store::SplitIntoParts(db_.get(), data_cf_, t->id, t->desc.meta.primary_key, parts,
+                                 min_part_bytes);
+  }
   Status PutMetadata(const std::string& key, const std::string& value) override;
   Status DeleteMetadata(const std::string& key) override;
   Status WriteMetadata(const std::vector<std::pair<std::string, std::string>>& puts,

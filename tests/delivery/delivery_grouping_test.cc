@@ -109,6 +109,30 @@ TEST_F(GroupingTest, FullDeliverySpillsAndWritesOneFilePerPartition) {
   EXPECT_TRUE(fs::is_empty(root_ / "data" / "spill", ec) || !fs::exists(root_ / "data" / "spill"));
 }
 
+// Key ranges scanned in parallel feed one grouping: still one file per partition, every row
+// once, and each range's rows counted.
+TEST_F(GroupingTest, ParallelRangesShareOneGrouping) {
+  Load(0, 400000, 500, 200);  // 90 MB of rows
+  DeliveryOptions options;
+  options.memory_budget_bytes = 96 << 20;  // room for 4 ranges' batches, and still a spill
+  options.scan_ranges = 4;
+  auto service = std::move(DeliveryService::Open(store_.get(), options)).value();
+  ASSERT_TRUE(service->CreateDeliveryTask("t", "par", Config("par"), DeliveryTaskType::kBase).ok());
+  DeliveryRunStats stats;
+  ASSERT_TRUE(service->RunTask("t", "par", nullptr, &stats).ok());
+  ASSERT_EQ(stats.scan_ranges.size(), 4u);
+  int64_t rows = 0;
+  for (const auto& r : stats.scan_ranges) {
+    EXPECT_GT(r.rows, 40000) << "range " << r.index << " is far from a quarter";
+    rows += r.rows;
+  }
+  EXPECT_EQ(rows, 400000);
+  EXPECT_GE(stats.spill_runs, 1);
+  ExpectRows("par", 400000, 200);
+  EXPECT_EQ(Files("par"), 500u);  // one file per partition, as with one range
+  EXPECT_EQ(service->DescribeDeliveryTask("t", "par")->status.rows_delivered, 400000);
+}
+
 // A run stopped after the finished scan was saved but before its checkpoint and spill runs were
 // removed: the next run removes them (they would stay for ever otherwise).
 TEST_F(GroupingTest, LeftoversOfAFinishedScanGoWithTheNextRun) {

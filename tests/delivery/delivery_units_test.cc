@@ -301,21 +301,32 @@ TEST(TaskState, RoundTripAndLayoutVersions) {
   TaskState t;
   t.attempt = 2;
   t.segment = 7;
-  t.resume_key = {{"id", 42}};
-  t.resume_at = true;
+  t.ranges.push_back({nlohmann::json(), {{"id", 100}}, {{"id", 42}}, true, false});
+  t.ranges.push_back({{{"id", 100}}, nlohmann::json(), nlohmann::json(), false, true});
   t.runs = 3;
   t.merged_through = "ev/2026/01";
   auto back = StateFromJson(StateToJson(t).dump());
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_EQ(back->version, TaskState::kVersion);
-  EXPECT_EQ(back->resume_key, t.resume_key);
-  EXPECT_TRUE(back->resume_at);
+  ASSERT_EQ(back->ranges.size(), 2u);
+  EXPECT_TRUE(back->ranges[0].start.is_null());
+  EXPECT_EQ(back->ranges[0].end, t.ranges[0].end);
+  EXPECT_EQ(back->ranges[0].resume_key, t.ranges[0].resume_key);
+  EXPECT_TRUE(back->ranges[0].resume_at);
+  EXPECT_FALSE(back->ranges[0].done);
+  EXPECT_EQ(back->ranges[1].start, t.ranges[1].start);
+  EXPECT_TRUE(back->ranges[1].resume_key.is_null());
+  EXPECT_TRUE(back->ranges[1].done);
   EXPECT_EQ(back->runs, 3);
   EXPECT_EQ(back->merged_through, "ev/2026/01");
-  // A state saved by an older binary has no resume_at: it resumes after its key.
+  // A state saved by an older binary scanned one range, and without resume_at it resumes
+  // after its key.
   auto old = StateFromJson(R"({"version":2,"segment":1,"resume_key":{"id":1}})");
   ASSERT_TRUE(old.ok());
-  EXPECT_FALSE(old->resume_at);
+  ASSERT_EQ(old->ranges.size(), 1u);
+  EXPECT_EQ(old->ranges[0].resume_key, (nlohmann::json{{"id", 1}}));
+  EXPECT_FALSE(old->ranges[0].resume_at);
+  EXPECT_TRUE(old->ranges[0].end.is_null());
   // A newer layout is refused, never misread.
   auto newer = StateFromJson(
       fmt::format(R"({{"version":{},"resume_key":{{"id":1}}}})", TaskState::kVersion + 1));

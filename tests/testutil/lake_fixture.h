@@ -15,7 +15,10 @@ namespace tablelake::testing {
 class LakeFixture : public ::testing::Test {
  protected:
   // Opens the store (with table t(id INTEGER)) and the service; `name` tells the folders apart.
-  void OpenLake(const std::string& name, const DeliveryOptions& options = {}) {
+  // One scan range unless `options` asks for more, so that file splits do not depend on the
+  // machine's cores.
+  void OpenLake(const std::string& name, DeliveryOptions options = {}) {
+    if (options.scan_ranges == 0) options.scan_ranges = 1;
     root_ = std::filesystem::temp_directory_path() /
             ("tablelake-" + name + "-" + std::to_string(std::random_device{}()));
     std::filesystem::create_directories(root_ / "lake" / "bucket");
