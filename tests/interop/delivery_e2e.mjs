@@ -1,7 +1,7 @@
 // End-to-end delivery through the `tablelake` CLI, checked by DuckDB reading the bucket.
 //   node delivery_e2e.mjs TABLELAKE_BINARY
 // Prints "N passed, M failed" and exits non-zero on any failure.
-import { execFileSync, spawn } from 'child_process';
+import { execFileSync, spawn, spawnSync } from 'child_process';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
@@ -226,8 +226,40 @@ await test('kill -9 during a base scan, then a re-run resumes and delivers every
   assertEq(fs.readdirSync(checkpoints), [], 'checkpoints left');
 });
 
+// ---- kill -9 twice while three key ranges scan in parallel: each range resumes where it stood ----
+await test('kill -9 twice during a scan of 3 parallel key ranges, then a re-run delivers every row once', async () => {
+  const n = 300000;  // the table of the test above
+  tl(['delivery', 'create', '--table', 'big', '--name', 'bigpar', '--type', 'base', ...bucket('bigpar'), '--prefix', 'd',
+      '--file-mb', '1', '--schema', 'id:id:INT64,v:v:UTF8,x:x:DOUBLE']);
+  const dir = path.join(lake, 'bigpar', 'd');
+  const parquet = () => (fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.parquet')) : []);
+  const run = ['--data', data, 'delivery', 'run', '--table', 'big', '--name', 'bigpar', '--once', '--ranges', '3'];
+  const published = [];
+  for (let kill = 0; kill < 2; kill++) {
+    const child = spawn(bin, run, { stdio: 'ignore' });
+    const exited = new Promise((r) => child.on('exit', r));
+    const target = parquet().length + 3;
+    while (parquet().length < target && child.exitCode === null) await new Promise((r) => setTimeout(r, 2));
+    child.kill('SIGKILL');
+    await exited;
+    if (child.signalCode !== 'SIGKILL') throw new Error(`the run ended before it could be killed (${child.exitCode})`);
+    published.push(parquet().length);
+  }
+  const last = spawnSync(bin, run, { encoding: 'utf8' });
+  assertEq(last.status, 0, `the last run: ${last.stderr}`);
+  if (!/3 key ranges scanned at once/.test(last.stderr) || !/resumed an interrupted run/.test(last.stderr)) {
+    throw new Error(`the last run did not resume 3 ranges: ${last.stderr.split('\r').pop()}`);
+  }
+  const got = await query(`SELECT count(*) AS n, count(DISTINCT id) AS ids, sum(id) AS s FROM read_parquet('${dir}/*.parquet')`);
+  assertEq(got, [{ n: String(n), ids: String(n), s: String((n * (n - 1)) / 2) }], `after the kills (files published: ${published})`);
+  const d = describe('big', 'bigpar');
+  assertEq([d.status.rows_delivered, d.status.files_written, d.status.finished], [n, parquet().length, true], 'status');
+  assertEq(fs.readdirSync(dir).filter((f) => f.startsWith('.')), [], 'temporaries left');
+  assertEq(fs.readdirSync(path.join(data, 'checkpoints')), [], 'checkpoints left');
+});
+
 // ---- many partitions: grouped rows spill to runs and merge; kill -9 in both ----
-await test('kill -9 while rows spill and while runs merge, over 120 partitions: each row once, one file per partition, nothing left', async () => {
+await test('kill -9 while rows of 2 parallel ranges spill and while runs merge, over 120 partitions: each row once, one file per partition, nothing left', async () => {
   tl(['table', 'create', 'spread', '--pk', 'id:INTEGER']);
   // 120 partitions: each holds more than 64 KiB at a spill, so runs hold encoded row groups.
   const n = 250000, hours = 120, start = 472222 * 3600;
@@ -255,7 +287,7 @@ await test('kill -9 while rows spill and while runs merge, over 120 partitions: 
   // Killed once a run is spilled (mid-scan), then once the merge has published files.
   for (const ready of [() => spillRuns().length >= 1, () => parquet().length >= 20]) {
     const child = spawn(bin, ['--data', data, 'delivery', 'run', '--table', 'spread', '--name', 'grouped', '--once',
-      '--memory-mb', '32'], { stdio: 'ignore' });
+      '--memory-mb', '48', '--ranges', '2'], { stdio: 'ignore' });
     const exited = new Promise((r) => child.on('exit', r));
     while (!ready() && child.exitCode === null) await new Promise((r) => setTimeout(r, 2));
     child.kill('SIGKILL');
@@ -263,7 +295,7 @@ await test('kill -9 while rows spill and while runs merge, over 120 partitions: 
     if (child.signalCode !== 'SIGKILL') throw new Error(`the run ended before it could be killed (${child.exitCode})`);
     runs.push(spillRuns().length);
   }
-  tl(['delivery', 'run', '--table', 'spread', '--name', 'grouped', '--once', '--memory-mb', '32']);
+  tl(['delivery', 'run', '--table', 'spread', '--name', 'grouped', '--once', '--memory-mb', '48', '--ranges', '2']);
   const got = await query(`SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS ids,
       count(DISTINCT ts // 3600)::INTEGER AS hours, count(DISTINCT filename)::INTEGER AS files,
       sum(CASE WHEN v = rpad(id::VARCHAR, 150, 'v') THEN 1 ELSE 0 END)::INTEGER AS exact
