@@ -33,6 +33,7 @@ struct ServeArgs {
   std::string config;
   int threads = 0;
   int64_t memory_mb = 0;
+  int ranges = 0;  // 0: delivery's default (half the cores)
 };
 
 std::atomic<bool> g_serve_stop{false};
@@ -213,6 +214,7 @@ Result<std::unique_ptr<Instance>> OpenInstance(const std::string& name, const st
   DeliveryOptions delivery_options;
   delivery_options.progress = stderr;
   if (a.memory_mb != 0) delivery_options.memory_budget_bytes = a.memory_mb << 20;
+  delivery_options.scan_ranges = a.ranges;
   TL_ASSIGN_OR_RETURN(i->delivery, DeliveryService::Open(i->store.get(), delivery_options));
   i->tasks = std::make_unique<TaskThreads>(i->delivery.get());
   TaskThreads* tasks = i->tasks.get();
@@ -360,6 +362,10 @@ void RegisterServeCommand(CLI::App& app, GlobalOptions& g, Status& status) {
   serve->add_option("--config", args->config, "a JSON file with the instance and more keys");
   serve->add_option("--threads", args->threads, "threads serving requests (default: the cores)");
   serve->add_option("--memory-mb", args->memory_mb, "delivery's memory budget (default 256)");
+  serve
+      ->add_option("--ranges", args->ranges,
+                   "key ranges a full delivery scans at once (default: half the cores, at most 8)")
+      ->check(CLI::Range(1, 64));
   serve->callback([&g, &status, args] { status = Serve(g, *args); });
 }
 
