@@ -5,7 +5,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <iterator>
+#include <limits>
 #include <optional>
 
 #include "rocksdb/sst_file_reader.h"
@@ -345,18 +347,32 @@ class BulkLoaderImpl : public BulkLoader {
   // The runs as non-overlapping files: one run is one already; several are merged, and of equal
   // keys the later run's row wins.
   Result<std::vector<std::string>> MergeRuns() {
+    TL_RETURN_IF_ERROR(NarrowRuns());
     if (runs_.size() == 1) return runs_;
     // Two halves of the key space, split at the middle of the keys the runs sampled, merged at
-    // once: the second on a thread of its own.
+    // once: the second on a thread of its own. Read-ahead for every run in both halves within
+    // the memory bound.
     std::sort(samples_.begin(), samples_.end());
     std::optional<std::string> split;
     if (samples_.size() >= 2) split = samples_[samples_.size() / 2];
+    const int64_t read_ahead = run_bytes_ / (2 * static_cast<int64_t>(runs_.size()));
     std::vector<std::string> low, high;
+    auto merged = [&](int part, std::vector<std::string>* out) {
+      return [this, part, out] {
+        out->push_back(fmt::format("{}/merged-{}-{:06d}.sst", folder_, part, out->size()));
+        return out->back();
+      };
+    };
     Status high_status;
     std::thread second;
-    if (split)
-      second = std::thread([&] { high_status = MergeRange(split, std::nullopt, 1, &high); });
-    Status low_status = MergeRange(std::nullopt, split, 0, &low);
+    if (split) {
+      second = std::thread([&] {
+        high_status = MergeFiles(runs_, split, std::nullopt, read_ahead, merged(1, &high),
+                                 kIngestFileBytes, /*compress=*/true);
+      });
+    }
+    Status low_status = MergeFiles(runs_, std::nullopt, split, read_ahead, merged(0, &low),
+                                   kIngestFileBytes, /*compress=*/true);
     if (second.joinable()) second.join();
     TL_RETURN_IF_ERROR(low_status);
     TL_RETURN_IF_ERROR(high_status);
@@ -365,18 +381,44 @@ class BulkLoaderImpl : public BulkLoader {
     return low;
   }
 
-  // Merges the runs' keys in [from, to) (absent: unbounded) into files named after `part`.
-  Status MergeRange(const std::optional<std::string>& from, const std::optional<std::string>& to,
-                    int part, std::vector<std::string>* out) {
+  // Every open run holds its index and its read-ahead: a load far larger than memory makes more
+  // runs than the merge can open within the bound, so groups of consecutive runs (a later run
+  // still wins) are first merged into one run each, pass after pass.
+  Status NarrowRuns() {
+    for (int pass = 0; runs_.size() > kMergeWidth; ++pass) {
+      std::vector<std::string> narrowed;
+      for (size_t i = 0; i < runs_.size(); i += kMergeWidth) {
+        std::vector<std::string> group(
+            runs_.begin() + static_cast<std::ptrdiff_t>(i),
+            runs_.begin() + static_cast<std::ptrdiff_t>(std::min(i + kMergeWidth, runs_.size())));
+        if (group.size() > 1) {
+          std::string path = fmt::format("{}/pass{}-{:06d}.sst", folder_, pass, narrowed.size());
+          TL_RETURN_IF_ERROR(MergeFiles(
+              group, std::nullopt, std::nullopt, run_bytes_ / static_cast<int64_t>(group.size()),
+              [&] { return path; }, std::numeric_limits<int64_t>::max(), /*compress=*/false));
+          for (const std::string& run : group) std::filesystem::remove(run);
+          group = {path};
+        }
+        narrowed.push_back(group[0]);
+      }
+      runs_ = std::move(narrowed);
+    }
+    return Status::OK();
+  }
+
+  // Merges the keys in [from, to) (absent: unbounded) of `inputs` into files of about
+  // `file_bytes` named by `next_file()`; of equal keys the later input's row wins.
+  Status MergeFiles(const std::vector<std::string>& inputs, const std::optional<std::string>& from,
+                    const std::optional<std::string>& to, int64_t read_ahead,
+                    const std::function<std::string()>& next_file, int64_t file_bytes,
+                    bool compress) {
     std::vector<std::unique_ptr<rocksdb::SstFileReader>> readers;
     std::vector<std::unique_ptr<rocksdb::Iterator>> its;
     rocksdb::Options options = store_->db_->GetOptions(store_->data_cf_);
     rocksdb::ReadOptions read;
     read.fill_cache = false;  // each block is read once: the block cache would only grow
-    // Read-ahead for every run in both halves within the memory bound (64 KiB at the least).
-    read.readahead_size = static_cast<size_t>(std::clamp<int64_t>(
-        run_bytes_ / (2 * static_cast<int64_t>(runs_.size())), 64 << 10, 1 << 20));
-    for (const std::string& run : runs_) {
+    read.readahead_size = static_cast<size_t>(std::clamp<int64_t>(read_ahead, 64 << 10, 1 << 20));
+    for (const std::string& run : inputs) {
       readers.push_back(std::make_unique<rocksdb::SstFileReader>(options));
       TL_RETURN_IF_ERROR(FromSst(readers.back()->Open(run), run));
       its.emplace_back(readers.back()->NewIterator(read));
@@ -387,9 +429,10 @@ class BulkLoaderImpl : public BulkLoader {
       }
     }
     std::unique_ptr<rocksdb::SstFileWriter> writer;
+    std::string path;
     auto finish = [&]() -> Status {
       if (writer == nullptr) return Status::OK();
-      Status s = FromSst(writer->Finish(), out->back());
+      Status s = FromSst(writer->Finish(), path);
       writer.reset();
       return s;
     };
@@ -415,15 +458,15 @@ class BulkLoaderImpl : public BulkLoader {
       const size_t best = heap.back();
       heap.pop_back();
       if (to && its[best]->key().compare(*to) >= 0) break;
-      if (writer != nullptr && static_cast<int64_t>(writer->FileSize()) >= kIngestFileBytes) {
+      if (writer != nullptr && static_cast<int64_t>(writer->FileSize()) >= file_bytes) {
         TL_RETURN_IF_ERROR(finish());
       }
       if (writer == nullptr) {
-        out->push_back(fmt::format("{}/merged-{}-{:06d}.sst", folder_, part, out->size()));
-        TL_ASSIGN_OR_RETURN(writer, NewWriter(store_->data_cf_, out->back()));
+        path = next_file();
+        TL_ASSIGN_OR_RETURN(writer, NewWriter(store_->data_cf_, path, compress));
       }
       key.assign(its[best]->key().data(), its[best]->key().size());
-      TL_RETURN_IF_ERROR(FromSst(writer->Put(key, its[best]->value()), out->back()));
+      TL_RETURN_IF_ERROR(FromSst(writer->Put(key, its[best]->value()), path));
       advance(best);
       // The same key in earlier runs: replaced.
       while (!heap.empty() && its[heap.front()]->key() == key) {
@@ -433,7 +476,9 @@ class BulkLoaderImpl : public BulkLoader {
         advance(older);
       }
     }
-    for (size_t i = 0; i < its.size(); ++i) TL_RETURN_IF_ERROR(FromSst(its[i]->status(), runs_[i]));
+    for (size_t i = 0; i < its.size(); ++i) {
+      TL_RETURN_IF_ERROR(FromSst(its[i]->status(), inputs[i]));
+    }
     return finish();
   }
 
@@ -522,7 +567,8 @@ class BulkLoaderImpl : public BulkLoader {
   std::vector<std::string> writing_samples_;
   std::thread run_thread_;
   static constexpr uint64_t kSampleEvery = 4096;
-  std::vector<std::string> samples_;  // keys of the runs written, every kSampleEvery-th
+  static constexpr size_t kMergeWidth = 16;  // runs merged at once
+  std::vector<std::string> samples_;         // keys of the runs written, every kSampleEvery-th
   std::vector<std::string> runs_;
   int64_t run_file_bytes_ = 0;
   ChangeLog changes_;

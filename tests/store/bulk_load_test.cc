@@ -115,9 +115,10 @@ TEST_F(BulkLoadTest, ATableDroppedDuringTheLoadIsNotWritten) {
   EXPECT_EQ(CountRows(), 0u);
 }
 
-// Issue 13: a load larger than its memory goes through sorted runs and one ingestion - every
-// row once (the last of a key winning across runs), a change record per row in order, the
-// counters carried on, nothing to replay, and no run left behind.
+// Issue 13: a load larger than its memory goes through sorted runs (81 here, merged in passes
+// of at most 16) and one ingestion - every row once (the last of a key winning across runs), a
+// change record per row in order, the counters carried on, nothing to replay, and no run left
+// behind.
 TEST_F(BulkLoadTest, ALoadLargerThanItsMemoryIsIngestedWhole) {
   CreateSample();
   ASSERT_TRUE(Put(Key(-1, "before"), {{"v", Value::Integer(0), kNoTimestamp}}).ok());
