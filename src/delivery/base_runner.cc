@@ -131,6 +131,9 @@ std::unique_ptr<BatchWriter> NewSegment(TaskRun& run) {
   return batch;
 }
 
+// A primary key as the task's state keeps it.
+json KeyJson(const PrimaryKey& key) { return json::parse(store::RowToJson(Row{key, {}}).dump()); }
+
 // The key ranges the attempt scans: parts of about equal size, at most `run.scan_ranges`.
 Status SplitScan(TaskRun& run, TableStore* snapshot, const TableMeta& meta) {
   // The ranges' batches take at most a quarter of the memory budget.
@@ -141,13 +144,10 @@ Status SplitScan(TaskRun& run, TableStore* snapshot, const TableMeta& meta) {
     TL_ASSIGN_OR_RETURN(
         points, snapshot->SplitIntoParts(meta.name, static_cast<int32_t>(parts), kMinRangeBytes));
   }
-  auto key_json = [](const PrimaryKey& key) {
-    return json::parse(store::RowToJson(Row{key, {}}).dump());
-  };
   TaskState& state = run.state;
   state.ranges.assign(points.size() + 1, {});
   for (size_t i = 0; i < points.size(); ++i) {
-    state.ranges[i].end = state.ranges[i + 1].start = key_json(points[i]);
+    state.ranges[i].end = state.ranges[i + 1].start = KeyJson(points[i]);
   }
   return Status::OK();
 }
@@ -293,7 +293,7 @@ class SnapshotScan {
 
   // Where range `r` stands at the next commit: after `key` (at it, for a carried row).
   void SetPosition(size_t r, const PrimaryKey& key, bool at = false) {
-    state_.ranges[r].resume_key = json::parse(store::RowToJson(Row{key, {}}).dump());
+    state_.ranges[r].resume_key = KeyJson(key);
     state_.ranges[r].resume_at = at;
     any_rows_ = true;
   }
