@@ -148,7 +148,9 @@ struct DeliveryOptions {
   // Key ranges a full delivery (BaseTask, BaseIncTask's first phase) scans at once, each read
   // and converted on a thread of its own into the one grouping (so no more files). A table is
   // split when an attempt starts, into parts of about equal size of at least 1 MiB stored, and
-  // each range's position is kept in the task's state. 0: half the cores, at most 8.
+  // each range's position is kept in the task's state. 0: by the cores, at most 8 - one per core
+  // for a task whose prefix makes partitions (its rows are grouped), half the cores for a task
+  // of one partition (its rows stream into one file, which one thread converts best).
   int scan_ranges = 0;
 };
 

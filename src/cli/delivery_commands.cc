@@ -35,7 +35,7 @@ struct TaskArgs {
   bool once = false;
   bool until_synced = false;
   int64_t memory_mb = 0;  // 0: the default budget
-  int ranges = 0;         // 0: the default (half the cores)
+  int ranges = 0;         // 0: delivery's default (by the cores)
 };
 
 void AddConfigOptions(CLI::App* cmd, ConfigArgs* a) {
@@ -504,8 +504,9 @@ void RegisterDeliveryCommands(CLI::App& app, GlobalOptions& g, Status& status) {
   run->add_option("--memory-mb", run_args->memory_mb,
                   "memory for delivery: grouped rows, open files (default 256; more spills less)");
   run->add_option("--ranges", run_args->ranges,
-                  "key ranges a full delivery scans at once, each on a core (default: half the "
-                  "cores, at most 8; fixed when a task's snapshot is taken)")
+                  "key ranges a full delivery scans at once, each on a core (default: a core "
+                  "each for a task of partitions, half the cores for one partition; at most 8; "
+                  "fixed when a task's snapshot is taken)")
       ->check(CLI::Range(1, 64));
   run->callback([&g, &status, run_args] { status = Run(g, *run_args); });
 

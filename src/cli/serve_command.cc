@@ -33,7 +33,7 @@ struct ServeArgs {
   std::string config;
   int threads = 0;
   int64_t memory_mb = 0;
-  int ranges = 0;  // 0: delivery's default (half the cores)
+  int ranges = 0;  // 0: delivery's default (by the cores)
 };
 
 std::atomic<bool> g_serve_stop{false};
@@ -364,7 +364,8 @@ void RegisterServeCommand(CLI::App& app, GlobalOptions& g, Status& status) {
   serve->add_option("--memory-mb", args->memory_mb, "delivery's memory budget (default 256)");
   serve
       ->add_option("--ranges", args->ranges,
-                   "key ranges a full delivery scans at once (default: half the cores, at most 8)")
+                   "key ranges a full delivery scans at once (default: a core each for a task of "
+                   "partitions, half the cores for one partition; at most 8)")
       ->check(CLI::Range(1, 64));
   serve->callback([&g, &status, args] { status = Serve(g, *args); });
 }

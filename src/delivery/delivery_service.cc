@@ -33,10 +33,7 @@ class DeliveryServiceImpl : public DeliveryService {
         progress_(options.progress),
         buckets_(options.buckets ? *options.buckets : BucketRegistry::Default()),
         budget_(options.memory_budget_bytes),
-        scan_ranges_(
-            options.scan_ranges > 0
-                ? options.scan_ranges
-                : std::clamp(static_cast<int>(std::thread::hardware_concurrency()) / 2, 1, 8)),
+        scan_ranges_(options.scan_ranges),
         // The store's clock: tests that drive time drive delivery's too.
         clock_(store->options().clock ? store->options().clock : Clock::System()) {}
 

@@ -31,7 +31,7 @@ struct TaskRun {
   DeliveryRunStats& stats;
   ResolvedTask resolved;
   std::unique_ptr<ObjectStore> bucket;
-  int scan_ranges = 1;       // at most, for a new attempt's scan (DeliveryOptions::scan_ranges)
+  int scan_ranges = 1;       // at most, for a new attempt's scan; 0: by the cores (DeliveryOptions)
   bool error_saved = false;  // the failure is already in the task's status
   std::atomic<int64_t>* memory_now = nullptr;  // what describe reports while the run goes on
 
