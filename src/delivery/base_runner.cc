@@ -149,10 +149,12 @@ int DefaultRanges(const TaskRun& run) {
 
 // The key ranges the attempt scans: parts of about equal size, at most `run.scan_ranges`.
 Status SplitScan(TaskRun& run, TableStore* snapshot, const TableMeta& meta) {
-  // The ranges' batches take at most a quarter of the memory budget.
+  // The ranges' batches take at most a quarter of what the memory budget has left (the other
+  // tasks the process runs may hold some of it).
+  const int64_t room = std::max<int64_t>(0, run.budget->limit() - run.budget->used());
   const int64_t parts =
       std::min<int64_t>(run.scan_ranges > 0 ? run.scan_ranges : DefaultRanges(run),
-                        std::max<int64_t>(1, run.budget->limit() / 4 / RangeScan::kBytesPerRange));
+                        std::max<int64_t>(1, room / 4 / RangeScan::kBytesPerRange));
   std::vector<PrimaryKey> points;
   if (parts > 1) {
     TL_ASSIGN_OR_RETURN(
