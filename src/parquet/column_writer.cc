@@ -56,6 +56,8 @@ class Dictionary {
   explicit Dictionary(bool byte_array) : byte_array_(byte_array) { Clear(); }
 
   uint32_t Insert(std::string_view key) {
+    // The index is made at the first insert: most columns of a small file never take one.
+    if (slots_.empty()) slots_.assign(1024, -1);
     if ((offsets_.size() - 1) * 2 >= slots_.size()) Grow();
     size_t mask = slots_.size() - 1;
     for (size_t i = HashBytes(key) & mask;; i = (i + 1) & mask) {
@@ -89,7 +91,7 @@ class Dictionary {
   void Clear() {
     keys_.clear();
     offsets_.assign(1, 0);
-    slots_.assign(1024, -1);
+    slots_.clear();
     plain_bytes_ = 0;
   }
 
