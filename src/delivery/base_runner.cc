@@ -182,6 +182,7 @@ class SnapshotScan {
   Status Run() {
     StoreOptions read_only;
     read_only.read_only = true;
+    read_only.block_cache_bytes = 8 << 20;  // the scan reads past the cache
     TL_ASSIGN_OR_RETURN(snapshot_, TableStore::Open(state_.checkpoint_path, read_only));
     TL_ASSIGN_OR_RETURN(TableDescription table, snapshot_->DescribeTable(run_.task.table));
     meta_ = table.meta;
