@@ -94,11 +94,20 @@ void SortCells(std::vector<Cell>* cells) {
 }
 
 void EncodeCells(const std::vector<Cell>& cells, std::string* out) {
-  out->push_back(static_cast<char>(kRowFormat));
+  // Room for the whole row at once: appended piece by piece, a row of a few cells would grow
+  // its string several times (a tenth of a bulk load's time went to those copies).
+  size_t bytes = 11;
   size_t groups = 0;
   for (size_t i = 0; i < cells.size(); ++i) {
     if (i == 0 || cells[i].name != cells[i - 1].name) ++groups;
+    bytes += cells[i].name.size() + 32;  // lengths, counts, version, type, a number
+    const ValueType type = cells[i].value.type();
+    if (type == ValueType::kString || type == ValueType::kBinary) {
+      bytes += cells[i].value.bytes().size();
+    }
   }
+  out->reserve(out->size() + bytes);
+  out->push_back(static_cast<char>(kRowFormat));
   PutVarint64(out, groups);
   for (size_t i = 0; i < cells.size();) {
     size_t j = i;
