@@ -298,5 +298,40 @@ TEST_F(RangeTest, RandomizedAgainstModel) {
   }
 }
 
+// Issue 13: the parts a full delivery scans in parallel - keys in order, each part a fair
+// share of the rows, none for a table too small to split, and a clear error for no table.
+TEST_F(RangeTest, SplitIntoPartsOfAboutEqualSize) {
+  std::mt19937_64 rng(5);
+  auto loader = std::move(store_->NewBulkLoader("sampleTable")).value();
+  constexpr int kRows = 40000;
+  for (int i = 0; i < kRows; ++i) {
+    std::string v(300, ' ');
+    for (char& c : v) c = static_cast<char>('a' + rng() % 26);  // stored at about its size
+    ASSERT_TRUE(loader
+                    ->Put({"sampleTable",
+                           {{"PK1", Value::Integer(100 + i)}, {"PK2", Value::String("x")}},
+                           {{"v", Value::String(v)}}})
+                    .ok());
+  }
+  ASSERT_TRUE(loader->Commit().ok());
+  auto points = store_->SplitIntoParts("sampleTable", 4, 1 << 20);
+  ASSERT_TRUE(points.ok()) << points.status().ToString();
+  ASSERT_EQ(points->size(), 3u);
+  PrimaryKey from = Min();
+  for (size_t i = 0; i <= points->size(); ++i) {
+    PrimaryKey to = i < points->size() ? (*points)[i] : Max();
+    auto it = std::move(store_->NewRowIterator("sampleTable", from, to, {})).value();
+    size_t rows = 0;
+    for (; it->Valid(); it->Next()) ++rows;
+    EXPECT_GT(rows, kRows / 8) << "part " << i;
+    EXPECT_LT(rows, kRows / 2) << "part " << i;
+    from = to;
+  }
+  EXPECT_TRUE(store_->SplitIntoParts("sampleTable", 1, 1 << 20)->empty());
+  EXPECT_TRUE(store_->SplitIntoParts("sampleTable", 4, int64_t{1} << 40)->empty());
+  EXPECT_EQ(store_->SplitIntoParts("nosuchtable", 4, 1 << 20).status().code(),
+            StatusCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace tablelake::testing
