@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "delivery/event_time.h"
+#include "fmt/format.h"
 
 namespace tablelake::delivery {
 
@@ -23,12 +24,39 @@ DirtyReason RowStager::Stage(const PrimaryKey& key, const std::vector<Cell>& cel
                              int64_t write_ms, const RowConverter::Change& change,
                              int64_t* time_ms) {
   *time_ms = write_ms;
-  if (!config_.event_time_column.empty()) {
-    auto t = RowEventTime(config_.event_time_column, config_.event_time_format, key, cells);
+  if (!event_column_.empty()) {
+    const Value* v = EventValue(key, cells);
+    if (v == nullptr) return {fmt::format("event time column '{}' is missing", event_column_)};
+    auto t = ParseEventTime(*v, event_format_);
     if (!t.ok()) return {t.status().message()};
     *time_ms = *t;
   }
   return converter_.Stage(key, cells, change);
+}
+
+const Value* RowStager::EventValue(const PrimaryKey& key, const std::vector<Cell>& cells) {
+  // Rows of a table share their layout: the column is where it was in the last row.
+  if (event_in_key_ && event_hint_ < key.size() && key[event_hint_].name == event_column_) {
+    return &key[event_hint_].value;
+  }
+  if (!event_in_key_ && event_hint_ < cells.size() && cells[event_hint_].name == event_column_) {
+    return &cells[event_hint_].value;
+  }
+  for (size_t i = 0; i < key.size(); ++i) {
+    if (key[i].name == event_column_) {
+      event_in_key_ = true;
+      event_hint_ = i;
+      return &key[i].value;
+    }
+  }
+  for (size_t i = 0; i < cells.size(); ++i) {
+    if (cells[i].name == event_column_) {
+      event_in_key_ = false;
+      event_hint_ = i;
+      return &cells[i].value;
+    }
+  }
+  return nullptr;
 }
 
 void RowStager::Convert(const Row& row, uint32_t source, int64_t write_ms,

@@ -48,7 +48,9 @@ struct ConvertedBatch {
 class RowStager {
  public:
   RowStager(const DeliveryTaskConfig& config, const ResolvedTask& resolved)
-      : config_(config), converter_(resolved) {}
+      : event_column_(config.event_time_column),
+        event_format_(config.event_time_format),
+        converter_(resolved) {}
 
   // Stages the row in converter(), or says why it is dirty. `*time_ms` becomes the time that
   // partitions it: its event time when the task has an event time column, else `write_ms`.
@@ -61,7 +63,14 @@ class RowStager {
   RowConverter& converter() { return converter_; }
 
  private:
-  const DeliveryTaskConfig& config_;
+  // The event time column's value in the row, or nullptr.
+  const Value* EventValue(const PrimaryKey& key, const std::vector<Cell>& cells);
+
+  // Copies, not the task's config: each range's thread reads them for every row.
+  const std::string event_column_;
+  const EventTimeFormat event_format_;
+  size_t event_hint_ = 0;  // where the event time column was in the last row's key or cells
+  bool event_in_key_ = false;
   RowConverter converter_;
 };
 

@@ -112,18 +112,4 @@ Result<int64_t> ParseEventTime(const Value& value, EventTimeFormat f) {
   }
 }
 
-Result<int64_t> RowEventTime(const std::string& column, EventTimeFormat format,
-                             const PrimaryKey& key, const std::vector<Cell>& cells) {
-  const Value* v = nullptr;
-  for (const auto& k : key) {
-    if (k.name == column) v = &k.value;
-  }
-  for (const auto& c : cells) {
-    if (c.name == column) v = &c.value;
-  }
-  if (v == nullptr)
-    return Status::NotFound(fmt::format("event time column '{}' is missing", column));
-  return ParseEventTime(*v, format);
-}
-
 }  // namespace tablelake::delivery

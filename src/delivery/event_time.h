@@ -11,7 +11,6 @@
 
 #include <cstdint>
 #include <string>
-#include <vector>
 
 #include "tablelake/delivery.h"
 #include "tablelake/status.h"
@@ -21,10 +20,5 @@ namespace tablelake::delivery {
 
 // Milliseconds since the epoch, or an error saying why the value does not parse.
 Result<int64_t> ParseEventTime(const Value& value, EventTimeFormat format);
-
-// The event time of a row whose column `column` holds it (a key or attribute column), or an
-// error saying why the row has none: the column is missing or does not parse.
-Result<int64_t> RowEventTime(const std::string& column, EventTimeFormat format,
-                             const PrimaryKey& key, const std::vector<Cell>& cells);
 
 }  // namespace tablelake::delivery

@@ -4,6 +4,7 @@
 #include <random>
 
 #include "delivery/chunk_arena.h"
+#include "delivery/converted_rows.h"
 #include "delivery/event_time.h"
 #include "delivery/path_template.h"
 #include "delivery/row_converter.h"
@@ -234,6 +235,34 @@ TEST(TaskConfig, SchemaArgumentAndJsonRoundTrip) {
 Status Convert(const Value& v, parquet::ColumnSpec spec, RowConverter::Staged* out) {
   Misfit misfit = ConvertValue(v, spec, out);
   return misfit ? Status::InvalidArgument(*misfit) : Status::OK();
+}
+
+// The row's partition time: its event time column found in the key or among cells in any
+// position (rows differ in which cells they hold), and a missing one named as the reason.
+TEST(RowStager, EventTimeFromKeyOrCellsWhereverTheyAre) {
+  for (const char* column : {"id", "ts"}) {
+    DeliveryTaskConfig c = Config({{"id", "id", "INT64"}});
+    c.event_time_column = column;
+    c.event_time_format = EventTimeFormat::kUnix;
+    auto resolved = ResolveTask(c, kTable);
+    ASSERT_TRUE(resolved.ok()) << resolved.status().ToString();
+    RowStager stager(c, *resolved);
+    int64_t time_ms = 0;
+    const PrimaryKey key = {{"id", Value::Integer(7)}};
+    const std::string name = column;
+    for (const std::vector<Cell>& cells : std::vector<std::vector<Cell>>{
+             {{"ts", Value::Integer(7)}},
+             {{"a", Value::Integer(1)}, {"b", Value::Integer(2)}, {"ts", Value::Integer(7)}},
+             {{"ts", Value::Integer(7)}, {"z", Value::Integer(3)}}}) {
+      EXPECT_TRUE(stager.Stage(key, cells, 1, {}, &time_ms).empty()) << column;
+      EXPECT_EQ(time_ms, 7000) << column;
+    }
+    if (name == "ts") {
+      DirtyReason missing = stager.Stage(key, {{"a", Value::Integer(1)}}, 1, {}, &time_ms);
+      EXPECT_NE(missing.text.find("event time column 'ts' is missing"), std::string::npos)
+          << missing.text;
+    }
+  }
 }
 
 TEST(RowConverter, TypeMapping) {
