@@ -152,13 +152,22 @@ Status SplitScan(TaskRun& run, TableStore* snapshot, const TableMeta& meta) {
   // The ranges' batches take at most a quarter of what the memory budget has left (the other
   // tasks the process runs may hold some of it).
   const int64_t room = std::max<int64_t>(0, run.budget->limit() - run.budget->used());
-  const int64_t parts =
-      std::min<int64_t>(run.scan_ranges > 0 ? run.scan_ranges : DefaultRanges(run),
-                        std::max<int64_t>(1, room / 4 / RangeScan::kBytesPerRange));
+  const int64_t fed = std::max<int64_t>(1, room / 4 / RangeScan::kBytesPerRange);
+  const int64_t wanted = run.scan_ranges > 0 ? run.scan_ranges : DefaultRanges(run);
+  const int64_t parts = std::min(wanted, fed);
   std::vector<PrimaryKey> points;
   if (parts > 1) {
     TL_ASSIGN_OR_RETURN(
         points, snapshot->SplitIntoParts(meta.name, static_cast<int32_t>(parts), kMinRangeBytes));
+  }
+  const int64_t got = static_cast<int64_t>(points.size()) + 1;
+  if (run.progress && run.scan_ranges > 0 && got < run.scan_ranges) {
+    // Asked for by name: say why there are fewer.
+    std::fprintf(run.progress, "deliver %s: %lld key ranges, not %d: %s\n", run.task.name.c_str(),
+                 static_cast<long long>(got), run.scan_ranges,
+                 fed < run.scan_ranges && got == fed
+                     ? "the memory budget feeds no more (--memory-mb feeds more)"
+                     : "the table is too small for more ranges of at least 1 MiB");
   }
   TaskState& state = run.state;
   state.ranges.assign(points.size() + 1, {});
