@@ -28,6 +28,11 @@ Result<int64_t> MergeBlock(RunReader* r, BatchWriter* batch, int64_t merged);
 Status CommitSegment(TaskRun& run, std::unique_ptr<BatchWriter> batch);
 Status FinishBase(TaskRun& run);
 
+// Deletes what the segment in progress published (a failed or interrupted one).
+Status RemoveSegment(const TaskRun& run) {
+  return run.RemoveObjects(StemFiles(BaseStem(run.task, run.state.attempt, run.state.segment)));
+}
+
 // A range smaller than this is not worth a thread of its own.
 constexpr int64_t kMinRangeBytes = int64_t{1} << 20;
 
@@ -53,8 +58,7 @@ Status RunBase(TaskRun& run) {
     }
     // The segment may have published some of its files, or written part of a run, before the
     // interruption.
-    TL_RETURN_IF_ERROR(
-        run.RemoveObjects(StemFiles(BaseStem(run.task, state.attempt, state.segment))));
+    TL_RETURN_IF_ERROR(RemoveSegment(run));
     std::error_code ec;
     std::filesystem::remove(RunPath(run, state.runs), ec);
   }
@@ -208,7 +212,7 @@ class SnapshotScan {
       // What the failed segment published goes now, where the bucket allows, so that the
       // bucket holds what the status counts (a resume removes it anyway).
       batch_.reset();
-      (void)run_.RemoveObjects(StemFiles(BaseStem(run_.task, state_.attempt, state_.segment)));
+      (void)RemoveSegment(run_);
       return s;
     }
     if (progress_) progress_->Finish(scanned_, "rows scanned");
@@ -458,7 +462,7 @@ Status MergeRuns(TaskRun& run) {
   }();
   if (!s.ok()) {
     batch.reset();
-    (void)run.RemoveObjects(StemFiles(BaseStem(run.task, state.attempt, state.segment)));
+    (void)RemoveSegment(run);
     return s;
   }
   if (progress) progress->Finish(merged, "rows merged");

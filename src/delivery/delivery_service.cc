@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <map>
 #include <mutex>
-#include <thread>
 
 #include "delivery/base_runner.h"
 #include "delivery/credentials.h"
@@ -331,7 +330,7 @@ Result<std::unique_ptr<DeliveryService>> DeliveryService::Open(TableStore* store
   }
   if (options.scan_ranges < 0 || options.scan_ranges > 64) {
     return Status::InvalidArgument(
-        fmt::format("a full delivery scans 1 to 64 key ranges at once (0: half the cores), not {}",
+        fmt::format("a full delivery scans 1 to 64 key ranges at once (0: by the cores), not {}",
                     options.scan_ranges));
   }
   return std::unique_ptr<DeliveryService>(std::make_unique<DeliveryServiceImpl>(store, options));

@@ -375,7 +375,7 @@ TEST(SpillRuns, LargeBuffersGoAsEncodedRowGroups) {
   fs::remove_all(dir);
 }
 
-TEST(DeliveryOptionsTest, ABudgetTooSmallIsRefused) {
+TEST(DeliveryOptionsTest, ABudgetTooSmallOrBadRangesAreRefused) {
   fs::path dir =
       fs::temp_directory_path() / ("tablelake-opt-" + std::to_string(std::random_device{}()));
   auto store = std::move(TableStore::Open(dir.string())).value();
@@ -384,6 +384,14 @@ TEST(DeliveryOptionsTest, ABudgetTooSmallIsRefused) {
   auto service = DeliveryService::Open(store.get(), options);
   EXPECT_EQ(service.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(service.status().message().find("32 MiB"), std::string::npos);
+  // Scan ranges: 1 to 64, or 0 for the default.
+  for (int ranges : {-1, 65}) {
+    DeliveryOptions bad;
+    bad.scan_ranges = ranges;
+    auto refused = DeliveryService::Open(store.get(), bad);
+    EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument) << ranges;
+    EXPECT_NE(refused.status().message().find("1 to 64 key ranges"), std::string::npos);
+  }
   store.reset();
   fs::remove_all(dir);
 }
