@@ -17,6 +17,7 @@ namespace {
 using nlohmann::json;
 
 Status StartAttempt(TaskRun& run);
+Status VerifyRuns(const TaskRun& run);
 Status ScanSnapshot(TaskRun& run);
 Status MergeRuns(TaskRun& run);
 std::string SpillDir(const TaskState& state);
@@ -48,6 +49,18 @@ Status RunBase(TaskRun& run) {
   TaskState& state = run.state;
   bool resumable = !state.checkpoint.empty() && !state.checkpoint_path.empty() &&
                    std::filesystem::is_directory(state.checkpoint_path);
+  if (resumable) {
+    Status runs = VerifyRuns(run);
+    if (!runs.ok()) {
+      // The runs hold rows that the saved positions have moved past: only a new attempt
+      // delivers them.
+      if (run.progress) {
+        std::fprintf(run.progress, "deliver %s: %s; delivering a new snapshot\n",
+                     run.task.name.c_str(), runs.message().c_str());
+      }
+      resumable = false;
+    }
+  }
   if (!resumable) {
     TL_RETURN_IF_ERROR(StartAttempt(run));
   } else {
@@ -78,6 +91,12 @@ Status ReleaseSnapshot(TaskRun& run) {
 }
 
 namespace {
+
+// Whether the runs the state lists are whole (runs are not synced: see spill_runs.h).
+Status VerifyRuns(const TaskRun& run) {
+  for (int64_t n = 0; n < run.state.runs; ++n) TL_RETURN_IF_ERROR(VerifyRun(RunPath(run, n)));
+  return Status::OK();
+}
 
 // A new attempt: an earlier one whose snapshot is gone leaves its files to be removed.
 Status StartAttempt(TaskRun& run) {

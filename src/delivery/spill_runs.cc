@@ -13,21 +13,45 @@
 
 #include "common/coding.h"
 #include "fmt/format.h"
+#include "xxhash.h"
 
 namespace tablelake::delivery {
 namespace {
 
-constexpr std::string_view kMagic = "TLRUN1\n";
+// A run ends with "E", the magic, then the XXH3 hash of every byte before it (8 bytes, little
+// endian). Runs of the first layout (TLRUN1) were synced and have no hash.
+constexpr std::string_view kMagic = "TLRUN2\n", kSyncedMagic = "TLRUN1\n";
+constexpr size_t kHashBytes = 8;
 
-Status WriteAll(int fd, std::string_view data, const std::string& path) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Status::IOError(fmt::format("{}: write failed: {}", path, strerror(errno)));
-    data.remove_prefix(static_cast<size_t>(n));
+// A run being written: its bytes go to the file and through the hash its end carries.
+class RunFile {
+ public:
+  RunFile(int fd, const std::string& path) : fd_(fd), path_(path) { XXH3_64bits_reset(hash_); }
+  ~RunFile() { XXH3_freeState(hash_); }
+
+  Status Append(std::string_view data) {
+    XXH3_64bits_update(hash_, data.data(), data.size());
+    while (!data.empty()) {
+      ssize_t n = ::write(fd_, data.data(), data.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0)
+        return Status::IOError(fmt::format("{}: write failed: {}", path_, strerror(errno)));
+      data.remove_prefix(static_cast<size_t>(n));
+    }
+    return Status::OK();
   }
-  return Status::OK();
-}
+  Status End() {
+    TL_RETURN_IF_ERROR(Append("E" + std::string(kMagic)));
+    std::string hash;
+    PutFixed64(&hash, XXH3_64bits_digest(hash_));
+    return Append(hash);
+  }
+
+ private:
+  int fd_;
+  const std::string& path_;
+  XXH3_state_t* hash_ = XXH3_createState();
+};
 
 }  // namespace
 
@@ -128,6 +152,7 @@ Status WriteRun(const std::string& path, const PartitionBuffers& buffers,
   }
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Status::IOError(fmt::format("{}: cannot create: {}", path, strerror(errno)));
+  RunFile file(fd, path);
   std::string header;
   auto write_records = [&](const PartitionBuffers::Entry& entry) -> Status {
     const PartitionBuffer& b = entry.second;
@@ -135,8 +160,8 @@ Status WriteRun(const std::string& path, const PartitionBuffers& buffers,
     PutLengthPrefixed(&header, entry.first);
     PutVarint64(&header, static_cast<uint64_t>(b.rows));
     PutVarint64(&header, static_cast<uint64_t>(b.size));
-    TL_RETURN_IF_ERROR(WriteAll(fd, header, path));
-    for (const Chunk& c : b.chunks) TL_RETURN_IF_ERROR(WriteAll(fd, c.view(), path));
+    TL_RETURN_IF_ERROR(file.Append(header));
+    for (const Chunk& c : b.chunks) TL_RETURN_IF_ERROR(file.Append(c.view()));
     return Status::OK();
   };
   auto write_row_groups = [&](const std::string& partition,
@@ -149,8 +174,8 @@ Status WriteRun(const std::string& path, const PartitionBuffers& buffers,
       PutVarint64(&header, static_cast<uint64_t>(b.value_bytes));
       PutVarint64(&header, VarintLength(meta.size()) + meta.size() + b.group.bytes.size());
       PutLengthPrefixed(&header, meta);
-      TL_RETURN_IF_ERROR(WriteAll(fd, header, path));
-      TL_RETURN_IF_ERROR(WriteAll(fd, b.group.bytes, path));
+      TL_RETURN_IF_ERROR(file.Append(header));
+      TL_RETURN_IF_ERROR(file.Append(b.group.bytes));
     }
     return Status::OK();
   };
@@ -170,14 +195,47 @@ Status WriteRun(const std::string& path, const PartitionBuffers& buffers,
       TL_ASSIGN_OR_RETURN(auto blocks, encoded->Take(l));
       TL_RETURN_IF_ERROR(write_row_groups(large[l++]->first, blocks));
     }
-    TL_RETURN_IF_ERROR(WriteAll(fd, "E" + std::string(kMagic), path));
-    if (::fdatasync(fd) != 0) {
-      return Status::IOError(fmt::format("{}: sync failed: {}", path, strerror(errno)));
-    }
-    return Status::OK();
+    return file.End();
   }();
   ::close(fd);
   return s;
+}
+
+Status VerifyRun(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return Status::IOError(fmt::format("spill run {}: cannot open: {}", path, strerror(errno)));
+  }
+  XXH3_state_t* hash = XXH3_createState();
+  XXH3_64bits_reset(hash);
+  std::string buffer(1 << 20, '\0'), tail;  // tail: the last bytes read, not hashed yet
+  ssize_t n;
+  while ((n = ::read(fd, buffer.data(), buffer.size())) > 0 || (n < 0 && errno == EINTR)) {
+    if (n < 0) continue;
+    tail.append(buffer.data(), static_cast<size_t>(n));
+    if (tail.size() > kHashBytes) {
+      XXH3_64bits_update(hash, tail.data(), tail.size() - kHashBytes);
+      tail.erase(0, tail.size() - kHashBytes);
+    }
+  }
+  const int read_errno = n < 0 ? errno : 0;
+  ::close(fd);
+  const uint64_t digest = XXH3_64bits_digest(hash);
+  XXH3_freeState(hash);
+  if (read_errno != 0) {
+    return Status::IOError(
+        fmt::format("spill run {}: read failed: {}", path, strerror(read_errno)));
+  }
+  // The hash follows the end marker; a run of the synced layout ends with its marker.
+  std::string_view whole = tail;
+  if (whole == "E" + std::string(kSyncedMagic)) return Status::OK();
+  if (whole.size() < kHashBytes || DecodeFixed64(whole.data()) != digest) {
+    return Status::Corruption(
+        fmt::format("spill run {}: its bytes do not match its checksum (a crash of the machine "
+                    "while it was written, or damage since)",
+                    path));
+  }
+  return Status::OK();
 }
 
 Result<std::unique_ptr<RunReader>> RunReader::Open(const std::string& path) {
@@ -218,7 +276,8 @@ Status RunReader::NextBlock() {
   if (c == 'E') {
     char magic[16];
     size_t n = std::fread(magic, 1, kMagic.size(), file_);
-    if (n != kMagic.size() || std::string_view(magic, n) != kMagic) {
+    std::string_view end(magic, n);
+    if (end != kMagic && end != kSyncedMagic) {
       return Corrupt("its end marker is damaged");
     }
     done_ = true;

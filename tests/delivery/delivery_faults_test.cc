@@ -328,6 +328,61 @@ TEST_F(DeliveryFaultTest, ParallelRangesResumeEachWhereItStopped) {
   for (const auto& [file, size] : Files("par")) EXPECT_LE(size, 1 << 20) << file;
 }
 
+// Spill runs are not synced: a resumed attempt checks their hashes first, and a run that a crash
+// of the machine damaged starts a new attempt rather than lose (or invent) rows.
+TEST_F(DeliveryFaultTest, ADamagedSpillRunStartsANewAttempt) {
+  DeliveryOptions options;
+  options.buckets = &buckets_;
+  options.memory_budget_bytes = 32 << 20;  // the least: these rows spill
+  auto service = std::move(DeliveryService::Open(store_.get(), options)).value();
+  constexpr int64_t kRows = 150000, kHour = 3600, kStart = 472222 * kHour;
+  auto loader = std::move(store_->NewBulkLoader("t")).value();
+  for (int64_t id = 0; id < kRows; ++id) {
+    const int64_t ts = kStart + (id * 7919 % 200) * kHour;  // 200 hours, scattered over the keys
+    ASSERT_TRUE(
+        loader
+            ->Put({"t",
+                   {{"id", Value::Integer(id)}},
+                   {{"ts", Value::Integer(ts)}, {"v", Value::String(std::string(300, 'v'))}}})
+            .ok());
+  }
+  ASSERT_TRUE(loader->Commit().ok());
+  DeliveryTaskConfig config = FolderTask("runs/$yyyy/$MM/$dd/$HH");
+  config.event_time_column = "ts";
+  config.event_time_format = EventTimeFormat::kUnix;
+  config.schema = {{"id", "id", "INT64"}, {"ts", "ts", "INT64"}, {"v", "v", "UTF8"}};
+  ASSERT_TRUE(service->CreateDeliveryTask("t", "runs", config, DeliveryTaskType::kBase).ok());
+  fail_at_ = commits_ + 1;  // the merge's first file fails: the runs stay, listed
+  ASSERT_FALSE(service->RunTask("t", "runs").ok());
+  auto state =
+      delivery::StateFromJson(store_->GetMetadata(delivery::StateKey("t", "runs"))->value());
+  ASSERT_TRUE(state.ok());
+  ASSERT_GE(state->runs, 2);
+  ASSERT_EQ(state->attempt, 1);
+  // One byte of the first run changed, as a machine's crash while it was written could leave it.
+  fs::path run = root_ / "data" / "spill" / state->checkpoint / "run-000000";
+  ASSERT_TRUE(fs::exists(run));
+  {
+    std::fstream f(run, std::ios::in | std::ios::out | std::ios::binary);
+    const auto middle = static_cast<std::streamoff>(fs::file_size(run) / 2);
+    f.seekg(middle);
+    const char c = static_cast<char>(f.get());
+    f.seekp(middle);
+    f.put(static_cast<char>(c ^ 0x5a));
+  }
+  fail_at_ = 0;
+  ASSERT_TRUE(service->RunTask("t", "runs").ok());
+  state = delivery::StateFromJson(store_->GetMetadata(delivery::StateKey("t", "runs"))->value());
+  EXPECT_EQ(state->attempt, 2);
+  EXPECT_EQ(Rows("runs"), std::make_pair(kRows, kRows));
+  EXPECT_EQ(service->DescribeDeliveryTask("t", "runs")->status.rows_delivered, kRows);
+  size_t files = 0;  // one per partition (their names repeat from folder to folder)
+  for (const auto& e : fs::recursive_directory_iterator(Dir("runs"))) {
+    files += e.path().extension() == ".parquet";
+  }
+  EXPECT_EQ(files, 200u);
+}
+
 // Item 17 for the incremental phase: a batch fails after some of its size-bound files were
 // published; the re-run removes them and delivers the batch once.
 TEST_F(DeliveryFaultTest, IncrementalBatchFailingAfterSizeBoundFilesIsDeliveredOnce) {

@@ -279,7 +279,19 @@ TEST(SpillRuns, DamagedRunsAreRefusedNamingTheFile) {
   }
   EXPECT_EQ(rows, 200);
   EXPECT_EQ(order, (std::vector<std::string>{"a/1", "a/2"}));  // runs hold partitions in order
+  EXPECT_TRUE(delivery::VerifyRun(path).ok());
+  {
+    // A byte changed (as a crash of the machine could leave an unsynced run): the hash says so.
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(100);
+    f.put('#');
+  }
+  Status damaged = delivery::VerifyRun(path);
+  EXPECT_EQ(damaged.code(), StatusCode::kCorruption);
+  EXPECT_NE(damaged.message().find(path), std::string::npos) << damaged.ToString();
+  EXPECT_NE(damaged.message().find("checksum"), std::string::npos) << damaged.ToString();
   fs::resize_file(path, fs::file_size(path) - 20);  // cut short, as a crash could leave it
+  EXPECT_EQ(delivery::VerifyRun(path).code(), StatusCode::kCorruption);
   Status s = [&]() -> Status {
     TL_ASSIGN_OR_RETURN(auto r, delivery::RunReader::Open(path));
     while (!r->done()) {
