@@ -6,7 +6,8 @@
 // For each: the same rows delivered by a BaseTask into one partition (a prefix without time
 // variables) and into the hourly partitions, each the whole `tablelake delivery run --once`
 // command under /usr/bin/time (seconds, peak RSS), and DuckDB (its default threads) copying the
-// same rows from its own table to hourly partitions (the COPY alone is timed). Prints rows/s,
+// same rows from its own table to hourly partitions (the COPY alone is timed); each the best of
+// two rounds, the two deliveries taking turns. Prints rows/s,
 // MB/s of Parquet written, files and bytes.
 //   W. ROWS_W rows (default 400) of 1.9 MB string values (a 760 MB table) delivered with ZSTD into
 //      one partition: the peak RSS against the memory budget (256 MiB) + 64 MiB, beside DuckDB
@@ -144,22 +145,40 @@ try {
     tl(data, ['table', 'create', 't', '--pk', 'id:INTEGER']);
     tl(data, ['import', 't', input, '--format', 'jsonl']);
     const schema = 'id:id:INT64,ts:ts:INT64,user:user:UTF8,amount:amount:DOUBLE';
-    const task = (name, prefix, more = []) => tl(data, ['delivery', 'create', '--table', 't', '--name', name,
-      '--type', 'base', '--bucket', 'b', '--oss-endpoint', `file://${lake}`, '--prefix', prefix, '--schema', schema, ...more]);
-    task('single', 'one');
-    task('hourly', 'hourly/year=$yyyy/month=$MM/day=$dd/hour=$HH', ['--event-time-column', 'ts', '--event-time-format', 'Unix']);
-    const single = { ...timed(data, ['delivery', 'run', '--once', '--table', 't', '--name', 'single']), ...parquetFiles(path.join(lake, 'b', 'one')) };
-    const hourly = { ...timed(data, ['delivery', 'run', '--once', '--table', 't', '--name', 'hourly']), ...parquetFiles(path.join(lake, 'b', 'hourly')) };
+    // A task delivered from scratch: created, run (timed), its files counted, then deleted with its
+    // files so that the next round starts alike.
+    const deliver = (name, prefix, more = []) => {
+      tl(data, ['delivery', 'create', '--table', 't', '--name', name, '--type', 'base', '--bucket', 'b',
+        '--oss-endpoint', `file://${lake}`, '--prefix', prefix, '--schema', schema, ...more]);
+      const r = { ...timed(data, ['delivery', 'run', '--once', '--table', 't', '--name', name]),
+        ...parquetFiles(path.join(lake, 'b', prefix.split('/')[0])) };
+      tl(data, ['delivery', 'delete', '--table', 't', '--name', name]);
+      fs.rmSync(path.join(lake, 'b', prefix.split('/')[0]), { recursive: true, force: true });
+      return r;
+    };
+    // The two deliveries take turns for two rounds (so that both see the same state of the machine
+    // and of the file system's write-back); each reports its best round.
+    const best = (a, b) => (a && a.secs <= b.secs ? a : b);
+    let single, hourly;
+    for (let round = 0; round < 2; round++) {
+      single = best(single, deliver('single', 'one'));
+      hourly = best(hourly, deliver('hourly', 'hourly/year=$yyyy/month=$MM/day=$dd/hour=$HH',
+        ['--event-time-column', 'ts', '--event-time-format', 'Unix']));
+    }
 
     const db = await (await DuckDBInstance.create(':memory:')).connect();
     await db.run(`CREATE TABLE t AS SELECT id, ts, "user", amount, year(to_timestamp(ts)) AS yyyy,
       month(to_timestamp(ts)) AS mm, day(to_timestamp(ts)) AS dd, hour(to_timestamp(ts)) AS hh
       FROM read_json('${input}', columns={id: 'BIGINT', ts: 'BIGINT', "user": 'VARCHAR', amount: 'DOUBLE'})`);
     const threads = (await db.runAndReadAll(`SELECT current_setting('threads') AS t`)).getRowObjectsJson()[0].t;
-    const out = path.join(dir, 'duck');
-    const start = process.hrtime.bigint();
-    await db.run(`COPY t TO '${out}' (FORMAT parquet, PARTITION_BY (yyyy, mm, dd, hh))`);
-    const duck = { secs: Number(process.hrtime.bigint() - start) / 1e9, ...parquetFiles(out) };
+    let duck;
+    for (let round = 0; round < 2; round++) {  // its best of two rounds too
+      const out = path.join(dir, 'duck');
+      fs.rmSync(out, { recursive: true, force: true });
+      const start = process.hrtime.bigint();
+      await db.run(`COPY t TO '${out}' (FORMAT parquet, PARTITION_BY (yyyy, mm, dd, hh))`);
+      duck = best(duck, { secs: Number(process.hrtime.bigint() - start) / 1e9, ...parquetFiles(out) });
+    }
 
     console.log(`\nscenario ${s.name}: ${s.rows} rows over ${partitions} hourly partitions`);
     row('Tablelake BaseTask, one partition (whole command)', single, s.rows);
