@@ -175,6 +175,57 @@ TEST_F(BulkLoadTest, ALoadLargerThanItsMemoryIsIngestedWhole) {
   EXPECT_EQ(store_->LastSequence(), before + kRows + 1001);
 }
 
+// A load within its memory but past what one RocksDB write takes well (16 MiB) is sorted straight
+// into the table's files, each half of the keys on a thread: a key given many times at the
+// split still ends up once, with its last value.
+TEST_F(BulkLoadTest, ALoadWithinItsMemoryIsSortedStraightIntoFiles) {
+  CreateSample();
+  store_.reset();
+  StoreOptions options;
+  options.clock = clock_;
+  options.bulk_load_run_bytes = 256 << 20;  // no run
+  store_ = std::move(TableStore::Open(dir_, options)).value();
+  uint64_t before = store_->LastSequence();
+  auto loader = std::move(store_->NewBulkLoader("sampleTable")).value();
+  constexpr int kRows = 100000, kRepeats = 5000;
+  auto pk2 = [](int k) {
+    char name[16];
+    std::snprintf(name, sizeof(name), "k%06d", k);
+    return std::string(name);
+  };
+  auto v = [&](int k) {  // the row's v (its cells come in name order: pad, v)
+    auto row = Get(Key(0, pk2(k)));
+    return row && row->cells.size() == 2 ? row->cells[1].value.integer() : int64_t{-999999};
+  };
+  auto put = [&](int k, int64_t value) {
+    return loader->Put(Row(0, pk2(k),
+                           {{"v", Value::Integer(value), kNoTimestamp},
+                            {"pad", Value::String(std::string(200, 'p')), kNoTimestamp}}));
+  };
+  for (int i = 0; i < kRows; ++i) {
+    ASSERT_TRUE(put((i * 7919) % kRows, i).ok());
+    // The middle key again and again: its copies straddle the middle of the sorted rows.
+    if (i % (kRows / kRepeats) == 0) {
+      ASSERT_TRUE(put(kRows / 2, -i).ok());
+    }
+  }
+  ASSERT_TRUE(put(kRows / 2, -1).ok());
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/bulk")) << "no run was written";
+  ASSERT_TRUE(loader->Commit().ok());
+  EXPECT_EQ(CountRows(), static_cast<size_t>(kRows));
+  EXPECT_EQ(v(kRows / 2), -1);
+  for (int k : {0, kRows / 2 - 1, kRows / 2 + 1, kRows - 1}) {  // around the split, and the ends
+    int i = 0;
+    while ((i * 7919) % kRows != k) ++i;
+    EXPECT_EQ(v(k), i) << pk2(k);
+  }
+  EXPECT_EQ(store_->LastSequence(), before + kRows + kRepeats + 1);
+  loader.reset();
+  Reopen();
+  EXPECT_EQ(CountRows(), static_cast<size_t>(kRows));
+  EXPECT_EQ(v(kRows / 2), -1);
+}
+
 // A large load abandoned before its commit (a bad line near the end) writes nothing and leaves
 // no run; runs a crash left are removed by the next open.
 TEST_F(BulkLoadTest, AnAbandonedLargeLoadLeavesNothing) {
