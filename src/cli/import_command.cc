@@ -7,6 +7,7 @@
 #include <functional>
 #include <iostream>
 #include <set>
+#include <shared_mutex>
 #include <sstream>
 #include <thread>
 
@@ -178,12 +179,11 @@ class CsvParser : public RowParser {
   std::vector<Column> columns_;
 };
 
-// Turns a parsed row into what the loader stages (BulkLoader::Prepare), on the parsing thread.
+// Turns a parsed row into what the loader stages (BulkLoader::Prepare), on a parsing thread.
 using Preparer = std::function<Result<BulkLoader::PreparedRow>(store::JsonRow&)>;
 
-// Lines parsed and prepared ahead, on a thread of their own, in batches: a batch's rows (with
-// their line numbers and the input bytes read through them), then the error that stopped the
-// parse, if any.
+// Lines parsed and prepared ahead, in batches: a batch's rows (with their line numbers and the
+// input bytes read through them), then the error that stopped the parse, if any.
 struct ParsedBatch {
   struct Line {
     uint64_t number;
@@ -195,77 +195,102 @@ struct ParsedBatch {
   bool end = false;
 };
 
+// Reads the input on a thread of its own in batches of lines, which parsing threads (one per
+// core for JSON lines; one for CSV, whose header the parser keeps) parse and prepare; Next
+// hands them over in input order. At most kMaxBatches batches are read ahead: bounded memory.
 class ParseAhead {
  public:
-  // Reads `*in` (owned when `owned` holds it) on a thread of its own.
-  ParseAhead(std::unique_ptr<RowParser> parser, Preparer prepare,
+  // Reads `*in` (owned when `owned` holds it); `parsers` has one parser per parsing thread.
+  ParseAhead(std::vector<std::unique_ptr<RowParser>> parsers, Preparer prepare,
              std::unique_ptr<std::istream> owned, std::istream* in, std::string name)
       : state_(std::make_shared<State>()) {
-    state_->parser = std::move(parser);
     state_->prepare = std::move(prepare);
     state_->owned = std::move(owned);
     state_->in = in;
     state_->name = std::move(name);
-    std::thread([state = state_] { Loop(*state); }).detach();
+    state_->threads = 1 + parsers.size();
+    std::thread([state = state_] { Run(*state, [&] { Read(*state); }); }).detach();
+    for (auto& parser : parsers) {
+      std::thread([state = state_, parser = std::move(parser)] {
+        Run(*state, [&] { Parse(*state, parser.get()); });
+      }).detach();
+    }
   }
-  // Stops the thread. It holds what it reads, so when it waits for input that may never come (a
-  // terminal), it is left to end with the process rather than waited for.
+  // Stops the threads. They hold what they use, so a reader waiting for input that may never
+  // come (a terminal) is left to end with the process rather than waited for.
   ~ParseAhead() {
     {
-      std::lock_guard guard(state_->preparing);
+      std::unique_lock guard(state_->preparing);
       state_->loader_gone = true;
     }
     std::unique_lock lock(state_->mu);
     state_->stop = true;
     state_->cv.notify_all();
-    state_->cv.wait_for(lock, std::chrono::milliseconds(200), [&] { return state_->finished; });
+    state_->cv.wait_for(lock, std::chrono::milliseconds(200),
+                        [&] { return state_->finished == state_->threads; });
   }
   // The next batch, in input order.
   ParsedBatch Next() {
     std::unique_lock lock(state_->mu);
-    state_->cv.wait(lock, [&] { return !state_->ready.empty(); });
-    ParsedBatch b = std::move(state_->ready.front());
-    state_->ready.pop_front();
+    state_->cv.wait(lock,
+                    [&] { return !state_->batches.empty() && state_->batches.front()->parsed; });
+    ParsedBatch b = std::move(state_->batches.front()->out);
+    state_->batches.pop_front();
     state_->cv.notify_all();
     return b;
   }
 
  private:
   static constexpr size_t kBatchLines = 2048;
-  static constexpr size_t kMaxReady = 8;  // batches parsed ahead: bounded memory
+  static constexpr size_t kMaxBatches = 8;
   static constexpr std::string_view kUtf8ByteOrderMark = "\xEF\xBB\xBF";
 
+  struct Batch {
+    struct Line {
+      uint64_t number;
+      uint64_t bytes;  // read through this line
+      std::string text;
+    };
+    std::vector<Line> lines;
+    ParsedBatch out;
+    bool taken = false;   // a parsing thread has it
+    bool parsed = false;  // `out` is ready
+  };
+
   struct State {
-    std::unique_ptr<RowParser> parser;
     Preparer prepare;
-    // Held while `prepare` runs: once the reader is gone, so may the loader be.
-    std::mutex preparing;
+    // Held (shared) while `prepare` runs: once the reader is gone, so may the loader be.
+    std::shared_mutex preparing;
     bool loader_gone = false;
     std::unique_ptr<std::istream> owned;
     std::istream* in = nullptr;
     std::string name;
     std::mutex mu;
     std::condition_variable cv;
-    std::deque<ParsedBatch> ready;
+    std::deque<std::shared_ptr<Batch>> batches;  // in input order
+    bool read_all = false;
     bool stop = false;
-    bool finished = false;
+    size_t threads = 0, finished = 0;
   };
 
-  static void Loop(State& s) {
-    ParseLines(s);
+  static void Run(State& s, const std::function<void()>& work) {
+    work();
     std::lock_guard lock(s.mu);
-    s.finished = true;
+    ++s.finished;
     s.cv.notify_all();
   }
 
-  static void ParseLines(State& s) {
-    std::string line;
+  static void Read(State& s) {
     uint64_t number = 0, bytes = 0;
     for (bool done = false; !done;) {
-      ParsedBatch b;
-      while (b.lines.size() < kBatchLines) {
+      auto b = std::make_shared<Batch>();
+      b->lines.reserve(kBatchLines);
+      std::string line;
+      while (b->lines.size() < kBatchLines) {
         if (!std::getline(*s.in, line)) {
-          if (s.in->bad()) b.error = Status::IOError(fmt::format("error reading {}", s.name));
+          if (s.in->bad()) {
+            b->out.error = Status::IOError(fmt::format("error reading {}", s.name));
+          }
           done = true;
           break;
         }
@@ -275,41 +300,79 @@ class ParseAhead {
         if (number == 1 && line.rfind(kUtf8ByteOrderMark, 0) == 0) {
           line.erase(0, kUtf8ByteOrderMark.size());
         }
-        auto row = s.parser->Parse(line);
-        Result<BulkLoader::PreparedRow> prepared = BulkLoader::PreparedRow();
-        if (row.ok() && row->has_value()) {
-          std::lock_guard guard(s.preparing);
-          if (s.loader_gone) return;
-          prepared = s.prepare(**row);
-        }
-        Status bad = row.ok() ? prepared.status() : row.status();
-        if (!bad.ok()) {
-          b.error = bad.WithContext(fmt::format("{} line {}", s.name, number));
-          done = true;
-          break;
-        }
-        if (row->has_value()) b.lines.push_back({number, bytes, std::move(*prepared)});
+        b->lines.push_back({number, bytes, std::move(line)});
       }
-      b.end = done;
+      b->out.end = done;
       std::unique_lock lock(s.mu);
-      s.cv.wait(lock, [&] { return s.stop || s.ready.size() < kMaxReady; });
+      s.cv.wait(lock, [&] { return s.stop || s.batches.size() < kMaxBatches; });
       if (s.stop) return;
-      s.ready.push_back(std::move(b));
+      s.batches.push_back(std::move(b));
+      s.read_all = done;
       s.cv.notify_all();
     }
+  }
+
+  // Takes the batches read, oldest first, until the input or the reader ends.
+  static void Parse(State& s, RowParser* parser) {
+    while (true) {
+      std::shared_ptr<Batch> b;
+      {
+        std::unique_lock lock(s.mu);
+        auto waiting = [&] {
+          for (auto& batch : s.batches) {
+            if (!batch->taken) return batch;
+          }
+          return std::shared_ptr<Batch>();
+        };
+        s.cv.wait(lock, [&] { return s.stop || waiting() || (s.read_all && !waiting()); });
+        b = waiting();
+        if (s.stop || !b) return;  // stopped, or nothing left to read
+        b->taken = true;
+      }
+      {
+        std::shared_lock guard(s.preparing);
+        if (s.loader_gone) return;
+        ParseBatch(s, parser, b.get());
+      }
+      std::lock_guard lock(s.mu);
+      b->parsed = true;
+      s.cv.notify_all();
+    }
+  }
+
+  static void ParseBatch(State& s, RowParser* parser, Batch* b) {
+    for (auto& l : b->lines) {
+      auto row = parser->Parse(l.text);
+      Result<BulkLoader::PreparedRow> prepared = BulkLoader::PreparedRow();
+      if (row.ok() && row->has_value()) prepared = s.prepare(**row);
+      Status bad = row.ok() ? prepared.status() : row.status();
+      if (!bad.ok()) {
+        b->out.error = bad.WithContext(fmt::format("{} line {}", s.name, l.number));
+        b->out.end = true;
+        break;
+      }
+      if (row->has_value()) b->out.lines.push_back({l.number, l.bytes, std::move(*prepared)});
+    }
+    b->lines = {};
   }
 
   std::shared_ptr<State> state_;
 };
 
 // Calls `fn(line_number, bytes_read, row)` for each row of the input, the parsing and
-// `prepare` a batch ahead on another core.
+// `prepare` a few batches ahead on the other cores.
 template <typename Fn>
 Status ForEachRow(const TableMeta& meta, const std::string& format, Preparer prepare,
                   std::unique_ptr<std::istream> owned, std::istream* in, const std::string& name,
                   Fn&& fn) {
-  TL_ASSIGN_OR_RETURN(auto parser, NewRowParser(format, meta));
-  ParseAhead parsed(std::move(parser), std::move(prepare), std::move(owned), in, name);
+  // JSON lines parse alike on any thread; a CSV parser keeps the header it read first.
+  const size_t threads = format == "jsonl" ? std::max(1u, std::thread::hardware_concurrency()) : 1;
+  std::vector<std::unique_ptr<RowParser>> parsers;
+  for (size_t i = 0; i < threads; ++i) {
+    TL_ASSIGN_OR_RETURN(auto parser, NewRowParser(format, meta));
+    parsers.push_back(std::move(parser));
+  }
+  ParseAhead parsed(std::move(parsers), std::move(prepare), std::move(owned), in, name);
   while (true) {
     ParsedBatch b = parsed.Next();
     for (auto& l : b.lines) {
