@@ -1,4 +1,6 @@
 // tablelake import, and the bulk loader `put` uses for standard input.
+#include <pthread.h>
+
 #include <cerrno>
 #include <condition_variable>
 #include <deque>
@@ -209,9 +211,13 @@ class ParseAhead {
     state_->in = in;
     state_->name = std::move(name);
     state_->threads = 1 + parsers.size();
-    std::thread([state = state_] { Run(*state, [&] { Read(*state); }); }).detach();
+    std::thread([state = state_] {
+      pthread_setname_np(pthread_self(), "tl-read");  // names it in top -H and perf
+      Run(*state, [&] { Read(*state); });
+    }).detach();
     for (auto& parser : parsers) {
       std::thread([state = state_, parser = std::move(parser)] {
+        pthread_setname_np(pthread_self(), "tl-parse");
         Run(*state, [&] { Parse(*state, parser.get()); });
       }).detach();
     }

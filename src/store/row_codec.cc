@@ -87,10 +87,24 @@ inline __attribute__((always_inline)) bool ParseValue(std::string_view* in, Valu
 bool GetValue(std::string_view* in, Value* v) { return ParseValue(in, v); }
 
 void SortCells(std::vector<Cell>* cells) {
-  std::stable_sort(cells->begin(), cells->end(), [](const Cell& a, const Cell& b) {
+  auto before = [](const Cell& a, const Cell& b) {
     int c = a.name.compare(b.name);
     return c != 0 ? c < 0 : a.timestamp > b.timestamp;
-  });
+  };
+  // A row's few cells, often in order already: an insertion sort (stable too) allocates nothing,
+  // where std::stable_sort takes a buffer for every row written.
+  constexpr size_t kFew = 32;
+  if (cells->size() > kFew) {
+    std::stable_sort(cells->begin(), cells->end(), before);
+    return;
+  }
+  for (size_t i = 1; i < cells->size(); ++i) {
+    if (!before((*cells)[i], (*cells)[i - 1])) continue;
+    Cell moving = std::move((*cells)[i]);
+    size_t j = i;
+    for (; j > 0 && before(moving, (*cells)[j - 1]); --j) (*cells)[j] = std::move((*cells)[j - 1]);
+    (*cells)[j] = std::move(moving);
+  }
 }
 
 void EncodeCells(const std::vector<Cell>& cells, std::string* out) {
