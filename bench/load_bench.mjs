@@ -3,7 +3,9 @@
 // random order - loaded by the whole `tablelake put t < rows.jsonl` command under /usr/bin/time
 // (seconds, peak RSS), then the next command on the folder (`table list`: nothing to replay),
 // and DuckDB (its default threads) reading the same file into a table of its own with
-// read_json (the statement alone is timed). Prints rows/s and MB/s of input.
+// read_json (the statement alone is timed). Then a BaseTask over the freshly loaded table
+// (`delivery run --once`, whole command) beside DuckDB's COPY of its table to one SNAPPY Parquet
+// file (the COPY alone). Prints rows/s and MB/s of input.
 //   node bench/load_bench.mjs TABLELAKE_BINARY [ROWS...]   (default 2,000,000)
 import { execFileSync, spawnSync } from 'child_process';
 import { createRequire } from 'module';
@@ -53,7 +55,7 @@ function timed(args, input) {
 }
 
 const line = (label, secs, rows, mb, note = '') => console.log(
-  `${label.padEnd(50)} ${secs.toFixed(2).padStart(7)} s ${Math.round(rows / secs).toString().padStart(9)} rows/s ` +
+  `${label.padEnd(56)} ${secs.toFixed(2).padStart(7)} s ${Math.round(rows / secs).toString().padStart(9)} rows/s ` +
   `${(mb / secs).toFixed(1).padStart(6)} MB/s${note ? `  ${note}` : ''}`);
 
 try {
@@ -69,20 +71,35 @@ try {
       { stdio: 'ignore' });
     const load = timed(['--data', data, 'put', 't'], input);
     const reopen = timed(['--data', data, 'table', 'list']);
+    // Then the second thing a user does: deliver the freshly loaded table (a BaseTask, SNAPPY).
+    const lake = path.join(dir, 'lake');
+    fs.mkdirSync(path.join(lake, 'b'), { recursive: true });
+    execFileSync(bin, ['--data', data, 'delivery', 'create', '--table', 't', '--name', 'full', '--type', 'base',
+      '--bucket', 'b', '--oss-endpoint', `file://${lake}`, '--prefix', 'out',
+      '--schema', 'PK1:PK1:INT64,PK2:PK2:UTF8,Col1:Col1:DOUBLE,Flag:Flag:BOOL,Payload:Payload:UTF8'],
+    { stdio: 'ignore' });
+    const deliver = timed(['--data', data, 'delivery', 'run', '--once', '--table', 't', '--name', 'full']);
 
     const db = await (await DuckDBInstance.create(':memory:')).connect();
     const threads = (await db.runAndReadAll(`SELECT current_setting('threads') AS t`)).getRowObjectsJson()[0].t;
     const start = process.hrtime.bigint();
     await db.run(`CREATE TABLE t AS SELECT * FROM read_json('${input}')`);
     const duck = Number(process.hrtime.bigint() - start) / 1e9;
+    const copyStart = process.hrtime.bigint();
+    await db.run(`COPY t TO '${path.join(dir, 'duck.parquet')}' (FORMAT parquet, COMPRESSION snappy)`);
+    const duckCopy = Number(process.hrtime.bigint() - copyStart) / 1e9;
 
     console.log(`\n${rows} rows, ${mb.toFixed(0)} MB of JSON lines, keys in random order`);
     line('Tablelake `put t < rows.jsonl` (whole command)', load.secs, rows, mb,
       `peak RSS ${load.rssMiB.toFixed(0)} MiB; its summary: ${load.summary}`);
-    console.log(`${'Tablelake next command (table list)'.padEnd(50)} ${reopen.secs.toFixed(2).padStart(7)} s` +
+    console.log(`${'Tablelake next command (table list)'.padEnd(56)} ${reopen.secs.toFixed(2).padStart(7)} s` +
       '  target: under 0.1 s');
     line(`DuckDB read_json into its table (${threads} threads)`, duck, rows, mb,
       `Tablelake takes ${(load.secs / duck).toFixed(1)}x its time (targets: at most 1x, and 1,000,000 rows/s)`);
+    line('Tablelake `delivery run --once` of it (whole command)', deliver.secs, rows, mb,
+      `peak RSS ${deliver.rssMiB.toFixed(0)} MiB; its summary: ${deliver.summary}`);
+    line(`DuckDB COPY of its table TO parquet (${threads} threads, SNAPPY)`, duckCopy, rows, mb,
+      `Tablelake takes ${(deliver.secs / duckCopy).toFixed(1)}x its time (target: at most 1x)`);
     fs.rmSync(dir, { recursive: true, force: true });
   }
 } finally {

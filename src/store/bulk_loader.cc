@@ -13,6 +13,7 @@
 
 #include "rocksdb/sst_file_reader.h"
 #include "rocksdb/sst_file_writer.h"
+#include "rocksdb/table.h"
 #include "store/table_store_impl.h"
 
 namespace tablelake::store {
@@ -348,8 +349,7 @@ class BulkLoaderImpl : public BulkLoader {
 
   // `rows`, sorted, as run `path` (on the run thread).
   Status WriteRun(StagedRows& rows, const std::string& path) {
-    // Runs are read once, by the merge: not worth compressing.
-    TL_ASSIGN_OR_RETURN(auto writer, NewWriter(store_->data_cf_, path, /*compress=*/false));
+    TL_ASSIGN_OR_RETURN(auto writer, NewWriter(store_->data_cf_, path, /*run=*/true));
     uint64_t n = 0;
     TL_RETURN_IF_ERROR(rows.ForEachSorted([&](std::string_view key, std::string_view value) {
       // Every so many keys, a sample: where the merge splits its work.
@@ -364,9 +364,19 @@ class BulkLoaderImpl : public BulkLoader {
 
   Result<std::unique_ptr<rocksdb::SstFileWriter>> NewWriter(rocksdb::ColumnFamilyHandle* cf,
                                                             const std::string& path,
-                                                            bool compress = true) {
+                                                            bool run = false) {
     rocksdb::Options options = store_->db_->GetOptions(cf);
-    if (!compress) options.compression = rocksdb::kNoCompression;
+    if (run) {
+      // A run is scratch, read once in key order by a merge: neither compressed nor filtered (a
+      // Bloom filter costs a hash per key to build and memory in every open run).
+      options.compression = rocksdb::kNoCompression;
+      if (const auto* table =
+              options.table_factory->GetOptions<rocksdb::BlockBasedTableOptions>()) {
+        rocksdb::BlockBasedTableOptions unfiltered = *table;
+        unfiltered.filter_policy.reset();
+        options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(unfiltered));
+      }
+    }
     auto writer = std::make_unique<rocksdb::SstFileWriter>(rocksdb::EnvOptions(), options, cf);
     TL_RETURN_IF_ERROR(FromSst(writer->Open(path), path));
     return writer;
@@ -407,11 +417,10 @@ class BulkLoaderImpl : public BulkLoader {
     return writer == nullptr ? Status::OK() : FromSst(writer->Finish(), files->back());
   }
 
-  // The runs as non-overlapping files: one run is one already; several are merged, and of equal
+  // The runs merged into the table's files (compressed and filtered, as runs are not): of equal
   // keys the later run's row wins.
   Result<std::vector<std::string>> MergeRuns() {
     TL_RETURN_IF_ERROR(NarrowRuns());
-    if (runs_.size() == 1) return runs_;
     // Two halves of the key space, split at the middle of the keys the runs sampled, merged at
     // once: the second on a thread of its own. Read-ahead for every run in both halves within
     // the memory bound.
@@ -432,11 +441,11 @@ class BulkLoaderImpl : public BulkLoader {
       second = std::thread([&] {
         pthread_setname_np(pthread_self(), "tl-merge");
         high_status = MergeFiles(runs_, split, std::nullopt, read_ahead, merged(1, &high),
-                                 kIngestFileBytes, /*compress=*/true);
+                                 kIngestFileBytes, /*runs=*/false);
       });
     }
     Status low_status = MergeFiles(runs_, std::nullopt, split, read_ahead, merged(0, &low),
-                                   kIngestFileBytes, /*compress=*/true);
+                                   kIngestFileBytes, /*runs=*/false);
     if (second.joinable()) second.join();
     TL_RETURN_IF_ERROR(low_status);
     TL_RETURN_IF_ERROR(high_status);
@@ -449,17 +458,18 @@ class BulkLoaderImpl : public BulkLoader {
   // runs than the merge can open within the bound, so groups of consecutive runs (a later run
   // still wins) are first merged into one run each, pass after pass.
   Status NarrowRuns() {
-    for (int pass = 0; runs_.size() > kMergeWidth; ++pass) {
+    const size_t width = MergeWidth();
+    for (int pass = 0; runs_.size() > width; ++pass) {
       std::vector<std::string> narrowed;
-      for (size_t i = 0; i < runs_.size(); i += kMergeWidth) {
+      for (size_t i = 0; i < runs_.size(); i += width) {
         std::vector<std::string> group(
             runs_.begin() + static_cast<std::ptrdiff_t>(i),
-            runs_.begin() + static_cast<std::ptrdiff_t>(std::min(i + kMergeWidth, runs_.size())));
+            runs_.begin() + static_cast<std::ptrdiff_t>(std::min(i + width, runs_.size())));
         if (group.size() > 1) {
           std::string path = fmt::format("{}/pass{}-{:06d}.sst", folder_, pass, narrowed.size());
           TL_RETURN_IF_ERROR(MergeFiles(
               group, std::nullopt, std::nullopt, run_bytes_ / static_cast<int64_t>(group.size()),
-              [&] { return path; }, std::numeric_limits<int64_t>::max(), /*compress=*/false));
+              [&] { return path; }, std::numeric_limits<int64_t>::max(), /*runs=*/true));
           for (const std::string& run : group) std::filesystem::remove(run);
           group = {path};
         }
@@ -471,11 +481,11 @@ class BulkLoaderImpl : public BulkLoader {
   }
 
   // Merges the keys in [from, to) (absent: unbounded) of `inputs` into files of about
-  // `file_bytes` named by `next_file()`; of equal keys the later input's row wins.
+  // `file_bytes` named by `next_file()` (runs again, or the table's files); of equal keys the
+  // later input's row wins.
   Status MergeFiles(const std::vector<std::string>& inputs, const std::optional<std::string>& from,
                     const std::optional<std::string>& to, int64_t read_ahead,
-                    const std::function<std::string()>& next_file, int64_t file_bytes,
-                    bool compress) {
+                    const std::function<std::string()>& next_file, int64_t file_bytes, bool runs) {
     std::vector<std::unique_ptr<rocksdb::SstFileReader>> readers;
     std::vector<std::unique_ptr<rocksdb::Iterator>> its;
     rocksdb::Options options = store_->db_->GetOptions(store_->data_cf_);
@@ -527,7 +537,7 @@ class BulkLoaderImpl : public BulkLoader {
       }
       if (writer == nullptr) {
         path = next_file();
-        TL_ASSIGN_OR_RETURN(writer, NewWriter(store_->data_cf_, path, compress));
+        TL_ASSIGN_OR_RETURN(writer, NewWriter(store_->data_cf_, path, runs));
       }
       key.assign(its[best]->key().data(), its[best]->key().size());
       TL_RETURN_IF_ERROR(FromSst(writer->Put(key, its[best]->value()), path));
@@ -631,7 +641,12 @@ class BulkLoaderImpl : public BulkLoader {
   std::vector<std::string> writing_samples_;
   std::thread run_thread_;
   static constexpr uint64_t kSampleEvery = 4096;
-  static constexpr size_t kMergeWidth = 16;  // runs merged at once
+  // Runs merged at once: 16, and one more per MiB of the memory bound up to 64 (each open run
+  // holds its index and 64 KiB to 1 MiB of read-ahead). 10M rows make 36 runs of the default
+  // 64 MiB: at 16 they took a pass more, writing every row a third time.
+  size_t MergeWidth() const {
+    return static_cast<size_t>(std::clamp<int64_t>(run_bytes_ >> 20, 16, 64));
+  }
   // Staged rows past this go in as files rather than one WriteBatch: RocksDB took 9.2 s to apply
   // and flush a batch of 2M rows (230 MB), where writing and ingesting their files takes half.
   static constexpr int64_t kWriteBatchBytes = 16 << 20;
