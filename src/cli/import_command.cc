@@ -199,7 +199,8 @@ struct ParsedBatch {
 
 // Reads the input on a thread of its own in batches of lines, which parsing threads (one per
 // core for JSON lines; one for CSV, whose header the parser keeps) parse and prepare; Next
-// hands them over in input order. At most kMaxBatches batches are read ahead: bounded memory.
+// hands them over in input order. At most two batches per parsing thread (and at least 8) are
+// read ahead: bounded memory.
 class ParseAhead {
  public:
   // Reads `*in` (owned when `owned` holds it); `parsers` has one parser per parsing thread.
@@ -211,6 +212,7 @@ class ParseAhead {
     state_->in = in;
     state_->name = std::move(name);
     state_->threads = 1 + parsers.size();
+    state_->max_batches = std::max<size_t>(8, 2 * parsers.size());
     std::thread([state = state_] {
       pthread_setname_np(pthread_self(), "tl-read");  // names it in top -H and perf
       Run(*state, [&] { Read(*state); });
@@ -248,7 +250,6 @@ class ParseAhead {
 
  private:
   static constexpr size_t kBatchLines = 2048;
-  static constexpr size_t kMaxBatches = 8;
   static constexpr std::string_view kUtf8ByteOrderMark = "\xEF\xBB\xBF";
 
   struct Batch {
@@ -277,6 +278,7 @@ class ParseAhead {
     bool read_all = false;
     bool stop = false;
     size_t threads = 0, finished = 0;
+    size_t max_batches = 0;  // read and not yet handed over
   };
 
   static void Run(State& s, const std::function<void()>& work) {
@@ -310,7 +312,7 @@ class ParseAhead {
       }
       b->out.end = done;
       std::unique_lock lock(s.mu);
-      s.cv.wait(lock, [&] { return s.stop || s.batches.size() < kMaxBatches; });
+      s.cv.wait(lock, [&] { return s.stop || s.batches.size() < s.max_batches; });
       if (s.stop) return;
       s.batches.push_back(std::move(b));
       s.read_all = done;

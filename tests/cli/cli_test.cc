@@ -259,5 +259,21 @@ TEST_F(CliTest, ALoadLargerThanItsMemoryIsAllOrNothing) {
   ExpectError(Tl({"put", "t", "--memory-mb", "0"}, input), "--memory-mb");
 }
 
+// Lines are parsed on several threads, a batch of 2,048 each: the error is still the first bad
+// line of the input, whichever batch a thread finished first.
+TEST_F(CliTest, TheFirstBadLineIsTheOneNamedWhateverThreadParsedIt) {
+  Ok({"table", "create", "t", "--pk", "id:INTEGER"});
+  std::string input;
+  for (int i = 1; i <= 20000; ++i) {
+    // Line 2,100 sits in the second batch; the later bad lines in batches parsed meanwhile.
+    input += i == 2100 || i == 5000 || i % 7000 == 0 ? "{\"id\":\"bad\"}\n"
+                                                     : "{\"id\":" + std::to_string(i) + "}\n";
+  }
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    ExpectError(Tl({"put", "t"}, input), "stdin line 2100:");
+  }
+  EXPECT_EQ(Tl({"range", "t", "--limit", "1"}).out, "") << "nothing written";
+}
+
 }  // namespace
 }  // namespace tablelake::testing
