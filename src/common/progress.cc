@@ -43,8 +43,10 @@ void Progress::Draw(uint64_t done, uint64_t items) {
 void Progress::Finish(uint64_t items, const char* item_name) {
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   if (tty_) std::fprintf(out_, "\r\033[K");
+  std::string name = item_name;  // "rows", "rows scanned": "1 row", "1 row scanned"
+  if (items == 1 && name.rfind("rows", 0) == 0) name.erase(3, 1);
   std::fprintf(out_, "%s: %llu %s in %.2f s (%.0f %s/s)\n", label_.c_str(),
-               static_cast<unsigned long long>(items), item_name, secs,
+               static_cast<unsigned long long>(items), name.c_str(), secs,
                secs > 0 ? items / secs : 0.0, item_name);
   std::fflush(out_);
 }
