@@ -102,7 +102,7 @@ Status PartitionFiles::Enqueue(OpenFile f) {
   std::unique_lock<std::mutex> lock(mu_);
   while (publishers_.size() < kPublishers) publishers_.emplace_back([this] { PublishLoop(); });
   // Files of many rows hold a row group and queued batches each: no more than one waits.
-  cv_.wait(lock, [&] {
+  room_.wait(lock, [&] {
     return (closing_.size() < kMaxClosing && (!f.background || !large_waiting_)) ||
            !publish_error_.ok();
   });
@@ -116,7 +116,7 @@ Status PartitionFiles::Enqueue(OpenFile f) {
   }
   large_waiting_ += f.background;
   closing_.push_back(std::move(f));
-  cv_.notify_all();
+  work_.notify_one();
   return Status::OK();
 }
 
@@ -132,7 +132,7 @@ void PartitionFiles::PublishLoop() {
   pthread_setname_np(pthread_self(), "tl-publish");  // names it in top -H and perf
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
-    cv_.wait(lock, [&] { return stopping_ || !closing_.empty(); });
+    work_.wait(lock, [&] { return stopping_ || !closing_.empty(); });
     if (closing_.empty()) return;
     OpenFile f = std::move(closing_.front());
     closing_.pop_front();
@@ -153,13 +153,13 @@ void PartitionFiles::PublishLoop() {
     lock.lock();
     if (!s.ok() && publish_error_.ok()) publish_error_ = s;
     --finishing_;
-    cv_.notify_all();
+    room_.notify_all();
   }
 }
 
 Status PartitionFiles::Drain() {
   std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait(lock, [&] { return closing_.empty() && finishing_ == 0; });
+  room_.wait(lock, [&] { return closing_.empty() && finishing_ == 0; });
   // In the order the files were closed, whichever thread finished them.
   std::sort(published_.begin(), published_.end(),
             [](const auto& a, const auto& b) { return a.sequence < b.sequence; });
@@ -206,7 +206,8 @@ void PartitionFiles::Abort() {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
   }
-  cv_.notify_all();
+  work_.notify_all();
+  room_.notify_all();
   for (auto& t : publishers_) t.join();
   publishers_.clear();
   stopping_ = false;

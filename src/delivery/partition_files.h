@@ -121,7 +121,9 @@ class PartitionFiles {
   // Two: creating a file is mostly the kernel's work, which a second thread overlaps.
   static constexpr size_t kPublishers = 2;
   std::mutex mu_;
-  std::condition_variable cv_;
+  // Publishers wait for files (`work_`); Enqueue and Drain for room and for finished files
+  // (`room_`): a file queued or finished wakes only the threads it concerns.
+  std::condition_variable work_, room_;
   std::deque<OpenFile> closing_;
   size_t finishing_ = 0;   // files taken off closing_ and not yet finished
   int large_waiting_ = 0;  // files on closing_ whose rows encode on a thread of their own
