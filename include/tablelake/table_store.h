@@ -170,8 +170,8 @@ class RowIterator {
 // Prepare). Staged rows wait in memory, up to StoreOptions::bulk_load_run_bytes; past it in
 // sorted files in the store's folder (sorted and written in the background, half the bound at a
 // time), which Commit merges and ingests with the change records in one step. A load that
-// stays in memory commits in one RocksDB write when small, else as files sorted at the commit. Prepare is
-// thread-safe; the other calls are not.
+// stays in memory commits in one RocksDB write when small, else as files sorted at the commit.
+// Prepare is thread-safe; the other calls are not.
 class BulkLoader {
  public:
   virtual ~BulkLoader() = default;

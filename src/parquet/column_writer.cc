@@ -56,8 +56,6 @@ class Dictionary {
   explicit Dictionary(bool byte_array) : byte_array_(byte_array) { Clear(); }
 
   uint32_t Insert(std::string_view key) {
-    // The index is made at the first insert: most columns of a small file never take one.
-    if (slots_.empty()) slots_.assign(1024, -1);
     if ((offsets_.size() - 1) * 2 >= slots_.size()) Grow();
     size_t mask = slots_.size() - 1;
     for (size_t i = HashBytes(key) & mask;; i = (i + 1) & mask) {
@@ -96,8 +94,10 @@ class Dictionary {
   }
 
  private:
+  // The index is made at the first insert (most columns of a small file never take one), then
+  // doubles.
   void Grow() {
-    std::vector<int32_t> slots(slots_.size() * 2, -1);
+    std::vector<int32_t> slots(slots_.empty() ? 1024 : slots_.size() * 2, -1);
     size_t mask = slots.size() - 1;
     for (int32_t e = 0; e < static_cast<int32_t>(size()); ++e) {
       size_t i = HashBytes(Key(e)) & mask;

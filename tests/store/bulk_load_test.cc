@@ -19,6 +19,14 @@ class BulkLoadTest : public StoreTest {
   PutRowRequest Row(int64_t pk1, const std::string& pk2, std::vector<Cell> cells = {}) {
     return {"sampleTable", Key(pk1, pk2), std::move(cells), {}, ReturnType::kNone};
   }
+  // Opens the store again with loads staging at most `run_bytes` in memory.
+  void ReopenWithRunBytes(int64_t run_bytes) {
+    store_.reset();
+    StoreOptions options;
+    options.clock = clock_;
+    options.bulk_load_run_bytes = run_bytes;
+    store_ = std::move(TableStore::Open(dir_, options)).value();
+  }
   size_t CountRows() {
     GetRangeRequest r;
     r.table = "sampleTable";
@@ -122,11 +130,7 @@ TEST_F(BulkLoadTest, ATableDroppedDuringTheLoadIsNotWritten) {
 TEST_F(BulkLoadTest, ALoadLargerThanItsMemoryIsIngestedWhole) {
   CreateSample();
   ASSERT_TRUE(Put(Key(-1, "before"), {{"v", Value::Integer(0), kNoTimestamp}}).ok());
-  store_.reset();
-  StoreOptions options;
-  options.clock = clock_;
-  options.bulk_load_run_bytes = 64 << 10;  // many runs
-  store_ = std::move(TableStore::Open(dir_, options)).value();
+  ReopenWithRunBytes(64 << 10);  // many runs
   uint64_t before = store_->LastSequence();
   auto loader = std::move(store_->NewBulkLoader("sampleTable")).value();
   constexpr int kRows = 20000;
@@ -180,11 +184,7 @@ TEST_F(BulkLoadTest, ALoadLargerThanItsMemoryIsIngestedWhole) {
 // split still ends up once, with its last value.
 TEST_F(BulkLoadTest, ALoadWithinItsMemoryIsSortedStraightIntoFiles) {
   CreateSample();
-  store_.reset();
-  StoreOptions options;
-  options.clock = clock_;
-  options.bulk_load_run_bytes = 256 << 20;  // no run
-  store_ = std::move(TableStore::Open(dir_, options)).value();
+  ReopenWithRunBytes(256 << 20);  // no run
   uint64_t before = store_->LastSequence();
   auto loader = std::move(store_->NewBulkLoader("sampleTable")).value();
   constexpr int kRows = 100000, kRepeats = 5000;
@@ -230,11 +230,7 @@ TEST_F(BulkLoadTest, ALoadWithinItsMemoryIsSortedStraightIntoFiles) {
 // no run; runs a crash left are removed by the next open.
 TEST_F(BulkLoadTest, AnAbandonedLargeLoadLeavesNothing) {
   CreateSample();
-  store_.reset();
-  StoreOptions options;
-  options.clock = clock_;
-  options.bulk_load_run_bytes = 16 << 10;
-  store_ = std::move(TableStore::Open(dir_, options)).value();
+  ReopenWithRunBytes(16 << 10);
   {
     auto loader = std::move(store_->NewBulkLoader("sampleTable")).value();
     for (int i = 0; i < 5000; ++i) {
