@@ -206,6 +206,11 @@ class TableStoreImpl : public TableStore {
 
   // ---- writes ----
   Result<PendingWrite> ResolvePut(const PutRowRequest& r);
+  // Fills an AUTO_INCREMENT placeholder of `pk`: the value assigned, 0 if none.
+  Result<int64_t> FillAutoIncrement(const TableInfo& t, const PutRowRequest& r, PrimaryKey* pk);
+  // A blind put (no condition, nothing returned) in its stored form, by PutRow's checks and steps
+  // without a read or a PendingWrite: the bulk loader's rows, on its parsing threads.
+  Result<BulkLoader::PreparedRow> EncodeBlindPut(const TableInfo& t, PutRowRequest r);
   Result<PendingWrite> ResolveUpdate(const UpdateRowRequest& r);
   Result<PendingWrite> ResolveDelete(const DeleteRowRequest& r);
   Result<PendingWrite> ResolveItem(const BatchWriteItem& item);

@@ -51,41 +51,96 @@ std::string DataKey(const TableInfo& t, const PrimaryKey& pk) {
   return key;
 }
 
+namespace {
+
+// What a put's cells must be, for PutRow and the bulk loader alike.
+Status ValidatePutCells(const TableInfo& t, const std::string& table,
+                        const std::vector<Cell>& cells, int64_t now_ms) {
+  for (const Cell& c : cells) {
+    TL_RETURN_IF_ERROR(store::ValidateName("column", c.name).WithContext("table '" + table + "'"));
+    TL_RETURN_IF_ERROR(ValidateNotPrimaryKeyName(t, c.name));
+    TL_RETURN_IF_ERROR(store::ValidateAttributeValue(table, c.name, c.value));
+    if (c.timestamp != kNoTimestamp) {
+      TL_RETURN_IF_ERROR(
+          store::ValidateCellTimestamp(table, c.name, c.timestamp, t.desc.options, now_ms));
+    }
+  }
+  return Status::OK();
+}
+
+// A put's cells as they are stored: unversioned ones take `now_ms`, and of two cells with the
+// same column and version the one given last wins, as for sequential puts.
+void MergePutCells(int64_t now_ms, std::vector<Cell>* cells) {
+  for (Cell& c : *cells) {
+    if (c.timestamp == kNoTimestamp) c.timestamp = now_ms;
+  }
+  std::reverse(cells->begin(), cells->end());
+  store::SortCells(cells);
+  cells->erase(std::unique(cells->begin(), cells->end(),
+                           [](const Cell& a, const Cell& b) {
+                             return a.name == b.name && a.timestamp == b.timestamp;
+                           }),
+               cells->end());
+}
+
+}  // namespace
+
+Result<int64_t> TableStoreImpl::FillAutoIncrement(const TableInfo& t, const PutRowRequest& r,
+                                                  PrimaryKey* pk) {
+  int64_t assigned = 0;
+  for (auto& col : *pk) {
+    if (col.value.type() != ValueType::kAutoIncrement) continue;
+    if (r.condition.row_existence != RowExistence::kIgnore) {
+      return Status::InvalidArgument(fmt::format(
+          "table '{}': a row with an AUTO_INCREMENT placeholder needs row existence IGNORE",
+          r.table));
+    }
+    assigned = NextAutoIncrement(t.id);
+    col.value = Value::Integer(assigned);
+  }
+  return assigned;
+}
+
 Result<PendingWrite> TableStoreImpl::ResolvePut(const PutRowRequest& r) {
   PendingWrite w;
   TL_ASSIGN_OR_RETURN(w.table, FindTable(r.table));
   const TableInfo& t = *w.table;
   TL_RETURN_IF_ERROR(store::ValidatePrimaryKey(r.table, t.desc.meta.primary_key, r.primary_key,
                                                store::KeyUse::kInsert));
-  int64_t now_ms = options_.clock->NowMillis();
-  for (const Cell& c : r.cells) {
-    TL_RETURN_IF_ERROR(
-        store::ValidateName("column", c.name).WithContext("table '" + r.table + "'"));
-    TL_RETURN_IF_ERROR(ValidateNotPrimaryKeyName(t, c.name));
-    TL_RETURN_IF_ERROR(store::ValidateAttributeValue(r.table, c.name, c.value));
-    if (c.timestamp != kNoTimestamp) {
-      TL_RETURN_IF_ERROR(
-          store::ValidateCellTimestamp(r.table, c.name, c.timestamp, t.desc.options, now_ms));
-    }
-  }
+  TL_RETURN_IF_ERROR(ValidatePutCells(t, r.table, r.cells, options_.clock->NowMillis()));
   TL_RETURN_IF_ERROR(ValidateCondition(t, r.condition));
   w.pk = r.primary_key;
-  for (auto& col : w.pk) {
-    if (col.value.type() == ValueType::kAutoIncrement) {
-      if (r.condition.row_existence != RowExistence::kIgnore) {
-        return Status::InvalidArgument(fmt::format(
-            "table '{}': a row with an AUTO_INCREMENT placeholder needs row existence IGNORE",
-            r.table));
-      }
-      w.auto_increment = NextAutoIncrement(t.id);
-      col.value = Value::Integer(w.auto_increment);
-    }
-  }
+  TL_ASSIGN_OR_RETURN(w.auto_increment, FillAutoIncrement(t, r, &w.pk));
   w.op = ChangeOp::kPut;
   w.data_key = DataKey(t, w.pk);
   w.return_type = r.return_type;
   w.condition = r.condition;
   return w;
+}
+
+Result<BulkLoader::PreparedRow> TableStoreImpl::EncodeBlindPut(const TableInfo& t,
+                                                               PutRowRequest r) {
+  TL_RETURN_IF_ERROR(CheckWritable());
+  TL_RETURN_IF_ERROR(store::ValidatePrimaryKey(r.table, t.desc.meta.primary_key, r.primary_key,
+                                               store::KeyUse::kInsert));
+  const int64_t now_ms = NowMillis();
+  TL_RETURN_IF_ERROR(ValidatePutCells(t, r.table, r.cells, now_ms));
+  BulkLoader::PreparedRow out;
+  TL_ASSIGN_OR_RETURN(out.auto_increment, FillAutoIncrement(t, r, &r.primary_key));
+  out.key = DataKey(t, r.primary_key);
+  std::vector<Cell>& cells = r.cells;
+  MergePutCells(now_ms, &cells);
+  std::vector<ColumnUpdate> columns;
+  if (KeepsStream(t)) {
+    for (const Cell& c : cells)
+      columns.push_back({ColumnUpdate::Op::kPut, c.name, c.value, c.timestamp});
+  }
+  store::ApplyRetention(t.desc.options, now_ms, &cells);
+  store::EncodeCells(cells, &out.value);
+  if (KeepsStream(t)) {
+    out.change = store::EncodeChange(0, ChangeOp::kPut, store::RowKeyPart(out.key), columns, {});
+  }
+  return out;
 }
 
 Result<PendingWrite> TableStoreImpl::ResolveUpdate(const UpdateRowRequest& r) {
@@ -221,17 +276,7 @@ Status TableStoreImpl::Evaluate(PendingWrite* w, const BatchWriteItem& item) {
   switch (w->op) {
     case ChangeOp::kPut: {
       std::vector<Cell> cells = item.put.cells;
-      for (Cell& c : cells) {
-        if (c.timestamp == kNoTimestamp) c.timestamp = now_ms;
-      }
-      // The last of two cells with the same column and version wins, as for sequential puts.
-      std::reverse(cells.begin(), cells.end());
-      store::SortCells(&cells);
-      cells.erase(std::unique(cells.begin(), cells.end(),
-                              [](const Cell& a, const Cell& b) {
-                                return a.name == b.name && a.timestamp == b.timestamp;
-                              }),
-                  cells.end());
+      MergePutCells(now_ms, &cells);
       // What took effect matters to the change record and the returned row only: a bulk load
       // into a table without a stream copies each cell once, not three times.
       if (KeepsStream(t)) {

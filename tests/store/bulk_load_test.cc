@@ -69,6 +69,42 @@ TEST_F(BulkLoadTest, RefusesWhatPutRowRefusesAndWritesNothingUntilCommit) {
   EXPECT_EQ(CountRows(), 0u);
 }
 
+// The loader encodes rows by PutRow's own steps, not through a PendingWrite: versions filled,
+// of one column and version the cell given last kept, retention applied, the same change
+// record - the row loaded reads back as the row put.
+TEST_F(BulkLoadTest, ALoadedRowIsStoredAsPutRowStoresIt) {
+  TableOptions options;
+  options.max_versions = 2;
+  CreateSample("sampleTable", options);
+  const int64_t now = NowMs();
+  std::vector<Cell> cells = {
+      {"v", Value::Integer(1), now - 3000}, {"w", Value::String("first"), kNoTimestamp},
+      {"v", Value::Integer(2), now - 2000}, {"w", Value::String("second"), kNoTimestamp},
+      {"v", Value::Integer(3), now - 1000}, {"d", Value::Double(0.5), now - 1000},
+      {"d", Value::Double(1.5), now - 1000}};
+  const uint64_t before = store_->LastSequence();
+  ASSERT_TRUE(Put(Key(1, "put"), cells).ok());
+  auto loader = std::move(store_->NewBulkLoader("sampleTable")).value();
+  ASSERT_TRUE(loader->Put(Row(1, "load", cells)).ok());
+  ASSERT_TRUE(loader->Commit().ok());
+  auto put = Get(Key(1, "put"), 10);
+  auto loaded = Get(Key(1, "load"), 10);
+  ASSERT_TRUE(put && loaded);
+  EXPECT_EQ(loaded->cells, put->cells);
+  ASSERT_EQ(put->cells.size(), 4u);  // d 1.5; v 3 and 2 (two versions kept); w "second"
+  auto records = store_->ReadStream("sampleTable", before + 1, 10);
+  ASSERT_TRUE(records.ok());
+  ASSERT_EQ(records->records.size(), 2u);
+  const auto& [by_put, by_load] = std::tie(records->records[0], records->records[1]);
+  EXPECT_EQ(by_load.op, by_put.op);
+  ASSERT_EQ(by_load.columns.size(), by_put.columns.size());
+  for (size_t i = 0; i < by_put.columns.size(); ++i) {
+    EXPECT_EQ(by_load.columns[i].name, by_put.columns[i].name);
+    EXPECT_EQ(by_load.columns[i].value, by_put.columns[i].value);
+    EXPECT_EQ(by_load.columns[i].timestamp, by_put.columns[i].timestamp);
+  }
+}
+
 TEST_F(BulkLoadTest, CommitWritesEveryRowAndItsChangeRecordAtOnce) {
   CreateSample();
   uint64_t before = store_->LastSequence();
