@@ -349,6 +349,7 @@ class ParseAhead {
   }
 
   static void ParseBatch(State& s, RowParser* parser, Batch* b) {
+    b->out.lines.reserve(b->lines.size());
     for (auto& l : b->lines) {
       auto row = parser->Parse(l.text);
       Result<BulkLoader::PreparedRow> prepared = BulkLoader::PreparedRow();
