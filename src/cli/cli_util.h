@@ -80,8 +80,9 @@ inline constexpr const char* kLoadMemoryHelp =
 class RowParser {
  public:
   virtual ~RowParser() = default;
-  // The row on `line`, or std::nullopt for a line that holds none (blank, CSV header).
-  virtual Result<std::optional<store::JsonRow>> Parse(const std::string& line) = 0;
+  // The row on `line`, or std::nullopt for a line that holds none (blank, CSV header). The
+  // store::JsonLineParser::kPadding bytes after the line may be read.
+  virtual Result<std::optional<store::JsonRow>> Parse(std::string_view line) = 0;
 };
 // format: "jsonl" or "csv".
 Result<std::unique_ptr<RowParser>> NewRowParser(const std::string& format, const TableMeta& meta);

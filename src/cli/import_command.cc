@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -27,10 +28,10 @@ class JsonLinesParser : public RowParser {
  public:
   explicit JsonLinesParser(TableMeta meta)
       : lines_(std::move(meta), store::MissingKey::kAutoIncrement) {}
-  Result<std::optional<store::JsonRow>> Parse(const std::string& line) override {
+  Result<std::optional<store::JsonRow>> Parse(std::string_view line) override {
     if (line.find_first_not_of(" \t\r") == std::string::npos)
       return std::optional<store::JsonRow>();
-    TL_ASSIGN_OR_RETURN(store::JsonRow row, lines_.Parse(line));
+    TL_ASSIGN_OR_RETURN(store::JsonRow row, lines_.Parse(line, /*padded=*/true));
     return std::optional<store::JsonRow>(std::move(row));
   }
 
@@ -46,8 +47,8 @@ class CsvParser : public RowParser {
  public:
   explicit CsvParser(TableMeta meta) : meta_(std::move(meta)) {}
 
-  Result<std::optional<store::JsonRow>> Parse(const std::string& raw) override {
-    std::string line = raw;
+  Result<std::optional<store::JsonRow>> Parse(std::string_view raw) override {
+    std::string line(raw);
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty()) return std::optional<store::JsonRow>();
     std::vector<Field> fields;
@@ -249,15 +250,19 @@ class ParseAhead {
   }
 
  private:
-  static constexpr size_t kBatchLines = 2048;
+  // A batch holds the whole lines of about this many bytes of input (some 2,000 rows of a
+  // bulk load): read in one call, not line by line.
+  static constexpr size_t kBatchBytes = 256 << 10;
   static constexpr std::string_view kUtf8ByteOrderMark = "\xEF\xBB\xBF";
 
   struct Batch {
     struct Line {
       uint64_t number;
-      uint64_t bytes;  // read through this line
-      std::string text;
+      uint64_t bytes;         // read through this line
+      std::string_view text;  // in `input`, without its line break
     };
+    // The lines as read, with room after them for the parser's padding.
+    std::string input;
     std::vector<Line> lines;
     ParsedBatch out;
     bool taken = false;   // a parsing thread has it
@@ -290,25 +295,25 @@ class ParseAhead {
 
   static void Read(State& s) {
     uint64_t number = 0, bytes = 0;
+    std::string next;  // the start of a line the last read cut
     for (bool done = false; !done;) {
       auto b = std::make_shared<Batch>();
-      b->lines.reserve(kBatchLines);
-      std::string line;
-      while (b->lines.size() < kBatchLines) {
-        if (!std::getline(*s.in, line)) {
-          if (s.in->bad()) {
-            b->out.error = Status::IOError(fmt::format("error reading {}", s.name));
-          }
-          done = true;
-          break;
-        }
+      done = ReadWholeLines(*s.in, &next, &b->input);
+      if (done && s.in->bad())
+        b->out.error = Status::IOError(fmt::format("error reading {}", s.name));
+      b->input.reserve(b->input.size() + store::JsonLineParser::kPadding);
+      std::string_view rest = b->input;
+      while (!rest.empty()) {
+        size_t end = std::min(rest.find('\n'), rest.size());
+        std::string_view line = rest.substr(0, end);
+        rest.remove_prefix(std::min(end + 1, rest.size()));
         ++number;
         bytes += line.size() + 1;
         // Spreadsheets start their CSV exports with a byte-order mark.
-        if (number == 1 && line.rfind(kUtf8ByteOrderMark, 0) == 0) {
-          line.erase(0, kUtf8ByteOrderMark.size());
+        if (number == 1 && line.substr(0, kUtf8ByteOrderMark.size()) == kUtf8ByteOrderMark) {
+          line.remove_prefix(kUtf8ByteOrderMark.size());
         }
-        b->lines.push_back({number, bytes, std::move(line)});
+        b->lines.push_back({number, bytes, line});
       }
       b->out.end = done;
       std::unique_lock lock(s.mu);
@@ -317,6 +322,28 @@ class ParseAhead {
       s.batches.push_back(std::move(b));
       s.read_all = done;
       s.cv.notify_all();
+    }
+  }
+
+  // `*block` becomes `*next` and then the input read up to its last line break past about
+  // kBatchBytes (a longer line is read whole); what follows that break becomes `*next`. True at
+  // the end of the input (or a read error): the block then holds the rest.
+  static bool ReadWholeLines(std::istream& in, std::string* next, std::string* block) {
+    block->swap(*next);
+    next->clear();
+    while (true) {
+      const size_t old = block->size();
+      block->resize(old + kBatchBytes);
+      in.read(block->data() + old, kBatchBytes);
+      const auto got = static_cast<size_t>(in.gcount());
+      block->resize(old + got);
+      if (got < kBatchBytes) return true;
+      const void* last = ::memrchr(block->data() + old, '\n', got);
+      if (last == nullptr) continue;
+      const size_t cut = static_cast<const char*>(last) - block->data() + 1;
+      next->assign(*block, cut);
+      block->resize(cut);
+      return false;
     }
   }
 
@@ -363,6 +390,7 @@ class ParseAhead {
       if (row->has_value()) b->out.lines.push_back({l.number, l.bytes, std::move(*prepared)});
     }
     b->lines = {};
+    b->input = {};
   }
 
   std::shared_ptr<State> state_;

@@ -358,9 +358,9 @@ struct JsonLineParser::Fast {
     }
   }
 
-  std::optional<JsonRow> Row(const TableMeta& meta, std::string_view line) {
+  std::optional<JsonRow> Row(const TableMeta& meta, std::string_view line, bool padded) {
     simdjson::dom::object obj;
-    if (parser.parse(line.data(), line.size()).get_object().get(obj)) return std::nullopt;
+    if (parser.parse(line.data(), line.size(), !padded).get_object().get(obj)) return std::nullopt;
     fields.clear();
     for (auto field : obj) fields.emplace_back(field.key, field.value);
     // In key order, as nlohmann's object iterates (cells follow it); a key given twice is an
@@ -399,8 +399,10 @@ JsonLineParser::JsonLineParser(TableMeta meta, MissingKey missing)
     : meta_(std::move(meta)), missing_(missing), fast_(std::make_unique<Fast>()) {}
 JsonLineParser::~JsonLineParser() = default;
 
-Result<JsonRow> JsonLineParser::Parse(std::string_view line) {
-  if (auto row = fast_->Row(meta_, line)) return std::move(*row);
+static_assert(JsonLineParser::kPadding == simdjson::SIMDJSON_PADDING);
+
+Result<JsonRow> JsonLineParser::Parse(std::string_view line, bool padded) {
+  if (auto row = fast_->Row(meta_, line, padded)) return std::move(*row);
   TL_ASSIGN_OR_RETURN(json j, ParseJson(line));
   return RowFromJson(meta_, j, missing_);
 }

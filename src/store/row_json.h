@@ -54,7 +54,10 @@ class JsonLineParser {
  public:
   JsonLineParser(TableMeta meta, MissingKey missing);
   ~JsonLineParser();
-  Result<JsonRow> Parse(std::string_view line);
+  // `padded`: the kPadding bytes after the line may be read (they need not be spaces), which
+  // spares copying the line into a padded buffer first.
+  Result<JsonRow> Parse(std::string_view line, bool padded = false);
+  static constexpr size_t kPadding = 64;  // simdjson's SIMDJSON_PADDING
 
  private:
   struct Fast;
