@@ -34,8 +34,10 @@ struct StoreOptions {
   // fsync the WAL on every commit (survives power loss, not only process crashes).
   bool sync_writes = false;  // Default: false
   // Memory a bulk load stages rows in; past it they go to sorted files in the data folder,
-  // ingested all at once by the commit (BulkLoader).
-  int64_t bulk_load_run_bytes = int64_t{64} << 20;  // Default: 64 MiB
+  // ingested all at once by the commit (BulkLoader). Smaller runs sort faster (their keys stay
+  // nearer in the caches) and a wide merge takes many at once: 32 MiB loaded 2M rows faster
+  // than 64 MiB, and 10M rows too.
+  int64_t bulk_load_run_bytes = int64_t{32} << 20;  // Default: 32 MiB
 };
 
 }  // namespace tablelake

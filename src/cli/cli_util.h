@@ -73,7 +73,7 @@ void RegisterServeCommand(CLI::App& app, GlobalOptions& g, Status& status);
 namespace tablelake::cli {
 
 inline constexpr const char* kLoadMemoryHelp =
-    "memory the load stages rows in, MiB (default 64); past it rows go to sorted files in the "
+    "memory the load stages rows in, MiB (default 32); past it rows go to sorted files in the "
     "data folder, ingested at once at the end";
 
 // Parses rows of one text format, line by line.

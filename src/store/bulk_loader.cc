@@ -650,11 +650,11 @@ class BulkLoaderImpl : public BulkLoader {
   std::vector<std::string> writing_samples_;
   std::thread run_thread_;
   static constexpr uint64_t kSampleEvery = 4096;
-  // Runs merged at once: 16, and one more per MiB of the memory bound up to 64 (each open run
-  // holds its index and 64 KiB to 1 MiB of read-ahead). 10M rows make 36 runs of the default
-  // 64 MiB: at 16 they took a pass more, writing every row a third time.
+  // Runs merged at once: one per 256 KiB of the memory bound, from 16 to 256 (each open run
+  // holds its index and 64 KiB to 1 MiB of read-ahead, in each of the merge's two halves). A
+  // narrower merge of many runs takes a pass more, writing every row once more.
   size_t MergeWidth() const {
-    return static_cast<size_t>(std::clamp<int64_t>(run_bytes_ >> 20, 16, 64));
+    return static_cast<size_t>(std::clamp<int64_t>(run_bytes_ / (256 << 10), 16, 256));
   }
   // Staged rows past this go in as files rather than one WriteBatch: RocksDB took 9.2 s to apply
   // and flush a batch of 2M rows (230 MB), where writing and ingesting their files takes half.
