@@ -183,14 +183,16 @@ class BulkLoader {
   // checks and encodes rows on more cores than the one staging them; Stage takes prepared rows
   // in the order they are to apply. Put(row) is Stage(Prepare(row)).
   struct PreparedRow {
-    PutRowRequest request;           // the row as given, for loaders that keep it so
+    // The row as given, for loaders that keep it so (absent otherwise: a prepared row is moved
+    // several times between threads, an empty request at every move).
+    std::optional<PutRowRequest> request;
     std::string key, value, change;  // its stored form, for loaders that encode it
     int64_t auto_increment = 0;
   };
   virtual Result<PreparedRow> Prepare(PutRowRequest row) const {
     return PreparedRow{std::move(row), {}, {}, {}, 0};
   }
-  virtual Status Stage(PreparedRow row) { return Put(std::move(row.request)); }
+  virtual Status Stage(PreparedRow row) { return Put(std::move(*row.request)); }
   virtual uint64_t rows() const = 0;
   virtual uint64_t staged_bytes() const = 0;
   // Writes every staged row, and its change record when the table keeps a change log, in one
