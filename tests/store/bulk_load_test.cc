@@ -218,6 +218,35 @@ TEST_F(BulkLoadTest, ALoadLargerThanItsMemoryIsIngestedWhole) {
 // A load within its memory but past what one RocksDB write takes well (16 MiB) is sorted straight
 // into the table's files, each half of the keys on a thread: a key given many times at the
 // split still ends up once, with its last value.
+// The rows staged after the last full run win over the runs, and of a key they hold twice the
+// later row wins, in both halves of the merge.
+TEST_F(BulkLoadTest, TheRowsStagedLastWin) {
+  CreateSample();
+  ReopenWithRunBytes(64 << 10);  // a run every few hundred rows
+  auto loader = std::move(store_->NewBulkLoader("sampleTable")).value();
+  constexpr int kRows = 12000;
+  auto put = [&](int k, int64_t v) {
+    ASSERT_TRUE(
+        loader->Put(Row(k % 5, "k" + std::to_string(k), {{"v", Value::Integer(v), kNoTimestamp}}))
+            .ok());
+  };
+  for (int i = 0; i < kRows; ++i) put((i * 7919) % kRows, i);
+  // A few rows more, fewer than a run: keys from the first runs, from both ends of the key
+  // space, one of them twice.
+  for (int k : {0, 11999, 6000, 3}) put(k, -k - 1);
+  put(6000, -100);
+  ASSERT_TRUE(loader->Commit().ok());
+  EXPECT_EQ(CountRows(), static_cast<size_t>(kRows));
+  for (auto [k, v] : std::vector<std::pair<int, int64_t>>{
+           {0, -1}, {11999, -12000}, {6000, -100}, {3, -4}, {7919, 1}}) {
+    auto row = Get(Key(k % 5, "k" + std::to_string(k)));
+    ASSERT_TRUE(row.has_value()) << k;
+    EXPECT_EQ(row->cells[0].value.integer(), v) << k;
+  }
+  loader.reset();
+  EXPECT_TRUE(std::filesystem::is_empty(dir_ + "/bulk"));
+}
+
 TEST_F(BulkLoadTest, ALoadWithinItsMemoryIsSortedStraightIntoFiles) {
   CreateSample();
   ReopenWithRunBytes(256 << 20);  // no run
