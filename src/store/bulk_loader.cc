@@ -38,8 +38,8 @@ class StagedRows {
     std::memcpy(at, key.data(), key.size());
     std::memcpy(at + key.size(), value.data(), value.size());
     used_ += size;
-    rows_.push_back({0, at, static_cast<uint32_t>(key.size()), static_cast<uint32_t>(value.size()),
-                     rows_.size()});
+    rows_.push_back({0, 0, at, static_cast<uint32_t>(key.size()),
+                     static_cast<uint32_t>(value.size()), rows_.size()});
     if (rows_.size() == 1) first_key_ = key;
     common_ = rows_.size() == 1 ? key.size() : SharedBytes(key, first_key_, common_);
   }
@@ -56,13 +56,18 @@ class StagedRows {
     return ForEach(0, rows_.size(), fn);
   }
   void Sort() {
-    // The 8 bytes after the prefix every key shares (the table's, and often the high bytes of an
-    // integer first key column), as a number, settle most comparisons without a memcmp of keys
+    // The 16 bytes after the prefix every key shares (the table's, and often the high bytes of an
+    // integer first key column), as two numbers, settle most comparisons without a memcmp of keys
     // scattered over the blocks; the order added breaks ties between equal keys. Read in the
-    // order added: through the blocks in turn.
-    for (Row& r : rows_) r.prefix = PrefixAt(r.Key(), common_);
+    // order added: through the blocks in turn. (8 bytes left ties among the rows that share a
+    // first key column of a few hundred values: a sort of 2M rows spent 7% of a load in memcmp.)
+    for (Row& r : rows_) {
+      r.high = PrefixAt(r.Key(), common_);
+      r.low = PrefixAt(r.Key(), common_ + 8);
+    }
     std::sort(rows_.begin(), rows_.end(), [](const Row& a, const Row& b) {
-      if (a.prefix != b.prefix) return a.prefix < b.prefix;
+      if (a.high != b.high) return a.high < b.high;
+      if (a.low != b.low) return a.low < b.low;
       int c = a.Key().compare(b.Key());
       return c != 0 ? c < 0 : a.order < b.order;
     });
@@ -97,7 +102,7 @@ class StagedRows {
  private:
   static constexpr size_t kPrefetchAhead = 8;
   struct Row {
-    uint64_t prefix;
+    uint64_t high, low;  // key bytes past the shared ones (Sort)
     const char* data;
     uint32_t key_size;
     uint32_t value_size;
@@ -105,7 +110,7 @@ class StagedRows {
     std::string_view Key() const { return {data, key_size}; }
     // Settled by what the row holds in itself where it can: the key bytes are far apart.
     friend bool SameKey(const Row& a, const Row& b) {
-      return a.prefix == b.prefix && a.key_size == b.key_size && a.Key() == b.Key();
+      return a.high == b.high && a.low == b.low && a.key_size == b.key_size && a.Key() == b.Key();
     }
     std::string_view Value() const { return {data + key_size, value_size}; }
   };

@@ -53,11 +53,18 @@ std::string DataKey(const TableInfo& t, const PrimaryKey& pk) {
 
 namespace {
 
+// A column name checked as a write's cell: the context is built only for an error (a load
+// checks millions of cells).
+Status ValidateCellName(const std::string& table, const std::string& name) {
+  Status s = store::ValidateName("column", name);
+  return s.ok() ? s : s.WithContext("table '" + table + "'");
+}
+
 // What a put's cells must be, for PutRow and the bulk loader alike.
 Status ValidatePutCells(const TableInfo& t, const std::string& table,
                         const std::vector<Cell>& cells, int64_t now_ms) {
   for (const Cell& c : cells) {
-    TL_RETURN_IF_ERROR(store::ValidateName("column", c.name).WithContext("table '" + table + "'"));
+    TL_RETURN_IF_ERROR(ValidateCellName(table, c.name));
     TL_RETURN_IF_ERROR(ValidateNotPrimaryKeyName(t, c.name));
     TL_RETURN_IF_ERROR(store::ValidateAttributeValue(table, c.name, c.value));
     if (c.timestamp != kNoTimestamp) {
@@ -157,8 +164,7 @@ Result<PendingWrite> TableStoreImpl::ResolveUpdate(const UpdateRowRequest& r) {
   }
   int64_t now_ms = options_.clock->NowMillis();
   for (const ColumnUpdate& u : r.updates) {
-    TL_RETURN_IF_ERROR(
-        store::ValidateName("column", u.name).WithContext("table '" + r.table + "'"));
+    TL_RETURN_IF_ERROR(ValidateCellName(r.table, u.name));
     TL_RETURN_IF_ERROR(ValidateNotPrimaryKeyName(t, u.name));
     switch (u.op) {
       case ColumnUpdate::Op::kPut:
