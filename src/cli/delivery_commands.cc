@@ -502,7 +502,8 @@ void RegisterDeliveryCommands(CLI::App& app, GlobalOptions& g, Status& status) {
   run->add_flag("--until-synced", run_args->until_synced,
                 "exit once every earlier write is delivered");
   run->add_option("--memory-mb", run_args->memory_mb,
-                  "memory for delivery: grouped rows, open files (default 256; more spills less)");
+                  "memory for delivery: grouped rows, open files (default 256; more spills less)")
+      ->check(CLI::Range(32, 1 << 20));
   run->add_option("--ranges", run_args->ranges,
                   "key ranges a full delivery scans at once, each on a core (default: a core "
                   "each for a task of partitions, half the cores for one partition; at most 8; "

@@ -361,7 +361,8 @@ void RegisterServeCommand(CLI::App& app, GlobalOptions& g, Status& status) {
   serve->add_option("--secret-env", args->secret_env, "the variable holding the secret");
   serve->add_option("--config", args->config, "a JSON file with the instance and more keys");
   serve->add_option("--threads", args->threads, "threads serving requests (default: the cores)");
-  serve->add_option("--memory-mb", args->memory_mb, "delivery's memory budget (default 256)");
+  serve->add_option("--memory-mb", args->memory_mb, "delivery's memory budget (default 256)")
+      ->check(CLI::Range(32, 1 << 20));
   serve
       ->add_option("--ranges", args->ranges,
                    "key ranges a full delivery scans at once (default: a core each for a task of "

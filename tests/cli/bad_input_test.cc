@@ -162,6 +162,9 @@ TEST_F(BadInputTest, ServeOptionsAreChecked) {
       {{"serve", "--instance", "i", "--access-key-id", "K", "--listen", "256.0.0.1:1"},
        "s\n",
        "listen address '256.0.0.1'"},
+      {{"serve", "--instance", "i", "--access-key-id", "K", "--memory-mb", "16"},
+       "s\n",
+       "--memory-mb: Value 16 not in range 32"},
   });
 }
 
@@ -253,7 +256,8 @@ TEST_F(BadInputTest, DeliveryChecksSummariesAndDroppedTables) {
     return Tl(args);
   };
   std::ofstream(dir_ / "typed.json") << R"({"oss_bucket":"b","file_bytes":"big"})";
-  ExpectError(create("ep1", {{"--oss-endpoint", "/tmp/lake"}}), "a local folder is file:///tmp/lake");
+  ExpectError(create("ep1", {{"--oss-endpoint", "/tmp/lake"}}),
+              "a local folder is file:///tmp/lake");
   ExpectError(create("ep2", {{"--oss-endpoint", "file://lake"}}), "needs an absolute path");
   ExpectError(create("ep3", {{"--bucket", "../.."}}), "bucket name '../..' is invalid");
   ExpectError(create("ep4", {{"--oss-endpoint", "ftp://x"}}), "not one of file:///ABS/DIR");
@@ -268,10 +272,10 @@ TEST_F(BadInputTest, DeliveryChecksSummariesAndDroppedTables) {
   EXPECT_EQ(missing.exit_code, 0);
   EXPECT_NE(missing.err.find("warning: the bucket folder"), std::string::npos) << missing.err;
 
-  // A memory budget too small (or negative) is refused before any task runs.
-  for (const char* mb : {"8", "-5"}) {
+  // A memory budget too small (or negative, or 0) is refused before any task runs.
+  for (const char* mb : {"8", "-5", "0"}) {
     ExpectError(Tl({"--data", "d", "delivery", "run", "--once", "--memory-mb", mb}),
-                "at least 32 MiB");
+                "--memory-mb: Value " + std::string(mb) + " not in range 32");
   }
 
   // Two broken tasks: the run names both.
