@@ -173,42 +173,47 @@ std::string Bytes(int64_t n) {
   return fmt::format("{:.1f} GiB", n / 1073741824.0);
 }
 
+// "1 row", "2 rows".
+std::string Count(int64_t n, std::string_view noun) {
+  return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
+}
+
 // One line of what a run did: rows, dirty rows and where they went, deletes, files, time.
 std::string RunSummary(const DeliveryTaskDescription& d, const DeliveryRunStats& s,
                        double seconds) {
   std::string dirty;
   if (s.dirty_rows > 0) {
-    dirty =
-        d.config.oss_dirty_prefix.empty()
-            ? fmt::format(", {} dirty rows dropped (set --dirty-prefix to keep them)", s.dirty_rows)
-            : fmt::format(", {} dirty rows written as JSON lines under '{}'", s.dirty_rows,
-                          d.config.oss_dirty_prefix);
+    dirty = d.config.oss_dirty_prefix.empty()
+                ? fmt::format(", {} dropped (set --dirty-prefix to keep them)",
+                              Count(s.dirty_rows, "dirty row"))
+                : fmt::format(", {} written as JSON lines under '{}'",
+                              Count(s.dirty_rows, "dirty row"), d.config.oss_dirty_prefix);
   }
   std::string deletes;
   if (s.deletes_skipped > 0) {
-    deletes = fmt::format(", {} deletes skipped (--change-log-columns true delivers them)",
-                          s.deletes_skipped);
+    deletes = fmt::format(", {} skipped (--change-log-columns true delivers them)",
+                          Count(s.deletes_skipped, "delete"));
   }
   std::string grouping;
   if (s.spill_runs > 0) {
-    grouping = fmt::format(", rows grouped through {} spill runs ({}; --memory-mb spills less)",
-                           s.spill_runs, Bytes(s.spill_bytes));
+    grouping = fmt::format(", rows grouped through {} ({}; --memory-mb spills less)",
+                           Count(s.spill_runs, "spill run"), Bytes(s.spill_bytes));
   }
   std::string ranges;
   if (!s.scan_ranges.empty()) {
-    ranges = fmt::format(", {} key ranges scanned at once (rows, and rows/s of the range's thread:",
-                         s.scan_ranges.size());
+    ranges = fmt::format(", {} scanned at once (rows, and rows/s of the range's thread:",
+                         Count(static_cast<int64_t>(s.scan_ranges.size()), "key range"));
     for (const auto& r : s.scan_ranges) {
       ranges += fmt::format("{} {} at {:.0f}", &r == &s.scan_ranges[0] ? "" : ";", r.rows,
                             r.busy_seconds > 0 ? r.rows / r.busy_seconds : 0.0);
     }
     ranges += ")";
   }
-  return fmt::format(
-      "task '{}': delivered {} rows in {} files ({}){}{}{}{}{} in {:.2f} s ({:.0f} rows/s)", d.name,
-      s.rows_delivered, s.files_written, Bytes(s.bytes_written), dirty, deletes, grouping, ranges,
-      s.resumed ? " (resumed an interrupted run)" : "", seconds,
-      seconds > 0 ? s.rows_delivered / seconds : 0.0);
+  return fmt::format("task '{}': delivered {} in {} ({}){}{}{}{}{} in {:.2f} s ({:.0f} rows/s)",
+                     d.name, Count(s.rows_delivered, "row"), Count(s.files_written, "file"),
+                     Bytes(s.bytes_written), dirty, deletes, grouping, ranges,
+                     s.resumed ? " (resumed an interrupted run)" : "", seconds,
+                     seconds > 0 ? s.rows_delivered / seconds : 0.0);
 }
 
 std::atomic<bool> g_stop{false};

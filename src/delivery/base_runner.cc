@@ -186,8 +186,8 @@ Status SplitScan(TaskRun& run, TableStore* snapshot, const TableMeta& meta) {
   const int64_t got = static_cast<int64_t>(points.size()) + 1;
   if (run.progress && run.scan_ranges > 0 && got < run.scan_ranges) {
     // Asked for by name: say why there are fewer.
-    std::fprintf(run.progress, "deliver %s: %lld key ranges, not %d: %s\n", run.task.name.c_str(),
-                 static_cast<long long>(got), run.scan_ranges,
+    std::fprintf(run.progress, "deliver %s: %lld key range%s, not %d: %s\n", run.task.name.c_str(),
+                 static_cast<long long>(got), got == 1 ? "" : "s", run.scan_ranges,
                  fed < run.scan_ranges && got == fed
                      ? "the memory budget feeds no more (--memory-mb feeds more)"
                      : "the table is too small for more ranges of at least 1 MiB");

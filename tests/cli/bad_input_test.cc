@@ -294,8 +294,8 @@ TEST_F(BadInputTest, DeliveryChecksSummariesAndDroppedTables) {
             0);
   CmdResult run = Tl({"--data", "d", "delivery", "run", "--once"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  EXPECT_NE(run.err.find("delivered 4 rows in 1 files"), std::string::npos) << run.err;
-  EXPECT_NE(run.err.find("1 dirty rows dropped (set --dirty-prefix to keep them)"),
+  EXPECT_NE(run.err.find("delivered 4 rows in 1 file "), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("1 dirty row dropped (set --dirty-prefix to keep them)"),
             std::string::npos)
       << run.err;
   CmdResult files =
@@ -313,7 +313,7 @@ TEST_F(BadInputTest, DeliveryChecksSummariesAndDroppedTables) {
   run = Tl({"--data", "d", "delivery", "run", "--once", "--table", "n", "--name", "inc"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_NE(run.err.find("lag 0."), std::string::npos) << run.err;
-  EXPECT_NE(run.err.find("1 deletes skipped"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("1 delete skipped"), std::string::npos) << run.err;
 
   // Item 4: dropping the table deletes its tasks; a new table of that name starts clean.
   CmdResult drop = Tl({"--data", "d", "table", "drop", "n"});
