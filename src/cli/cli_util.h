@@ -76,12 +76,13 @@ inline constexpr const char* kLoadMemoryHelp =
     "memory the load stages rows in, MiB (default 32); past it rows go to sorted files in the "
     "data folder, ingested at once at the end";
 
-// Parses rows of one text format, line by line.
+// Parses rows of one text format, record by record: a line, or in CSV the lines of a record
+// whose quoted fields hold line breaks.
 class RowParser {
  public:
   virtual ~RowParser() = default;
-  // The row on `line`, or std::nullopt for a line that holds none (blank, CSV header). The
-  // store::JsonLineParser::kPadding bytes after the line may be read.
+  // The row of `line` (a record), or std::nullopt for one that holds none (blank, CSV header).
+  // The store::JsonLineParser::kPadding bytes after it may be read.
   virtual Result<std::optional<store::JsonRow>> Parse(std::string_view line) = 0;
 };
 // format: "jsonl" or "csv".

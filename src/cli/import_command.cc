@@ -39,10 +39,11 @@ class JsonLinesParser : public RowParser {
   store::JsonLineParser lines_;
 };
 
-// CSV as RFC 4180 without line breaks inside fields. The header names the columns, optionally
-// typed as NAME:TYPE (INTEGER, DOUBLE, BOOLEAN, STRING, BINARY as base64). Key columns take
-// their declared type; an untyped attribute is INTEGER, DOUBLE or BOOLEAN when its unquoted
-// text reads as one, else STRING. An empty unquoted field leaves the column out.
+// CSV as RFC 4180 (a quoted field may hold line breaks: RecordSplitter keeps its record whole).
+// The header names the columns, optionally typed as NAME:TYPE (INTEGER, DOUBLE, BOOLEAN,
+// STRING, BINARY as base64). Key columns take their declared type; an untyped attribute is
+// INTEGER, DOUBLE or BOOLEAN when its unquoted text reads as one, else STRING. An empty
+// unquoted field leaves the column out.
 class CsvParser : public RowParser {
  public:
   explicit CsvParser(TableMeta meta) : meta_(std::move(meta)) {}
@@ -198,7 +199,57 @@ struct ParsedBatch {
   bool end = false;
 };
 
-// Reads the input on a thread of its own in batches of lines, which parsing threads (one per
+// Splits input into records: its lines, except that in CSV a line break inside a quoted field
+// belongs to the field (a quote opens a field only at the field's start, as CsvParser reads it).
+class RecordSplitter {
+ public:
+  explicit RecordSplitter(bool csv) : csv_(csv) {}
+
+  // Calls fn(start, end) for each record of text[*start, ...) that ends at a line break, the
+  // break at `end`, scanning from `from` (where an earlier call stopped: it keeps the state of a
+  // record still open); `*start` moves past each record.
+  template <typename Fn>
+  void Split(std::string_view text, size_t from, size_t* start, Fn&& fn) {
+    for (size_t i = from; i < text.size();) {
+      const size_t end = csv_ ? CsvLineBreak(text, i) : text.find('\n', i);
+      if (end == std::string_view::npos) return;
+      fn(*start, end);
+      *start = i = end + 1;
+    }
+  }
+
+ private:
+  // The next line break in text[i, ...) that ends a record, or npos.
+  size_t CsvLineBreak(std::string_view text, size_t i) {
+    for (; i < text.size(); ++i) {
+      const char c = text[i];
+      if (state_ == kQuoted) {
+        if (c == '"') state_ = kQuoteInQuoted;
+        continue;
+      }
+      if (state_ == kQuoteInQuoted && c == '"') {  // an escaped quote
+        state_ = kQuoted;
+        continue;
+      }
+      if (c == '\n') {
+        state_ = kFieldStart;
+        return i;
+      }
+      if (c == ',') {
+        state_ = kFieldStart;
+      } else {
+        state_ = state_ == kFieldStart && c == '"' ? kQuoted : kUnquoted;
+      }
+    }
+    return std::string_view::npos;
+  }
+
+  enum State { kFieldStart, kUnquoted, kQuoted, kQuoteInQuoted };
+  const bool csv_;
+  State state_ = kFieldStart;
+};
+
+// Reads the input on a thread of its own in batches of records, which parsing threads (one per
 // core for JSON lines; one for CSV, whose header the parser keeps) parse and prepare; Next
 // hands them over in input order. At most two batches per parsing thread (and at least 8) are
 // read ahead: bounded memory.
@@ -206,8 +257,9 @@ class ParseAhead {
  public:
   // Reads `*in` (owned when `owned` holds it); `parsers` has one parser per parsing thread.
   ParseAhead(std::vector<std::unique_ptr<RowParser>> parsers, Preparer prepare,
-             std::unique_ptr<std::istream> owned, std::istream* in, std::string name)
+             std::unique_ptr<std::istream> owned, std::istream* in, std::string name, bool csv)
       : state_(std::make_shared<State>()) {
+    state_->csv = csv;
     state_->prepare = std::move(prepare);
     state_->owned = std::move(owned);
     state_->in = in;
@@ -254,6 +306,9 @@ class ParseAhead {
   // bulk load): read in one call, not line by line.
   static constexpr size_t kBatchBytes = 256 << 10;
   static constexpr std::string_view kUtf8ByteOrderMark = "\xEF\xBB\xBF";
+  // A CSV record may hold line breaks in quoted fields, up to this size: memory stays bounded
+  // when a quote never closes.
+  static constexpr size_t kMaxOpenRecordBytes = size_t{64} << 20;
 
   struct Batch {
     struct Line {
@@ -277,6 +332,7 @@ class ParseAhead {
     std::unique_ptr<std::istream> owned;
     std::istream* in = nullptr;
     std::string name;
+    bool csv = false;  // records are CSV's (RecordSplitter)
     std::mutex mu;
     std::condition_variable cv;
     std::deque<std::shared_ptr<Batch>> batches;  // in input order
@@ -296,24 +352,45 @@ class ParseAhead {
   static void Read(State& s) {
     uint64_t number = 0, bytes = 0;
     std::string next;  // the start of a line the last read cut
-    for (bool done = false; !done;) {
+    RecordSplitter splitter(s.csv);
+    for (bool done = false, first = true; !done; first = false) {
       auto b = std::make_shared<Batch>();
       done = ReadWholeLines(*s.in, &next, &b->input);
+      if (first && b->input.rfind(kUtf8ByteOrderMark, 0) == 0) {
+        // Spreadsheets start their CSV exports with a byte-order mark.
+        b->input.erase(0, kUtf8ByteOrderMark.size());
+        bytes += kUtf8ByteOrderMark.size();
+      }
+      std::vector<std::pair<size_t, size_t>> records;  // [start, end) in b->input
+      size_t start = 0;
+      auto add = [&](size_t from, size_t to) { records.emplace_back(from, to); };
+      splitter.Split(b->input, 0, &start, add);
+      // A record still open past the block (a quoted CSV field holding line breaks) reads on.
+      bool runaway = false;
+      while (start < b->input.size() && !done) {
+        if (b->input.size() - start > kMaxOpenRecordBytes) {
+          runaway = done = true;
+          break;
+        }
+        const size_t scanned = b->input.size();
+        done = ReadWholeLines(*s.in, &next, &b->input);
+        splitter.Split(b->input, scanned, &start, add);
+      }
+      if (!runaway && start < b->input.size()) add(start, b->input.size());  // the last
       if (done && s.in->bad())
         b->out.error = Status::IOError(fmt::format("error reading {}", s.name));
       b->input.reserve(b->input.size() + store::JsonLineParser::kPadding);
-      std::string_view rest = b->input;
-      while (!rest.empty()) {
-        size_t end = std::min(rest.find('\n'), rest.size());
-        std::string_view line = rest.substr(0, end);
-        rest.remove_prefix(std::min(end + 1, rest.size()));
-        ++number;
-        bytes += line.size() + 1;
-        // Spreadsheets start their CSV exports with a byte-order mark.
-        if (number == 1 && line.substr(0, kUtf8ByteOrderMark.size()) == kUtf8ByteOrderMark) {
-          line.remove_prefix(kUtf8ByteOrderMark.size());
-        }
-        b->lines.push_back({number, bytes, line});
+      const std::string_view input = b->input;
+      for (const auto& [from, to] : records) {
+        std::string_view text = input.substr(from, to - from);
+        bytes += text.size() + 1;
+        b->lines.push_back({++number, bytes, text});
+        number += static_cast<uint64_t>(std::count(text.begin(), text.end(), '\n'));
+      }
+      if (runaway) {
+        b->out.error = Status::InvalidArgument(fmt::format(
+            "{} line {}: a quoted field is still open {} MiB on (a quote that never closes?)",
+            s.name, number + 1, kMaxOpenRecordBytes >> 20));
       }
       b->out.end = done;
       std::unique_lock lock(s.mu);
@@ -325,11 +402,15 @@ class ParseAhead {
     }
   }
 
-  // `*block` becomes `*next` and then the input read up to its last line break past about
-  // kBatchBytes (a longer line is read whole); what follows that break becomes `*next`. True at
-  // the end of the input (or a read error): the block then holds the rest.
+  // `*block` becomes what it held, then `*next`, then the input read up to its last line break
+  // past about kBatchBytes (a longer line is read whole); what follows that break becomes
+  // `*next`. True at the end of the input (or a read error): the block then holds the rest.
   static bool ReadWholeLines(std::istream& in, std::string* next, std::string* block) {
-    block->swap(*next);
+    if (block->empty()) {
+      block->swap(*next);
+    } else {
+      block->append(*next);
+    }
     next->clear();
     while (true) {
       const size_t old = block->size();
@@ -409,7 +490,8 @@ Status ForEachRow(const TableMeta& meta, const std::string& format, Preparer pre
     TL_ASSIGN_OR_RETURN(auto parser, NewRowParser(format, meta));
     parsers.push_back(std::move(parser));
   }
-  ParseAhead parsed(std::move(parsers), std::move(prepare), std::move(owned), in, name);
+  ParseAhead parsed(std::move(parsers), std::move(prepare), std::move(owned), in, name,
+                    format == "csv");
   while (true) {
     ParsedBatch b = parsed.Next();
     for (auto& l : b.lines) {

@@ -186,6 +186,39 @@ TEST_F(CliTest, ImportJsonlAndCsv) {
   EXPECT_EQ(Tl({"range", "sampleTable"}).Lines().size(), 502u);  // bad.csv wrote nothing
 }
 
+// RFC 4180: a quoted field may hold line breaks (CRLF or LF), also across the blocks the input
+// is read in; errors name the line a record starts on; a quote that never closes is refused.
+TEST_F(CliTest, CsvQuotedFieldsHoldLineBreaks) {
+  CreateSample();
+  const std::string tall = "top\n" + std::string(300 << 10, 't') + "\r\nbottom";  // > a block
+  {
+    std::ofstream f(dir_ / "notes.csv", std::ios::binary);
+    f << "PK1,PK2,note\r\n";
+    f << "1,\"two\nlines\",\"a \"\"quoted\"\"\r\nword\"\r\n";
+    for (int i = 2; i < 2000; ++i) f << i << ",k,\"row\n" << i << "\"\n";
+    f << "2000,k,\"" << tall << "\"\n";
+    f << "2001,k,last\n";
+  }
+  Ok({"import", "sampleTable", "notes.csv", "--format", "csv"});
+  EXPECT_EQ(Tl({"range", "sampleTable"}).Lines().size(), 2001u);
+  auto note = [&](const std::string& key) {
+    return Tl({"get", "sampleTable", key}).Lines().at(0)["note"].get<std::string>();
+  };
+  EXPECT_EQ(Tl({"get", "sampleTable", R"({"PK1":1,"PK2":"two\nlines"})"}).Lines().at(0)["note"],
+            "a \"quoted\"\r\nword");
+  EXPECT_EQ(note(R"({"PK1":1999,"PK2":"k"})"), "row\n1999");
+  EXPECT_EQ(note(R"({"PK1":2000,"PK2":"k"})"), tall);
+  EXPECT_EQ(note(R"({"PK1":2001,"PK2":"k"})"), "last");
+
+  // Line numbers count the line breaks inside fields: row 3 starts on line 5.
+  std::ofstream(dir_ / "bad.csv") << "PK1,PK2,note\n1,a,\"x\ny\"\n2,b,\"z\n\"\nx,c,1\n";
+  ExpectError(Tl({"import", "sampleTable", "bad.csv", "--format", "csv"}), "bad.csv line 6:");
+  std::ofstream(dir_ / "open.csv") << "PK1,PK2,note\n1,a,ok\n2,b,\"never closed\n3,c,1\n";
+  ExpectError(Tl({"import", "sampleTable", "open.csv", "--format", "csv"}),
+              "open.csv line 3: unterminated quoted field");
+  EXPECT_EQ(Tl({"range", "sampleTable"}).Lines().size(), 2001u);  // neither wrote anything
+}
+
 TEST_F(CliTest, StreamRead) {
   CreateSample();
   Ok({"put", "sampleTable", R"({"PK1":1,"PK2":"a","x":1})"});
