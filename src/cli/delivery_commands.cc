@@ -511,8 +511,7 @@ void RegisterDeliveryCommands(CLI::App& app, GlobalOptions& g, Status& status) {
       ->check(CLI::Range(32, 1 << 20));
   run->add_option("--ranges", run_args->ranges,
                   "key ranges a full delivery scans at once, each on a core (default: a core "
-                  "each for a task of partitions, half the cores for one partition; at most 8; "
-                  "fixed when a task's snapshot is taken)")
+                  "each, at most 8; fixed when a task's snapshot is taken)")
       ->check(CLI::Range(1, 64));
   run->callback([&g, &status, run_args] { status = Run(g, *run_args); });
 

@@ -365,8 +365,7 @@ void RegisterServeCommand(CLI::App& app, GlobalOptions& g, Status& status) {
       ->check(CLI::Range(32, 1 << 20));
   serve
       ->add_option("--ranges", args->ranges,
-                   "key ranges a full delivery scans at once (default: a core each for a task of "
-                   "partitions, half the cores for one partition; at most 8)")
+                   "key ranges a full delivery scans at once (default: a core each; at most 8)")
       ->check(CLI::Range(1, 64));
   serve->callback([&g, &status, args] { status = Serve(g, *args); });
 }

@@ -159,24 +159,25 @@ std::unique_ptr<BatchWriter> NewSegment(TaskRun& run) {
 // A primary key as the task's state keeps it.
 json KeyJson(const PrimaryKey& key) { return json::parse(store::RowToJson(Row{key, {}}).dump()); }
 
-// How many ranges a task scans when the process leaves it to the cores. A task whose rows are
-// grouped by partition turns them into records anyway, which the ranges' threads do, so it takes
-// a range per core. A task of one partition converts rows straight into its file on one thread,
-// which several ranges turn into a record written and read again, so it takes half the cores:
-// on 2 cores one range delivers one partition in 2.5-2.8 s where two take 2.9-3.3 s, and 720
-// partitions in 3.6-4.0 s where two take 3.3-3.7 s (10M rows, docs/delivery.md).
-int DefaultRanges(const TaskRun& run) {
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  return std::clamp(run.resolved.prefix.has_variables() ? cores : cores / 2, 1, 8);
+// Whether the ranges' threads encode row groups themselves (RangeScan's encoding mode): a
+// task of one partition, which needs no grouping.
+bool RangesEncode(const TaskRun& run) { return !run.resolved.prefix.has_variables(); }
+int64_t BytesPerRange(const TaskRun& run) {
+  return RangesEncode(run) ? RangeScan::kBytesPerEncodingRange : RangeScan::kBytesPerRange;
+}
+
+// How many ranges a task scans when the process leaves it to the cores: one per core, at most 8.
+int DefaultRanges() {
+  return std::clamp(static_cast<int>(std::thread::hardware_concurrency()), 1, 8);
 }
 
 // The key ranges the attempt scans: parts of about equal size, at most `run.scan_ranges`.
 Status SplitScan(TaskRun& run, TableStore* snapshot, const TableMeta& meta) {
   // The ranges' batches take at most a quarter of what the memory budget has left (the other
-  // tasks the process runs may hold some of it).
+  // tasks the process runs may hold some of it), or half for a task that groups nothing.
   const int64_t room = std::max<int64_t>(0, run.budget->limit() - run.budget->used());
-  const int64_t fed = std::max<int64_t>(1, room / 4 / RangeScan::kBytesPerRange);
-  const int64_t wanted = run.scan_ranges > 0 ? run.scan_ranges : DefaultRanges(run);
+  const int64_t fed = std::max<int64_t>(1, room / (RangesEncode(run) ? 2 : 4) / BytesPerRange(run));
+  const int64_t wanted = run.scan_ranges > 0 ? run.scan_ranges : DefaultRanges();
   const int64_t parts = std::min(wanted, fed);
   std::vector<PrimaryKey> points;
   if (parts > 1) {
@@ -306,11 +307,18 @@ class SnapshotScan {
       TL_ASSIGN_OR_RETURN(auto it, RangeRows(state_.ranges[i]));
       ranges.push_back({std::move(it), static_cast<int64_t>(i)});
     }
-    BudgetHold hold(run_.budget, RangeScan::kBytesPerRange * static_cast<int64_t>(ranges.size()));
+    BudgetHold hold(run_.budget, BytesPerRange(run_) * static_cast<int64_t>(ranges.size()));
+    const bool encode = RangesEncode(run_);
     RangeScan scan(std::move(ranges), run_.task.config, run_.resolved,
-                   {state_.snapshot_seq, state_.snapshot_ms});
+                   {state_.snapshot_seq, state_.snapshot_ms}, encode);
     int64_t r;
     while (const ConvertedBatch* b = scan.Next(&r)) {
+      if (encode) {
+        TL_RETURN_IF_ERROR(TakeEncoded(r, *b));
+        scanned_ += static_cast<int64_t>(b->stored.size());
+        if ((scanned_ & ~int64_t{4095}) != last_note_) Note();
+        continue;
+      }
       size_t next = 0;
       while (true) {
         if (!batch_) batch_ = NewSegment(run_);
@@ -336,6 +344,34 @@ class SnapshotScan {
     TL_RETURN_IF_ERROR(scan.status());
     for (const auto& st : scan.stats()) {
       run_.stats.scan_ranges.push_back({st.index, st.rows, st.busy_seconds});
+    }
+    return Status::OK();
+  }
+
+  // A batch of the encoding mode: its row groups into the partition's file, each after the
+  // dirty rows before it, the range's position moving to each group's end; a file whole ends
+  // the segment before the group that does not fit goes into the next one.
+  Status TakeEncoded(int64_t r, const ConvertedBatch& b) {
+    size_t dirty = 0;
+    for (const ConvertedBatch::Group& g : b.groups) {
+      if (!batch_) batch_ = NewSegment(run_);
+      TL_ASSIGN_OR_RETURN(bool ended, batch_->EndsFile(g.block));
+      if (ended) {
+        TL_RETURN_IF_ERROR(CommitSegment(run_, std::move(batch_)));
+        batch_ = NewSegment(run_);
+      }
+      for (; dirty < g.dirty_end; ++dirty) TL_RETURN_IF_ERROR(batch_->AddDirty(b.dirty[dirty]));
+      TL_RETURN_IF_ERROR(batch_->AddEncodedGroup(g.block));
+      if (g.last_source < b.stored.size()) {
+        TL_ASSIGN_OR_RETURN(PrimaryKey key, b.StoredKey(g.last_source));
+        SetPosition(static_cast<size_t>(r), key);
+      }
+    }
+    if (b.last) {
+      if (!batch_) batch_ = NewSegment(run_);
+      for (; dirty < b.dirty.size(); ++dirty) TL_RETURN_IF_ERROR(batch_->AddDirty(b.dirty[dirty]));
+      state_.ranges[r].done = true;
+      any_rows_ = true;
     }
     return Status::OK();
   }

@@ -66,6 +66,19 @@ Result<size_t> BatchWriter::AddConverted(const ConvertedBatch& batch, size_t fro
   return batch.rows.size();
 }
 
+Result<bool> BatchWriter::EndsFile(const RowGroupBlock& block) {
+  const std::string& partition = partitions_.For(0);  // the one partition
+  if (!files_.Whole(partition, block.value_bytes)) return false;
+  TL_RETURN_IF_ERROR(files_.Close(partition));
+  ++files_done_;
+  return true;
+}
+
+Status BatchWriter::AddEncodedGroup(const RowGroupBlock& block) {
+  rows_ += block.group.meta.num_rows;
+  return files_.AppendRowGroup(partitions_.For(0), block.group, block.value_bytes);
+}
+
 template <typename Write, typename Encoded>
 Status BatchWriter::Place(int64_t time_ms, size_t row_bytes, const Write& write,
                           const Encoded& encoded) {

@@ -44,6 +44,17 @@ class BatchWriter {
   // Takes rows converted on another thread (a range of a parallel scan) from batch.rows[from]
   // on, as Add would; returns where it stopped: the row carried (carried()), or the end.
   Result<size_t> AddConverted(const ConvertedBatch& batch, size_t from = 0);
+  // Encoding mode (RangeScan), a task of one partition: row groups a key range encoded go
+  // whole into the partition's file, after the dirty rows before them. EndsFile comes first:
+  // when the open file is whole without `block`, it closes that file and says so, and the
+  // segment ends there (its rows are all in files).
+  Result<bool> EndsFile(const RowGroupBlock& block);
+  Status AddEncodedGroup(const RowGroupBlock& block);
+  Status AddDirty(const ConvertedBatch::Dirty& d) {
+    ++rows_;
+    ++counts_.dirty_rows;
+    return dirty_.Add(d.row, d.reason, d.write_ms);
+  }
   // A delete the task does not deliver.
   void SkipDelete() { ++counts_.deletes_skipped; }
 

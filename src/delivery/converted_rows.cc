@@ -7,9 +7,9 @@
 
 namespace tablelake::delivery {
 
-Result<PrimaryKey> ConvertedBatch::Key(size_t i) const {
+Result<PrimaryKey> ConvertedBatch::StoredKey(uint32_t source) const {
   Row row;
-  TL_RETURN_IF_ERROR(stored.DecodeRow(rows[i].source, &row).status());
+  TL_RETURN_IF_ERROR(stored.DecodeRow(source, &row).status());
   return std::move(row.primary_key);
 }
 
@@ -17,6 +17,7 @@ void ConvertedBatch::Clear() {
   records.clear();
   rows.clear();
   dirty.clear();
+  groups.clear();
   last = false;
 }
 

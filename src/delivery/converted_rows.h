@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "delivery/row_converter.h"
+#include "delivery/row_group_encoder.h"
 #include "delivery/task_config.h"
 #include "tablelake/types.h"
 
@@ -30,10 +31,19 @@ struct ConvertedBatch {
     std::string reason;
     int64_t write_ms;
   };
+  // A task of one partition has its rows encoded into row groups on the range's thread
+  // (RangeScan): each group the batch completed, with the row of `stored` it ends with and the
+  // dirty rows that come before that row (dirty[0, dirty_end)); `rows` and `records` stay empty.
+  struct Group {
+    RowGroupBlock block;
+    uint32_t last_source;
+    size_t dirty_end;
+  };
   RowBatch stored;  // every row read, hidden ones included
   std::string records;
   std::vector<Entry> rows;
   std::vector<Dirty> dirty;
+  std::vector<Group> groups;
   bool last = false;  // the source has no more rows
 
   std::string_view record(size_t i) const {
@@ -41,7 +51,9 @@ struct ConvertedBatch {
     return std::string_view(records).substr(start, rows[i].end - start);
   }
   // The primary key of rows[i].
-  Result<PrimaryKey> Key(size_t i) const;
+  Result<PrimaryKey> Key(size_t i) const { return StoredKey(rows[i].source); }
+  // The primary key of stored row `source`.
+  Result<PrimaryKey> StoredKey(uint32_t source) const;
   void Clear();
 };
 

@@ -60,6 +60,13 @@ class PartitionFiles {
   Status AppendRowGroup(const std::string& partition, const parquet::EncodedRowGroup& group,
                         int64_t value_bytes, bool large = false);
   bool IsOpen(const std::string& partition) const { return open_.count(partition) > 0; }
+  // Whether `partition`'s open file holds rows and `value_bytes` more would take it past the
+  // size bound.
+  bool Whole(const std::string& partition, int64_t value_bytes) const {
+    auto it = open_.find(partition);
+    return it != open_.end() && it->second.value_bytes > 0 &&
+           it->second.value_bytes + value_bytes > file_bytes_;
+  }
   // What a row of `row_bytes` for `partition` finds, in one lookup: its open file, which takes
   // the row (counted as For counts it); its open file, whole without the row (`*whole`; the
   // file stays open); or no open file (nullptr).

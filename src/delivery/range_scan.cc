@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 
@@ -16,8 +17,8 @@ struct RangeScan::Source {
 };
 
 RangeScan::RangeScan(std::vector<Range> ranges, const DeliveryTaskConfig& config,
-                     const ResolvedTask& resolved, Snapshot snapshot)
-    : config_(config), resolved_(resolved), snapshot_(snapshot) {
+                     const ResolvedTask& resolved, Snapshot snapshot, bool encode)
+    : config_(config), resolved_(resolved), snapshot_(snapshot), encode_(encode) {
   for (auto& r : ranges) {
     auto source = std::make_unique<Source>();
     source->stats.index = r.index;
@@ -45,6 +46,17 @@ RangeScan::~RangeScan() {
 
 void RangeScan::Loop(Source* source) {
   RowStager stager(config_, resolved_);
+  // A group never outgrows a file (a file of the size bound holds one group at least).
+  const RowGroupEncoding how{resolved_, stager.converter(),
+                             std::min<int64_t>(kGroupBytes, config_.file_bytes)};
+  std::unique_ptr<RowGroupEncoder> encoder;
+  Status opened;
+  if (encode_) {
+    auto e = RowGroupEncoder::Open(how);
+    opened = e.status();
+    if (e.ok()) encoder = std::move(*e);
+  }
+  std::vector<ConvertedBatch::Dirty> pending;
   RowIterator* it = source->range.rows.get();
   Row row;
   while (true) {
@@ -58,31 +70,79 @@ void RangeScan::Loop(Source* source) {
     }
     const auto start = std::chrono::steady_clock::now();
     out->Clear();
-    Status s = it->status();
-    if (it->Valid()) {
+    Status s = opened.ok() ? it->status() : opened;
+    if (!s.ok()) {
+      out->stored.Reset(nullptr);
+    } else if (it->Valid()) {
       s = it->NextBatch(kBatchRows, kBatchBytes, &out->stored);
     } else {
       out->stored.Reset(nullptr);  // an empty range
     }
-    for (size_t i = 0; s.ok() && i < out->stored.size(); ++i) {
-      auto visible = out->stored.DecodeRow(i, &row);
-      if (!visible.ok()) s = visible.status();
-      if (!s.ok() || !*visible) continue;
-      const int64_t write_ms = SnapshotWriteMs(row, snapshot_.time_ms);
-      stager.Convert(row, static_cast<uint32_t>(i), write_ms,
-                     {"PUT", snapshot_.sequence, write_ms * 1000}, out);
+    int64_t rows = 0;
+    if (s.ok() && encoder) {
+      s = Encode(stager, *encoder, &pending, out);
+      rows = static_cast<int64_t>(out->stored.size());
+    } else {
+      for (size_t i = 0; s.ok() && i < out->stored.size(); ++i) {
+        auto visible = out->stored.DecodeRow(i, &row);
+        if (!visible.ok()) s = visible.status();
+        if (!s.ok() || !*visible) continue;
+        const int64_t write_ms = SnapshotWriteMs(row, snapshot_.time_ms);
+        stager.Convert(row, static_cast<uint32_t>(i), write_ms,
+                       {"PUT", snapshot_.sequence, write_ms * 1000}, out);
+      }
+      rows = static_cast<int64_t>(out->rows.size());
     }
     out->last = !s.ok() || !it->Valid();
+    if (s.ok() && out->last && encoder) {
+      // The range's last rows: an open group, and dirty rows after the last group's end.
+      std::vector<RowGroupBlock> blocks;
+      s = encoder->Finish(&blocks);
+      for (auto& d : pending) out->dirty.push_back(std::move(d));
+      pending.clear();
+      for (auto& b : blocks) {
+        out->groups.push_back(
+            {std::move(b), static_cast<uint32_t>(out->stored.size() - 1), out->dirty.size()});
+      }
+    }
     const double busy =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::lock_guard lock(mu_);
-    source->stats.rows += static_cast<int64_t>(out->rows.size());
+    source->stats.rows += rows;
     source->stats.busy_seconds += busy;
     if (!s.ok() && status_.ok()) status_ = s;
     ready_.emplace_back(source, out);
     cv_.notify_all();
     if (out->last) return;
   }
+}
+
+Status RangeScan::Encode(RowStager& stager, RowGroupEncoder& encoder,
+                         std::vector<ConvertedBatch::Dirty>* pending, ConvertedBatch* out) {
+  Row row;
+  std::vector<RowGroupBlock> ended;
+  for (size_t i = 0; i < out->stored.size(); ++i) {
+    TL_ASSIGN_OR_RETURN(bool visible, out->stored.DecodeRow(i, &row));
+    if (!visible) continue;
+    const int64_t write_ms = SnapshotWriteMs(row, snapshot_.time_ms);
+    int64_t time_ms;
+    DirtyReason dirty = stager.Stage(row.primary_key, row.cells, write_ms,
+                                     {"PUT", snapshot_.sequence, write_ms * 1000}, &time_ms);
+    if (!dirty.empty()) {
+      pending->push_back({row, std::move(dirty.text), write_ms});
+      continue;
+    }
+    TL_RETURN_IF_ERROR(encoder.Add(stager.converter(), &ended));
+    if (ended.empty()) continue;
+    // The dirty rows before this one go with the group it ends.
+    for (auto& d : *pending) out->dirty.push_back(std::move(d));
+    pending->clear();
+    for (auto& b : ended) {
+      out->groups.push_back({std::move(b), static_cast<uint32_t>(i), out->dirty.size()});
+    }
+    ended.clear();
+  }
+  return Status::OK();
 }
 
 const ConvertedBatch* RangeScan::Next(int64_t* range) {

@@ -4,6 +4,11 @@
 // (BatchWriter::AddConverted). The ranges share that one grouping, so scanning in parallel
 // never multiplies the files, and each batch says which range it came from and the key of its
 // last row: what the task's state records per range at a commit.
+//
+// A task of one partition needs no grouping: its ranges' threads also encode their rows into
+// row groups (encoding mode), which the task's thread only copies into the partition's file
+// (BatchWriter::AddEncodedGroup), so that every step but that copy runs on every range's core.
+// A file then holds row groups of several ranges, each group a run of keys of one range.
 #pragma once
 
 #include <condition_variable>
@@ -35,9 +40,15 @@ class RangeScan {
   // read and as records: about 2 * kBatchBytes.
   static constexpr size_t kQueued = 3;
   static constexpr int64_t kBytesPerRange = kQueued * 2 * kBatchBytes;
+  // Encoding mode: a range's row groups end past this many value bytes (RowConverter::
+  // row_bytes), and it holds one being encoded and one queued at most (a group takes more rows
+  // than the queued batches hold).
+  static constexpr int64_t kGroupBytes = 8 << 20;
+  static constexpr int64_t kBytesPerEncodingRange = kBytesPerRange + 2 * kGroupBytes;
 
+  // `encode`: the encoding mode (a task of one partition).
   RangeScan(std::vector<Range> ranges, const DeliveryTaskConfig& config,
-            const ResolvedTask& resolved, Snapshot snapshot);
+            const ResolvedTask& resolved, Snapshot snapshot, bool encode = false);
   ~RangeScan();  // stops the threads
 
   // The next batch of any range (`*range`: its index), or nullptr when every range has ended
@@ -57,10 +68,15 @@ class RangeScan {
  private:
   struct Source;
   void Loop(Source* source);
+  // Encoding mode: converts and encodes the rows of `out` (see ConvertedBatch::Group); dirty
+  // rows past the last group's end wait in `*pending` for the group they come before.
+  Status Encode(RowStager& stager, RowGroupEncoder& encoder,
+                std::vector<ConvertedBatch::Dirty>* pending, ConvertedBatch* out);
 
   const DeliveryTaskConfig& config_;
   const ResolvedTask& resolved_;
   const Snapshot snapshot_;
+  const bool encode_;
   std::vector<std::unique_ptr<Source>> sources_;
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -33,13 +33,24 @@ Result<std::vector<RowGroupBlock>> RowGroupEncoder::Encode(const PartitionBuffer
   return out;
 }
 
+Status RowGroupEncoder::Add(RowConverter& converter, std::vector<RowGroupBlock>* out) {
+  TL_RETURN_IF_ERROR(converter.Write(&rows_));
+  open_bytes_ += static_cast<int64_t>(converter.row_bytes());
+  ++open_rows_;
+  return open_bytes_ >= how_.row_group_bytes ? EndRowGroup(out) : Status::OK();
+}
+
+Status RowGroupEncoder::Finish(std::vector<RowGroupBlock>* out) {
+  return open_rows_ > 0 ? EndRowGroup(out) : Status::OK();
+}
+
 Status RowGroupEncoder::EndRowGroup(std::vector<RowGroupBlock>* out) {
   TL_RETURN_IF_ERROR(rows_.Flush());
   std::vector<parquet::EncodedRowGroup> groups;
   TL_RETURN_IF_ERROR(writer_->TakeRowGroups(&groups));
   // One at most: the writer never ends one by itself.
   for (auto& g : groups) out->push_back({std::move(g), open_bytes_});
-  open_bytes_ = 0;
+  open_bytes_ = open_rows_ = 0;
   return Status::OK();
 }
 

@@ -37,6 +37,11 @@ class RowGroupEncoder {
   static Result<std::unique_ptr<RowGroupEncoder>> Open(const RowGroupEncoding& how);
   // A row group per `row_group_bytes` of the buffer's rows, in the order they were added.
   Result<std::vector<RowGroupBlock>> Encode(const PartitionBuffer& buffer);
+  // Appends the row `converter` staged; the row group ends with it, into `*out`, once it holds
+  // `row_group_bytes` (a key range's thread encoding a task of one partition: RangeScan).
+  Status Add(RowConverter& converter, std::vector<RowGroupBlock>* out);
+  // Ends the open row group into `*out`, if it holds a row.
+  Status Finish(std::vector<RowGroupBlock>* out);
 
  private:
   RowGroupEncoder(const RowGroupEncoding& how, std::unique_ptr<parquet::FileWriter> writer);
@@ -46,6 +51,7 @@ class RowGroupEncoder {
   std::unique_ptr<parquet::FileWriter> writer_;
   parquet::RowAppender rows_;
   int64_t open_bytes_ = 0;  // value bytes of the open row group
+  int64_t open_rows_ = 0;   // rows Add put in it
 };
 
 }  // namespace tablelake::delivery

@@ -133,6 +133,40 @@ TEST_F(GroupingTest, ParallelRangesShareOneGrouping) {
   EXPECT_EQ(service->DescribeDeliveryTask("t", "par")->status.rows_delivered, 400000);
 }
 
+// A task of one partition needs no grouping: each range's thread encodes its rows into row
+// groups, which go whole into the partition's files. Ranges still never multiply the files:
+// one file holds the groups of all four, each group a run of one range's keys.
+TEST_F(GroupingTest, OnePartitionRangesEncodeRowGroupsIntoSharedFiles) {
+  Load(0, 200000, 24, 100);  // about 25 MB of values
+  DeliveryOptions options;
+  options.scan_ranges = 4;
+  auto service = std::move(DeliveryService::Open(store_.get(), options)).value();
+  DeliveryTaskConfig config = FolderTask("one");
+  config.schema = {{"id", "id", "INT64"}, {"ts", "ts", "INT64"}, {"v", "v", "UTF8"}};
+  ASSERT_TRUE(service->CreateDeliveryTask("t", "one", config, DeliveryTaskType::kBase).ok());
+  DeliveryRunStats stats;
+  ASSERT_TRUE(service->RunTask("t", "one", nullptr, &stats).ok());
+  ASSERT_EQ(stats.scan_ranges.size(), 4u);
+  EXPECT_EQ(stats.spill_runs, 0);
+  auto r = Query(
+      "SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS ids, "
+      "sum((v = id::VARCHAR || repeat(chr((97 + id % 26)::INTEGER), 100))::INTEGER)::INTEGER "
+      "AS exact FROM read_parquet('" +
+      Glob("one") + "')");
+  EXPECT_EQ(r[0], nlohmann::json({{"n", 200000}, {"ids", 200000}, {"exact", 200000}}));
+  EXPECT_EQ(Files("one"), 1u);
+  // Row groups of 8 MiB of values at most, each a run of consecutive keys of one range.
+  auto groups = Query(
+      "SELECT count(*)::INTEGER AS n, max(rows)::INTEGER AS most, "
+      "sum((hi - lo + 1 = rows)::INTEGER)::INTEGER AS runs FROM (SELECT row_group_id, "
+      "any_value(row_group_num_rows) AS rows, max(stats_min_value::BIGINT) AS lo, "
+      "max(stats_max_value::BIGINT) AS hi FROM parquet_metadata('" +
+      Glob("one") + "') WHERE path_in_schema = 'id' GROUP BY row_group_id)");
+  EXPECT_GE(groups[0]["n"].get<int64_t>(), 4);
+  EXPECT_EQ(groups[0]["runs"], groups[0]["n"]);
+  EXPECT_LT(groups[0]["most"].get<int64_t>(), 200000 / 2);
+}
+
 // A run stopped after the finished scan was saved but before its checkpoint and spill runs were
 // removed: the next run removes them (they would stay for ever otherwise).
 TEST_F(GroupingTest, LeftoversOfAFinishedScanGoWithTheNextRun) {

@@ -247,8 +247,9 @@ await test('kill -9 twice during a scan of 3 parallel key ranges, then a re-run 
   }
   const last = spawnSync(bin, run, { encoding: 'utf8' });
   assertEq(last.status, 0, `the last run: ${last.stderr}`);
-  if (!/3 key ranges scanned at once/.test(last.stderr) || !/resumed an interrupted run/.test(last.stderr)) {
-    throw new Error(`the last run did not resume 3 ranges: ${last.stderr.split('\r').pop()}`);
+  // The ranges not done when the last kill came resume (a range may have ended before it).
+  if (!/[123] key ranges? scanned at once/.test(last.stderr) || !/resumed an interrupted run/.test(last.stderr)) {
+    throw new Error(`the last run did not resume the parallel ranges: ${last.stderr.split('\r').pop()}`);
   }
   const got = await query(`SELECT count(*) AS n, count(DISTINCT id) AS ids, sum(id) AS s FROM read_parquet('${dir}/*.parquet')`);
   assertEq(got, [{ n: String(n), ids: String(n), s: String((n * (n - 1)) / 2) }], `after the kills (files published: ${published})`);
