@@ -80,7 +80,7 @@ void RangeScan::Loop(Source* source) {
     }
     int64_t rows = 0;
     if (s.ok() && encoder) {
-      s = Encode(stager, *encoder, &pending, out);
+      s = Encode(stager, *encoder, &pending, &row, out);
       rows = static_cast<int64_t>(out->stored.size());
     } else {
       for (size_t i = 0; s.ok() && i < out->stored.size(); ++i) {
@@ -118,8 +118,9 @@ void RangeScan::Loop(Source* source) {
 }
 
 Status RangeScan::Encode(RowStager& stager, RowGroupEncoder& encoder,
-                         std::vector<ConvertedBatch::Dirty>* pending, ConvertedBatch* out) {
-  Row row;
+                         std::vector<ConvertedBatch::Dirty>* pending, Row* decoded,
+                         ConvertedBatch* out) {
+  Row& row = *decoded;
   std::vector<RowGroupBlock> ended;
   for (size_t i = 0; i < out->stored.size(); ++i) {
     TL_ASSIGN_OR_RETURN(bool visible, out->stored.DecodeRow(i, &row));

@@ -68,10 +68,11 @@ class RangeScan {
  private:
   struct Source;
   void Loop(Source* source);
-  // Encoding mode: converts and encodes the rows of `out` (see ConvertedBatch::Group); dirty
-  // rows past the last group's end wait in `*pending` for the group they come before.
+  // Encoding mode: converts and encodes the rows of `out` (see ConvertedBatch::Group), each
+  // decoded into `*decoded` (its buffers reused); dirty rows past the last group's end wait in
+  // `*pending` for the group they come before.
   Status Encode(RowStager& stager, RowGroupEncoder& encoder,
-                std::vector<ConvertedBatch::Dirty>* pending, ConvertedBatch* out);
+                std::vector<ConvertedBatch::Dirty>* pending, Row* decoded, ConvertedBatch* out);
 
   const DeliveryTaskConfig& config_;
   const ResolvedTask& resolved_;
