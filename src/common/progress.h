@@ -27,7 +27,7 @@ class Progress {
   FILE* out_;
   bool tty_;
   std::chrono::steady_clock::time_point start_;
-  std::chrono::steady_clock::time_point last_draw_;
+  int64_t last_draw_ms_;  // CLOCK_MONOTONIC_COARSE
 };
 
 }  // namespace tablelake
