@@ -303,7 +303,10 @@ void AppendStaged(const Staged& s, const parquet::ColumnSpec& t, parquet::Column
 
 RowConverter::RowConverter(const ResolvedTask& task)
     : task_(task), staged_(task.columns.size()), hints_(task.columns.size(), 0) {
-  for (const auto& c : task.columns) physical_.push_back(parquet::PhysicalTypeOf(c.parquet));
+  for (const auto& c : task.columns) {
+    physical_.push_back(parquet::PhysicalTypeOf(c.parquet));
+    nested_.push_back(parquet::IsNested(c.parquet));
+  }
 }
 
 DirtyReason RowConverter::Stage(const PrimaryKey& key, const std::vector<Cell>& cells,
@@ -354,7 +357,7 @@ DirtyReason RowConverter::Stage(const PrimaryKey& key, const std::vector<Cell>& 
   for (size_t i = 0; i < staged_.size(); ++i) {
     const Staged& s = staged_[i];
     row_bytes_ += PlainBytes(s, physical_[i]);
-    if (s.null || !parquet::IsNested(task_.columns[i].parquet)) continue;
+    if (s.null || !nested_[i]) continue;
     for (const auto& key : s.keys) row_bytes_ += 4 + key.size();
     for (const auto& entry : s.entries) row_bytes_ += PlainBytes(entry, physical_[i]);
   }
@@ -461,7 +464,7 @@ bool AppendValue(std::string_view* in, parquet::ColumnVector* col) {
 void RowConverter::Encode(std::string* out) const {
   for (size_t i = 0; i < staged_.size(); ++i) {
     const Staged& s = staged_[i];
-    if (!parquet::IsNested(task_.columns[i].parquet)) {
+    if (!nested_[i]) {
       EncodeValue(s, physical_[i], out);
       continue;
     }

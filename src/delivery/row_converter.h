@@ -71,6 +71,7 @@ class RowConverter {
   std::vector<Staged> staged_;
   std::vector<size_t> hints_;                    // where each column's cell was in the last row
   std::vector<parquet::PhysicalType> physical_;  // each column's (a LIST/MAP's elements')
+  std::vector<bool> nested_;                     // whether each column is a LIST or MAP
   size_t row_bytes_ = 0;
 };
 
