@@ -49,8 +49,8 @@ class CsvParser : public RowParser {
   explicit CsvParser(TableMeta meta) : meta_(std::move(meta)) {}
 
   Result<std::optional<store::JsonRow>> Parse(std::string_view raw) override {
-    std::string line(raw);
-    if (!line.empty() && line.back() == '\r') line.pop_back();
+    std::string_view line = raw;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty()) return std::optional<store::JsonRow>();
     std::vector<Field> fields;
     TL_RETURN_IF_ERROR(SplitFields(line, &fields));
@@ -82,7 +82,7 @@ class CsvParser : public RowParser {
     std::string type;  // empty: inferred
   };
 
-  static Status SplitFields(const std::string& line, std::vector<Field>* out) {
+  static Status SplitFields(std::string_view line, std::vector<Field>* out) {
     size_t i = 0;
     while (true) {
       Field f;
@@ -107,7 +107,8 @@ class CsvParser : public RowParser {
         }
       } else {
         size_t comma = line.find(',', i);
-        f.text = line.substr(i, comma == std::string::npos ? std::string::npos : comma - i);
+        f.text =
+            line.substr(i, comma == std::string_view::npos ? std::string_view::npos : comma - i);
         i = comma == std::string::npos ? line.size() : comma;
       }
       out->push_back(std::move(f));

@@ -48,14 +48,12 @@ Status BatchWriter::Add(const PrimaryKey& key, const std::vector<Cell>& cells,
 Result<size_t> BatchWriter::AddConverted(const ConvertedBatch& batch, size_t from) {
   const RowConverter& converter = stager_.converter();
   for (size_t i = from; i < batch.rows.size(); ++i) {
-    ++rows_;
     const ConvertedBatch::Entry& e = batch.rows[i];
     if (e.dirty >= 0) {
-      ++counts_.dirty_rows;
-      const ConvertedBatch::Dirty& d = batch.dirty[static_cast<size_t>(e.dirty)];
-      TL_RETURN_IF_ERROR(dirty_.Add(d.row, d.reason, d.write_ms));
+      TL_RETURN_IF_ERROR(AddDirty(batch.dirty[static_cast<size_t>(e.dirty)]));
       continue;
     }
+    ++rows_;
     const std::string_view record = batch.record(i);
     TL_RETURN_IF_ERROR(Place(
         e.time_ms, e.row_bytes,

@@ -8,6 +8,20 @@
 
 namespace tablelake::delivery {
 
+namespace {
+
+// Moves the row groups that ended at stored row `last_source` into `out`, after the dirty rows
+// that came before it.
+void HandOver(std::vector<RowGroupBlock>* ended, std::vector<ConvertedBatch::Dirty>* pending,
+              uint32_t last_source, ConvertedBatch* out) {
+  for (auto& d : *pending) out->dirty.push_back(std::move(d));
+  pending->clear();
+  for (auto& b : *ended) out->groups.push_back({std::move(b), last_source, out->dirty.size()});
+  ended->clear();
+}
+
+}  // namespace
+
 struct RangeScan::Source {
   Range range;
   ConvertedBatch batches[kQueued];
@@ -98,12 +112,7 @@ void RangeScan::Loop(Source* source) {
       // The range's last rows: an open group, and dirty rows after the last group's end.
       std::vector<RowGroupBlock> blocks;
       s = encoder->Finish(&blocks);
-      for (auto& d : pending) out->dirty.push_back(std::move(d));
-      pending.clear();
-      for (auto& b : blocks) {
-        out->groups.push_back(
-            {std::move(b), static_cast<uint32_t>(out->stored.size() - 1), out->dirty.size()});
-      }
+      HandOver(&blocks, &pending, static_cast<uint32_t>(out->stored.size() - 1), out);
     }
     const double busy =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -134,14 +143,7 @@ Status RangeScan::Encode(RowStager& stager, RowGroupEncoder& encoder,
       continue;
     }
     TL_RETURN_IF_ERROR(encoder.Add(stager.converter(), &ended));
-    if (ended.empty()) continue;
-    // The dirty rows before this one go with the group it ends.
-    for (auto& d : *pending) out->dirty.push_back(std::move(d));
-    pending->clear();
-    for (auto& b : ended) {
-      out->groups.push_back({std::move(b), static_cast<uint32_t>(i), out->dirty.size()});
-    }
-    ended.clear();
+    if (!ended.empty()) HandOver(&ended, pending, static_cast<uint32_t>(i), out);
   }
   return Status::OK();
 }

@@ -90,6 +90,15 @@ void MergePutCells(int64_t now_ms, std::vector<Cell>* cells) {
                cells->end());
 }
 
+// What a put's merged cells record in the change log (before retention drops any).
+std::vector<ColumnUpdate> PutColumns(const std::vector<Cell>& cells) {
+  std::vector<ColumnUpdate> columns;
+  columns.reserve(cells.size());
+  for (const Cell& c : cells)
+    columns.push_back({ColumnUpdate::Op::kPut, c.name, c.value, c.timestamp});
+  return columns;
+}
+
 }  // namespace
 
 Result<int64_t> TableStoreImpl::FillAutoIncrement(const TableInfo& t, const PutRowRequest& r,
@@ -137,16 +146,12 @@ Result<BulkLoader::PreparedRow> TableStoreImpl::EncodeBlindPut(const TableInfo& 
   out.key = DataKey(t, r.primary_key);
   std::vector<Cell>& cells = r.cells;
   MergePutCells(now_ms, &cells);
-  std::vector<ColumnUpdate> columns;
   if (KeepsStream(t)) {
-    for (const Cell& c : cells)
-      columns.push_back({ColumnUpdate::Op::kPut, c.name, c.value, c.timestamp});
+    out.change =
+        store::EncodeChange(0, ChangeOp::kPut, store::RowKeyPart(out.key), PutColumns(cells), {});
   }
   store::ApplyRetention(t.desc.options, now_ms, &cells);
   store::EncodeCells(cells, &out.value);
-  if (KeepsStream(t)) {
-    out.change = store::EncodeChange(0, ChangeOp::kPut, store::RowKeyPart(out.key), columns, {});
-  }
   return out;
 }
 
@@ -285,10 +290,7 @@ Status TableStoreImpl::Evaluate(PendingWrite* w, const BatchWriteItem& item) {
       MergePutCells(now_ms, &cells);
       // What took effect matters to the change record and the returned row only: a bulk load
       // into a table without a stream copies each cell once, not three times.
-      if (KeepsStream(t)) {
-        for (const Cell& c : cells)
-          w->columns.push_back({ColumnUpdate::Op::kPut, c.name, c.value, c.timestamp});
-      }
+      if (KeepsStream(t)) w->columns = PutColumns(cells);
       if (w->return_type == ReturnType::kAfterModify) written = cells;
       store::ApplyRetention(t.desc.options, now_ms, &cells);
       w->new_value.emplace();

@@ -216,7 +216,17 @@ TEST_F(CliTest, CsvQuotedFieldsHoldLineBreaks) {
   std::ofstream(dir_ / "open.csv") << "PK1,PK2,note\n1,a,ok\n2,b,\"never closed\n3,c,1\n";
   ExpectError(Tl({"import", "sampleTable", "open.csv", "--format", "csv"}),
               "open.csv line 3: unterminated quoted field");
-  EXPECT_EQ(Tl({"range", "sampleTable"}).Lines().size(), 2001u);  // neither wrote anything
+  // A quote that never closes, with more than 64 MiB of lines after it: refused once that much
+  // is held, not read to the end into memory.
+  {
+    std::ofstream f(dir_ / "runaway.csv", std::ios::binary);
+    f << "PK1,PK2,note\n1,a,ok\n2,b,\"open\n";
+    const std::string line = "3,c," + std::string(1000, 'x') + "\n";
+    for (int i = 0; i < 70000; ++i) f << line;
+  }
+  ExpectError(Tl({"import", "sampleTable", "runaway.csv", "--format", "csv"}),
+              "runaway.csv line 3: a quoted field is still open 64 MiB on");
+  EXPECT_EQ(Tl({"range", "sampleTable"}).Lines().size(), 2001u);  // none wrote anything
 }
 
 TEST_F(CliTest, StreamRead) {
