@@ -195,9 +195,7 @@ Result<std::vector<DeliveredFile>> DeliveryServiceImpl::ListDeliveredFiles(
   TL_ASSIGN_OR_RETURN(auto entries, store_->ListMetadata(delivery::FilesPrefix(table, name)));
   std::vector<DeliveredFile> files;
   for (const auto& [key, value] : entries) {
-    auto j = json::parse(value, nullptr, false);
-    if (j.is_discarded()) return Status::Corruption(fmt::format("file entry '{}'", key));
-    delivery::FileEntry f = delivery::FileEntryFromJson(j);
+    TL_ASSIGN_OR_RETURN(delivery::FileEntry f, delivery::ParseFileEntry(value));
     files.push_back({f.key, f.rows, f.bytes, f.time_ms});
   }
   std::stable_sort(files.begin(), files.end(),

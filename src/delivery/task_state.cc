@@ -3,6 +3,7 @@
 #include "delivery/partition_files.h"
 #include "delivery/task_config.h"
 #include "fmt/format.h"
+#include "simdjson.h"
 
 namespace tablelake::delivery {
 
@@ -120,13 +121,37 @@ Result<TaskState> StateFromJson(const std::string& text) {
   return t;
 }
 
-json FileEntryToJson(const FileEntry& f) {
-  return {{"key", f.key}, {"rows", f.rows}, {"bytes", f.bytes}, {"time_ms", f.time_ms}};
+std::string FileEntryText(const FileEntry& f) {
+  return fmt::format(R"({{"bytes":{},"key":{},"rows":{},"time_ms":{}}})", f.bytes,
+                     json(f.key).dump(), f.rows, f.time_ms);
 }
 
-FileEntry FileEntryFromJson(const json& j) {
-  return {j.value("key", ""), j.value("rows", int64_t{0}), j.value("bytes", int64_t{0}),
-          j.value("time_ms", int64_t{0})};
+Result<FileEntry> ParseFileEntry(std::string_view text) {
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::object obj;
+  if (parser.parse(text.data(), text.size()).get_object().get(obj)) {
+    return Status::Corruption(fmt::format("file entry '{}' is not a JSON object", text));
+  }
+  FileEntry f;
+  for (auto field : obj) {
+    int64_t* number = field.key == "rows"      ? &f.rows
+                      : field.key == "bytes"   ? &f.bytes
+                      : field.key == "time_ms" ? &f.time_ms
+                                               : nullptr;
+    std::string_view key;
+    if (number != nullptr) {
+      if (field.value.get_int64().get(*number)) {
+        return Status::Corruption(
+            fmt::format("file entry '{}': '{}' is not an integer", text, field.key));
+      }
+    } else if (field.key == "key") {
+      if (field.value.get_string().get(key)) {
+        return Status::Corruption(fmt::format("file entry '{}': 'key' is not a string", text));
+      }
+      f.key = key;
+    }
+  }
+  return f;
 }
 
 void ClearError(DeliveryTaskStatus* s) {
@@ -150,7 +175,7 @@ Status CommitState(TableStore* store, const DeliveryTaskDescription& d, const Ta
       {StateKey(d.table, d.name), StateToJson(s).dump()}};
   for (const auto& f : files) {
     puts.emplace_back(FilesPrefix(d.table, d.name) + f.key,
-                      FileEntryToJson({f.key, f.rows, f.bytes, now_ms}).dump());
+                      FileEntryText({f.key, f.rows, f.bytes, now_ms}));
   }
   return store->WriteMetadata(puts, {});
 }

@@ -68,8 +68,11 @@ struct FileEntry {
   int64_t bytes = 0;
   int64_t time_ms = 0;
 };
-nlohmann::json FileEntryToJson(const FileEntry& f);
-FileEntry FileEntryFromJson(const nlohmann::json& j);
+// An entry as JSON text: {"bytes":..,"key":..,"rows":..,"time_ms":..}, the text earlier versions
+// wrote with nlohmann's dump, written and read without building a JSON document (a
+// many-partition delivery stores and reads back an entry per file). A member missing reads as 0.
+std::string FileEntryText(const FileEntry& f);
+Result<FileEntry> ParseFileEntry(std::string_view text);
 
 // Clears the status's error: the task moves again.
 void ClearError(DeliveryTaskStatus* s);

@@ -364,5 +364,31 @@ TEST(TaskState, RoundTripAndLayoutVersions) {
   EXPECT_EQ(StateFromJson("[1]").status().code(), StatusCode::kCorruption);
 }
 
+TEST(TaskState, FileEntriesWrittenAndReadAsNlohmannDoes) {
+  for (const FileEntry& f :
+       {FileEntry{"ev/2026/11/24/t-a-base1s0-00000.parquet", 23, 1536, kMs20261124},
+        FileEntry{"odd/\"quoted\" \\ tab\t \xc3\xa9/x.parquet", 0, 0, 0},
+        FileEntry{"big/x.parquet", INT64_MAX, INT64_MAX - 1, -1}}) {
+    const std::string text = FileEntryText(f);
+    const nlohmann::json earlier = {
+        {"key", f.key}, {"rows", f.rows}, {"bytes", f.bytes}, {"time_ms", f.time_ms}};
+    EXPECT_EQ(text, earlier.dump());
+    auto back = ParseFileEntry(text);
+    ASSERT_TRUE(back.ok()) << back.status().ToString();
+    EXPECT_EQ(back->key, f.key);
+    EXPECT_EQ(back->rows, f.rows);
+    EXPECT_EQ(back->bytes, f.bytes);
+    EXPECT_EQ(back->time_ms, f.time_ms);
+  }
+  // Members missing read as 0; members unknown are skipped.
+  auto partial = ParseFileEntry(R"({"key":"k","extra":[1,{"a":2}]})");
+  ASSERT_TRUE(partial.ok());
+  EXPECT_EQ(partial->key, "k");
+  EXPECT_EQ(partial->rows, 0);
+  for (const char* bad : {"", "[1]", "{\"key\":", R"({"key":1})", R"({"rows":"3"})"}) {
+    EXPECT_EQ(ParseFileEntry(bad).status().code(), StatusCode::kCorruption) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace tablelake::delivery
