@@ -133,6 +133,9 @@ class CsvParser : public RowParser {
         return Status::InvalidArgument(fmt::format("header column '{}': unknown type '{}'",
                                                    Printable(c.name), Printable(c.type)));
       }
+      // A name no row could write is the header's fault, told once (at the header's line).
+      TL_RETURN_IF_ERROR(
+          store::ValidateName(fmt::format("header column {}:", columns_.size() + 1), c.name));
       for (const auto& pk : meta_.primary_key) {
         if (pk.name == c.name && c.type.empty()) c.type = PrimaryKeyTypeName(pk.type);
       }

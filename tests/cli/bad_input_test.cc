@@ -101,6 +101,8 @@ TEST_F(BadInputTest, LoadsWriteNothingWhenAnyLineIsBad) {
 TEST_F(BadInputTest, OptionsAndValuesAreCheckedWithClearMessages) {
   std::ofstream(dir_ / "dup.csv") << "k,v,v\na,1,2\n";
   std::ofstream(dir_ / "bad.csv") << "k,v\na,\"1\" x\n";
+  std::ofstream(dir_ / "unnamed.csv") << "k,,v\na,1,2\n";
+  std::ofstream(dir_ / "digit.csv") << "k,1v\na,1\n";
   std::string long_name(100000, 'c');
   ExpectAllRefused({
       {{"range", "n", "--limit", "0"}, "", "--limit takes at least 1"},
@@ -111,6 +113,9 @@ TEST_F(BadInputTest, OptionsAndValuesAreCheckedWithClearMessages) {
       {{"range", "n", "--if", "id >= 100"}, "", "'id' is a primary key column"},
       {{"range", "n", "--columns", ",,", "--limit", "2"}, "", "--columns: column name ''"},
       {{"import", "p", "dup.csv", "--format", "csv"}, "", "names column 'v' twice"},
+      // The header's fault is told at the header, not at the first row.
+      {{"import", "p", "unnamed.csv", "--format", "csv"}, "", "line 1: header column 2: name ''"},
+      {{"import", "p", "digit.csv", "--format", "csv"}, "", "line 1: header column 2: name '1v'"},
       {{"put", "p", R"({"k":"a","v":1,"v":2})"}, "", "the key 'v' appears twice"},
       {{"put", "p", R"({"k":"a","v":[1,2]})"}, "", "an array holds versions"},
       {{"put", "p"}, "{\"k\":\"a\",\"v\":\"\xff\"}\n", "ill-formed UTF-8"},
