@@ -57,14 +57,30 @@ Result<int64_t> Compose(const std::string& text, EventTimeFormat f, int64_t year
 
 int64_t TwoDigitYear(int yy) { return yy >= 69 ? 1900 + yy : 2000 + yy; }
 
+// Unix seconds of years 0000 to 9999 only: what $yyyy names in four digits (a bigger number is
+// most often milliseconds or microseconds given as seconds, and would make a partition of a year
+// past 30000).
+Result<int64_t> UnixMs(int64_t seconds, const std::string& text) {
+  constexpr int64_t kFirst = -62167219200;  // 0000-01-01T00:00:00Z
+  constexpr int64_t kLast = 253402300799;   // 9999-12-31T23:59:59Z
+  if (seconds >= kFirst && seconds <= kLast) return seconds * 1000;
+  return Status::InvalidArgument(
+      fmt::format("event time {} is not Unix seconds of the years 0000 to 9999{}", text,
+                  seconds > kLast ? " (milliseconds given as seconds?)" : ""));
+}
+
 }  // namespace
 
 Result<int64_t> ParseEventTime(const Value& value, EventTimeFormat f) {
   if (f == EventTimeFormat::kUnix) {
-    if (value.type() == ValueType::kInteger) return value.integer() * 1000;
+    if (value.type() == ValueType::kInteger) {
+      return UnixMs(value.integer(), std::to_string(value.integer()));
+    }
     if (value.type() == ValueType::kString) {
       static const std::regex kDigits(R"(^-?\d{1,12}$)");
-      if (std::regex_match(value.bytes(), kDigits)) return std::stoll(value.bytes()) * 1000;
+      if (std::regex_match(value.bytes(), kDigits)) {
+        return UnixMs(std::stoll(value.bytes()), "'" + value.bytes() + "'");
+      }
       return Bad(value.bytes(), f, "not whole seconds");
     }
     return Status::InvalidArgument(

@@ -173,6 +173,20 @@ TEST(EventTime, GoLayouts) {
   EXPECT_FALSE(ParseEventTime(Value::String("24 Nov 26 00:00 XYZ"), EventTimeFormat::kRfc822).ok());
   EXPECT_FALSE(ParseEventTime(Value::Double(1.5), EventTimeFormat::kUnix).ok());
   EXPECT_FALSE(ParseEventTime(Value::Integer(5), EventTimeFormat::kRfc3339).ok());
+  // Unix seconds name the years 0000 to 9999, as $yyyy does; milliseconds given as seconds (a
+  // year past 50000) are dirty, never a partition of that year, and nothing overflows.
+  EXPECT_EQ(*ParseEventTime(Value::Integer(253402300799), EventTimeFormat::kUnix), 253402300799000);
+  EXPECT_EQ(*ParseEventTime(Value::Integer(-62167219200), EventTimeFormat::kUnix), -62167219200000);
+  for (int64_t bad : {int64_t{253402300800}, int64_t{1795478400000}, int64_t{-62167219201},
+                      INT64_MAX, INT64_MIN}) {
+    auto r = ParseEventTime(Value::Integer(bad), EventTimeFormat::kUnix);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.status().message().find("years 0000 to 9999"), std::string::npos)
+        << r.status().ToString();
+  }
+  auto ms = ParseEventTime(Value::String("999999999999"), EventTimeFormat::kUnix);
+  ASSERT_FALSE(ms.ok());
+  EXPECT_NE(ms.status().message().find("milliseconds given as seconds?"), std::string::npos);
 }
 
 const TableMeta kTable{
