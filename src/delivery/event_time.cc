@@ -39,6 +39,25 @@ Status Bad(const std::string& text, EventTimeFormat f, const std::string& why = 
                                              EventTimeFormatName(f), why.empty() ? "" : ": ", why));
 }
 
+// Event times name the years 0000 to 9999 only, as $yyyy does in four digits, in any time zone
+// a task may use: instants from 0000-01-02 to 9999-12-30 UTC. A larger Unix time is most often
+// milliseconds or microseconds given as seconds, and would make a partition of a year past 50000.
+constexpr int64_t kFirstSeconds = -62167132800;  // 0000-01-02T00:00:00Z
+constexpr int64_t kLastSeconds = 253402214399;   // 9999-12-30T23:59:59Z
+
+Status OutOfRange(const std::string& text, bool late) {
+  return Status::InvalidArgument(
+      fmt::format("event time {} is outside the years $yyyy names (0000-01-02 to 9999-12-30 UTC){}",
+                  text, late ? " (milliseconds given as seconds?)" : ""));
+}
+
+Result<int64_t> UnixMs(int64_t seconds, const std::string& text) {
+  if (seconds < kFirstSeconds || seconds > kLastSeconds) {
+    return OutOfRange(text, seconds > kLastSeconds);
+  }
+  return seconds * 1000;
+}
+
 // Builds the instant, checking the fields' ranges.
 Result<int64_t> Compose(const std::string& text, EventTimeFormat f, int64_t year, int month,
                         int day, int hour, int minute, int second, int64_t nanos,
@@ -51,23 +70,13 @@ Result<int64_t> Compose(const std::string& text, EventTimeFormat f, int64_t year
       (month == 2 && day == 29 && !leap) || hour > 23 || minute > 59 || second > 60) {
     return Bad(text, f, "a field is out of range");
   }
-  int64_t seconds = DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second;
-  return (seconds - offset) * 1000 + nanos / 1000000;
+  const int64_t seconds =
+      DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset;
+  if (seconds < kFirstSeconds || seconds > kLastSeconds) return OutOfRange("'" + text + "'", false);
+  return seconds * 1000 + nanos / 1000000;
 }
 
 int64_t TwoDigitYear(int yy) { return yy >= 69 ? 1900 + yy : 2000 + yy; }
-
-// Unix seconds of years 0000 to 9999 only: what $yyyy names in four digits (a bigger number is
-// most often milliseconds or microseconds given as seconds, and would make a partition of a year
-// past 30000).
-Result<int64_t> UnixMs(int64_t seconds, const std::string& text) {
-  constexpr int64_t kFirst = -62167219200;  // 0000-01-01T00:00:00Z
-  constexpr int64_t kLast = 253402300799;   // 9999-12-31T23:59:59Z
-  if (seconds >= kFirst && seconds <= kLast) return seconds * 1000;
-  return Status::InvalidArgument(
-      fmt::format("event time {} is not Unix seconds of the years 0000 to 9999{}", text,
-                  seconds > kLast ? " (milliseconds given as seconds?)" : ""));
-}
 
 }  // namespace
 

@@ -173,17 +173,25 @@ TEST(EventTime, GoLayouts) {
   EXPECT_FALSE(ParseEventTime(Value::String("24 Nov 26 00:00 XYZ"), EventTimeFormat::kRfc822).ok());
   EXPECT_FALSE(ParseEventTime(Value::Double(1.5), EventTimeFormat::kUnix).ok());
   EXPECT_FALSE(ParseEventTime(Value::Integer(5), EventTimeFormat::kRfc3339).ok());
-  // Unix seconds name the years 0000 to 9999, as $yyyy does; milliseconds given as seconds (a
-  // year past 50000) are dirty, never a partition of that year, and nothing overflows.
-  EXPECT_EQ(*ParseEventTime(Value::Integer(253402300799), EventTimeFormat::kUnix), 253402300799000);
-  EXPECT_EQ(*ParseEventTime(Value::Integer(-62167219200), EventTimeFormat::kUnix), -62167219200000);
-  for (int64_t bad : {int64_t{253402300800}, int64_t{1795478400000}, int64_t{-62167219201},
+  // Event times name the years 0000 to 9999 in any task's time zone, as $yyyy does: instants
+  // from 0000-01-02 to 9999-12-30 UTC. Milliseconds given as seconds (a year past 50000) are
+  // dirty, never a partition of that year, and nothing overflows.
+  const std::string kOutside = "outside the years $yyyy names (0000-01-02 to 9999-12-30 UTC)";
+  EXPECT_EQ(*ParseEventTime(Value::Integer(253402214399), EventTimeFormat::kUnix), 253402214399000);
+  EXPECT_EQ(*ParseEventTime(Value::Integer(-62167132800), EventTimeFormat::kUnix), -62167132800000);
+  for (int64_t bad : {int64_t{253402214400}, int64_t{1795478400000}, int64_t{-62167132801},
                       INT64_MAX, INT64_MIN}) {
     auto r = ParseEventTime(Value::Integer(bad), EventTimeFormat::kUnix);
     ASSERT_FALSE(r.ok()) << bad;
-    EXPECT_NE(r.status().message().find("years 0000 to 9999"), std::string::npos)
-        << r.status().ToString();
+    EXPECT_NE(r.status().message().find(kOutside), std::string::npos) << r.status().ToString();
   }
+  for (const char* bad : {"0000-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"}) {
+    auto r = ParseEventTime(Value::String(bad), EventTimeFormat::kRfc3339);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.status().message().find(kOutside), std::string::npos) << r.status().ToString();
+  }
+  EXPECT_TRUE(
+      ParseEventTime(Value::String("0000-01-02T00:00:00Z"), EventTimeFormat::kRfc3339).ok());
   auto ms = ParseEventTime(Value::String("999999999999"), EventTimeFormat::kUnix);
   ASSERT_FALSE(ms.ok());
   EXPECT_NE(ms.status().message().find("milliseconds given as seconds?"), std::string::npos);
