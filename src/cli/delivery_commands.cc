@@ -209,11 +209,15 @@ std::string RunSummary(const DeliveryTaskDescription& d, const DeliveryRunStats&
     }
     ranges += ")";
   }
-  return fmt::format("task '{}': delivered {} in {} ({}){}{}{}{}{} in {:.2f} s ({:.0f} rows/s)",
-                     d.name, Count(s.rows_delivered, "row"), Count(s.files_written, "file"),
+  // A resumed run publishes rows that the interrupted one read and grouped: rows over its own
+  // seconds would be a rate of work it did not all do.
+  const std::string rate =
+      s.resumed ? "; part of the work was the interrupted run's, so no rows/s"
+                : fmt::format(" ({:.0f} rows/s)", seconds > 0 ? s.rows_delivered / seconds : 0.0);
+  return fmt::format("task '{}': delivered {} in {} ({}){}{}{}{}{} in {:.2f} s{}", d.name,
+                     Count(s.rows_delivered, "row"), Count(s.files_written, "file"),
                      Bytes(s.bytes_written), dirty, deletes, grouping, ranges,
-                     s.resumed ? " (resumed an interrupted run)" : "", seconds,
-                     seconds > 0 ? s.rows_delivered / seconds : 0.0);
+                     s.resumed ? " (resumed an interrupted run)" : "", seconds, rate);
 }
 
 std::atomic<bool> g_stop{false};

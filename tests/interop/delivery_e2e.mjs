@@ -251,6 +251,10 @@ await test('kill -9 twice during a scan of 3 parallel key ranges, then a re-run 
   if (!/[123] key ranges? scanned at once/.test(last.stderr) || !/resumed an interrupted run/.test(last.stderr)) {
     throw new Error(`the last run did not resume the parallel ranges: ${last.stderr.split('\r').pop()}`);
   }
+  // Its rows include the interrupted runs' work: no rows/s that would claim it.
+  if (/rows\/s\)\s*$/.test(last.stderr) || !/so no rows\/s/.test(last.stderr)) {
+    throw new Error(`the resumed run's summary claims a rate: ${last.stderr.split('\r').pop()}`);
+  }
   const got = await query(`SELECT count(*) AS n, count(DISTINCT id) AS ids, sum(id) AS s FROM read_parquet('${dir}/*.parquet')`);
   assertEq(got, [{ n: String(n), ids: String(n), s: String((n * (n - 1)) / 2) }], `after the kills (files published: ${published})`);
   const d = describe('big', 'bigpar');
