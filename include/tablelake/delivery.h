@@ -104,6 +104,9 @@ struct DeliveryRunStats {
   int64_t bytes_written = 0;
   int64_t dirty_files = 0;  // JSON-lines files of dirty rows
   bool resumed = false;     // the run continued an interrupted snapshot scan or batch
+  // Asked to stop, the run ended its snapshot scan (or merge) before the end, having committed
+  // what it held: the next run resumes it.
+  bool stopped = false;
   // Grouping rows by partition: sorted runs the base scan spilled to the data folder (the
   // memory budget was spent), and the most bytes of grouped rows and open files the run held.
   int64_t spill_runs = 0;

@@ -212,12 +212,16 @@ std::string RunSummary(const DeliveryTaskDescription& d, const DeliveryRunStats&
   // A resumed run publishes rows that the interrupted one read and grouped: rows over its own
   // seconds would be a rate of work it did not all do.
   const std::string rate =
-      s.resumed ? "; part of the work was the interrupted run's, so no rows/s"
-                : fmt::format(" ({:.0f} rows/s)", seconds > 0 ? s.rows_delivered / seconds : 0.0);
-  return fmt::format("task '{}': delivered {} in {} ({}){}{}{}{}{} in {:.2f} s{}", d.name,
+      s.resumed   ? "; part of the work was the interrupted run's, so no rows/s"
+      : s.stopped ? ""
+                  : fmt::format(" ({:.0f} rows/s)", seconds > 0 ? s.rows_delivered / seconds : 0.0);
+  const char* stopped =
+      s.stopped ? " (stopped before its snapshot was all delivered: `delivery run` resumes it)"
+                : "";
+  return fmt::format("task '{}': delivered {} in {} ({}){}{}{}{}{}{} in {:.2f} s{}", d.name,
                      Count(s.rows_delivered, "row"), Count(s.files_written, "file"),
                      Bytes(s.bytes_written), dirty, deletes, grouping, ranges,
-                     s.resumed ? " (resumed an interrupted run)" : "", seconds, rate);
+                     s.resumed ? " (resumed an interrupted run)" : "", stopped, seconds, rate);
 }
 
 std::atomic<bool> g_stop{false};

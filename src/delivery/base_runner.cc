@@ -76,7 +76,8 @@ Status RunBase(TaskRun& run) {
     std::filesystem::remove(RunPath(run, state.runs), ec);
   }
   if (!state.merging) TL_RETURN_IF_ERROR(ScanSnapshot(run));
-  if (state.merging) TL_RETURN_IF_ERROR(MergeRuns(run));
+  if (state.merging && !run.stats.stopped) TL_RETURN_IF_ERROR(MergeRuns(run));
+  if (run.stats.stopped) return Status::OK();  // the snapshot stays for the next run
   TL_RETURN_IF_ERROR(FinishBase(run));
   return ReleaseSnapshot(run);
 }
@@ -227,7 +228,7 @@ class SnapshotScan {
       progress_ = std::make_unique<Progress>("deliver " + run_.task.name, 0, run_.progress);
     }
     Status s = state_.ranges.size() == 1 ? ScanOneRange() : ScanRanges();
-    if (s.ok()) s = Finish();
+    if (s.ok()) s = run_.stats.stopped ? Pause() : Finish();
     if (!s.ok()) {
       // What the failed segment published goes now, where the bucket allows, so that the
       // bucket holds what the status counts (a resume removes it anyway).
@@ -291,7 +292,10 @@ class SnapshotScan {
         SetPosition(0, row->primary_key);
         TL_RETURN_IF_ERROR(Spill());
       }
-      if ((++scanned_ & 1023) == 0) Note();
+      if ((++scanned_ & 1023) == 0) {
+        Note();
+        if ((run_.stats.stopped = run_.StopRequested())) break;
+      }
     }
     TL_RETURN_IF_ERROR(rows.status());
     if (last != nullptr) SetPosition(0, last->primary_key);
@@ -317,6 +321,7 @@ class SnapshotScan {
         TL_RETURN_IF_ERROR(TakeEncoded(r, *b));
         scanned_ += static_cast<int64_t>(b->stored.size());
         if ((scanned_ & ~int64_t{4095}) != last_note_) Note();
+        if ((run_.stats.stopped = run_.StopRequested())) break;
         continue;
       }
       size_t next = 0;
@@ -340,6 +345,7 @@ class SnapshotScan {
       if (batch_->full() || batch_->segment_due()) TL_RETURN_IF_ERROR(Spill());
       scanned_ += static_cast<int64_t>(b->rows.size());
       if ((scanned_ & ~int64_t{4095}) != last_note_) Note();
+      if ((run_.stats.stopped = run_.StopRequested())) break;
     }
     TL_RETURN_IF_ERROR(scan.status());
     for (const auto& st : scan.stats()) {
@@ -397,6 +403,14 @@ class SnapshotScan {
     run_.stats.spill_bytes += static_cast<int64_t>(std::filesystem::file_size(path, ec));
     ++state_.runs;
     ++run_.stats.spill_runs;
+    return CommitSegment(run_, std::move(batch_));
+  }
+
+  // Asked to stop: what the segment holds is committed (grouped rows as a run, its files and
+  // dirty rows published) with the positions reached, and the next run resumes from them.
+  Status Pause() {
+    if (!batch_) return Status::OK();
+    if (batch_->buffered_bytes() > 0) return Spill();
     return CommitSegment(run_, std::move(batch_));
   }
 
@@ -505,9 +519,11 @@ Status MergeRuns(TaskRun& run) {
       if (done_already) continue;
       TL_RETURN_IF_ERROR(batch->ClosePartition(partition));
       if (progress) progress->Update(0, merged);
-      if (run.clock->NowMicros() >= commit_at_us) {
+      run.stats.stopped = run.StopRequested();
+      if (run.clock->NowMicros() >= commit_at_us || run.stats.stopped) {
         state.merged_through = partition;
         TL_RETURN_IF_ERROR(CommitSegment(run, std::move(batch)));
+        if (run.stats.stopped) return Status::OK();  // the next run merges on after it
         batch = NewSegment(run);
         commit_at_us = run.clock->NowMicros() + 2000000;
       }

@@ -242,6 +242,7 @@ Status DeliveryServiceImpl::RunTask(const std::string& table, const std::string&
   delivery::TaskRun run{store_, clock_.get(), progress_, &budget_, task,
                         state,  *stats,       {},        nullptr};
   run.scan_ranges = scan_ranges_;
+  run.stop = stop;
   Status s = [&]() -> Status {
     if (state.base_done && !state.checkpoint.empty()) {
       TL_RETURN_IF_ERROR(delivery::ReleaseSnapshot(run));
@@ -250,7 +251,7 @@ Status DeliveryServiceImpl::RunTask(const std::string& table, const std::string&
     TL_RETURN_IF_ERROR(Prepare(run));
     if (task.type != DeliveryTaskType::kInc && !state.base_done)
       TL_RETURN_IF_ERROR(delivery::RunBase(run));
-    if (task.type == DeliveryTaskType::kBase) return Status::OK();
+    if (task.type == DeliveryTaskType::kBase || stats->stopped) return Status::OK();
     return delivery::RunIncremental(run, stop);
   }();
   {

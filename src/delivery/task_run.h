@@ -34,6 +34,10 @@ struct TaskRun {
   int scan_ranges = 1;       // at most, for a new attempt's scan; 0: by the cores (DeliveryOptions)
   bool error_saved = false;  // the failure is already in the task's status
   std::atomic<int64_t>* memory_now = nullptr;  // what describe reports while the run goes on
+  // Set when the run is to stop (SIGINT, a server stopping the task): the base scan and merge
+  // commit what they hold at the next row batch and return, resumable (stats.stopped).
+  const std::atomic<bool>* stop = nullptr;
+  bool StopRequested() const { return stop != nullptr && stop->load(std::memory_order_relaxed); }
 
   // What the run's grouped rows and open files hold now.
   void NoteMemory(int64_t bytes) {

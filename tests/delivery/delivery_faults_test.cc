@@ -466,5 +466,44 @@ TEST_F(DeliveryFaultTest, RegisteredSchemesServeTheirEndpoints) {
   EXPECT_NE(refused.message().find("ftp://lake.example"), std::string::npos) << refused.ToString();
 }
 
+// A run asked to stop (SIGINT on `delivery run`, a server stopping a task) ends its snapshot scan
+// at the next row batch, committing what it holds, rather than after the whole table; the next
+// run resumes it, every row once - one range or several, one partition (the ranges encode) or
+// many (they group).
+TEST_F(DeliveryFaultTest, AStopEndsTheScanSoonAndTheNextRunResumesIt) {
+  Load(0, 30000, 400);
+  struct Case {
+    const char* name;
+    const char* prefix;
+    const char* folder;  // where its files are
+    int ranges;
+  };
+  for (const Case& c : {Case{"onerange", "s1", "s1", 1}, Case{"encoding", "s2", "s2", 3},
+                        Case{"grouping", "s3/$yyyy/$MM/$dd/$HH", "s3", 3}}) {
+    SCOPED_TRACE(c.name);
+    DeliveryOptions options;
+    options.buckets = &buckets_;
+    options.scan_ranges = c.ranges;
+    auto service = std::move(DeliveryService::Open(store_.get(), options)).value();
+    ASSERT_TRUE(
+        service->CreateDeliveryTask("t", c.name, Config(c.prefix), DeliveryTaskType::kBase).ok());
+    std::atomic<bool> stop{true};
+    DeliveryRunStats stats;
+    ASSERT_TRUE(service->RunTask("t", c.name, &stop, &stats).ok());
+    EXPECT_TRUE(stats.stopped);
+    auto d = service->DescribeDeliveryTask("t", c.name);
+    EXPECT_FALSE(d->status.finished);
+    EXPECT_EQ(d->status.rows_delivered, Rows(c.folder).first);
+    EXPECT_LT(d->status.rows_delivered, 30000);
+    ASSERT_TRUE(service->RunTask("t", c.name, nullptr, &stats).ok());
+    EXPECT_FALSE(stats.stopped);
+    EXPECT_TRUE(stats.resumed);
+    d = service->DescribeDeliveryTask("t", c.name);
+    EXPECT_TRUE(d->status.finished);
+    EXPECT_EQ(d->status.rows_delivered, 30000);
+    EXPECT_EQ(Rows(c.folder), std::make_pair(int64_t{30000}, int64_t{30000}));
+  }
+}
+
 }  // namespace
 }  // namespace tablelake
