@@ -150,7 +150,9 @@ Status FromSst(const rocksdb::Status& s, const std::string& path) {
   return FromRocks(s, "bulk load file " + path);
 }
 
-// Change records in Put order, in memory until they outgrow `limit`, then in a file.
+// Change records in Put order, in memory until they outgrow `limit`, then in a file. Records
+// are numbered from 0 in Put order; ForEach reads any stretch of them, so that two threads can
+// each write half of a load's stream.
 class ChangeLog {
  public:
   ChangeLog(std::string path, int64_t limit) : path_(std::move(path)), limit_(limit) {}
@@ -161,32 +163,54 @@ class ChangeLog {
   }
   Status Add(std::string change) {
     bytes_ += static_cast<int64_t>(change.size());
-    ++count_;
     pending_.push_back(std::move(change));
     pending_bytes_ += static_cast<int64_t>(pending_.back().size());
     return pending_bytes_ > limit_ ? Spill() : Status::OK();
   }
   bool spilled() const { return file_ != nullptr; }
   int64_t bytes() const { return bytes_; }
-  uint64_t count() const { return count_; }
-  // Every record in Put order.
-  Status ForEach(const std::function<void(std::string&)>& fn) {
-    if (file_ != nullptr) {
-      if (std::fflush(file_) != 0 || std::fseek(file_, 0, SEEK_SET) != 0) return Error("rewind");
+  uint64_t count() const { return spilled_ + pending_.size(); }
+  // A record number near the middle where a stretch may start (ForEach reads from it without
+  // reading what comes before it).
+  uint64_t Middle() const {
+    if (marks_.empty()) return spilled_ + pending_.size() / 2;
+    const uint64_t half = count() / 2;
+    if (half >= spilled_) return half;
+    return marks_[std::min<size_t>(marks_.size() - 1, half / kMarkEvery)].first;
+  }
+  // Records [from, to) in Put order; `from` is 0, Middle() or past the spilled ones. Safe on
+  // several threads at once (each reads the file through its own handle).
+  Status ForEach(uint64_t from, uint64_t to, const std::function<void(std::string&)>& fn) {
+    uint64_t n = from;
+    if (n < spilled_) {
+      if (std::fflush(file_) != 0) return Error("flush");
+      FILE* in = std::fopen(path_.c_str(), "rbe");
+      if (in == nullptr) return Error("open");
+      const auto mark = std::find_if(marks_.begin(), marks_.end(),
+                                     [&](const auto& m) { return m.first == from; });
+      if (mark == marks_.end()) {
+        std::fclose(in);
+        return Status::Internal(fmt::format("bulk load: change record {} is not a mark", from));
+      }
+      bool ok = std::fseek(in, static_cast<long>(mark->second), SEEK_SET) == 0;
       std::string change;
       uint32_t size;
-      while (std::fread(&size, 4, 1, file_) == 1) {
+      for (; ok && n < std::min(to, spilled_); ++n) {
+        ok = std::fread(&size, 4, 1, in) == 1;
         change.resize(size);
-        if (size > 0 && std::fread(change.data(), 1, size, file_) != size) return Error("read");
-        fn(change);
+        ok = ok && (size == 0 || std::fread(change.data(), 1, size, in) == size);
+        if (ok) fn(change);
       }
-      if (std::ferror(file_)) return Error("read");
+      std::fclose(in);
+      if (!ok) return Error("read");
     }
-    for (std::string& change : pending_) fn(change);
+    for (; n < to; ++n) fn(pending_[n - spilled_]);
     return Status::OK();
   }
 
  private:
+  static constexpr uint64_t kMarkEvery = 4096;  // records between the marks ForEach can start at
+
   Status Spill() {
     if (file_ == nullptr) {
       std::error_code ignored;  // the open below says what is wrong
@@ -194,11 +218,14 @@ class ChangeLog {
       if ((file_ = std::fopen(path_.c_str(), "w+be")) == nullptr) return Error("create");
     }
     for (const std::string& change : pending_) {
+      if (spilled_ % kMarkEvery == 0) marks_.emplace_back(spilled_, file_bytes_);
       uint32_t size = static_cast<uint32_t>(change.size());
       if (std::fwrite(&size, 4, 1, file_) != 1 ||
           std::fwrite(change.data(), 1, size, file_) != size) {
         return Error("write");
       }
+      file_bytes_ += 4 + size;
+      ++spilled_;
     }
     pending_.clear();
     pending_bytes_ = 0;
@@ -212,10 +239,12 @@ class ChangeLog {
   std::string path_;
   int64_t limit_;
   FILE* file_ = nullptr;
+  uint64_t spilled_ = 0;                              // records in the file
+  uint64_t file_bytes_ = 0;                           // its size
+  std::vector<std::pair<uint64_t, uint64_t>> marks_;  // (record number, its offset in the file)
   std::vector<std::string> pending_;
   int64_t pending_bytes_ = 0;
   int64_t bytes_ = 0;
-  uint64_t count_ = 0;
 };
 
 }  // namespace
@@ -579,7 +608,7 @@ class BulkLoaderImpl : public BulkLoader {
       return Status::OK();
     }));
     uint64_t seq = store_->last_seq_.load();
-    TL_RETURN_IF_ERROR(changes_.ForEach([&](std::string& change) {
+    TL_RETURN_IF_ERROR(changes_.ForEach(0, changes_.count(), [&](std::string& change) {
       store_->AppendChange(table_->id, &change, commit_us, &seq, &batch);
     }));
     if (auto_increment_ != 0) store_->AppendAutoIncrement(table_->id, auto_increment_, &batch);
@@ -594,6 +623,39 @@ class BulkLoaderImpl : public BulkLoader {
     return Status::OK();
   }
 
+  // The change records as stream files, taking the sequences after `seq`: two halves written
+  // at once (this runs under commit_mu_, where every other writer waits), each a file.
+  Result<std::vector<std::string>> WriteStream(uint64_t seq, int64_t commit_us) {
+    const uint64_t middle = changes_.Middle(), count = changes_.count();
+    std::vector<std::pair<uint64_t, uint64_t>> halves = {{0, middle}, {middle, count}};
+    if (middle == 0 || middle == count) halves = {{0, count}};
+    std::vector<std::string> files;
+    std::vector<Status> written(halves.size());
+    auto write = [&](size_t h) -> Status {
+      const std::string& path = files[h];
+      TL_ASSIGN_OR_RETURN(auto writer, NewWriter(store_->stream_cf_, path));
+      uint64_t next = seq + halves[h].first;
+      Status put;
+      TL_RETURN_IF_ERROR(
+          changes_.ForEach(halves[h].first, halves[h].second, [&](std::string& change) {
+            std::memcpy(change.data(), &commit_us, 8);  // fixed64 commit time, see the codec
+            if (put.ok()) {
+              put = FromSst(writer->Put(store::StreamKey(table_->id, ++next), change), path);
+            }
+          }));
+      TL_RETURN_IF_ERROR(put);
+      return FromSst(writer->Finish(), path);
+    };
+    for (size_t h = 0; h < halves.size(); ++h)
+      files.push_back(fmt::format("{}/stream-{}.sst", folder_, h));
+    std::thread second;
+    if (halves.size() > 1) second = std::thread([&] { written[1] = write(1); });
+    written[0] = write(0);
+    if (second.joinable()) second.join();
+    for (const Status& s : written) TL_RETURN_IF_ERROR(s);
+    return files;
+  }
+
   // Under commit_mu_: the change records take the next sequences; they, the counters and the
   // rows go in as one ingestion.
   Status Ingest(const std::vector<std::string>& data_files, int64_t commit_us) {
@@ -602,18 +664,9 @@ class BulkLoaderImpl : public BulkLoader {
     args[0].column_family = store_->data_cf_;
     args[0].external_files = data_files;
     if (changes_.count() > 0) {
-      std::string path = folder_ + "/stream.sst";
-      TL_ASSIGN_OR_RETURN(auto writer, NewWriter(store_->stream_cf_, path));
-      Status put;
-      TL_RETURN_IF_ERROR(changes_.ForEach([&](std::string& change) {
-        std::memcpy(change.data(), &commit_us, 8);  // fixed64 commit time, see the codec
-        if (put.ok()) {
-          put = FromSst(writer->Put(store::StreamKey(table_->id, ++seq), change), path);
-        }
-      }));
-      TL_RETURN_IF_ERROR(put);
-      TL_RETURN_IF_ERROR(FromSst(writer->Finish(), path));
-      args.push_back({store_->stream_cf_, {path}, {}});
+      TL_ASSIGN_OR_RETURN(auto files, WriteStream(seq, commit_us));
+      args.push_back({store_->stream_cf_, std::move(files), {}});
+      seq += changes_.count();
     }
     std::map<std::string, std::string> counters;  // an SST's keys go in order
     if (seq != store_->last_seq_.load()) PutBigEndian64(&counters[kLastSequenceKey], seq);

@@ -208,6 +208,21 @@ TEST_F(BulkLoadTest, ALoadLargerThanItsMemoryIsIngestedWhole) {
   ASSERT_EQ(records->records.size(), 1000u);
   EXPECT_EQ(records->records[0].sequence, before + 1);
   EXPECT_EQ(records->records[0].primary_key, Key(0, "k0"));
+  // Every change record, in Put order under consecutive sequences: the stream is written in two
+  // halves at once, from the spilled change log and the records still in memory.
+  uint64_t next = before + 1;
+  for (int i = 0; i < kRows + 1000;) {
+    auto page = store_->ReadStream("sampleTable", next, 1000);
+    ASSERT_TRUE(page.ok());
+    ASSERT_FALSE(page->records.empty()) << "stream ends at record " << i;
+    for (const auto& r : page->records) {
+      ASSERT_EQ(r.sequence, next) << "record " << i;
+      const int k = (i % kRows) * 7919 % kRows;
+      ASSERT_EQ(r.primary_key, Key(k % 13, "k" + std::to_string(k))) << "record " << i;
+      ++next;
+      ++i;
+    }
+  }
   // Writes after the load take the sequences after it.
   ASSERT_TRUE(Put(Key(-2, "after"), {}).ok());
   EXPECT_EQ(store_->LastSequence(), before + kRows + 1001);
