@@ -254,9 +254,9 @@ class RecordSplitter {
 };
 
 // Reads the input on a thread of its own in batches of records, which parsing threads (one per
-// core for JSON lines; one for CSV, whose header the parser keeps) parse and prepare; Next
-// hands them over in input order. At most two batches per parsing thread (and at least 8) are
-// read ahead: bounded memory.
+// core; each CSV parser reads the header, which the reader takes out of its batch, before its
+// first batch) parse and prepare; Next hands them over in input order. At most two batches per
+// parsing thread (and at least 8) are read ahead: bounded memory.
 class ParseAhead {
  public:
   // Reads `*in` (owned when `owned` holds it); `parsers` has one parser per parsing thread.
@@ -337,6 +337,10 @@ class ParseAhead {
     std::istream* in = nullptr;
     std::string name;
     bool csv = false;  // records are CSV's (RecordSplitter)
+    // CSV: the header (the first record that is not blank), which every parser reads before
+    // its first batch after it; the reader sets it before it hands that batch over.
+    std::string header;
+    uint64_t header_line = 0;
     std::mutex mu;
     std::condition_variable cv;
     std::deque<std::shared_ptr<Batch>> batches;  // in input order
@@ -385,10 +389,17 @@ class ParseAhead {
         b->out.error = Status::IOError(fmt::format("error reading {}", s.name));
       b->input.reserve(b->input.size() + store::JsonLineParser::kPadding);
       const std::string_view input = b->input;
+      std::string header;
       for (const auto& [from, to] : records) {
         std::string_view text = input.substr(from, to - from);
         bytes += text.size() + 1;
-        b->lines.push_back({++number, bytes, text});
+        ++number;
+        if (s.csv && s.header_line == 0 && header.empty() && !IsBlank(text)) {
+          header.assign(text);  // every parser reads it: not a row of this batch
+          s.header_line = number;
+        } else {
+          b->lines.push_back({number, bytes, text});
+        }
         number += static_cast<uint64_t>(std::count(text.begin(), text.end(), '\n'));
       }
       if (runaway) {
@@ -400,6 +411,7 @@ class ParseAhead {
       std::unique_lock lock(s.mu);
       s.cv.wait(lock, [&] { return s.stop || s.batches.size() < s.max_batches; });
       if (s.stop) return;
+      if (!header.empty()) s.header = std::move(header);
       s.batches.push_back(std::move(b));
       s.read_all = done;
       s.cv.notify_all();
@@ -432,8 +444,11 @@ class ParseAhead {
     }
   }
 
+  static bool IsBlank(std::string_view record) { return record.empty() || record == "\r"; }
+
   // Takes the batches read, oldest first, until the input or the reader ends.
   static void Parse(State& s, RowParser* parser) {
+    bool header_read = false;  // CSV: this thread's parser has read the header
     while (true) {
       std::shared_ptr<Batch> b;
       {
@@ -452,12 +467,25 @@ class ParseAhead {
       {
         std::shared_lock guard(s.preparing);
         if (s.loader_gone) return;
+        if (!header_read && !s.header.empty()) {
+          header_read = true;
+          if (Status h = ReadHeader(s, parser); !h.ok()) {
+            b->out.error = h;
+            b->out.end = true;
+            b->lines.clear();
+          }
+        }
         ParseBatch(s, parser, b.get());
       }
       std::lock_guard lock(s.mu);
       b->parsed = true;
       s.cv.notify_all();
     }
+  }
+
+  static Status ReadHeader(State& s, RowParser* parser) {
+    auto header = parser->Parse(s.header);
+    return header.status().WithContext(fmt::format("{} line {}", s.name, s.header_line));
   }
 
   static void ParseBatch(State& s, RowParser* parser, Batch* b) {
@@ -487,8 +515,8 @@ template <typename Fn>
 Status ForEachRow(const TableMeta& meta, const std::string& format, Preparer prepare,
                   std::unique_ptr<std::istream> owned, std::istream* in, const std::string& name,
                   Fn&& fn) {
-  // JSON lines parse alike on any thread; a CSV parser keeps the header it read first.
-  const size_t threads = format == "jsonl" ? std::max(1u, std::thread::hardware_concurrency()) : 1;
+  // Records parse alike on any thread (each CSV parser reads the header first).
+  const size_t threads = std::max(1u, std::thread::hardware_concurrency());
   std::vector<std::unique_ptr<RowParser>> parsers;
   for (size_t i = 0; i < threads; ++i) {
     TL_ASSIGN_OR_RETURN(auto parser, NewRowParser(format, meta));

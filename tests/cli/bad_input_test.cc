@@ -103,6 +103,7 @@ TEST_F(BadInputTest, OptionsAndValuesAreCheckedWithClearMessages) {
   std::ofstream(dir_ / "bad.csv") << "k,v\na,\"1\" x\n";
   std::ofstream(dir_ / "unnamed.csv") << "k,,v\na,1,2\n";
   std::ofstream(dir_ / "digit.csv") << "k,1v\na,1\n";
+  std::ofstream(dir_ / "header-only.csv") << "\r\n\nk,,v\n";  // blank lines, then the header
   std::string long_name(100000, 'c');
   ExpectAllRefused({
       {{"range", "n", "--limit", "0"}, "", "--limit takes at least 1"},
@@ -116,6 +117,7 @@ TEST_F(BadInputTest, OptionsAndValuesAreCheckedWithClearMessages) {
       // The header's fault is told at the header, not at the first row.
       {{"import", "p", "unnamed.csv", "--format", "csv"}, "", "line 1: header column 2: name ''"},
       {{"import", "p", "digit.csv", "--format", "csv"}, "", "line 1: header column 2: name '1v'"},
+      {{"import", "p", "header-only.csv", "--format", "csv"}, "", "line 3: header column 2"},
       {{"put", "p", R"({"k":"a","v":1,"v":2})"}, "", "the key 'v' appears twice"},
       {{"put", "p", R"({"k":"a","v":[1,2]})"}, "", "an array holds versions"},
       {{"put", "p"}, "{\"k\":\"a\",\"v\":\"\xff\"}\n", "ill-formed UTF-8"},
