@@ -338,7 +338,8 @@ class ParseAhead {
     std::string name;
     bool csv = false;  // records are CSV's (RecordSplitter)
     // CSV: the header (the first record that is not blank), which every parser reads before
-    // its first batch after it; the reader sets it before it hands that batch over.
+    // its first batch after it; the reader sets both (once, under `mu`) as it hands that batch
+    // over.
     std::string header;
     uint64_t header_line = 0;
     std::mutex mu;
@@ -358,7 +359,7 @@ class ParseAhead {
   }
 
   static void Read(State& s) {
-    uint64_t number = 0, bytes = 0;
+    uint64_t number = 0, bytes = 0, header_line = 0;
     std::string next;  // the start of a line the last read cut
     RecordSplitter splitter(s.csv);
     for (bool done = false, first = true; !done; first = false) {
@@ -394,9 +395,9 @@ class ParseAhead {
         std::string_view text = input.substr(from, to - from);
         bytes += text.size() + 1;
         ++number;
-        if (s.csv && s.header_line == 0 && header.empty() && !IsBlank(text)) {
+        if (s.csv && header_line == 0 && !IsBlank(text)) {
           header.assign(text);  // every parser reads it: not a row of this batch
-          s.header_line = number;
+          header_line = number;
         } else {
           b->lines.push_back({number, bytes, text});
         }
@@ -411,7 +412,10 @@ class ParseAhead {
       std::unique_lock lock(s.mu);
       s.cv.wait(lock, [&] { return s.stop || s.batches.size() < s.max_batches; });
       if (s.stop) return;
-      if (!header.empty()) s.header = std::move(header);
+      if (!header.empty()) {
+        s.header = std::move(header);
+        s.header_line = header_line;
+      }
       s.batches.push_back(std::move(b));
       s.read_all = done;
       s.cv.notify_all();
@@ -451,6 +455,7 @@ class ParseAhead {
     bool header_read = false;  // CSV: this thread's parser has read the header
     while (true) {
       std::shared_ptr<Batch> b;
+      bool header_known;  // read under `mu`: the header is set before this batch, if ever
       {
         std::unique_lock lock(s.mu);
         auto waiting = [&] {
@@ -463,11 +468,12 @@ class ParseAhead {
         b = waiting();
         if (s.stop || !b) return;  // stopped, or nothing left to read
         b->taken = true;
+        header_known = !s.header.empty();
       }
       {
         std::shared_lock guard(s.preparing);
         if (s.loader_gone) return;
-        if (!header_read && !s.header.empty()) {
+        if (!header_read && header_known) {
           header_read = true;
           if (Status h = ReadHeader(s, parser); !h.ok()) {
             b->out.error = h;
