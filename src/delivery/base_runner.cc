@@ -294,7 +294,7 @@ class SnapshotScan {
       }
       if ((++scanned_ & 1023) == 0) {
         Note();
-        if ((run_.stats.stopped = run_.StopRequested())) break;
+        if (run_.Stopping()) break;
       }
     }
     TL_RETURN_IF_ERROR(rows.status());
@@ -302,8 +302,8 @@ class SnapshotScan {
     return Status::OK();
   }
 
-  // Several ranges, each read and converted on a thread of its own (RangeScan); this thread
-  // groups their batches as they come.
+  // Several ranges, each read and converted (or encoded) on a thread of its own (RangeScan);
+  // this thread takes their batches as they come.
   Status ScanRanges() {
     std::vector<RangeScan::Range> ranges;
     for (size_t i = 0; i < state_.ranges.size(); ++i) {
@@ -317,41 +317,40 @@ class SnapshotScan {
                    {state_.snapshot_seq, state_.snapshot_ms}, encode);
     int64_t r;
     while (const ConvertedBatch* b = scan.Next(&r)) {
-      if (encode) {
-        TL_RETURN_IF_ERROR(TakeEncoded(r, *b));
-        scanned_ += static_cast<int64_t>(b->stored.size());
-        if ((scanned_ & ~int64_t{4095}) != last_note_) Note();
-        if ((run_.stats.stopped = run_.StopRequested())) break;
-        continue;
-      }
-      size_t next = 0;
-      while (true) {
-        if (!batch_) batch_ = NewSegment(run_);
-        TL_ASSIGN_OR_RETURN(next, batch_->AddConverted(*b, next));
-        if (next == b->rows.size()) break;
-        // Row `next` starts the next segment, whose partition streams from it on.
-        std::string partition = batch_->carried();
-        TL_ASSIGN_OR_RETURN(PrimaryKey key, b->Key(next));
-        SetPosition(r, key, /*at=*/true);
-        TL_RETURN_IF_ERROR(CommitSegment(run_, std::move(batch_)));
-        batch_ = NewSegment(run_);
-        batch_->StreamFrom(std::move(partition));
-      }
-      if (!b->rows.empty()) {
-        TL_ASSIGN_OR_RETURN(PrimaryKey key, b->Key(b->rows.size() - 1));
-        SetPosition(r, key);
-      }
-      if (b->last) state_.ranges[r].done = true;
-      if (batch_->full() || batch_->segment_due()) TL_RETURN_IF_ERROR(Spill());
-      scanned_ += static_cast<int64_t>(b->rows.size());
+      TL_RETURN_IF_ERROR(encode ? TakeEncoded(r, *b) : TakeConverted(r, *b));
+      scanned_ += static_cast<int64_t>(encode ? b->stored.size() : b->rows.size());
       if ((scanned_ & ~int64_t{4095}) != last_note_) Note();
-      if ((run_.stats.stopped = run_.StopRequested())) break;
+      if (run_.Stopping()) break;
     }
     TL_RETURN_IF_ERROR(scan.status());
     for (const auto& st : scan.stats()) {
       run_.stats.scan_ranges.push_back({st.index, st.rows, st.busy_seconds});
     }
     return Status::OK();
+  }
+
+  // A batch of converted rows: grouped by partition, the range's position moving to its last
+  // row; a row that finds its partition's file whole ends the segment before it (carried()).
+  Status TakeConverted(int64_t r, const ConvertedBatch& b) {
+    size_t next = 0;
+    while (true) {
+      if (!batch_) batch_ = NewSegment(run_);
+      TL_ASSIGN_OR_RETURN(next, batch_->AddConverted(b, next));
+      if (next == b.rows.size()) break;
+      // Row `next` starts the next segment, whose partition streams from it on.
+      std::string partition = batch_->carried();
+      TL_ASSIGN_OR_RETURN(PrimaryKey key, b.Key(next));
+      SetPosition(r, key, /*at=*/true);
+      TL_RETURN_IF_ERROR(CommitSegment(run_, std::move(batch_)));
+      batch_ = NewSegment(run_);
+      batch_->StreamFrom(std::move(partition));
+    }
+    if (!b.rows.empty()) {
+      TL_ASSIGN_OR_RETURN(PrimaryKey key, b.Key(b.rows.size() - 1));
+      SetPosition(r, key);
+    }
+    if (b.last) state_.ranges[r].done = true;
+    return batch_->full() || batch_->segment_due() ? Spill() : Status::OK();
   }
 
   // A batch of the encoding mode: its row groups into the partition's file, each after the
@@ -519,11 +518,11 @@ Status MergeRuns(TaskRun& run) {
       if (done_already) continue;
       TL_RETURN_IF_ERROR(batch->ClosePartition(partition));
       if (progress) progress->Update(0, merged);
-      run.stats.stopped = run.StopRequested();
-      if (run.clock->NowMicros() >= commit_at_us || run.stats.stopped) {
+      const bool stopping = run.Stopping();
+      if (run.clock->NowMicros() >= commit_at_us || stopping) {
         state.merged_through = partition;
         TL_RETURN_IF_ERROR(CommitSegment(run, std::move(batch)));
-        if (run.stats.stopped) return Status::OK();  // the next run merges on after it
+        if (stopping) return Status::OK();  // the next run merges on after it
         batch = NewSegment(run);
         commit_at_us = run.clock->NowMicros() + 2000000;
       }

@@ -37,7 +37,11 @@ struct TaskRun {
   // Set when the run is to stop (SIGINT, a server stopping the task): the base scan and merge
   // commit what they hold at the next row batch and return, resumable (stats.stopped).
   const std::atomic<bool>* stop = nullptr;
-  bool StopRequested() const { return stop != nullptr && stop->load(std::memory_order_relaxed); }
+  // Whether the run is to stop now; a yes is recorded in stats.stopped.
+  bool Stopping() {
+    stats.stopped = stop != nullptr && stop->load(std::memory_order_relaxed);
+    return stats.stopped;
+  }
 
   // What the run's grouped rows and open files hold now.
   void NoteMemory(int64_t bytes) {

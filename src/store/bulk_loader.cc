@@ -646,8 +646,9 @@ class BulkLoaderImpl : public BulkLoader {
       TL_RETURN_IF_ERROR(put);
       return FromSst(writer->Finish(), path);
     };
-    for (size_t h = 0; h < halves.size(); ++h)
+    for (size_t h = 0; h < halves.size(); ++h) {
       files.push_back(fmt::format("{}/stream-{}.sst", folder_, h));
+    }
     std::thread second;
     if (halves.size() > 1) second = std::thread([&] { written[1] = write(1); });
     written[0] = write(0);
