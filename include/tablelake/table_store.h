@@ -164,6 +164,14 @@ class RowIterator {
   virtual Status status() const = 0;
 };
 
+// A row to put blind, as views into buffers the caller holds (a parser's): key columns in the
+// table's order, then unversioned cells (they take the load's time).
+struct RowView {
+  std::vector<ColumnView> primary_key;
+  std::vector<ColumnView> cells;
+  PutRowRequest ToPutRow(std::string table) const;
+};
+
 // Loads many rows into one table as one atomic write: all of them or, when anything fails,
 // none. Rows are checked as they are staged, by the same code as PutRow (names, sizes, key,
 // cell versions, AUTO_INCREMENT), so a row PutRow would refuse is refused here, at its Put (or
@@ -191,6 +199,11 @@ class BulkLoader {
   };
   virtual Result<PreparedRow> Prepare(PutRowRequest row) const {
     return PreparedRow{std::move(row), {}, {}, {}, 0};
+  }
+  // The same for a row of views, checked alike: a loader that encodes rows does so without
+  // copying its values first. (This one copies it into a request, whose table the loader sets.)
+  virtual Result<PreparedRow> Prepare(const RowView& row) const {
+    return Prepare(row.ToPutRow({}));
   }
   virtual Status Stage(PreparedRow row) { return Put(std::move(*row.request)); }
   virtual uint64_t rows() const = 0;

@@ -27,6 +27,43 @@ enum class ValueType : uint8_t {
 
 const char* ValueTypeName(ValueType type);
 
+class Value;
+
+// A plain value (INTEGER, DOUBLE, BOOLEAN, STRING or BINARY) that refers to bytes it does not
+// hold, such as a parser's buffer: what a bulk load encodes without copying each value first.
+class ValueView {
+ public:
+  ValueView() = default;  // INTEGER 0
+  static ValueView Integer(int64_t v) { return {ValueType::kInteger, v, {}}; }
+  static ValueView Double(double v) {
+    int64_t bits;
+    std::memcpy(&bits, &v, sizeof v);
+    return {ValueType::kDouble, bits, {}};
+  }
+  static ValueView Boolean(bool v) { return {ValueType::kBoolean, v ? 1 : 0, {}}; }
+  static ValueView String(std::string_view v) { return {ValueType::kString, 0, v}; }
+  static ValueView Binary(std::string_view v) { return {ValueType::kBinary, 0, v}; }
+
+  ValueType type() const { return type_; }
+  int64_t integer() const { return int_; }
+  double dbl() const {
+    double d;
+    std::memcpy(&d, &int_, sizeof d);
+    return d;
+  }
+  bool boolean() const { return int_ != 0; }
+  std::string_view bytes() const { return bytes_; }
+  Value ToValue() const;
+
+ private:
+  friend class Value;
+  ValueView(ValueType type, int64_t i, std::string_view bytes)
+      : type_(type), int_(i), bytes_(bytes) {}
+  ValueType type_ = ValueType::kInteger;
+  int64_t int_ = 0;
+  std::string_view bytes_;
+};
+
 class Value {
  public:
   Value() = default;  // INTEGER 0
@@ -69,6 +106,9 @@ class Value {
   // Bytes of a STRING (UTF-8) or BINARY value.
   const std::string& bytes() const { return bytes_; }
 
+  // Valid while this value lives unchanged.
+  ValueView view() const { return {type_, int_, bytes_}; }
+
   // Exact equality: same type and same value (doubles compared bitwise, so NaN == NaN).
   bool operator==(const Value& other) const;
   bool operator!=(const Value& other) const { return !(*this == other); }
@@ -77,10 +117,17 @@ class Value {
   std::string DebugString() const;
 
  private:
+  friend class ValueView;
   ValueType type_ = ValueType::kInteger;
   // INTEGER and BOOLEAN values, or a DOUBLE's bits: one word, as rows hold many values.
   int64_t int_ = 0;
   std::string bytes_;
+};
+
+// A column's name and value as views (see ValueView).
+struct ColumnView {
+  std::string_view name;
+  ValueView value;
 };
 
 // Orders values of the same primary-key type as Tablestore does: INTEGER by signed value,

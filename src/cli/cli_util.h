@@ -81,9 +81,15 @@ inline constexpr const char* kLoadMemoryHelp =
 class RowParser {
  public:
   virtual ~RowParser() = default;
-  // The row of `line` (a record), or std::nullopt for one that holds none (blank, CSV header).
-  // The store::JsonLineParser::kPadding bytes after it may be read.
-  virtual Result<std::optional<store::JsonRow>> Parse(std::string_view line) = 0;
+  // A record's row: as views (into the record and the parser, valid until its next Parse) when
+  // the parser can give them, else as a row; neither for a record that holds none (blank, CSV
+  // header).
+  struct Parsed {
+    const RowView* view = nullptr;
+    std::optional<store::JsonRow> row;
+  };
+  // The row of `line` (a record). The store::JsonLineParser::kPadding bytes after it may be read.
+  virtual Result<Parsed> Parse(std::string_view line) = 0;
 };
 // format: "jsonl" or "csv".
 Result<std::unique_ptr<RowParser>> NewRowParser(const std::string& format, const TableMeta& meta);

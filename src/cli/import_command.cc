@@ -9,7 +9,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
-#include <set>
+#include <map>
 #include <shared_mutex>
 #include <sstream>
 #include <thread>
@@ -28,11 +28,11 @@ class JsonLinesParser : public RowParser {
  public:
   explicit JsonLinesParser(TableMeta meta)
       : lines_(std::move(meta), store::MissingKey::kAutoIncrement) {}
-  Result<std::optional<store::JsonRow>> Parse(std::string_view line) override {
-    if (line.find_first_not_of(" \t\r") == std::string::npos)
-      return std::optional<store::JsonRow>();
+  Result<Parsed> Parse(std::string_view line) override {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) return Parsed();
+    if (const RowView* view = lines_.ParsePlain(line, /*padded=*/true)) return Parsed{view, {}};
     TL_ASSIGN_OR_RETURN(store::JsonRow row, lines_.Parse(line, /*padded=*/true));
-    return std::optional<store::JsonRow>(std::move(row));
+    return Parsed{nullptr, std::move(row)};
   }
 
  private:
@@ -48,59 +48,73 @@ class CsvParser : public RowParser {
  public:
   explicit CsvParser(TableMeta meta) : meta_(std::move(meta)) {}
 
-  Result<std::optional<store::JsonRow>> Parse(std::string_view raw) override {
+  Result<Parsed> Parse(std::string_view raw) override {
     std::string_view line = raw;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.empty()) return std::optional<store::JsonRow>();
-    std::vector<Field> fields;
-    TL_RETURN_IF_ERROR(SplitFields(line, &fields));
+    if (line.empty()) return Parsed();
+    TL_RETURN_IF_ERROR(SplitFields(line));
     if (columns_.empty()) {
-      TL_RETURN_IF_ERROR(ParseHeader(fields));
-      return std::optional<store::JsonRow>();
+      TL_RETURN_IF_ERROR(ParseHeader());
+      return Parsed();
     }
-    if (fields.size() != columns_.size()) {
+    if (fields_.size() != columns_.size()) {
       return Status::InvalidArgument(
-          fmt::format("has {} fields, the header has {}", fields.size(), columns_.size()));
+          fmt::format("has {} fields, the header has {}", fields_.size(), columns_.size()));
     }
+    if (const RowView* view = PlainRow()) return Parsed{view, {}};
     nlohmann::json obj = nlohmann::json::object();
-    for (size_t i = 0; i < fields.size(); ++i) {
-      if (fields[i].text.empty() && !fields[i].quoted) continue;
-      TL_ASSIGN_OR_RETURN(obj[columns_[i].name], ToJson(columns_[i], fields[i]));
+    for (size_t i = 0; i < fields_.size(); ++i) {
+      if (fields_[i].text.empty() && !fields_[i].quoted) continue;
+      TL_ASSIGN_OR_RETURN(obj[columns_[i].name], ToJson(columns_[i], fields_[i]));
     }
     TL_ASSIGN_OR_RETURN(store::JsonRow row,
                         store::RowFromJson(meta_, obj, store::MissingKey::kAutoIncrement));
-    return std::optional<store::JsonRow>(std::move(row));
+    return Parsed{nullptr, std::move(row)};
   }
 
  private:
+  enum class Type { kInferred, kInteger, kDouble, kBoolean, kString, kBinary };
   struct Field {
-    std::string text;
+    std::string_view text;  // in the line, or in unescaped_
     bool quoted = false;
   };
   struct Column {
     std::string name;
-    std::string type;  // empty: inferred
+    Type type = Type::kInferred;
   };
 
-  static Status SplitFields(std::string_view line, std::vector<Field>* out) {
+  // fields_ becomes the line's fields; a quoted field with escaped quotes is unescaped into
+  // unescaped_ (a deque: its strings stay where they are as it grows, and are reused).
+  Status SplitFields(std::string_view line) {
+    fields_.clear();
+    size_t unescaped = 0;
     size_t i = 0;
     while (true) {
       Field f;
       if (i < line.size() && line[i] == '"') {
         f.quoted = true;
-        ++i;
+        const size_t start = ++i;
+        std::string* text = nullptr;  // once an escaped quote is seen
         while (true) {
           if (i >= line.size()) return Status::InvalidArgument("unterminated quoted field");
-          if (line[i] == '"') {
-            if (i + 1 < line.size() && line[i + 1] == '"') {
-              f.text.push_back('"');
-              i += 2;
-              continue;
-            }
+          if (line[i] != '"') {
+            if (text != nullptr) text->push_back(line[i]);
             ++i;
-            break;
+            continue;
           }
-          f.text.push_back(line[i++]);
+          if (i + 1 < line.size() && line[i + 1] == '"') {
+            if (text == nullptr) {
+              if (unescaped == unescaped_.size()) unescaped_.emplace_back();
+              text = &unescaped_[unescaped++];
+              text->assign(line.substr(start, i - start));
+            }
+            text->push_back('"');
+            i += 2;
+            continue;
+          }
+          f.text = text != nullptr ? std::string_view(*text) : line.substr(start, i - start);
+          ++i;
+          break;
         }
         if (i < line.size() && line[i] != ',') {
           return Status::InvalidArgument("text after a closing quote");
@@ -111,33 +125,36 @@ class CsvParser : public RowParser {
             line.substr(i, comma == std::string_view::npos ? std::string_view::npos : comma - i);
         i = comma == std::string::npos ? line.size() : comma;
       }
-      out->push_back(std::move(f));
+      fields_.push_back(f);
       if (i >= line.size()) return Status::OK();
       ++i;  // the comma
       if (i == line.size()) {
-        out->push_back({});
+        fields_.push_back({});
         return Status::OK();
       }
     }
   }
 
-  Status ParseHeader(const std::vector<Field>& fields) {
-    for (const auto& f : fields) {
+  Status ParseHeader() {
+    static const std::map<std::string, Type, std::less<>> kTypes = {
+        {"", Type::kInferred},       {"INTEGER", Type::kInteger}, {"DOUBLE", Type::kDouble},
+        {"BOOLEAN", Type::kBoolean}, {"STRING", Type::kString},   {"BINARY", Type::kBinary}};
+    for (const auto& f : fields_) {
       Column c;
       size_t colon = f.text.find(':');
       c.name = f.text.substr(0, colon);
-      if (colon != std::string::npos) c.type = f.text.substr(colon + 1);
-      static const std::set<std::string> kTypes = {"",        "INTEGER", "DOUBLE",
-                                                   "BOOLEAN", "STRING",  "BINARY"};
-      if (!kTypes.count(c.type)) {
+      std::string_view type = colon == std::string::npos ? "" : f.text.substr(colon + 1);
+      auto known = kTypes.find(type);
+      if (known == kTypes.end()) {
         return Status::InvalidArgument(fmt::format("header column '{}': unknown type '{}'",
-                                                   Printable(c.name), Printable(c.type)));
+                                                   Printable(c.name), Printable(type)));
       }
+      c.type = known->second;
       // A name no row could write is the header's fault, told once (at the header's line).
       TL_RETURN_IF_ERROR(
           store::ValidateName(fmt::format("header column {}:", columns_.size() + 1), c.name));
       for (const auto& pk : meta_.primary_key) {
-        if (pk.name == c.name && c.type.empty()) c.type = PrimaryKeyTypeName(pk.type);
+        if (pk.name == c.name && c.type == Type::kInferred) c.type = KeyType(pk.type);
       }
       for (const auto& earlier : columns_) {
         if (earlier.name == c.name) {
@@ -147,48 +164,156 @@ class CsvParser : public RowParser {
       }
       columns_.push_back(std::move(c));
     }
+    PlanPlainRows();
     return Status::OK();
   }
 
-  static Result<nlohmann::json> ToJson(const Column& c, const Field& f) {
-    const std::string& t = f.text;
-    std::string type = c.type;
-    if (type.empty()) type = f.quoted ? "STRING" : InferType(t);
-    if (type == "STRING") return nlohmann::json(t);
-    if (type == "BINARY") return nlohmann::json{{"$binary", t}};
-    if (type == "BOOLEAN") {
-      if (t == "true" || t == "false") return nlohmann::json(t == "true");
-      return Status::InvalidArgument(fmt::format("column '{}': '{}' is not a BOOLEAN", c.name, t));
+  static Type KeyType(PrimaryKeyType t) {
+    switch (t) {
+      case PrimaryKeyType::kInteger:
+        return Type::kInteger;
+      case PrimaryKeyType::kString:
+        return Type::kString;
+      case PrimaryKeyType::kBinary:
+        return Type::kBinary;
     }
-    if (type == "INTEGER") return nlohmann::json{{"$int", t}};
-    char* end = nullptr;
-    double d = std::strtod(t.c_str(), &end);
-    if (t.empty() || end != t.c_str() + t.size()) {
-      return Status::InvalidArgument(fmt::format("column '{}': '{}' is not a DOUBLE", c.name, t));
-    }
-    return nlohmann::json{{"$double", d}};
+    return Type::kInferred;
   }
 
-  static std::string InferType(const std::string& t) {
-    if (t == "true" || t == "false") return "BOOLEAN";
-    size_t sign = !t.empty() && (t[0] == '-' || t[0] == '+') ? 1 : 0;
-    if (t.size() > sign && t.find_first_not_of("0123456789", sign) == std::string::npos) {
-      errno = 0;
-      std::strtoll(t.c_str(), nullptr, 10);
-      if (errno == 0) return "INTEGER";
+  // Where PlainRow finds each key column (none when the header leaves one out), and the other
+  // columns in name order: the order of a row's cells.
+  void PlanPlainRows() {
+    key_fields_.clear();
+    for (const auto& pk : meta_.primary_key) {
+      auto it = std::find_if(columns_.begin(), columns_.end(),
+                             [&](const Column& c) { return c.name == pk.name; });
+      if (it == columns_.end()) {
+        key_fields_.clear();
+        break;
+      }
+      key_fields_.push_back(static_cast<size_t>(it - columns_.begin()));
     }
+    cell_fields_.clear();
+    for (size_t i = 0; i < columns_.size(); ++i) {
+      if (std::find(key_fields_.begin(), key_fields_.end(), i) == key_fields_.end()) {
+        cell_fields_.push_back(i);
+      }
+    }
+    std::sort(cell_fields_.begin(), cell_fields_.end(),
+              [&](size_t a, size_t b) { return columns_[a].name < columns_[b].name; });
+  }
+
+  // The row as views when every value reads plainly (the slow path would read the same) and
+  // every key column is given in its type; nullptr for the slow path to read or refuse it.
+  const RowView* PlainRow() {
+    if (key_fields_.size() != meta_.primary_key.size()) return nullptr;
+    row_.primary_key.clear();
+    for (size_t k = 0; k < key_fields_.size(); ++k) {
+      const Field& f = fields_[key_fields_[k]];
+      const Type want = KeyType(meta_.primary_key[k].type);
+      if (f.text.empty() && !f.quoted) return nullptr;  // left out: AUTO_INCREMENT, or an error
+      auto v = PlainValue(columns_[key_fields_[k]], f);
+      if (!v || want == Type::kBinary ||
+          v->type() != (want == Type::kInteger ? ValueType::kInteger : ValueType::kString)) {
+        return nullptr;
+      }
+      row_.primary_key.push_back({meta_.primary_key[k].name, *v});
+    }
+    row_.cells.clear();
+    for (size_t i : cell_fields_) {
+      const Field& f = fields_[i];
+      if (f.text.empty() && !f.quoted) continue;
+      auto v = PlainValue(columns_[i], f);
+      if (!v) return nullptr;
+      row_.cells.push_back({columns_[i].name, *v});
+    }
+    return &row_;
+  }
+
+  // A field's value as ToJson and the JSON reading after it make it; nothing for BINARY and
+  // for what they would refuse.
+  static std::optional<ValueView> PlainValue(const Column& c, const Field& f) {
+    const std::string_view t = f.text;
+    switch (TypeOf(c, f)) {
+      case Type::kString:
+        return ValueView::String(t);
+      case Type::kBoolean:
+        if (t == "true" || t == "false") return ValueView::Boolean(t == "true");
+        return std::nullopt;
+      case Type::kInteger:
+        if (auto v = ReadInteger(t)) return ValueView::Integer(*v);
+        return std::nullopt;
+      case Type::kDouble:
+        if (auto v = ReadDouble(t)) return ValueView::Double(*v);
+        return std::nullopt;
+      default:
+        return std::nullopt;
+    }
+  }
+
+  static Type TypeOf(const Column& c, const Field& f) {
+    if (c.type != Type::kInferred) return c.type;
+    return f.quoted ? Type::kString : InferType(f.text);
+  }
+
+  static Result<nlohmann::json> ToJson(const Column& c, const Field& f) {
+    const std::string t(f.text);
+    switch (TypeOf(c, f)) {
+      case Type::kString:
+        return nlohmann::json(t);
+      case Type::kBinary:
+        return nlohmann::json{{"$binary", t}};
+      case Type::kBoolean:
+        if (t == "true" || t == "false") return nlohmann::json(t == "true");
+        return Status::InvalidArgument(
+            fmt::format("column '{}': '{}' is not a BOOLEAN", c.name, t));
+      case Type::kInteger:
+        return nlohmann::json{{"$int", t}};
+      default:
+        if (auto d = ReadDouble(t)) return nlohmann::json{{"$double", *d}};
+        return Status::InvalidArgument(fmt::format("column '{}': '{}' is not a DOUBLE", c.name, t));
+    }
+  }
+
+  // As std::stoll reads all of `t` ({"$int": t} in JSON), or nothing.
+  static std::optional<int64_t> ReadInteger(std::string_view text) {
+    const std::string t(text);
     char* end = nullptr;
-    std::strtod(t.c_str(), &end);
-    if (!t.empty() && end == t.c_str() + t.size()) return "DOUBLE";
-    return "STRING";
+    errno = 0;
+    const long long v = std::strtoll(t.c_str(), &end, 10);
+    if (end == t.c_str() || end != t.c_str() + t.size() || errno == ERANGE) return std::nullopt;
+    return v;
+  }
+  // As std::strtod reads all of `t`, or nothing.
+  static std::optional<double> ReadDouble(std::string_view text) {
+    const std::string t(text);
+    char* end = nullptr;
+    const double d = std::strtod(t.c_str(), &end);
+    if (t.empty() || end != t.c_str() + t.size()) return std::nullopt;
+    return d;
+  }
+
+  static Type InferType(std::string_view t) {
+    if (t == "true" || t == "false") return Type::kBoolean;
+    size_t sign = !t.empty() && (t[0] == '-' || t[0] == '+') ? 1 : 0;
+    if (t.size() > sign && t.find_first_not_of("0123456789", sign) == std::string::npos &&
+        ReadInteger(t)) {
+      return Type::kInteger;
+    }
+    return ReadDouble(t) ? Type::kDouble : Type::kString;
   }
 
   TableMeta meta_;
   std::vector<Column> columns_;
+  std::vector<Field> fields_;
+  std::deque<std::string> unescaped_;
+  std::vector<size_t> key_fields_;   // per key column, its field
+  std::vector<size_t> cell_fields_;  // the other fields, by column name
+  RowView row_;
 };
 
 // Turns a parsed row into what the loader stages (BulkLoader::Prepare), on a parsing thread.
-using Preparer = std::function<Result<BulkLoader::PreparedRow>(store::JsonRow&)>;
+using Preparer = std::function<Result<BulkLoader::PreparedRow>(RowParser::Parsed&)>;
 
 // Lines parsed and prepared ahead, in batches: a batch's rows (with their line numbers and the
 // input bytes read through them), then the error that stopped the parse, if any.
@@ -498,15 +623,16 @@ class ParseAhead {
     b->out.lines.reserve(b->lines.size());
     for (auto& l : b->lines) {
       auto row = parser->Parse(l.text);
+      const bool holds_row = row.ok() && (row->view != nullptr || row->row);
       Result<BulkLoader::PreparedRow> prepared = BulkLoader::PreparedRow();
-      if (row.ok() && row->has_value()) prepared = s.prepare(**row);
+      if (holds_row) prepared = s.prepare(*row);
       Status bad = row.ok() ? prepared.status() : row.status();
       if (!bad.ok()) {
         b->out.error = bad.WithContext(fmt::format("{} line {}", s.name, l.number));
         b->out.end = true;
         break;
       }
-      if (row->has_value()) b->out.lines.push_back({l.number, l.bytes, std::move(*prepared)});
+      if (holds_row) b->out.lines.push_back({l.number, l.bytes, std::move(*prepared)});
     }
     b->lines = {};
     b->input = {};
@@ -563,9 +689,11 @@ Status BulkLoad(TableStore& store, const std::string& table, const std::string& 
   std::istream* in = path == "-" ? &std::cin : file.get();
   std::string name = path == "-" ? "stdin" : path;
   // Rows are checked and encoded on the parsing thread; this one stages them, in input order.
-  Preparer prepare = [&](store::JsonRow& row) {
-    return loader->Prepare(
-        {table, std::move(row.primary_key), std::move(row.cells), {}, ReturnType::kNone});
+  Preparer prepare = [&](RowParser::Parsed& parsed) {
+    if (parsed.view != nullptr) return loader->Prepare(*parsed.view);
+    store::JsonRow& row = *parsed.row;
+    return loader->Prepare(PutRowRequest{
+        table, std::move(row.primary_key), std::move(row.cells), {}, ReturnType::kNone});
   };
   Status parsed = ForEachRow(d.meta, format, std::move(prepare), std::move(file), in, name,
                              [&](uint64_t, uint64_t bytes, BulkLoader::PreparedRow& row) -> Status {

@@ -16,7 +16,23 @@
 #include "rocksdb/table.h"
 #include "store/table_store_impl.h"
 
-namespace tablelake::store {
+namespace tablelake {
+
+PutRowRequest RowView::ToPutRow(std::string table) const {
+  PutRowRequest r;
+  r.table = std::move(table);
+  r.primary_key.reserve(primary_key.size());
+  for (const ColumnView& c : primary_key) {
+    r.primary_key.push_back({std::string(c.name), c.value.ToValue()});
+  }
+  r.cells.reserve(cells.size());
+  for (const ColumnView& c : cells) {
+    r.cells.push_back({std::string(c.name), c.value.ToValue(), kNoTimestamp});
+  }
+  return r;
+}
+
+namespace store {
 
 namespace {
 
@@ -290,6 +306,9 @@ class BulkLoaderImpl : public BulkLoader {
       return Status::InvalidArgument("a bulk load writes rows blind: no row condition");
     }
     return store_->EncodeBlindPut(*table_, std::move(row));
+  }
+  Result<PreparedRow> Prepare(const RowView& row) const override {
+    return store_->EncodeBlindPut(*table_, row);
   }
 
   Status Stage(PreparedRow row) override {
@@ -735,4 +754,5 @@ Result<std::unique_ptr<BulkLoader>> TableStoreImpl::NewBulkLoader(const std::str
       std::make_unique<BulkLoaderImpl>(this, std::move(t), std::move(folder)));
 }
 
-}  // namespace tablelake::store
+}  // namespace store
+}  // namespace tablelake

@@ -16,7 +16,16 @@ bool IsNameChar(char c, bool first) {
 
 }  // namespace
 
+bool IsValidName(std::string_view name) {
+  if (name.empty() || name.size() > kMaxNameBytes) return false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    if (!IsNameChar(name[i], i == 0)) return false;
+  }
+  return true;
+}
+
 Status ValidateName(const std::string& what, const std::string& name) {
+  if (IsValidName(name)) return Status::OK();
   if (name.empty() || name.size() > kMaxNameBytes) {
     return Status::InvalidArgument(fmt::format("{} name '{}' must be 1 to {} bytes long", what,
                                                Printable(name), kMaxNameBytes));

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tablelake/status.h"
@@ -16,6 +17,7 @@ constexpr size_t kMaxNameBytes = 255;
 constexpr size_t kMaxAttributeValueBytes = 2 << 20;
 
 // Table and column names: 1-255 bytes of [A-Za-z0-9_], not starting with a digit.
+bool IsValidName(std::string_view name);
 Status ValidateName(const std::string& what, const std::string& name);
 Status ValidateTableMeta(const TableMeta& meta);
 Status ValidateTableOptions(const std::string& table, const TableOptions& options);

@@ -19,25 +19,46 @@ bool StreamKeySequence(std::string_view key, uint64_t* sequence) {
   return true;
 }
 
+namespace {
+
+void AppendChangeHeader(int64_t commit_time_us, ChangeOp op, std::string_view encoded_pk,
+                        size_t columns, std::string* v) {
+  PutFixed64(v, static_cast<uint64_t>(commit_time_us));
+  v->push_back(static_cast<char>(op));
+  PutLengthPrefixed(v, encoded_pk);
+  PutVarint64(v, columns);
+}
+
+void AppendChangeColumn(ColumnUpdate::Op op, std::string_view name, int64_t timestamp,
+                        ValueView value, std::string* v) {
+  v->push_back(static_cast<char>(op));
+  PutLengthPrefixed(v, name);
+  PutVarint64(v, static_cast<uint64_t>(timestamp + 1));  // kNoTimestamp (-1) -> 0
+  if (op == ColumnUpdate::Op::kPut) AppendValue(value, v);
+}
+
+}  // namespace
+
 std::string EncodeChange(int64_t commit_time_us, ChangeOp op, std::string_view encoded_pk,
                          const std::vector<ColumnUpdate>& columns,
                          const std::vector<Cell>& update_image) {
   std::string v;
-  PutFixed64(&v, static_cast<uint64_t>(commit_time_us));
-  v.push_back(static_cast<char>(op));
-  PutLengthPrefixed(&v, encoded_pk);
-  PutVarint64(&v, columns.size());
-  for (const auto& c : columns) {
-    v.push_back(static_cast<char>(c.op));
-    PutLengthPrefixed(&v, c.name);
-    PutVarint64(&v, static_cast<uint64_t>(c.timestamp + 1));  // kNoTimestamp (-1) -> 0
-    if (c.op == ColumnUpdate::Op::kPut) AppendValue(c.value, &v);
-  }
+  AppendChangeHeader(commit_time_us, op, encoded_pk, columns.size(), &v);
+  for (const auto& c : columns) AppendChangeColumn(c.op, c.name, c.timestamp, c.value.view(), &v);
   if (op == ChangeOp::kUpdate) {
     std::string image;
     EncodeCells(update_image, &image);
     PutLengthPrefixed(&v, image);
   }
+  return v;
+}
+
+std::string EncodePutChange(int64_t commit_time_us, std::string_view encoded_pk,
+                            const std::vector<ColumnView>& cells, int64_t timestamp) {
+  std::string v;
+  AppendChangeHeader(commit_time_us, ChangeOp::kPut, encoded_pk, cells.size(), &v);
+  for (const auto& c : cells)
+    AppendChangeColumn(ColumnUpdate::Op::kPut, c.name, timestamp, c.value, &v);
   return v;
 }
 

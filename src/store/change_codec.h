@@ -24,6 +24,10 @@ std::string EncodeChange(int64_t commit_time_us, ChangeOp op, std::string_view e
                          const std::vector<ColumnUpdate>& columns,
                          const std::vector<Cell>& update_image);
 
+// The record EncodeChange writes for a put of these cells (see EncodeCells of views).
+std::string EncodePutChange(int64_t commit_time_us, std::string_view encoded_pk,
+                            const std::vector<ColumnView>& cells, int64_t timestamp);
+
 // Reads the commit time without decoding the rest (compaction uses it).
 bool ChangeCommitTime(std::string_view value, int64_t* commit_time_us);
 

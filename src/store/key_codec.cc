@@ -89,25 +89,39 @@ std::string TablePrefix(uint32_t table_id) {
   return p;
 }
 
+namespace {
+
+// False after an infinite value: it ends the key.
+bool AppendKeyValue(ValueView v, std::string* out) {
+  switch (v.type()) {
+    case ValueType::kInfMin:
+      out->push_back(kInfMinMarker);
+      return false;
+    case ValueType::kInfMax:
+      out->push_back(kInfMaxMarker);
+      return false;
+    case ValueType::kInteger:
+      out->push_back(kValueMarker);
+      PutBigEndian64(out, static_cast<uint64_t>(v.integer()) ^ (1ULL << 63));
+      return true;
+    default:
+      out->push_back(kValueMarker);
+      AppendEscaped(v.bytes(), out);
+      return true;
+  }
+}
+
+}  // namespace
+
 void AppendPrimaryKey(const PrimaryKey& pk, std::string* out) {
   for (const auto& col : pk) {
-    const Value& v = col.value;
-    switch (v.type()) {
-      case ValueType::kInfMin:
-        out->push_back(kInfMinMarker);
-        return;
-      case ValueType::kInfMax:
-        out->push_back(kInfMaxMarker);
-        return;
-      case ValueType::kInteger:
-        out->push_back(kValueMarker);
-        PutBigEndian64(out, static_cast<uint64_t>(v.integer()) ^ (1ULL << 63));
-        break;
-      default:
-        out->push_back(kValueMarker);
-        AppendEscaped(v.bytes(), out);
-        break;
-    }
+    if (!AppendKeyValue(col.value.view(), out)) return;
+  }
+}
+
+void AppendPrimaryKey(const std::vector<ColumnView>& pk, std::string* out) {
+  for (const auto& col : pk) {
+    if (!AppendKeyValue(col.value, out)) return;
   }
 }
 

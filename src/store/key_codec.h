@@ -35,6 +35,7 @@ inline std::string_view RowKeyPart(std::string_view row_key) {
 
 // Appends the encoding of a validated key (INF values end the encoding).
 void AppendPrimaryKey(const PrimaryKey& pk, std::string* out);
+void AppendPrimaryKey(const std::vector<ColumnView>& pk, std::string* out);
 
 // Decodes the key part (after the table prefix) of a row key.
 Status DecodePrimaryKey(const std::vector<PrimaryKeySchema>& schema, std::string_view in,

@@ -10,19 +10,13 @@ namespace {
 constexpr uint8_t kRowFormat = 1;
 }
 
-void AppendValue(const Value& v, std::string* out) {
+void AppendValue(ValueView v, std::string* out) {
   out->push_back(static_cast<char>(v.type()));
   switch (v.type()) {
     case ValueType::kInteger:
+    case ValueType::kDouble:  // its bits
       PutFixed64(out, static_cast<uint64_t>(v.integer()));
       break;
-    case ValueType::kDouble: {
-      uint64_t bits;
-      double d = v.dbl();
-      std::memcpy(&bits, &d, 8);
-      PutFixed64(out, bits);
-      break;
-    }
     case ValueType::kBoolean:
       out->push_back(v.boolean() ? 1 : 0);
       break;
@@ -130,8 +124,22 @@ void EncodeCells(const std::vector<Cell>& cells, std::string* out) {
     PutVarint64(out, j - i);
     for (; i < j; ++i) {
       PutVarint64(out, static_cast<uint64_t>(cells[i].timestamp));
-      AppendValue(cells[i].value, out);
+      AppendValue(cells[i].value.view(), out);
     }
+  }
+}
+
+void EncodeCells(const std::vector<ColumnView>& cells, int64_t timestamp, std::string* out) {
+  size_t bytes = 11;
+  for (const ColumnView& c : cells) bytes += c.name.size() + c.value.bytes().size() + 32;
+  out->reserve(out->size() + bytes);
+  out->push_back(static_cast<char>(kRowFormat));
+  PutVarint64(out, cells.size());
+  for (const ColumnView& c : cells) {
+    PutLengthPrefixed(out, c.name);
+    PutVarint64(out, 1);
+    PutVarint64(out, static_cast<uint64_t>(timestamp));
+    AppendValue(c.value, out);
   }
 }
 

@@ -14,11 +14,14 @@
 
 namespace tablelake::store {
 
-void AppendValue(const Value& v, std::string* out);
+void AppendValue(ValueView v, std::string* out);
 bool GetValue(std::string_view* in, Value* v);
 
 // `cells` must be ordered by name, then newest timestamp first (see SortCells).
 void EncodeCells(const std::vector<Cell>& cells, std::string* out);
+// The same for cells of one version each, `timestamp`, whose names are in strictly increasing
+// order: the bytes EncodeCells writes for them as Cells.
+void EncodeCells(const std::vector<ColumnView>& cells, int64_t timestamp, std::string* out);
 // `max_versions`, when given, receives the most versions any column has (0 for none).
 Status DecodeCells(std::string_view in, std::vector<Cell>* cells, uint64_t* max_versions = nullptr);
 

@@ -337,30 +337,32 @@ nlohmann::ordered_json RowToJson(const Row& row, bool with_versions) {
 struct JsonLineParser::Fast {
   simdjson::dom::parser parser;
   std::vector<std::pair<std::string_view, simdjson::dom::element>> fields;
+  RowView row;
 
   // A plain value as ValueFromJson reads it; nothing for what only the slow path decides.
-  static std::optional<Value> Plain(simdjson::dom::element e) {
+  static std::optional<ValueView> Plain(simdjson::dom::element e) {
     switch (e.type()) {
       case simdjson::dom::element_type::INT64:
-        return Value::Integer(int64_t(e));
+        return ValueView::Integer(int64_t(e));
       case simdjson::dom::element_type::DOUBLE: {
         double d = double(e);
         // "-0" is INTEGER 0 to nlohmann, "-0.0" DOUBLE -0: the text tells, not the value.
         if (d == 0 && std::signbit(d)) return std::nullopt;
-        return Value::Double(d);
+        return ValueView::Double(d);
       }
       case simdjson::dom::element_type::STRING:
-        return Value::String(std::string(std::string_view(e)));
+        return ValueView::String(std::string_view(e));
       case simdjson::dom::element_type::BOOL:
-        return Value::Boolean(bool(e));
+        return ValueView::Boolean(bool(e));
       default:  // beyond int64, null, objects and arrays
         return std::nullopt;
     }
   }
 
-  std::optional<JsonRow> Row(const TableMeta& meta, std::string_view line, bool padded) {
+  // Views into the parser, valid until its next parse.
+  const RowView* Row(const TableMeta& meta, std::string_view line, bool padded) {
     simdjson::dom::object obj;
-    if (parser.parse(line.data(), line.size(), !padded).get_object().get(obj)) return std::nullopt;
+    if (parser.parse(line.data(), line.size(), !padded).get_object().get(obj)) return nullptr;
     fields.clear();
     for (auto field : obj) fields.emplace_back(field.key, field.value);
     // In key order, as nlohmann's object iterates (cells follow it); a key given twice is an
@@ -368,30 +370,29 @@ struct JsonLineParser::Fast {
     std::sort(fields.begin(), fields.end(),
               [](const auto& a, const auto& b) { return a.first < b.first; });
     for (size_t i = 1; i < fields.size(); ++i) {
-      if (fields[i].first == fields[i - 1].first) return std::nullopt;
+      if (fields[i].first == fields[i - 1].first) return nullptr;
     }
-    JsonRow row;
-    row.primary_key.reserve(meta.primary_key.size());
+    row.primary_key.clear();
     for (const auto& sc : meta.primary_key) {
       auto it = std::lower_bound(fields.begin(), fields.end(), sc.name,
                                  [](const auto& f, const std::string& k) { return f.first < k; });
-      if (it == fields.end() || it->first != sc.name) return std::nullopt;
+      if (it == fields.end() || it->first != sc.name) return nullptr;
       auto v = Plain(it->second);
       if (!v || !((sc.type == PrimaryKeyType::kInteger && v->type() == ValueType::kInteger) ||
                   (sc.type == PrimaryKeyType::kString && v->type() == ValueType::kString))) {
-        return std::nullopt;
+        return nullptr;
       }
-      row.primary_key.push_back({sc.name, std::move(*v)});
+      row.primary_key.push_back({sc.name, *v});
       it->first = {};  // taken: not a cell
     }
-    row.cells.reserve(fields.size());
+    row.cells.clear();
     for (const auto& [name, element] : fields) {
       if (name.data() == nullptr) continue;
       auto v = Plain(element);
-      if (!v) return std::nullopt;
-      row.cells.push_back({std::string(name), std::move(*v), kNoTimestamp});
+      if (!v) return nullptr;
+      row.cells.push_back({name, *v});
     }
-    return row;
+    return &row;
   }
 };
 
@@ -401,8 +402,15 @@ JsonLineParser::~JsonLineParser() = default;
 
 static_assert(JsonLineParser::kPadding == simdjson::SIMDJSON_PADDING);
 
+const RowView* JsonLineParser::ParsePlain(std::string_view line, bool padded) {
+  return fast_->Row(meta_, line, padded);
+}
+
 Result<JsonRow> JsonLineParser::Parse(std::string_view line, bool padded) {
-  if (auto row = fast_->Row(meta_, line, padded)) return std::move(*row);
+  if (const RowView* plain = ParsePlain(line, padded)) {
+    PutRowRequest r = plain->ToPutRow({});
+    return JsonRow{std::move(r.primary_key), std::move(r.cells)};
+  }
   TL_ASSIGN_OR_RETURN(json j, ParseJson(line));
   return RowFromJson(meta_, j, missing_);
 }

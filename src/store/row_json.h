@@ -15,6 +15,7 @@
 
 #include "nlohmann/json.hpp"
 #include "tablelake/status.h"
+#include "tablelake/table_store.h"
 #include "tablelake/types.h"
 
 namespace tablelake::store {
@@ -57,6 +58,9 @@ class JsonLineParser {
   // `padded`: the kPadding bytes after the line may be read (they need not be spaces), which
   // spares copying the line into a padded buffer first.
   Result<JsonRow> Parse(std::string_view line, bool padded = false);
+  // The row of a plain line (what the fast path takes) as views into the line and this parser,
+  // valid until its next call; nullptr for any other line, which Parse takes (or refuses).
+  const RowView* ParsePlain(std::string_view line, bool padded = false);
   static constexpr size_t kPadding = 64;  // simdjson's SIMDJSON_PADDING
 
  private:

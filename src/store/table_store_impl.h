@@ -211,6 +211,7 @@ class TableStoreImpl : public TableStore {
   // A blind put (no condition, nothing returned) in its stored form, by PutRow's checks and steps
   // without a read or a PendingWrite: the bulk loader's rows, on its parsing threads.
   Result<BulkLoader::PreparedRow> EncodeBlindPut(const TableInfo& t, PutRowRequest r);
+  Result<BulkLoader::PreparedRow> EncodeBlindPut(const TableInfo& t, const RowView& r);
   Result<PendingWrite> ResolveUpdate(const UpdateRowRequest& r);
   Result<PendingWrite> ResolveDelete(const DeleteRowRequest& r);
   Result<PendingWrite> ResolveItem(const BatchWriteItem& item);

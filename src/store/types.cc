@@ -68,6 +68,14 @@ const char* ChangeOpName(ChangeOp op) {
   return "UNKNOWN";
 }
 
+Value ValueView::ToValue() const {
+  Value v;
+  v.type_ = type_;
+  v.int_ = int_;
+  v.bytes_.assign(bytes_);
+  return v;
+}
+
 Value Value::Integer(int64_t v) {
   Value r;
   r.type_ = ValueType::kInteger;

@@ -155,6 +155,59 @@ Result<BulkLoader::PreparedRow> TableStoreImpl::EncodeBlindPut(const TableInfo& 
   return out;
 }
 
+namespace {
+
+// True when a put of `r` stores just what EncodeBlindPut of the same row as a request stores,
+// and PutRow would take it: the key's columns and types as the schema has them, valid cell
+// names in strictly increasing order (so none given twice) that are not key columns, plain
+// values within the limits. Unversioned cells take the write's time, which retention keeps.
+bool IsPlainPut(const TableInfo& t, const RowView& r) {
+  const auto& schema = t.desc.meta.primary_key;
+  if (r.primary_key.size() != schema.size()) return false;
+  for (size_t i = 0; i < schema.size(); ++i) {
+    const ValueView v = r.primary_key[i].value;
+    const bool bytes = v.type() == ValueType::kString || v.type() == ValueType::kBinary;
+    const ValueType type = schema[i].type == PrimaryKeyType::kInteger  ? ValueType::kInteger
+                           : schema[i].type == PrimaryKeyType::kString ? ValueType::kString
+                                                                       : ValueType::kBinary;
+    if (r.primary_key[i].name != schema[i].name || v.type() != type ||
+        (bytes && v.bytes().size() > store::kMaxPrimaryKeyValueBytes)) {
+      return false;
+    }
+  }
+  for (size_t i = 0; i < r.cells.size(); ++i) {
+    const ColumnView& c = r.cells[i];
+    if ((i > 0 && !(r.cells[i - 1].name < c.name)) || !store::IsValidName(c.name) ||
+        c.value.type() > ValueType::kBinary ||
+        c.value.bytes().size() > store::kMaxAttributeValueBytes) {
+      return false;
+    }
+    for (const auto& sc : schema) {
+      if (sc.name == c.name) return false;
+    }
+  }
+  return t.desc.options.max_versions >= 1 && t.desc.options.time_to_live != 0;
+}
+
+}  // namespace
+
+Result<BulkLoader::PreparedRow> TableStoreImpl::EncodeBlindPut(const TableInfo& t,
+                                                               const RowView& r) {
+  TL_RETURN_IF_ERROR(CheckWritable());
+  // Anything else - an AUTO_INCREMENT key, cells to merge, a row to refuse - as a request, with
+  // that path's checks and messages.
+  if (!IsPlainPut(t, r)) return EncodeBlindPut(t, r.ToPutRow(t.desc.meta.name));
+  BulkLoader::PreparedRow out;
+  out.key = store::TablePrefix(t.id);
+  store::AppendPrimaryKey(r.primary_key, &out.key);
+  const int64_t now_ms = NowMillis();
+  if (KeepsStream(t)) {
+    out.change = store::EncodePutChange(0, store::RowKeyPart(out.key), r.cells, now_ms);
+  }
+  store::EncodeCells(r.cells, now_ms, &out.value);
+  return out;
+}
+
 Result<PendingWrite> TableStoreImpl::ResolveUpdate(const UpdateRowRequest& r) {
   PendingWrite w;
   TL_ASSIGN_OR_RETURN(w.table, FindTable(r.table));

@@ -108,6 +108,52 @@ TEST_F(BulkLoadTest, ALoadedRowIsStoredAsPutRowStoresIt) {
   }
 }
 
+// A row given as views (what the JSON-lines loader hands over) is prepared into the bytes the
+// same row as a request is - key, cells and change record - and what a request refuses, a view
+// refuses with the same words, whether the view path takes the row itself or hands it on.
+TEST_F(BulkLoadTest, ARowOfViewsIsPreparedAsTheSameRequestIs) {
+  CreateSample();  // with a stream: change records too
+  auto loader = std::move(store_->NewBulkLoader("sampleTable")).value();
+  auto pk = [](int64_t pk1, std::string_view pk2) {
+    return std::vector<ColumnView>{{"PK1", ValueView::Integer(pk1)},
+                                   {"PK2", ValueView::String(pk2)}};
+  };
+  const std::string big(3 << 20, 's'), nul("a\0b", 3);
+  std::vector<RowView> rows = {
+      {pk(1, "a"), {}},
+      {pk(-5, nul),
+       {{"a", ValueView::Integer(-1)},
+        {"b", ValueView::Double(-0.0)},
+        {"c", ValueView::Boolean(true)},
+        {"d", ValueView::String("")},
+        {"e", ValueView::Binary(nul)},
+        {"f", ValueView::Double(1e300)}}},
+      {pk(2, "b"), {{"w", ValueView::Integer(1)}, {"v", ValueView::Integer(2)}}},  // unsorted
+      {pk(3, "c"), {{"v", ValueView::Integer(1)}, {"v", ValueView::Integer(2)}}},  // given twice
+      {pk(4, "d"), {{"PK1", ValueView::Integer(1)}}},                              // a key column
+      {pk(5, "e"), {{"bad name", ValueView::Integer(1)}}},
+      {pk(6, "f"), {{"v", ValueView::String(big)}}},
+      {pk(7, std::string(2000, 'k')), {}},
+      {{{"PK1", ValueView::Integer(8)}}, {}},                                    // PK2 missing
+      {{{"PK1", ValueView::String("8")}, {"PK2", ValueView::String("x")}}, {}},  // wrong type
+      {{{"PK2", ValueView::String("x")}, {"PK1", ValueView::Integer(8)}}, {}},   // wrong order
+  };
+  for (size_t i = 0; i < rows.size(); ++i) {
+    SCOPED_TRACE(i);
+    auto from_view = loader->Prepare(rows[i]);
+    auto from_request = loader->Prepare(rows[i].ToPutRow("sampleTable"));
+    ASSERT_EQ(from_view.ok(), from_request.ok()) << from_request.status().ToString();
+    if (!from_view.ok()) {
+      EXPECT_EQ(from_view.status().ToString(), from_request.status().ToString());
+      continue;
+    }
+    EXPECT_EQ(from_view->key, from_request->key);
+    EXPECT_EQ(from_view->value, from_request->value);
+    EXPECT_EQ(from_view->change, from_request->change);
+    EXPECT_FALSE(from_view->change.empty());
+  }
+}
+
 TEST_F(BulkLoadTest, CommitWritesEveryRowAndItsChangeRecordAtOnce) {
   CreateSample();
   uint64_t before = store_->LastSequence();
