@@ -526,7 +526,8 @@ class ParseAhead {
         } else {
           b->lines.push_back({number, bytes, text});
         }
-        number += static_cast<uint64_t>(std::count(text.begin(), text.end(), '\n'));
+        // Only a CSV record holds line breaks (in quoted fields): a JSON line ends at its first.
+        if (s.csv) number += static_cast<uint64_t>(std::count(text.begin(), text.end(), '\n'));
       }
       if (runaway) {
         b->out.error = Status::InvalidArgument(fmt::format(
@@ -659,8 +660,10 @@ Status ForEachRow(const TableMeta& meta, const std::string& format, Preparer pre
   while (true) {
     ParsedBatch b = parsed.Next();
     for (auto& l : b.lines) {
-      TL_RETURN_IF_ERROR(
-          fn(l.number, l.bytes, l.row).WithContext(fmt::format("{} line {}", name, l.number)));
+      // The context is made only for an error: this runs for every row.
+      if (Status s = fn(l.number, l.bytes, l.row); !s.ok()) {
+        return s.WithContext(fmt::format("{} line {}", name, l.number));
+      }
     }
     TL_RETURN_IF_ERROR(b.error);
     if (b.end) return Status::OK();
