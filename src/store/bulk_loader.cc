@@ -11,9 +11,9 @@
 #include <limits>
 #include <optional>
 
-#include "rocksdb/sst_file_reader.h"
 #include "rocksdb/sst_file_writer.h"
 #include "rocksdb/table.h"
+#include "store/sorted_run.h"
 #include "store/table_store_impl.h"
 
 namespace tablelake {
@@ -356,6 +356,10 @@ class BulkLoaderImpl : public BulkLoader {
   }
 
  private:
+  struct Run {  // a sorted run, with its marks
+    std::string path;
+    std::vector<RunMark> marks;
+  };
   Status Dropped() const {
     return Status::NotFound(
         fmt::format("table '{}' was dropped during the bulk load", table_->desc.meta.name));
@@ -382,7 +386,7 @@ class BulkLoaderImpl : public BulkLoader {
   Status HandOffRun() {
     TL_RETURN_IF_ERROR(WaitForRun());
     TL_RETURN_IF_ERROR(MakeFolder());
-    writing_path_ = fmt::format("{}/run-{:06d}.sst", folder_, runs_.size());
+    writing_path_ = fmt::format("{}/run-{:06d}.run", folder_, runs_.size());
     writing_bytes_ = staged_.footprint();
     writing_ = std::make_unique<StagedRows>(std::move(staged_));
     staged_ = StagedRows(run_bytes_ / 2);
@@ -400,45 +404,25 @@ class BulkLoaderImpl : public BulkLoader {
     writing_.reset();
     writing_bytes_ = 0;
     TL_RETURN_IF_ERROR(writing_status_);
-    runs_.push_back(writing_path_);
+    runs_.push_back({writing_path_, std::move(writing_marks_)});
     run_file_bytes_ += writing_file_bytes_;
-    samples_.insert(samples_.end(), std::make_move_iterator(writing_samples_.begin()),
-                    std::make_move_iterator(writing_samples_.end()));
-    writing_samples_.clear();
     return Status::OK();
   }
 
   // `rows`, sorted, as run `path` (on the run thread).
   Status WriteRun(StagedRows& rows, const std::string& path) {
-    TL_ASSIGN_OR_RETURN(auto writer, NewWriter(store_->data_cf_, path, /*run=*/true));
-    uint64_t n = 0;
-    TL_RETURN_IF_ERROR(rows.ForEachSorted([&](std::string_view key, std::string_view value) {
-      // Every so many keys, a sample: where the merge splits its work.
-      if (n++ % kSampleEvery == 0) writing_samples_.emplace_back(key);
-      return FromSst(writer->Put(ToSlice(key), ToSlice(value)), path);
-    }));
-    rocksdb::ExternalSstFileInfo info;
-    TL_RETURN_IF_ERROR(FromSst(writer->Finish(&info), path));
-    writing_file_bytes_ = static_cast<int64_t>(info.file_size);
+    TL_ASSIGN_OR_RETURN(auto writer, RunWriter::Create(path));
+    TL_RETURN_IF_ERROR(rows.ForEachSorted(
+        [&](std::string_view key, std::string_view value) { return writer->Add(key, value); }));
+    writing_file_bytes_ = static_cast<int64_t>(writer->file_bytes());
+    TL_RETURN_IF_ERROR(writer->Finish());
+    writing_marks_ = writer->TakeMarks();
     return Status::OK();
   }
 
   Result<std::unique_ptr<rocksdb::SstFileWriter>> NewWriter(rocksdb::ColumnFamilyHandle* cf,
-                                                            const std::string& path,
-                                                            bool run = false) {
+                                                            const std::string& path) {
     rocksdb::Options options = store_->db_->GetOptions(cf);
-    if (run) {
-      // A run is scratch, read once in key order by a merge: not filtered (a Bloom filter costs
-      // a hash per key to build and memory in every open run). It is compressed as the table's
-      // last level is (an SST file writer takes that): LZ4 costs about what it saves in bytes
-      // through the page cache (2M rows, alternating: 3.18-3.24 s with it, 3.25-3.43 s without).
-      if (const auto* table =
-              options.table_factory->GetOptions<rocksdb::BlockBasedTableOptions>()) {
-        rocksdb::BlockBasedTableOptions unfiltered = *table;
-        unfiltered.filter_policy.reset();
-        options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(unfiltered));
-      }
-    }
     auto writer = std::make_unique<rocksdb::SstFileWriter>(rocksdb::EnvOptions(), options, cf);
     TL_RETURN_IF_ERROR(FromSst(writer->Open(path), path));
     return writer;
@@ -479,99 +463,115 @@ class BulkLoaderImpl : public BulkLoader {
     return writer == nullptr ? Status::OK() : FromSst(writer->Finish(), files->back());
   }
 
-  // The runs merged into the table's files (compressed and filtered, as runs are not): of equal
-  // keys the later run's row wins.
+  // The runs merged into the table's files: of equal keys the later run's row wins.
   Result<std::vector<std::string>> MergeRuns() {
     TL_RETURN_IF_ERROR(NarrowRuns());
-    // Two halves of the key space, split at the middle of the keys the runs sampled, merged at
-    // once: the second on a thread of its own. Read-ahead for every run in both halves within
-    // the memory bound.
-    std::sort(samples_.begin(), samples_.end());
+    // Two halves of the key space, split at the middle of the runs' marks, merged at once: the
+    // second on a thread of its own. Read-ahead for every run in both halves within the memory
+    // bound.
+    std::vector<std::string_view> marks;
+    for (const Run& run : runs_) {
+      for (const RunMark& mark : run.marks) marks.push_back(mark.key);
+    }
     std::optional<std::string> split;
-    if (samples_.size() >= 2) split = samples_[samples_.size() / 2];
+    if (marks.size() >= 2) {
+      std::nth_element(marks.begin(), marks.begin() + marks.size() / 2, marks.end());
+      split = std::string(marks[marks.size() / 2]);
+    }
     const int64_t read_ahead = run_bytes_ / (2 * static_cast<int64_t>(runs_.size()));
     std::vector<std::string> low, high;
-    auto merged = [&](int part, std::vector<std::string>* out) {
-      return [this, part, out] {
-        out->push_back(fmt::format("{}/merged-{}-{:06d}.sst", folder_, part, out->size()));
-        return out->back();
-      };
-    };
     Status high_status;
     std::thread second;
     if (split) {
       second = std::thread([&] {
         pthread_setname_np(pthread_self(), "tl-merge");
-        high_status = MergeFiles(runs_, split, std::nullopt, read_ahead, merged(1, &high),
-                                 kIngestFileBytes, /*runs=*/false);
+        high_status = MergeIntoTable(split, std::nullopt, read_ahead, 1, &high);
       });
     }
-    Status low_status = MergeFiles(runs_, std::nullopt, split, read_ahead, merged(0, &low),
-                                   kIngestFileBytes, /*runs=*/false);
+    Status low_status = MergeIntoTable(std::nullopt, split, read_ahead, 0, &low);
     if (second.joinable()) second.join();
     TL_RETURN_IF_ERROR(low_status);
     TL_RETURN_IF_ERROR(high_status);
-    for (const std::string& run : runs_) std::filesystem::remove(run);
+    for (const Run& run : runs_) std::filesystem::remove(run.path);
     low.insert(low.end(), high.begin(), high.end());
     return low;
   }
 
-  // Every open run holds its index and its read-ahead: a load far larger than memory makes more
-  // runs than the merge can open within the bound, so groups of consecutive runs (a later run
-  // still wins) are first merged into one run each, pass after pass.
+  // The runs' keys in [from, to) as the table's files of about kIngestFileBytes, named part
+  // `part`.
+  Status MergeIntoTable(const std::optional<std::string>& from,
+                        const std::optional<std::string>& to, int64_t read_ahead, int part,
+                        std::vector<std::string>* files) {
+    std::unique_ptr<rocksdb::SstFileWriter> writer;
+    auto finish = [&]() -> Status {
+      if (writer == nullptr) return Status::OK();
+      Status s = FromSst(writer->Finish(), files->back());
+      writer.reset();
+      return s;
+    };
+    TL_RETURN_IF_ERROR(
+        MergeFiles(runs_, from, to, read_ahead, [&](std::string_view key, std::string_view value) {
+          if (writer != nullptr && static_cast<int64_t>(writer->FileSize()) >= kIngestFileBytes) {
+            TL_RETURN_IF_ERROR(finish());
+          }
+          if (writer == nullptr) {
+            files->push_back(fmt::format("{}/merged-{}-{:06d}.sst", folder_, part, files->size()));
+            TL_ASSIGN_OR_RETURN(writer, NewWriter(store_->data_cf_, files->back()));
+          }
+          return FromSst(writer->Put(ToSlice(key), ToSlice(value)), files->back());
+        }));
+    return finish();
+  }
+
+  // Every open run holds its read-ahead: a load far larger than memory makes more runs than
+  // the merge can open within the bound, so groups of consecutive runs (a later run still wins)
+  // are first merged into one run each, pass after pass.
   Status NarrowRuns() {
     const size_t width = MergeWidth();
     for (int pass = 0; runs_.size() > width; ++pass) {
-      std::vector<std::string> narrowed;
+      std::vector<Run> narrowed;
       for (size_t i = 0; i < runs_.size(); i += width) {
-        std::vector<std::string> group(
-            runs_.begin() + static_cast<std::ptrdiff_t>(i),
-            runs_.begin() + static_cast<std::ptrdiff_t>(std::min(i + width, runs_.size())));
+        std::vector<Run> group(
+            std::make_move_iterator(runs_.begin() + static_cast<std::ptrdiff_t>(i)),
+            std::make_move_iterator(
+                runs_.begin() + static_cast<std::ptrdiff_t>(std::min(i + width, runs_.size()))));
         if (group.size() > 1) {
-          std::string path = fmt::format("{}/pass{}-{:06d}.sst", folder_, pass, narrowed.size());
-          TL_RETURN_IF_ERROR(MergeFiles(
-              group, std::nullopt, std::nullopt, run_bytes_ / static_cast<int64_t>(group.size()),
-              [&] { return path; }, std::numeric_limits<int64_t>::max(), /*runs=*/true));
-          for (const std::string& run : group) std::filesystem::remove(run);
-          group = {path};
+          Run merged{fmt::format("{}/pass{}-{:06d}.run", folder_, pass, narrowed.size()), {}};
+          TL_ASSIGN_OR_RETURN(auto writer, RunWriter::Create(merged.path));
+          TL_RETURN_IF_ERROR(MergeFiles(group, std::nullopt, std::nullopt,
+                                        run_bytes_ / static_cast<int64_t>(group.size()),
+                                        [&](std::string_view key, std::string_view value) {
+                                          return writer->Add(key, value);
+                                        }));
+          TL_RETURN_IF_ERROR(writer->Finish());
+          merged.marks = writer->TakeMarks();
+          for (const Run& run : group) std::filesystem::remove(run.path);
+          group = {std::move(merged)};
         }
-        narrowed.push_back(group[0]);
+        narrowed.push_back(std::move(group[0]));
       }
       runs_ = std::move(narrowed);
     }
     return Status::OK();
   }
 
-  // Merges the keys in [from, to) (absent: unbounded) of `inputs` into files of about
-  // `file_bytes` named by `next_file()` (runs again, or the table's files); of equal keys the
-  // later input's row wins.
-  Status MergeFiles(const std::vector<std::string>& inputs, const std::optional<std::string>& from,
+  // Calls put(key, value) for the keys in [from, to) (absent: unbounded) of `inputs` in key
+  // order; of equal keys the later input's row wins.
+  Status MergeFiles(const std::vector<Run>& inputs, const std::optional<std::string>& from,
                     const std::optional<std::string>& to, int64_t read_ahead,
-                    const std::function<std::string()>& next_file, int64_t file_bytes, bool runs) {
-    std::vector<std::unique_ptr<rocksdb::SstFileReader>> readers;
-    std::vector<std::unique_ptr<rocksdb::Iterator>> its;
-    rocksdb::Options options = store_->db_->GetOptions(store_->data_cf_);
-    rocksdb::ReadOptions read;
-    read.fill_cache = false;  // each block is read once: the block cache would only grow
-    read.readahead_size = static_cast<size_t>(std::clamp<int64_t>(read_ahead, 64 << 10, 1 << 20));
-    for (const std::string& run : inputs) {
-      readers.push_back(std::make_unique<rocksdb::SstFileReader>(options));
-      TL_RETURN_IF_ERROR(FromSst(readers.back()->Open(run), run));
-      its.emplace_back(readers.back()->NewIterator(read));
-      if (from) {
-        its.back()->Seek(*from);
-      } else {
-        its.back()->SeekToFirst();
+                    const std::function<Status(std::string_view, std::string_view)>& put) {
+    const size_t buffer = static_cast<size_t>(std::clamp<int64_t>(read_ahead, 64 << 10, 1 << 20));
+    std::vector<std::unique_ptr<RunReader>> its;
+    for (const Run& run : inputs) {
+      uint64_t offset = 0;  // of the last mark at or below `from`
+      for (size_t m = 0; from && m < run.marks.size() && run.marks[m].key <= *from; ++m) {
+        offset = run.marks[m].offset;
       }
+      TL_ASSIGN_OR_RETURN(auto reader, RunReader::Open(run.path, buffer, offset));
+      if (from) reader->SkipBelow(*from);
+      TL_RETURN_IF_ERROR(reader->status());
+      its.push_back(std::move(reader));
     }
-    std::unique_ptr<rocksdb::SstFileWriter> writer;
-    std::string path;
-    auto finish = [&]() -> Status {
-      if (writer == nullptr) return Status::OK();
-      Status s = FromSst(writer->Finish(), path);
-      writer.reset();
-      return s;
-    };
     // The runs by their next key, smallest first; of equal keys the latest run (it wins).
     auto after = [&](size_t a, size_t b) {
       int c = its[a]->key().compare(its[b]->key());
@@ -593,16 +593,9 @@ class BulkLoaderImpl : public BulkLoader {
       std::pop_heap(heap.begin(), heap.end(), after);
       const size_t best = heap.back();
       heap.pop_back();
-      if (to && its[best]->key().compare(*to) >= 0) break;
-      if (writer != nullptr && static_cast<int64_t>(writer->FileSize()) >= file_bytes) {
-        TL_RETURN_IF_ERROR(finish());
-      }
-      if (writer == nullptr) {
-        path = next_file();
-        TL_ASSIGN_OR_RETURN(writer, NewWriter(store_->data_cf_, path, runs));
-      }
-      key.assign(its[best]->key().data(), its[best]->key().size());
-      TL_RETURN_IF_ERROR(FromSst(writer->Put(key, its[best]->value()), path));
+      if (to && its[best]->key() >= *to) break;
+      key.assign(its[best]->key());
+      TL_RETURN_IF_ERROR(put(key, its[best]->value()));
       advance(best);
       // The same key in earlier runs: replaced.
       while (!heap.empty() && its[heap.front()]->key() == key) {
@@ -612,10 +605,8 @@ class BulkLoaderImpl : public BulkLoader {
         advance(older);
       }
     }
-    for (size_t i = 0; i < its.size(); ++i) {
-      TL_RETURN_IF_ERROR(FromSst(its[i]->status(), inputs[i]));
-    }
-    return finish();
+    for (const auto& it : its) TL_RETURN_IF_ERROR(it->status());
+    return Status::OK();
   }
 
   // A load that never filled a run: one write, then a flush, so that the next open need not
@@ -725,20 +716,18 @@ class BulkLoaderImpl : public BulkLoader {
   std::string writing_path_;
   Status writing_status_;
   int64_t writing_file_bytes_ = 0;
-  std::vector<std::string> writing_samples_;
+  std::vector<RunMark> writing_marks_;
   std::thread run_thread_;
-  static constexpr uint64_t kSampleEvery = 4096;
   // Runs merged at once: one per 256 KiB of the memory bound, from 16 to 256 (each open run
-  // holds its index and 64 KiB to 1 MiB of read-ahead, in each of the merge's two halves). A
-  // narrower merge of many runs takes a pass more, writing every row once more.
+  // holds 64 KiB to 1 MiB of read-ahead, in each of the merge's two halves). A narrower merge
+  // of many runs takes a pass more, writing every row once more.
   size_t MergeWidth() const {
     return static_cast<size_t>(std::clamp<int64_t>(run_bytes_ / (256 << 10), 16, 256));
   }
   // Staged rows past this go in as files rather than one WriteBatch: RocksDB took 9.2 s to apply
   // and flush a batch of 2M rows (230 MB), where writing and ingesting their files takes half.
   static constexpr int64_t kWriteBatchBytes = 16 << 20;
-  std::vector<std::string> samples_;  // keys of the runs written, every kSampleEvery-th
-  std::vector<std::string> runs_;
+  std::vector<Run> runs_;
   int64_t run_file_bytes_ = 0;
   ChangeLog changes_;
   int64_t auto_increment_ = 0;
