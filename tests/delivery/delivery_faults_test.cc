@@ -26,15 +26,22 @@ namespace fs = std::filesystem;
 using testing::Query;
 
 // A bucket whose object commits fail from the `fail_at`-th on (1-based; 0: never), as a full
-// or read-only bucket does.
+// or read-only bucket does; the `stop_at`-th commit (0: none) requests a stop of the run, as a
+// signal would at that moment.
 class FailingBucket : public ObjectStoreWrapper {
  public:
-  FailingBucket(std::unique_ptr<ObjectStore> base, std::atomic<int>* fail_at,
-                std::atomic<int>* commits)
+  struct Hooks {
+    std::atomic<int> fail_at{0};
+    std::atomic<int> commits{0};
+    std::atomic<int> stop_at{0};
+    std::atomic<bool> stop{false};  // the run's stop request
+  };
+  FailingBucket(std::unique_ptr<ObjectStore> base, Hooks* hooks)
       : ObjectStoreWrapper(base.get()),
         base_(std::move(base)),
-        fail_at_(fail_at),
-        commits_(commits) {}
+        fail_at_(&hooks->fail_at),
+        commits_(&hooks->commits),
+        hooks_(hooks) {}
 
   Result<std::unique_ptr<Sink>> NewObject(const std::string& key) override {
     TL_ASSIGN_OR_RETURN(auto sink, target()->NewObject(key));
@@ -64,6 +71,8 @@ class FailingBucket : public ObjectStoreWrapper {
         base_->Abort();
         return Status::IOError("write failed: No space left on device (injected)");
       }
+      const int stop_at = bucket_->hooks_->stop_at.load();
+      if (stop_at > 0 && n >= stop_at) bucket_->hooks_->stop = true;
       return base_->Commit();
     }
     void Abort() override { base_->Abort(); }
@@ -77,6 +86,7 @@ class FailingBucket : public ObjectStoreWrapper {
   std::unique_ptr<ObjectStore> base_;
   std::atomic<int>* fail_at_;
   std::atomic<int>* commits_;
+  Hooks* hooks_;
 
  public:
   bool fail_appends_after_ = false;  // every append after the file's magic bytes fails
@@ -90,7 +100,7 @@ class DeliveryFaultTest : public testing::LakeFixture {
                               const std::string& endpoint, const std::string& bucket,
                               const CredentialSet* keys) -> Result<std::unique_ptr<ObjectStore>> {
       TL_ASSIGN_OR_RETURN(auto base, OpenObjectStore(endpoint, bucket, keys));
-      auto failing = std::make_unique<FailingBucket>(std::move(base), &fail_at_, &commits_);
+      auto failing = std::make_unique<FailingBucket>(std::move(base), &hooks_);
       failing->fail_appends_after_ = fail_appends_;
       return std::unique_ptr<ObjectStore>(std::move(failing));
     };
@@ -126,6 +136,37 @@ class DeliveryFaultTest : public testing::LakeFixture {
     }
     return files;
   }
+  static constexpr int64_t kScattered = 150000;
+  // kScattered rows of 300 bytes over 200 hours ("ts", Unix seconds), scattered over the keys.
+  void LoadScattered() {
+    constexpr int64_t kHour = 3600, kStart = 472222 * kHour;
+    auto loader = std::move(store_->NewBulkLoader("t")).value();
+    for (int64_t id = 0; id < kScattered; ++id) {
+      const int64_t ts = kStart + (id * 7919 % 200) * kHour;
+      ASSERT_TRUE(
+          loader
+              ->Put({"t",
+                     {{"id", Value::Integer(id)}},
+                     {{"ts", Value::Integer(ts)}, {"v", Value::String(std::string(300, 'v'))}}})
+              .ok());
+    }
+    ASSERT_TRUE(loader->Commit().ok());
+  }
+  // A task of hourly partitions under `prefix` by "ts".
+  DeliveryTaskConfig HourlyConfig(const std::string& prefix) {
+    DeliveryTaskConfig config = FolderTask(prefix + "/$yyyy/$MM/$dd/$HH");
+    config.event_time_column = "ts";
+    config.event_time_format = EventTimeFormat::kUnix;
+    config.schema = {{"id", "id", "INT64"}, {"ts", "ts", "INT64"}, {"v", "v", "UTF8"}};
+    return config;
+  }
+  size_t ParquetFiles(const std::string& prefix) const {
+    size_t files = 0;  // their names repeat from folder to folder: not Files(prefix).size()
+    for (const auto& e : fs::recursive_directory_iterator(Dir(prefix))) {
+      files += e.path().extension() == ".parquet";
+    }
+    return files;
+  }
   // (rows, distinct ids) in the bucket under `prefix`, read by DuckDB.
   std::pair<int64_t, int64_t> Rows(const std::string& prefix) {
     if (Files(prefix).empty()) return {0, 0};  // DuckDB refuses a glob that matches nothing
@@ -136,8 +177,9 @@ class DeliveryFaultTest : public testing::LakeFixture {
   }
 
   BucketRegistry buckets_;  // the service borrows it until TearDown
-  std::atomic<int> fail_at_{0};
-  std::atomic<int> commits_{0};
+  FailingBucket::Hooks hooks_;
+  std::atomic<int>& fail_at_ = hooks_.fail_at;
+  std::atomic<int>& commits_ = hooks_.commits;
   bool fail_appends_ = false;
 };
 
@@ -335,23 +377,9 @@ TEST_F(DeliveryFaultTest, ADamagedSpillRunStartsANewAttempt) {
   options.buckets = &buckets_;
   options.memory_budget_bytes = 32 << 20;  // the least: these rows spill
   auto service = std::move(DeliveryService::Open(store_.get(), options)).value();
-  constexpr int64_t kRows = 150000, kHour = 3600, kStart = 472222 * kHour;
-  auto loader = std::move(store_->NewBulkLoader("t")).value();
-  for (int64_t id = 0; id < kRows; ++id) {
-    const int64_t ts = kStart + (id * 7919 % 200) * kHour;  // 200 hours, scattered over the keys
-    ASSERT_TRUE(
-        loader
-            ->Put({"t",
-                   {{"id", Value::Integer(id)}},
-                   {{"ts", Value::Integer(ts)}, {"v", Value::String(std::string(300, 'v'))}}})
-            .ok());
-  }
-  ASSERT_TRUE(loader->Commit().ok());
-  DeliveryTaskConfig config = FolderTask("runs/$yyyy/$MM/$dd/$HH");
-  config.event_time_column = "ts";
-  config.event_time_format = EventTimeFormat::kUnix;
-  config.schema = {{"id", "id", "INT64"}, {"ts", "ts", "INT64"}, {"v", "v", "UTF8"}};
-  ASSERT_TRUE(service->CreateDeliveryTask("t", "runs", config, DeliveryTaskType::kBase).ok());
+  LoadScattered();
+  ASSERT_TRUE(
+      service->CreateDeliveryTask("t", "runs", HourlyConfig("runs"), DeliveryTaskType::kBase).ok());
   fail_at_ = commits_ + 1;  // the merge's first file fails: the runs stay, listed
   ASSERT_FALSE(service->RunTask("t", "runs").ok());
   auto state =
@@ -374,13 +402,45 @@ TEST_F(DeliveryFaultTest, ADamagedSpillRunStartsANewAttempt) {
   ASSERT_TRUE(service->RunTask("t", "runs").ok());
   state = delivery::StateFromJson(store_->GetMetadata(delivery::StateKey("t", "runs"))->value());
   EXPECT_EQ(state->attempt, 2);
-  EXPECT_EQ(Rows("runs"), std::make_pair(kRows, kRows));
-  EXPECT_EQ(service->DescribeDeliveryTask("t", "runs")->status.rows_delivered, kRows);
-  size_t files = 0;  // one per partition (their names repeat from folder to folder)
-  for (const auto& e : fs::recursive_directory_iterator(Dir("runs"))) {
-    files += e.path().extension() == ".parquet";
-  }
-  EXPECT_EQ(files, 200u);
+  EXPECT_EQ(Rows("runs"), std::make_pair(kScattered, kScattered));
+  EXPECT_EQ(service->DescribeDeliveryTask("t", "runs")->status.rows_delivered, kScattered);
+  EXPECT_EQ(ParquetFiles("runs"), 200u);  // one per partition
+}
+
+// A stop request during the merge of spill runs (a signal, a server shutting down) ends the run
+// within a partition, with what was merged counted; the next run merges the rest: every row
+// once, one file per partition.
+TEST_F(DeliveryFaultTest, AStopDuringTheMergeEndsItAndTheNextRunMergesTheRest) {
+  DeliveryOptions options;
+  options.buckets = &buckets_;
+  options.memory_budget_bytes = 32 << 20;  // the least: these rows spill
+  auto service = std::move(DeliveryService::Open(store_.get(), options)).value();
+  LoadScattered();
+  ASSERT_TRUE(
+      service->CreateDeliveryTask("t", "merge", HourlyConfig("merge"), DeliveryTaskType::kBase)
+          .ok());
+  hooks_.stop_at = commits_ + 3;  // the merge's third partition file: the scan publishes none
+  DeliveryRunStats stats;
+  ASSERT_TRUE(service->RunTask("t", "merge", &hooks_.stop, &stats).ok());
+  EXPECT_TRUE(stats.stopped);
+  auto d = service->DescribeDeliveryTask("t", "merge");
+  EXPECT_FALSE(d->status.finished);
+  const auto [rows, distinct] = Rows("merge");
+  EXPECT_EQ(d->status.rows_delivered, rows);
+  EXPECT_EQ(rows, distinct);
+  EXPECT_GT(rows, 0);
+  EXPECT_LT(rows, kScattered / 2);
+  EXPECT_LT(ParquetFiles("merge"), 20u);
+  hooks_.stop_at = 0;
+  hooks_.stop = false;
+  ASSERT_TRUE(service->RunTask("t", "merge", &hooks_.stop, &stats).ok());
+  EXPECT_FALSE(stats.stopped);
+  EXPECT_TRUE(stats.resumed);
+  d = service->DescribeDeliveryTask("t", "merge");
+  EXPECT_TRUE(d->status.finished);
+  EXPECT_EQ(d->status.rows_delivered, kScattered);
+  EXPECT_EQ(Rows("merge"), std::make_pair(kScattered, kScattered));
+  EXPECT_EQ(ParquetFiles("merge"), 200u);
 }
 
 // Item 17 for the incremental phase: a batch fails after some of its size-bound files were
