@@ -198,6 +198,9 @@ Result<BulkLoader::PreparedRow> TableStoreImpl::EncodeBlindPut(const TableInfo& 
   // that path's checks and messages.
   if (!IsPlainPut(t, r)) return EncodeBlindPut(t, r.ToPutRow(t.desc.meta.name));
   BulkLoader::PreparedRow out;
+  size_t key_bytes = store::kTablePrefixBytes;
+  for (const ColumnView& c : r.primary_key) key_bytes += 10 + c.value.bytes().size();
+  out.key.reserve(key_bytes);  // one allocation (escaped zero bytes aside)
   out.key = store::TablePrefix(t.id);
   store::AppendPrimaryKey(r.primary_key, &out.key);
   const int64_t now_ms = NowMillis();
