@@ -181,7 +181,9 @@ void AddGlobalOptions(CLI::App* app, GlobalOptions* g) {
 }
 
 void PrintJsonLine(const nlohmann::ordered_json& j) {
-  std::string s = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::strict);
+  // A STRING that is not UTF-8 (written before writes refused them) prints with U+FFFD in
+  // place of the bad bytes rather than end the command.
+  std::string s = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   s.push_back('\n');
   std::fwrite(s.data(), 1, s.size(), stdout);
 }

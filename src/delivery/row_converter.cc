@@ -8,6 +8,7 @@
 
 #include "common/coding.h"
 #include "common/printable.h"
+#include "common/utf8.h"
 #include "delivery/event_time.h"
 #include "delivery/time_zone.h"
 #include "fmt/format.h"
@@ -31,25 +32,6 @@ constexpr Misfit kFits = std::nullopt;
 
 // The largest magnitude below which every integer is a double exactly.
 constexpr int64_t kExactDoubleIntegers = int64_t{1} << 53;
-
-bool ValidUtf8(std::string_view s) {
-  size_t i = 0;
-  // Eight ASCII bytes at a time first: most text is ASCII, and this runs for every UTF8 value.
-  for (uint64_t word; i + 8 <= s.size(); i += 8) {
-    std::memcpy(&word, s.data() + i, 8);
-    if (word & 0x8080808080808080ULL) break;
-  }
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    int n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : -1;
-    if (n < 0 || i + static_cast<size_t>(n) >= s.size()) return false;
-    for (int k = 1; k <= n; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return false;
-    }
-    i += static_cast<size_t>(n) + 1;
-  }
-  return true;
-}
 
 // "-123.45" at scale s -> unscaled -12345; more fractional digits than the scale, or more
 // digits than the precision, do not fit.
@@ -184,7 +166,7 @@ Misfit ConvertValue(const Value& v, const parquet::ColumnSpec& t, Staged* out) {
       out->real = v.dbl();
       return kFits;
     case ColumnType::kUtf8:
-      if ((vt != ValueType::kString && vt != ValueType::kBinary) || !ValidUtf8(v.bytes())) {
+      if ((vt != ValueType::kString && vt != ValueType::kBinary) || !IsValidUtf8(v.bytes())) {
         return Mismatch(v, t, vt == ValueType::kBinary ? "not valid UTF-8" : "");
       }
       out->view = v.bytes();  // the cell outlives the row's append: no copy

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/printable.h"
+#include "common/utf8.h"
 #include "fmt/format.h"
 #include "store/row_codec.h"
 
@@ -104,6 +105,13 @@ Status ValidateStream(const std::string& table, const StreamSpecification& s) {
   return Status::OK();
 }
 
+Status NotUtf8(const std::string& table, const std::string& column) {
+  return Status::InvalidArgument(fmt::format(
+      "table '{}': column '{}' is a STRING, but its value is not valid UTF-8 (BINARY holds any "
+      "bytes)",
+      table, column));
+}
+
 Status ValidateAttributeValue(const std::string& table, const std::string& column, const Value& v) {
   switch (v.type()) {
     case ValueType::kInteger:
@@ -111,6 +119,8 @@ Status ValidateAttributeValue(const std::string& table, const std::string& colum
     case ValueType::kBoolean:
       return Status::OK();
     case ValueType::kString:
+      if (!IsValidUtf8(v.bytes())) return NotUtf8(table, column);
+      [[fallthrough]];
     case ValueType::kBinary:
       if (v.bytes().size() > kMaxAttributeValueBytes) {
         return Status::InvalidArgument(

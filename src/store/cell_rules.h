@@ -23,7 +23,11 @@ Status ValidateTableMeta(const TableMeta& meta);
 Status ValidateTableOptions(const std::string& table, const TableOptions& options);
 Status ValidateStream(const std::string& table, const StreamSpecification& stream);
 
-// Checks an attribute value written to `column` (type allowed, size within limit).
+// A STRING value (of an attribute or a key column) that is not UTF-8: refused as Tablestore
+// refuses it, since every reader of a STRING (JSON output, Parquet UTF8) needs text.
+Status NotUtf8(const std::string& table, const std::string& column);
+// Checks an attribute value written to `column` (type allowed, UTF-8 STRING, size within
+// limit).
 Status ValidateAttributeValue(const std::string& table, const std::string& column, const Value& v);
 // Checks a caller-given version against the table's allowed deviation from now.
 Status ValidateCellTimestamp(const std::string& table, const std::string& column, int64_t ts_ms,

@@ -1,7 +1,9 @@
 #include "store/key_codec.h"
 
 #include "common/coding.h"
+#include "common/utf8.h"
 #include "fmt/format.h"
+#include "store/cell_rules.h"
 
 namespace tablelake::store {
 namespace {
@@ -74,6 +76,9 @@ Status ValidatePrimaryKey(const std::string& table, const std::vector<PrimaryKey
       return Status::InvalidPrimaryKey(
           fmt::format("table '{}': primary key column '{}' is {}, got {}", table, sc.name,
                       PrimaryKeyTypeName(sc.type), col.value.DebugString()));
+    }
+    if (vt == ValueType::kString && !IsValidUtf8(col.value.bytes())) {
+      return NotUtf8(table, sc.name);
     }
     if ((vt == ValueType::kString || vt == ValueType::kBinary) &&
         col.value.bytes().size() > kMaxPrimaryKeyValueBytes) {

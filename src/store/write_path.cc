@@ -1,4 +1,5 @@
 // The write path: resolving a write, evaluating it against the stored row, committing it.
+#include "common/utf8.h"
 #include "store/table_store_impl.h"
 
 namespace tablelake::store {
@@ -171,7 +172,8 @@ bool IsPlainPut(const TableInfo& t, const RowView& r) {
                            : schema[i].type == PrimaryKeyType::kString ? ValueType::kString
                                                                        : ValueType::kBinary;
     if (r.primary_key[i].name != schema[i].name || v.type() != type ||
-        (bytes && v.bytes().size() > store::kMaxPrimaryKeyValueBytes)) {
+        (bytes && v.bytes().size() > store::kMaxPrimaryKeyValueBytes) ||
+        (type == ValueType::kString && !IsValidUtf8(v.bytes()))) {
       return false;
     }
   }
@@ -179,7 +181,8 @@ bool IsPlainPut(const TableInfo& t, const RowView& r) {
     const ColumnView& c = r.cells[i];
     if ((i > 0 && !(r.cells[i - 1].name < c.name)) || !store::IsValidName(c.name) ||
         c.value.type() > ValueType::kBinary ||
-        c.value.bytes().size() > store::kMaxAttributeValueBytes) {
+        c.value.bytes().size() > store::kMaxAttributeValueBytes ||
+        (c.value.type() == ValueType::kString && !IsValidUtf8(c.value.bytes()))) {
       return false;
     }
     for (const auto& sc : schema) {

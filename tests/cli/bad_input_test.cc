@@ -103,7 +103,8 @@ TEST_F(BadInputTest, OptionsAndValuesAreCheckedWithClearMessages) {
   std::ofstream(dir_ / "bad.csv") << "k,v\na,\"1\" x\n";
   std::ofstream(dir_ / "unnamed.csv") << "k,,v\na,1,2\n";
   std::ofstream(dir_ / "digit.csv") << "k,1v\na,1\n";
-  std::ofstream(dir_ / "header-only.csv") << "\r\n\nk,,v\n";  // blank lines, then the header
+  std::ofstream(dir_ / "latin1.csv") << "k,v\na,1\nb,caf\xe9\n";  // a spreadsheet's Latin-1
+  std::ofstream(dir_ / "header-only.csv") << "\r\n\nk,,v\n";      // blank lines, then the header
   std::string long_name(100000, 'c');
   ExpectAllRefused({
       {{"range", "n", "--limit", "0"}, "", "--limit takes at least 1"},
@@ -117,6 +118,9 @@ TEST_F(BadInputTest, OptionsAndValuesAreCheckedWithClearMessages) {
       // The header's fault is told at the header, not at the first row.
       {{"import", "p", "unnamed.csv", "--format", "csv"}, "", "line 1: header column 2: name ''"},
       {{"import", "p", "digit.csv", "--format", "csv"}, "", "line 1: header column 2: name '1v'"},
+      {{"import", "p", "latin1.csv", "--format", "csv"},
+       "",
+       "line 3: table 'p': column 'v' is a STRING, but its value is not valid UTF-8"},
       {{"import", "p", "header-only.csv", "--format", "csv"}, "", "line 3: header column 2"},
       {{"put", "p", R"({"k":"a","v":1,"v":2})"}, "", "the key 'v' appears twice"},
       {{"put", "p", R"({"k":"a","v":[1,2]})"}, "", "an array holds versions"},

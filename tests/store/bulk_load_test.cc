@@ -58,6 +58,8 @@ TEST_F(BulkLoadTest, RefusesWhatPutRowRefusesAndWritesNothingUntilCommit) {
       Row(5, "e", {{"bad name", Value::Integer(1), kNoTimestamp}}),
       Row(6, "f", {{"v", Value::String(std::string(3 << 20, 's')), kNoTimestamp}}),
       {"sampleTable", {{"PK1", Value::Integer(7)}}, {}, {}, ReturnType::kNone},  // PK2 missing
+      Row(8, "caf\xe9"),                                                         // a key not UTF-8
+      Row(9, "i", {{"v", Value::String("caf\xe9"), kNoTimestamp}}),  // a STRING not UTF-8
   };
   for (auto& row : bad) {
     PutRowRequest copy = row;
@@ -134,7 +136,9 @@ TEST_F(BulkLoadTest, ARowOfViewsIsPreparedAsTheSameRequestIs) {
       {pk(5, "e"), {{"bad name", ValueView::Integer(1)}}},
       {pk(6, "f"), {{"v", ValueView::String(big)}}},
       {pk(7, std::string(2000, 'k')), {}},
-      {{{"PK1", ValueView::Integer(8)}}, {}},                                    // PK2 missing
+      {pk(8, "caf\xe9"), {}},                                    // not UTF-8
+      {pk(9, "i"), {{"v", ValueView::String("\xed\xa0\x80")}}},  // a surrogate: not UTF-8
+      {{{"PK1", ValueView::Integer(8)}}, {}},                    // PK2 missing
       {{{"PK1", ValueView::String("8")}, {"PK2", ValueView::String("x")}}, {}},  // wrong type
       {{{"PK2", ValueView::String("x")}, {"PK1", ValueView::Integer(8)}}, {}},   // wrong order
   };

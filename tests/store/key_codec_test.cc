@@ -1,10 +1,13 @@
 // The encoded-key order must equal Tablestore's row order; checked against a reference
-// comparator over random keys, including INF bounds and byte strings with 0x00 and 0xFF.
+// comparator over random keys, including INF bounds, byte strings with 0x00 and 0xFF, and
+// text of one- to four-byte characters.
 #include "store/key_codec.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstring>
+#include <iterator>
 #include <random>
 
 namespace tablelake::store {
@@ -32,13 +35,25 @@ std::string RandomBytes(std::mt19937_64& rng) {
   return s;
 }
 
+// STRING keys are UTF-8 (the store refuses others): characters of one to four bytes, and zero.
+std::string RandomText(std::mt19937_64& rng) {
+  static const char* const kCharacters[] = {
+      "\0", "\x01", "a", "b", "\xc3\xa9", "\xef\xbf\xbf", "\xf0\x9f\x98\x80"};
+  std::string s;
+  for (size_t n = rng() % 5; n > 0; --n) {
+    const char* c = kCharacters[rng() % std::size(kCharacters)];
+    s.append(c, std::max<size_t>(1, std::strlen(c)));  // "\0" is one byte
+  }
+  return s;
+}
+
 Value RandomValue(std::mt19937_64& rng, PrimaryKeyType type, bool allow_inf) {
   if (allow_inf && rng() % 8 == 0) return rng() % 2 ? Value::InfMin() : Value::InfMax();
   if (type == PrimaryKeyType::kInteger) {
     static const int64_t kEdges[] = {INT64_MIN, INT64_MIN + 1, -256, -1, 0, 1, 255, 256, INT64_MAX};
     return Value::Integer(rng() % 2 ? kEdges[rng() % 9] : static_cast<int64_t>(rng()));
   }
-  return type == PrimaryKeyType::kString ? Value::String(RandomBytes(rng))
+  return type == PrimaryKeyType::kString ? Value::String(RandomText(rng))
                                          : Value::Binary(RandomBytes(rng));
 }
 
