@@ -365,34 +365,70 @@ struct JsonLineParser::Fast {
     if (parser.parse(line.data(), line.size(), !padded).get_object().get(obj)) return nullptr;
     fields.clear();
     for (auto field : obj) fields.emplace_back(field.key, field.value);
-    // In key order, as nlohmann's object iterates (cells follow it); a key given twice is an
-    // error the slow path names.
-    std::sort(fields.begin(), fields.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
-    for (size_t i = 1; i < fields.size(); ++i) {
-      if (fields[i].first == fields[i - 1].first) return nullptr;
-    }
+    if (!SameLayout() && !Plan(meta)) return nullptr;
     row.primary_key.clear();
-    for (const auto& sc : meta.primary_key) {
-      auto it = std::lower_bound(fields.begin(), fields.end(), sc.name,
-                                 [](const auto& f, const std::string& k) { return f.first < k; });
-      if (it == fields.end() || it->first != sc.name) return nullptr;
-      auto v = Plain(it->second);
+    for (size_t k = 0; k < layout.keys.size(); ++k) {
+      const PrimaryKeySchema& sc = meta.primary_key[k];
+      auto v = Plain(fields[layout.keys[k]].second);
       if (!v || !((sc.type == PrimaryKeyType::kInteger && v->type() == ValueType::kInteger) ||
                   (sc.type == PrimaryKeyType::kString && v->type() == ValueType::kString))) {
         return nullptr;
       }
       row.primary_key.push_back({sc.name, *v});
-      it->first = {};  // taken: not a cell
     }
     row.cells.clear();
-    for (const auto& [name, element] : fields) {
-      if (name.data() == nullptr) continue;
-      auto v = Plain(element);
+    for (size_t i : layout.cells) {
+      auto v = Plain(fields[i].second);
       if (!v) return nullptr;
-      row.cells.push_back({name, *v});
+      row.cells.push_back({fields[i].first, *v});
     }
     return &row;
+  }
+
+  // Where the last planned line had which field: its names in the line's order, the field of
+  // each key column, and the other fields in name order (as nlohmann's object iterates them,
+  // which the cells follow). The lines of one input mostly name the same fields in the same
+  // order: a line that does so takes the plan without sorting its names again.
+  struct Layout {
+    std::vector<std::string> names;
+    std::vector<size_t> keys;
+    std::vector<size_t> cells;
+  } layout;
+
+  bool SameLayout() const {
+    if (fields.size() != layout.names.size()) return false;
+    for (size_t i = 0; i < fields.size(); ++i) {
+      if (fields[i].first != layout.names[i]) return false;
+    }
+    return true;
+  }
+
+  // False (and no plan kept) for a line the slow path must read: a key given twice (an error it
+  // names), a key column missing.
+  bool Plan(const TableMeta& meta) {
+    layout.names.clear();
+    std::vector<size_t> order(fields.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    auto name = [&](size_t i) { return fields[i].first; };
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return name(a) < name(b); });
+    for (size_t i = 1; i < order.size(); ++i) {
+      if (name(order[i]) == name(order[i - 1])) return false;
+    }
+    layout.keys.clear();
+    for (const auto& sc : meta.primary_key) {
+      auto it = std::lower_bound(order.begin(), order.end(), sc.name,
+                                 [&](size_t i, const std::string& k) { return name(i) < k; });
+      if (it == order.end() || name(*it) != sc.name) return false;
+      layout.keys.push_back(*it);
+    }
+    layout.cells.clear();
+    for (size_t i : order) {
+      if (std::find(layout.keys.begin(), layout.keys.end(), i) == layout.keys.end()) {
+        layout.cells.push_back(i);
+      }
+    }
+    for (const auto& f : fields) layout.names.emplace_back(f.first);
+    return true;
   }
 };
 

@@ -103,10 +103,19 @@ TEST(RowJson, OutputKeepsKeyColumnsFirst) {
 }
 
 // The fast JSON-lines path gives what ParseJson and RowFromJson give, line for line: the same
-// row (key, cells in the same order, value types, -0 and -0.0 told apart), or the same error.
+// row (key, cells in the same order, value types, -0 and -0.0 told apart), or the same error;
+// also where a line names the fields of the line before (whose layout it reuses) in the same
+// order, in another order, or with a key given twice.
 TEST(RowJson, JsonLinesParseAsTheGeneralPathDoes) {
   const std::vector<std::string> lines = {
       R"({"id":1,"name":"a","x":5,"b":2.5,"t":true,"s":"text"})",
+      R"({"id":2,"name":"b","x":6,"b":3.5,"t":false,"s":"more"})",
+      R"({"id":3,"name":"c","x":"now text","b":3.5,"t":false,"s":"m"})",
+      R"({"id":"4","name":"c","x":1,"b":3.5,"t":false,"s":"m"})",
+      R"({"id":5,"name":"d","x":1,"b":3.5,"t":false,"x":2})",
+      R"({"id":5,"name":"d","x":1,"b":3.5,"t":false,"x":2})",
+      R"({"name":"e","id":6,"x":1,"b":3.5,"t":false,"s":"r"})",
+      R"({"name":"e","id":7,"x":1,"b":3.5,"t":false,"s":"r"})",
       R"({"z":1,"name":"a","id":-7,"a":"first in key order"})",
       R"({"id":0,"name":"","x":-0,"y":-0.0,"w":1e3,"v":0.1})",
       R"({"id":9223372036854775807,"name":"max","x":-9223372036854775808})",
