@@ -445,22 +445,43 @@ class BulkLoaderImpl : public BulkLoader {
     low.insert(low.end(), high.begin(), high.end());
     return low;
   }
-  // The sorted staged rows [from, to) as files of about kIngestFileBytes named part `part`.
+  // Rows in key order as the table's SST files of about kIngestFileBytes each, named
+  // <folder>/<stem>-NNNNNN.sst and listed in `files`.
+  class TableFiles {
+   public:
+    TableFiles(BulkLoaderImpl* loader, std::string stem, std::vector<std::string>* files)
+        : loader_(loader), stem_(std::move(stem)), files_(files) {}
+    Status Put(std::string_view key, std::string_view value) {
+      if (writer_ != nullptr && static_cast<int64_t>(writer_->FileSize()) >= kIngestFileBytes) {
+        TL_RETURN_IF_ERROR(Finish());
+      }
+      if (writer_ == nullptr) {
+        files_->push_back(fmt::format("{}/{}-{:06d}.sst", loader_->folder_, stem_, files_->size()));
+        TL_ASSIGN_OR_RETURN(writer_, loader_->NewWriter(loader_->store_->data_cf_, files_->back()));
+      }
+      return FromSst(writer_->Put(ToSlice(key), ToSlice(value)), files_->back());
+    }
+    Status Finish() {
+      if (writer_ == nullptr) return Status::OK();
+      Status s = FromSst(writer_->Finish(), files_->back());
+      writer_.reset();
+      return s;
+    }
+
+   private:
+    BulkLoaderImpl* loader_;
+    std::string stem_;
+    std::vector<std::string>* files_;
+    std::unique_ptr<rocksdb::SstFileWriter> writer_;
+  };
+
+  // The sorted staged rows [from, to) as the table's files, named part `part`.
   Status WriteSorted(size_t from, size_t to, int part, std::vector<std::string>* files) {
-    std::unique_ptr<rocksdb::SstFileWriter> writer;
-    TL_RETURN_IF_ERROR(
-        staged_.ForEach(from, to, [&](std::string_view key, std::string_view value) -> Status {
-          if (writer != nullptr && static_cast<int64_t>(writer->FileSize()) >= kIngestFileBytes) {
-            TL_RETURN_IF_ERROR(FromSst(writer->Finish(), files->back()));
-            writer.reset();
-          }
-          if (writer == nullptr) {
-            files->push_back(fmt::format("{}/staged-{}-{:06d}.sst", folder_, part, files->size()));
-            TL_ASSIGN_OR_RETURN(writer, NewWriter(store_->data_cf_, files->back()));
-          }
-          return FromSst(writer->Put(ToSlice(key), ToSlice(value)), files->back());
-        }));
-    return writer == nullptr ? Status::OK() : FromSst(writer->Finish(), files->back());
+    TableFiles out(this, fmt::format("staged-{}", part), files);
+    TL_RETURN_IF_ERROR(staged_.ForEach(from, to, [&](std::string_view key, std::string_view value) {
+      return out.Put(key, value);
+    }));
+    return out.Finish();
   }
 
   // The runs merged into the table's files: of equal keys the later run's row wins.
@@ -497,30 +518,15 @@ class BulkLoaderImpl : public BulkLoader {
     return low;
   }
 
-  // The runs' keys in [from, to) as the table's files of about kIngestFileBytes, named part
-  // `part`.
+  // The runs' keys in [from, to) as the table's files, named part `part`.
   Status MergeIntoTable(const std::optional<std::string>& from,
                         const std::optional<std::string>& to, int64_t read_ahead, int part,
                         std::vector<std::string>* files) {
-    std::unique_ptr<rocksdb::SstFileWriter> writer;
-    auto finish = [&]() -> Status {
-      if (writer == nullptr) return Status::OK();
-      Status s = FromSst(writer->Finish(), files->back());
-      writer.reset();
-      return s;
-    };
-    TL_RETURN_IF_ERROR(
-        MergeFiles(runs_, from, to, read_ahead, [&](std::string_view key, std::string_view value) {
-          if (writer != nullptr && static_cast<int64_t>(writer->FileSize()) >= kIngestFileBytes) {
-            TL_RETURN_IF_ERROR(finish());
-          }
-          if (writer == nullptr) {
-            files->push_back(fmt::format("{}/merged-{}-{:06d}.sst", folder_, part, files->size()));
-            TL_ASSIGN_OR_RETURN(writer, NewWriter(store_->data_cf_, files->back()));
-          }
-          return FromSst(writer->Put(ToSlice(key), ToSlice(value)), files->back());
-        }));
-    return finish();
+    TableFiles out(this, fmt::format("merged-{}", part), files);
+    TL_RETURN_IF_ERROR(MergeFiles(
+        runs_, from, to, read_ahead,
+        [&](std::string_view key, std::string_view value) { return out.Put(key, value); }));
+    return out.Finish();
   }
 
   // Every open run holds its read-ahead: a load far larger than memory makes more runs than
