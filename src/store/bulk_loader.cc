@@ -3,16 +3,12 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <iterator>
-#include <limits>
 #include <optional>
 
 #include "rocksdb/sst_file_writer.h"
-#include "rocksdb/table.h"
 #include "store/sorted_run.h"
 #include "store/table_store_impl.h"
 
@@ -166,17 +162,14 @@ Status FromSst(const rocksdb::Status& s, const std::string& path) {
   return FromRocks(s, "bulk load file " + path);
 }
 
-// Change records in Put order, in memory until they outgrow `limit`, then in a file. Records
-// are numbered from 0 in Put order; ForEach reads any stretch of them, so that two threads can
-// each write half of a load's stream.
+// Change records in Put order, in memory until they outgrow `limit`, then in a file (a sorted
+// run's format, its records' keys empty: its marks are where a reader can start). Records are
+// numbered from 0 in Put order; ForEach reads any stretch of them, so that two threads can each
+// write half of a load's stream.
 class ChangeLog {
  public:
   ChangeLog(std::string path, int64_t limit) : path_(std::move(path)), limit_(limit) {}
-  ~ChangeLog() { Close(); }
-  void Close() {
-    if (file_ != nullptr) std::fclose(file_);
-    file_ = nullptr;
-  }
+  void Close() { file_.reset(); }
   Status Add(std::string change) {
     bytes_ += static_cast<int64_t>(change.size());
     pending_.push_back(std::move(change));
@@ -187,77 +180,56 @@ class ChangeLog {
   int64_t bytes() const { return bytes_; }
   uint64_t count() const { return spilled_ + pending_.size(); }
   // A record number near the middle where a stretch may start (ForEach reads from it without
-  // reading what comes before it).
+  // reading what comes before it): a mark's, when the middle lies in the file.
   uint64_t Middle() const {
-    if (marks_.empty()) return spilled_ + pending_.size() / 2;
     const uint64_t half = count() / 2;
-    if (half >= spilled_) return half;
-    return marks_[std::min<size_t>(marks_.size() - 1, half / kMarkEvery)].first;
+    return half >= spilled_ ? half : half / RunWriter::kMarkEvery * RunWriter::kMarkEvery;
   }
   // Records [from, to) in Put order; `from` is 0, Middle() or past the spilled ones. Safe on
-  // several threads at once (each reads the file through its own handle).
+  // several threads at once (each reads the file through its own reader).
   Status ForEach(uint64_t from, uint64_t to, const std::function<void(std::string&)>& fn) {
     uint64_t n = from;
-    if (n < spilled_) {
-      if (std::fflush(file_) != 0) return Error("flush");
-      FILE* in = std::fopen(path_.c_str(), "rbe");
-      if (in == nullptr) return Error("open");
-      const auto mark = std::find_if(marks_.begin(), marks_.end(),
-                                     [&](const auto& m) { return m.first == from; });
-      if (mark == marks_.end()) {
-        std::fclose(in);
-        return Status::Internal(fmt::format("bulk load: change record {} is not a mark", from));
+    if (const uint64_t end = std::min(to, spilled_); n < end) {
+      const auto& marks = file_->marks();
+      const uint64_t mark = n / RunWriter::kMarkEvery;
+      if (n % RunWriter::kMarkEvery != 0 || mark >= marks.size()) {
+        return Status::Internal(fmt::format("bulk load: change record {} is not a mark", n));
       }
-      bool ok = std::fseek(in, static_cast<long>(mark->second), SEEK_SET) == 0;
+      TL_ASSIGN_OR_RETURN(auto reader, RunReader::Open(path_, 1 << 20, marks[mark].offset));
       std::string change;
-      uint32_t size;
-      for (; ok && n < std::min(to, spilled_); ++n) {
-        ok = std::fread(&size, 4, 1, in) == 1;
-        change.resize(size);
-        ok = ok && (size == 0 || std::fread(change.data(), 1, size, in) == size);
-        if (ok) fn(change);
+      for (; reader->Valid() && n < end; reader->Next(), ++n) {
+        change.assign(reader->value());
+        fn(change);
       }
-      std::fclose(in);
-      if (!ok) return Error("read");
+      TL_RETURN_IF_ERROR(reader->status());
+      if (n < end) {
+        return Status::Corruption(fmt::format("bulk load: change log '{}' is cut short", path_));
+      }
     }
     for (; n < to; ++n) fn(pending_[n - spilled_]);
     return Status::OK();
   }
 
  private:
-  static constexpr uint64_t kMarkEvery = 4096;  // records between the marks ForEach can start at
-
+  // The pending records to the file, written through: what ForEach reads is in the file.
   Status Spill() {
     if (file_ == nullptr) {
-      std::error_code ignored;  // the open below says what is wrong
+      std::error_code ignored;  // the create below says what is wrong
       std::filesystem::create_directories(std::filesystem::path(path_).parent_path(), ignored);
-      if ((file_ = std::fopen(path_.c_str(), "w+be")) == nullptr) return Error("create");
+      TL_ASSIGN_OR_RETURN(file_, RunWriter::Create(path_));
     }
-    for (const std::string& change : pending_) {
-      if (spilled_ % kMarkEvery == 0) marks_.emplace_back(spilled_, file_bytes_);
-      uint32_t size = static_cast<uint32_t>(change.size());
-      if (std::fwrite(&size, 4, 1, file_) != 1 ||
-          std::fwrite(change.data(), 1, size, file_) != size) {
-        return Error("write");
-      }
-      file_bytes_ += 4 + size;
-      ++spilled_;
-    }
+    for (const std::string& change : pending_) TL_RETURN_IF_ERROR(file_->Add({}, change));
+    TL_RETURN_IF_ERROR(file_->Flush());
+    spilled_ += pending_.size();
     pending_.clear();
     pending_bytes_ = 0;
     return Status::OK();
   }
-  Status Error(const char* what) const {
-    return Status::IOError(
-        fmt::format("bulk load: cannot {} '{}': {}", what, path_, std::strerror(errno)));
-  }
 
   std::string path_;
   int64_t limit_;
-  FILE* file_ = nullptr;
-  uint64_t spilled_ = 0;                              // records in the file
-  uint64_t file_bytes_ = 0;                           // its size
-  std::vector<std::pair<uint64_t, uint64_t>> marks_;  // (record number, its offset in the file)
+  std::unique_ptr<RunWriter> file_;
+  uint64_t spilled_ = 0;  // records in the file
   std::vector<std::string> pending_;
   int64_t pending_bytes_ = 0;
   int64_t bytes_ = 0;

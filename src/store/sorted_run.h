@@ -28,15 +28,17 @@ class RunWriter {
   ~RunWriter();
   // Records in key order.
   Status Add(std::string_view key, std::string_view value);
-  // Writes what is buffered and closes the file.
+  // Writes what is buffered (a reader opened after it reads every record added).
+  Status Flush();
+  // Flushes and closes the file.
   Status Finish();
   uint64_t file_bytes() const { return written_ + buffer_.size(); }
+  const std::vector<RunMark>& marks() const { return marks_; }
   // Taken after Finish.
   std::vector<RunMark> TakeMarks() { return std::move(marks_); }
 
  private:
   RunWriter(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
-  Status Flush();
   std::string path_;
   int fd_;
   std::string buffer_;
