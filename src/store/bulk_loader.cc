@@ -6,6 +6,7 @@
 #include <cstring>
 #include <functional>
 #include <iterator>
+#include <limits>
 #include <optional>
 
 #include "rocksdb/sst_file_writer.h"
@@ -35,6 +36,22 @@ namespace {
 constexpr int64_t kIngestFileBytes = 256 << 20;  // merged SST files are cut at about this size
 
 rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
+
+// How many of the first `most` bytes `a` and `b` share.
+size_t SharedBytes(std::string_view a, std::string_view b, size_t most) {
+  size_t n = std::min({most, a.size(), b.size()});
+  return static_cast<size_t>(std::mismatch(a.begin(), a.begin() + n, b.begin()).first - a.begin());
+}
+
+// Bytes [at, at + 8) of the key, big-endian (zero-padded): ordered as the key is among keys
+// that share their first `at` bytes.
+uint64_t PrefixAt(std::string_view key, size_t at) {
+  uint64_t v = 0;
+  for (size_t i = at; i < at + 8; ++i) {
+    v = (v << 8) | (i < key.size() ? static_cast<uint8_t>(key[i]) : 0);
+  }
+  return v;
+}
 
 // Rows in their stored form, packed into 1 MiB blocks (a row costs no allocation of its own,
 // and the bytes are never copied as they grow).
@@ -104,6 +121,7 @@ class StagedRows {
     return middle;
   }
   size_t size() const { return rows_.size(); }
+  size_t common() const { return common_; }
   void Clear() {
     rows_ = {};
     blocks_.clear();
@@ -126,21 +144,6 @@ class StagedRows {
     }
     std::string_view Value() const { return {data + key_size, value_size}; }
   };
-  // How many of the first `most` bytes `a` and `b` share.
-  static size_t SharedBytes(std::string_view a, std::string_view b, size_t most) {
-    size_t n = std::min({most, a.size(), b.size()});
-    return static_cast<size_t>(std::mismatch(a.begin(), a.begin() + n, b.begin()).first -
-                               a.begin());
-  }
-  // Bytes [at, at + 8) of the key, big-endian (zero-padded): ordered as the key is among keys
-  // that share their first `at` bytes.
-  static uint64_t PrefixAt(std::string_view key, size_t at) {
-    uint64_t v = 0;
-    for (size_t i = at; i < at + 8; ++i) {
-      v = (v << 8) | (i < key.size() ? static_cast<uint8_t>(key[i]) : 0);
-    }
-    return v;
-  }
   void NewBlock(size_t at_least) {
     block_size_ = std::max(block_bytes_, at_least);
     // new char[], not make_unique: the block is written before it is read, zeroing it is waste.
@@ -331,7 +334,20 @@ class BulkLoaderImpl : public BulkLoader {
   struct Run {  // a sorted run, with its marks
     std::string path;
     std::vector<RunMark> marks;
+    size_t common = 0;  // bytes every key of the run shares with its first
   };
+  // Bytes every key of `runs` shares.
+  static size_t CommonBytes(const std::vector<Run>& runs) {
+    size_t common = std::numeric_limits<size_t>::max();
+    const RunMark* first = nullptr;
+    for (const Run& run : runs) {
+      if (run.marks.empty()) continue;  // no keys
+      common = std::min(common, run.common);
+      if (first == nullptr) first = &run.marks[0];
+      common = SharedBytes(run.marks[0].key, first->key, common);
+    }
+    return first == nullptr ? 0 : common;
+  }
   Status Dropped() const {
     return Status::NotFound(
         fmt::format("table '{}' was dropped during the bulk load", table_->desc.meta.name));
@@ -376,7 +392,7 @@ class BulkLoaderImpl : public BulkLoader {
     writing_.reset();
     writing_bytes_ = 0;
     TL_RETURN_IF_ERROR(writing_status_);
-    runs_.push_back({writing_path_, std::move(writing_marks_)});
+    runs_.push_back({writing_path_, std::move(writing_marks_), writing_common_});
     run_file_bytes_ += writing_file_bytes_;
     return Status::OK();
   }
@@ -389,6 +405,7 @@ class BulkLoaderImpl : public BulkLoader {
     writing_file_bytes_ = static_cast<int64_t>(writer->file_bytes());
     TL_RETURN_IF_ERROR(writer->Finish());
     writing_marks_ = writer->TakeMarks();
+    writing_common_ = rows.common();
     return Status::OK();
   }
 
@@ -514,7 +531,9 @@ class BulkLoaderImpl : public BulkLoader {
             std::make_move_iterator(
                 runs_.begin() + static_cast<std::ptrdiff_t>(std::min(i + width, runs_.size()))));
         if (group.size() > 1) {
-          Run merged{fmt::format("{}/pass{}-{:06d}.run", folder_, pass, narrowed.size()), {}};
+          Run merged{fmt::format("{}/pass{}-{:06d}.run", folder_, pass, narrowed.size()),
+                     {},
+                     CommonBytes(group)};
           TL_ASSIGN_OR_RETURN(auto writer, RunWriter::Create(merged.path));
           TL_RETURN_IF_ERROR(MergeFiles(group, std::nullopt, std::nullopt,
                                         run_bytes_ / static_cast<int64_t>(group.size()),
@@ -550,8 +569,23 @@ class BulkLoaderImpl : public BulkLoader {
       TL_RETURN_IF_ERROR(reader->status());
       its.push_back(std::move(reader));
     }
+    // Each run's next key by the 16 bytes after those all keys share, as two numbers: most
+    // comparisons end there, without a memcmp of keys that share a long prefix.
+    const size_t common = CommonBytes(inputs);
+    struct Head {
+      uint64_t high = 0, low = 0;
+    };
+    std::vector<Head> heads(its.size());
+    auto read_head = [&](size_t i) {
+      heads[i] = {PrefixAt(its[i]->key(), common), PrefixAt(its[i]->key(), common + 8)};
+    };
+    for (size_t i = 0; i < its.size(); ++i) {
+      if (its[i]->Valid()) read_head(i);
+    }
     // The runs by their next key, smallest first; of equal keys the latest run (it wins).
     auto after = [&](size_t a, size_t b) {
+      if (heads[a].high != heads[b].high) return heads[a].high > heads[b].high;
+      if (heads[a].low != heads[b].low) return heads[a].low > heads[b].low;
       int c = its[a]->key().compare(its[b]->key());
       return c != 0 ? c > 0 : a < b;
     };
@@ -563,6 +597,7 @@ class BulkLoaderImpl : public BulkLoader {
     auto advance = [&](size_t i) {
       its[i]->Next();
       if (!its[i]->Valid()) return;
+      read_head(i);
       heap.push_back(i);
       std::push_heap(heap.begin(), heap.end(), after);
     };
@@ -695,6 +730,7 @@ class BulkLoaderImpl : public BulkLoader {
   Status writing_status_;
   int64_t writing_file_bytes_ = 0;
   std::vector<RunMark> writing_marks_;
+  size_t writing_common_ = 0;
   std::thread run_thread_;
   // Runs merged at once: one per 256 KiB of the memory bound, from 16 to 256 (each open run
   // holds 64 KiB to 1 MiB of read-ahead, in each of the merge's two halves). A narrower merge
