@@ -57,8 +57,9 @@ std::string EncodePutChange(int64_t commit_time_us, std::string_view encoded_pk,
                             const std::vector<ColumnView>& cells, int64_t timestamp) {
   std::string v;
   AppendChangeHeader(commit_time_us, ChangeOp::kPut, encoded_pk, cells.size(), &v);
-  for (const auto& c : cells)
+  for (const auto& c : cells) {
     AppendChangeColumn(ColumnUpdate::Op::kPut, c.name, timestamp, c.value, &v);
+  }
   return v;
 }
 
