@@ -520,34 +520,28 @@ class BulkLoaderImpl : public BulkLoader {
 
   // Every open run holds its read-ahead: a load far larger than memory makes more runs than
   // the merge can open within the bound, so groups of consecutive runs (a later run still wins)
-  // are first merged into one run each, pass after pass.
+  // are first merged into one run each - only as many as it takes to leave `width` runs, each
+  // row rewritten once (twice only past width * width runs), not every run of the load.
   Status NarrowRuns() {
     const size_t width = MergeWidth();
-    for (int pass = 0; runs_.size() > width; ++pass) {
-      std::vector<Run> narrowed;
-      for (size_t i = 0; i < runs_.size(); i += width) {
-        std::vector<Run> group(
-            std::make_move_iterator(runs_.begin() + static_cast<std::ptrdiff_t>(i)),
-            std::make_move_iterator(
-                runs_.begin() + static_cast<std::ptrdiff_t>(std::min(i + width, runs_.size()))));
-        if (group.size() > 1) {
-          Run merged{fmt::format("{}/pass{}-{:06d}.run", folder_, pass, narrowed.size()),
-                     {},
-                     CommonBytes(group)};
-          TL_ASSIGN_OR_RETURN(auto writer, RunWriter::Create(merged.path));
-          TL_RETURN_IF_ERROR(MergeFiles(group, std::nullopt, std::nullopt,
-                                        run_bytes_ / static_cast<int64_t>(group.size()),
-                                        [&](std::string_view key, std::string_view value) {
-                                          return writer->Add(key, value);
-                                        }));
-          TL_RETURN_IF_ERROR(writer->Finish());
-          merged.marks = writer->TakeMarks();
-          for (const Run& run : group) std::filesystem::remove(run.path);
-          group = {std::move(merged)};
-        }
-        narrowed.push_back(std::move(group[0]));
-      }
-      runs_ = std::move(narrowed);
+    size_t next = 0;  // the first run no group has merged yet
+    for (int merges = 0; runs_.size() > width; ++merges) {
+      const size_t size = std::min(width, runs_.size() - width + 1);
+      if (next + size > runs_.size()) next = 0;  // every run merged once: merge merged ones
+      const auto first = runs_.begin() + static_cast<std::ptrdiff_t>(next);
+      const auto last = first + static_cast<std::ptrdiff_t>(size);
+      std::vector<Run> group(std::make_move_iterator(first), std::make_move_iterator(last));
+      Run merged{fmt::format("{}/merged-run-{:06d}.run", folder_, merges), {}, CommonBytes(group)};
+      TL_ASSIGN_OR_RETURN(auto writer, RunWriter::Create(merged.path));
+      TL_RETURN_IF_ERROR(MergeFiles(
+          group, std::nullopt, std::nullopt, run_bytes_ / static_cast<int64_t>(size),
+          [&](std::string_view key, std::string_view value) { return writer->Add(key, value); }));
+      TL_RETURN_IF_ERROR(writer->Finish());
+      merged.marks = writer->TakeMarks();
+      for (const Run& run : group) std::filesystem::remove(run.path);
+      runs_.erase(first, last);
+      runs_.insert(runs_.begin() + static_cast<std::ptrdiff_t>(next), std::move(merged));
+      ++next;
     }
     return Status::OK();
   }
