@@ -643,7 +643,8 @@ class ParseAhead {
 };
 
 // Calls `fn(line_number, bytes_read, row)` for each row of the input, the parsing and
-// `prepare` a few batches ahead on the other cores.
+// `prepare` a few batches ahead on the other cores. An error of `fn` is the loader's (staging
+// checks nothing of the row: Prepare did), so it is told without a line.
 template <typename Fn>
 Status ForEachRow(const TableMeta& meta, const std::string& format, Preparer prepare,
                   std::unique_ptr<std::istream> owned, std::istream* in, const std::string& name,
@@ -659,12 +660,7 @@ Status ForEachRow(const TableMeta& meta, const std::string& format, Preparer pre
                     format == "csv");
   while (true) {
     ParsedBatch b = parsed.Next();
-    for (auto& l : b.lines) {
-      // The context is made only for an error: this runs for every row.
-      if (Status s = fn(l.number, l.bytes, l.row); !s.ok()) {
-        return s.WithContext(fmt::format("{} line {}", name, l.number));
-      }
-    }
+    for (auto& l : b.lines) TL_RETURN_IF_ERROR(fn(l.number, l.bytes, l.row));
     TL_RETURN_IF_ERROR(b.error);
     if (b.end) return Status::OK();
   }
