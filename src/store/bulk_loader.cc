@@ -243,9 +243,9 @@ class ChangeLog {
 // Stages rows as the write path resolves and evaluates them (a blind put reads nothing), in
 // their stored form. A load that fits in StoreOptions::bulk_load_run_bytes commits in one
 // RocksDB write with every row stripe held. A larger one keeps memory to that bound: each time
-// the staged rows reach it they are sorted into an SST file (a run) in <store>/bulk/, and its
-// change records go to a file beside them; the commit merges the runs into non-overlapping SST
-// files (of equal keys the row staged last wins), writes the change records and the store's
+// the staged rows reach it they are sorted into a run (sorted_run.h) in <store>/bulk/, and
+// their change records go to a file beside them; the commit merges the runs into non-overlapping
+// SST files (of equal keys the row staged last wins), writes the change records and the store's
 // counters (last sequence, AUTO_INCREMENT) as SST files of their column families, and ingests
 // them all in one IngestExternalFiles call: all of the load or none of it, without a write-ahead
 // log to replay at the next open.
