@@ -97,11 +97,7 @@ class Value {
 
   ValueType type() const { return type_; }
   int64_t integer() const { return int_; }
-  double dbl() const {
-    double d;
-    std::memcpy(&d, &int_, sizeof d);
-    return d;
-  }
+  double dbl() const { return view().dbl(); }
   bool boolean() const { return int_ != 0; }
   // Bytes of a STRING (UTF-8) or BINARY value.
   const std::string& bytes() const { return bytes_; }

@@ -241,7 +241,7 @@ class CsvParser : public RowParser {
         if (t == "true" || t == "false") return ValueView::Boolean(t == "true");
         return std::nullopt;
       case Type::kInteger:
-        if (auto v = ReadInteger(t)) return ValueView::Integer(*v);
+        if (auto v = store::ReadInt64(t)) return ValueView::Integer(*v);
         return std::nullopt;
       case Type::kDouble:
         if (auto v = ReadDouble(t)) return ValueView::Double(*v);
@@ -275,15 +275,6 @@ class CsvParser : public RowParser {
     }
   }
 
-  // As std::stoll reads all of `t` ({"$int": t} in JSON), or nothing.
-  static std::optional<int64_t> ReadInteger(std::string_view text) {
-    const std::string t(text);
-    char* end = nullptr;
-    errno = 0;
-    const long long v = std::strtoll(t.c_str(), &end, 10);
-    if (end == t.c_str() || end != t.c_str() + t.size() || errno == ERANGE) return std::nullopt;
-    return v;
-  }
   // As std::strtod reads all of `t`, or nothing.
   static std::optional<double> ReadDouble(std::string_view text) {
     const std::string t(text);
@@ -297,7 +288,7 @@ class CsvParser : public RowParser {
     if (t == "true" || t == "false") return Type::kBoolean;
     size_t sign = !t.empty() && (t[0] == '-' || t[0] == '+') ? 1 : 0;
     if (t.size() > sign && t.find_first_not_of("0123456789", sign) == std::string::npos &&
-        ReadInteger(t)) {
+        store::ReadInt64(t)) {
       return Type::kInteger;
     }
     return ReadDouble(t) ? Type::kDouble : Type::kString;

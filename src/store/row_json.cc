@@ -3,7 +3,9 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <optional>
 
@@ -12,6 +14,15 @@
 #include "fmt/format.h"
 
 namespace tablelake::store {
+
+std::optional<int64_t> ReadInt64(std::string_view text) {
+  const std::string t(text);  // strtoll reads up to a NUL
+  char* end = nullptr;
+  errno = 0;
+  const long long v = std::strtoll(t.c_str(), &end, 10);
+  if (end == t.c_str() || end != t.c_str() + t.size() || errno == ERANGE) return std::nullopt;
+  return v;
+}
 
 using nlohmann::json;
 
@@ -35,15 +46,8 @@ Result<Value> DoubleFromJson(const json& v, const std::string& column) {
 }
 
 Result<Value> IntFromString(const std::string& s, const std::string& column) {
-  size_t pos = 0;
-  long long v = 0;
-  try {
-    v = std::stoll(s, &pos, 10);
-  } catch (...) {
-    pos = 0;
-  }
-  if (pos == 0 || pos != s.size()) return Bad(column, fmt::format("'{}' is not an int64", s));
-  return Value::Integer(v);
+  if (auto v = ReadInt64(s)) return Value::Integer(*v);
+  return Bad(column, fmt::format("'{}' is not an int64", s));
 }
 
 Result<Value> TaggedValueFromJson(const json& j, const std::string& column) {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,10 @@ namespace tablelake::store {
 // (a plain parse keeps the last) and an integer beyond int64 (a plain parse makes it a
 // double). Errors say what is wrong and at which byte, without the parser's jargon.
 Result<nlohmann::json> ParseJson(std::string_view text);
+
+// All of `text` as an int64, as std::stoll reads it (leading spaces and a sign allowed), or
+// nothing: {"$int": text} in JSON, an INTEGER field in CSV.
+std::optional<int64_t> ReadInt64(std::string_view text);
 
 Result<Value> ValueFromJson(const nlohmann::json& j, const std::string& column);
 // Output keeps column order, hence ordered_json.

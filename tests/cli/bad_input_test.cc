@@ -361,6 +361,11 @@ TEST_F(CliTest, AFullDiskGivesOneLineWritesNothingAndTheStoreStillOpens) {
   CmdResult load = Tl({"--data", "small/d", "put", "t"}, rows);
   ExpectError(load, "no space left on device");
   EXPECT_NE(load.err.find("nothing was written"), std::string::npos) << load.err;
+  // The same load spilling runs (1 MiB of memory): the run that cannot be written is the
+  // loader's failure, not the line that filled it.
+  CmdResult spilling = Tl({"--data", "small/d", "put", "t", "--memory-mb", "1"}, rows);
+  ExpectError(spilling, "No space left on device; nothing was written");
+  EXPECT_EQ(spilling.err.find("line"), std::string::npos) << spilling.err;
   // Single writes until the disk is full: each fails cleanly, none aborts the process.
   std::string value(120000, 'y');
   int failed = 0;

@@ -152,13 +152,18 @@ class DeliveryFaultTest : public testing::LakeFixture {
     }
     ASSERT_TRUE(loader->Commit().ok());
   }
-  // A task of hourly partitions under `prefix` by "ts".
-  DeliveryTaskConfig HourlyConfig(const std::string& prefix) {
-    DeliveryTaskConfig config = FolderTask(prefix + "/$yyyy/$MM/$dd/$HH");
-    config.event_time_column = "ts";
-    config.event_time_format = EventTimeFormat::kUnix;
-    config.schema = {{"id", "id", "INT64"}, {"ts", "ts", "INT64"}, {"v", "v", "UTF8"}};
-    return config;
+  // A service with the least memory budget, and a BaseTask `name` of hourly partitions over
+  // LoadScattered's rows, which spill.
+  std::unique_ptr<DeliveryService> SpillingTask(const std::string& name) {
+    DeliveryOptions options;
+    options.buckets = &buckets_;
+    options.memory_budget_bytes = 32 << 20;  // the least: these rows spill
+    auto service = std::move(DeliveryService::Open(store_.get(), options)).value();
+    LoadScattered();
+    EXPECT_TRUE(
+        service->CreateDeliveryTask("t", name, HourlyFolderTask(name), DeliveryTaskType::kBase)
+            .ok());
+    return service;
   }
   size_t ParquetFiles(const std::string& prefix) const {
     size_t files = 0;  // their names repeat from folder to folder: not Files(prefix).size()
@@ -373,13 +378,7 @@ TEST_F(DeliveryFaultTest, ParallelRangesResumeEachWhereItStopped) {
 // Spill runs are not synced: a resumed attempt checks their hashes first, and a run that a crash
 // of the machine damaged starts a new attempt rather than lose (or invent) rows.
 TEST_F(DeliveryFaultTest, ADamagedSpillRunStartsANewAttempt) {
-  DeliveryOptions options;
-  options.buckets = &buckets_;
-  options.memory_budget_bytes = 32 << 20;  // the least: these rows spill
-  auto service = std::move(DeliveryService::Open(store_.get(), options)).value();
-  LoadScattered();
-  ASSERT_TRUE(
-      service->CreateDeliveryTask("t", "runs", HourlyConfig("runs"), DeliveryTaskType::kBase).ok());
+  auto service = SpillingTask("runs");
   fail_at_ = commits_ + 1;  // the merge's first file fails: the runs stay, listed
   ASSERT_FALSE(service->RunTask("t", "runs").ok());
   auto state =
@@ -411,14 +410,7 @@ TEST_F(DeliveryFaultTest, ADamagedSpillRunStartsANewAttempt) {
 // within a partition, with what was merged counted; the next run merges the rest: every row
 // once, one file per partition.
 TEST_F(DeliveryFaultTest, AStopDuringTheMergeEndsItAndTheNextRunMergesTheRest) {
-  DeliveryOptions options;
-  options.buckets = &buckets_;
-  options.memory_budget_bytes = 32 << 20;  // the least: these rows spill
-  auto service = std::move(DeliveryService::Open(store_.get(), options)).value();
-  LoadScattered();
-  ASSERT_TRUE(
-      service->CreateDeliveryTask("t", "merge", HourlyConfig("merge"), DeliveryTaskType::kBase)
-          .ok());
+  auto service = SpillingTask("merge");
   hooks_.stop_at = commits_ + 3;  // the merge's third partition file: the scan publishes none
   DeliveryRunStats stats;
   ASSERT_TRUE(service->RunTask("t", "merge", &hooks_.stop, &stats).ok());

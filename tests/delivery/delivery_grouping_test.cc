@@ -32,13 +32,7 @@ class GroupingTest : public testing::LakeFixture {
     options.memory_budget_bytes = 32 << 20;  // the least: large loads spill
     OpenLake("group", options);
   }
-  DeliveryTaskConfig Config(const std::string& prefix) {
-    DeliveryTaskConfig c = FolderTask(prefix + "/$yyyy/$MM/$dd/$HH");
-    c.event_time_column = "ts";
-    c.event_time_format = EventTimeFormat::kUnix;
-    c.schema = {{"id", "id", "INT64"}, {"ts", "ts", "INT64"}, {"v", "v", "UTF8"}};
-    return c;
-  }
+  DeliveryTaskConfig Config(const std::string& prefix) { return HourlyFolderTask(prefix); }
   // Rows `first`.. in key order whose event times fall in random hours of `hours`: each
   // partition's rows arrive scattered through the scan. v is about `bytes` long.
   void Load(int64_t first, int64_t n, int64_t hours, size_t bytes) {

@@ -39,6 +39,14 @@ class LakeFixture : public ::testing::Test {
     c.oss_prefix = prefix;
     return c;
   }
+  // A task of hourly partitions under `prefix`, by "ts" (Unix seconds), of columns id, ts, v.
+  DeliveryTaskConfig HourlyFolderTask(const std::string& prefix) const {
+    DeliveryTaskConfig c = FolderTask(prefix + "/$yyyy/$MM/$dd/$HH");
+    c.event_time_column = "ts";
+    c.event_time_format = EventTimeFormat::kUnix;
+    c.schema = {{"id", "id", "INT64"}, {"ts", "ts", "INT64"}, {"v", "v", "UTF8"}};
+    return c;
+  }
 
   std::filesystem::path root_;
   std::unique_ptr<TableStore> store_;
