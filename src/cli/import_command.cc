@@ -693,7 +693,9 @@ Status BulkLoad(TableStore& store, const std::string& table, const std::string& 
                              });
   if (!parsed.ok()) return Status(parsed.code(), parsed.message() + "; nothing was written");
   uint64_t rows = loader->rows();
-  TL_RETURN_IF_ERROR(loader->Commit());
+  Status committed = loader->Commit();
+  if (!committed.ok())
+    return Status(committed.code(), committed.message() + "; nothing was written");
   progress.Finish(rows, "rows");
   return Status::OK();
 }

@@ -198,6 +198,9 @@ Status WriteRun(const std::string& path, const PartitionBuffers& buffers,
     return file.End();
   }();
   ::close(fd);
+  // A run cut short (a full disk, say) is never listed: it goes now rather than take the room
+  // until the next run of the task.
+  if (!s.ok()) ::unlink(path.c_str());
   return s;
 }
 

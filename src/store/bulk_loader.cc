@@ -162,7 +162,7 @@ class StagedRows {
 };
 
 Status FromSst(const rocksdb::Status& s, const std::string& path) {
-  return FromRocks(s, "bulk load file " + path);
+  return FromRocks(s, "writing " + path);
 }
 
 // Change records in Put order, in memory until they outgrow `limit`, then in a file (a sorted
@@ -288,11 +288,13 @@ class BulkLoaderImpl : public BulkLoader {
 
   Status Stage(PreparedRow row) override {
     staged_.Add(row.key, row.value);
-    if (!row.change.empty()) TL_RETURN_IF_ERROR(changes_.Add(std::move(row.change)));
+    Status s;
+    if (!row.change.empty()) s = changes_.Add(std::move(row.change));
     auto_increment_ = std::max(auto_increment_, row.auto_increment);
     ++rows_;
-    if (staged_.footprint() >= run_bytes_ / 2) TL_RETURN_IF_ERROR(HandOffRun());
-    return Status::OK();
+    if (s.ok() && staged_.footprint() >= run_bytes_ / 2) s = HandOffRun();
+    if (s.ok()) return s;
+    return s.WithContext(fmt::format("table '{}': bulk load", table_->desc.meta.name));
   }
 
   uint64_t rows() const override { return rows_; }
@@ -303,17 +305,16 @@ class BulkLoaderImpl : public BulkLoader {
 
   Status Commit() override {
     if (rows_ == 0) return Status::OK();
-    TL_RETURN_IF_ERROR(CheckRoom());
     const bool no_runs = runs_.empty() && !run_thread_.joinable();
     bool ingest = !no_runs || changes_.spilled() || staged_.footprint() > kWriteBatchBytes;
+    const std::string context =
+        fmt::format("table '{}': bulk load of {} rows", table_->desc.meta.name, rows_);
     std::vector<std::string> data_files;
-    if (ingest && no_runs) {
-      TL_ASSIGN_OR_RETURN(data_files, WriteStaged());
-    } else if (ingest) {
-      if (!staged_.empty()) TL_RETURN_IF_ERROR(HandOffRun());
-      TL_RETURN_IF_ERROR(WaitForRun());
-      TL_ASSIGN_OR_RETURN(data_files, MergeRuns());
+    if (ingest) {
+      Status written = WriteFiles(no_runs, &data_files);
+      TL_RETURN_IF_ERROR(written.WithContext(context));
     }
+    TL_RETURN_IF_ERROR(CheckRoom(ingest));
     // Every stripe, in order (as BatchWriteRow takes its own): no read-modify-write of another
     // writer straddles the load.
     std::vector<std::unique_lock<std::mutex>> stripes;
@@ -324,13 +325,24 @@ class BulkLoaderImpl : public BulkLoader {
     std::lock_guard lock(store_->commit_mu_);
     int64_t commit_us = std::max(store_->options_.clock->NowMicros(), store_->last_commit_us_);
     Status s = ingest ? Ingest(data_files, commit_us) : WriteBatch(commit_us);
-    TL_RETURN_IF_ERROR(s.WithContext(
-        fmt::format("table '{}': bulk load of {} rows", table_->desc.meta.name, rows_)));
+    TL_RETURN_IF_ERROR(s.WithContext(context));
     rows_ = 0;
     return Status::OK();
   }
 
  private:
+  // The table's files: the staged rows sorted (`no_runs`), or the runs merged.
+  Status WriteFiles(bool no_runs, std::vector<std::string>* data_files) {
+    if (no_runs) {
+      TL_ASSIGN_OR_RETURN(*data_files, WriteStaged());
+      return Status::OK();
+    }
+    if (!staged_.empty()) TL_RETURN_IF_ERROR(HandOffRun());
+    TL_RETURN_IF_ERROR(WaitForRun());
+    TL_ASSIGN_OR_RETURN(*data_files, MergeRuns());
+    return Status::OK();
+  }
+
   struct Run {  // a sorted run, with its marks
     std::string path;
     std::vector<RunMark> marks;
@@ -352,14 +364,21 @@ class BulkLoaderImpl : public BulkLoader {
     return Status::NotFound(
         fmt::format("table '{}' was dropped during the bulk load", table_->desc.meta.name));
   }
-  Status CheckRoom() const {
-    int64_t free = store::FreeBytes(store_->dir_);
-    int64_t needed = static_cast<int64_t>(staged_bytes()) + (1 << 20);
-    if (free < 0 || free >= needed) return Status::OK();
+  // Whether the commit finds room. Checked, not met: a store whose log cannot be written stops
+  // taking writes until it is reopened. An ingestion's files are written by then (a full disk
+  // fails their writing, which names them) and it needs room for the manifest only; a load
+  // small enough for one write goes through the store's log, rows as they are.
+  Status CheckRoom(bool ingest) const {
+    const int64_t free = store::FreeBytes(store_->dir_);
+    const int64_t logged = ingest ? 0 : static_cast<int64_t>(staged_bytes());
+    if (free < 0 || free >= logged + kCommitRoom) return Status::OK();
+    const std::string what =
+        ingest ? "its files are written, but"
+               : fmt::format("its rows take about {} MiB of the store's log, and", logged >> 20);
     return Status::IOError(fmt::format(
-        "table '{}': no space left on device for a bulk load of {} rows: it needs about {} MiB "
-        "in '{}', which has {} MiB free; nothing was written",
-        table_->desc.meta.name, rows_, needed >> 20, store_->dir_, free >> 20));
+        "table '{}': no space left on device for the commit of a bulk load of {} rows: {} '{}' "
+        "has {} KiB free",
+        table_->desc.meta.name, rows_, what, store_->dir_, free >> 10));
   }
 
   Status MakeFolder() const {
@@ -714,6 +733,7 @@ class BulkLoaderImpl : public BulkLoader {
   TableStoreImpl* store_;
   TablePtr table_;
   const std::string folder_;
+  static constexpr int64_t kCommitRoom = 1 << 20;
   const int64_t run_bytes_;
   StagedRows staged_;
   // The run being written, on run_thread_: what it touches below is the main thread's again once

@@ -17,8 +17,7 @@ constexpr size_t kWriteBufferBytes = 1 << 20;
 constexpr size_t kMaxRecordHeader = 20;  // two varint64s
 
 Status IoError(const char* what, const std::string& path) {
-  return Status::IOError(
-      fmt::format("bulk load: cannot {} run '{}': {}", what, path, std::strerror(errno)));
+  return Status::IOError(fmt::format("cannot {} run '{}': {}", what, path, std::strerror(errno)));
 }
 
 }  // namespace
