@@ -79,6 +79,18 @@ std::string ServedHint(const std::string& dir) {
       dir, user->pid, j.value("endpoint", ""), j.value("instance", ""));
 }
 
+// A folder held by a delivery runner that keeps going: writes and deliveries at once are what
+// `serve` is for.
+std::string RunnerHint(const std::string& dir) {
+  auto user = store::FolderInUse(dir);
+  if (!user || user->command.find("delivery run") == std::string::npos ||
+      user->command.find("--once") != std::string::npos) {
+    return "";
+  }
+  return ". To write while delivery tasks run, run them in `tablelake serve` instead: it takes "
+         "writes over its endpoint (--endpoint) and runs every task";
+}
+
 }  // namespace
 
 Result<std::unique_ptr<DeliveryService>> OpenDelivery(const GlobalOptions& g, TableStore* store,
@@ -117,7 +129,8 @@ Result<std::unique_ptr<TableStore>> OpenStore(const GlobalOptions& g, Access acc
     return Status::Unavailable(
         s.message() +
         ": stop it or wait for it to finish; reading commands (table list, table describe, get, "
-        "range, stream read, delivery list, describe and files) work meanwhile");
+        "range, stream read, delivery list, describe and files) work meanwhile" +
+        RunnerHint(dir));
   }
   if (s.message().find("no space left on device") != std::string::npos) {
     return Status(s.code(),

@@ -237,6 +237,8 @@ TEST_F(BadInputTest, AFolderInUseNamesTheProcessAndStillServesReads) {
   const size_t rows = 3;
   ExpectError(put, "is in use by another process (pid " + std::to_string(pid) + ": tablelake");
   EXPECT_NE(put.err.find("reading commands"), std::string::npos);
+  // A runner that keeps going: writing meanwhile is what `serve` is for.
+  EXPECT_NE(put.err.find("run them in `tablelake serve` instead"), std::string::npos) << put.err;
   EXPECT_EQ(put.err.find("LOCK"), std::string::npos) << put.err;
   EXPECT_EQ(Tl({"--data", "d", "table", "list"}).out, "ai\nn\np\n");
   EXPECT_EQ(Count("n"), rows);
