@@ -1,25 +1,41 @@
 #include "delivery/inc_runner.h"
 
 #include <chrono>
+#include <optional>
 #include <thread>
 
+#include "delivery/stream_pages.h"
 #include "fmt/format.h"
 
 namespace tablelake::delivery {
 namespace {
 
+// Sequences past which a batch's records are read ahead on a thread of their own.
+constexpr uint64_t kReadAheadRecords = 4 * StreamPages::kPageRecords;
+
 // Delivers change records from state.position up to `to` (exclusive) into `batch`, stopping
 // early once the batch holds `max_rows` rows (0: no bound). Deletes are skipped and counted.
 Status DeliverRecords(TaskRun& run, uint64_t to, BatchWriter* batch, int64_t max_rows) {
   TaskState& state = run.state;
+  // A backlog is read on another core meanwhile; a few records are read here, as they come.
+  std::optional<StreamPages> pages;
+  if (state.position < to && to - state.position > kReadAheadRecords) {
+    pages.emplace(run.store, run.task.table, state.position, to);
+  }
+  StreamReadResult read;
   while (state.position < to) {
-    TL_ASSIGN_OR_RETURN(StreamReadResult page,
-                        run.store->ReadStream(run.task.table, state.position, 1000));
-    if (page.records.empty()) {
+    const StreamReadResult* page = &read;
+    if (pages) {
+      TL_ASSIGN_OR_RETURN(page, pages->Next());
+    } else {
+      TL_ASSIGN_OR_RETURN(
+          read, run.store->ReadStream(run.task.table, state.position, StreamPages::kPageRecords));
+    }
+    if (page->records.empty()) {
       state.position = to;
       break;
     }
-    for (const ChangeRecord& rec : page.records) {
+    for (const ChangeRecord& rec : page->records) {
       if (rec.sequence >= to) {
         state.position = to;
         return Status::OK();

@@ -83,6 +83,8 @@ Status DecodeChange(const std::vector<PrimaryKeySchema>& schema, std::string_vie
   r->op = static_cast<ChangeOp>(op);
   TL_RETURN_IF_ERROR(DecodePrimaryKey(schema, pk, &r->primary_key));
   r->columns.clear();
+  if (n > in.size()) return Status::Corruption("bad change record column count");
+  r->columns.reserve(n);
   for (uint64_t i = 0; i < n; ++i) {
     ColumnUpdate c;
     uint8_t cop;
@@ -105,9 +107,10 @@ Status DecodeChange(const std::vector<PrimaryKeySchema>& schema, std::string_vie
     if (!GetLengthPrefixed(&in, &image)) return Status::Corruption("truncated row image");
     TL_RETURN_IF_ERROR(DecodeCells(image, &r->row_image));
   } else if (r->op == ChangeOp::kPut) {
+    r->row_image.reserve(r->columns.size());
     for (const auto& c : r->columns) r->row_image.push_back({c.name, c.value, c.timestamp});
     SortCells(&r->row_image);
-    r->row_image = LatestImage(r->row_image);
+    KeepNewestVersion(&r->row_image);
   }
   return Status::OK();
 }

@@ -3,11 +3,13 @@
 #include <cstring>
 #include <random>
 
+#include "../store/store_fixture.h"
 #include "delivery/chunk_arena.h"
 #include "delivery/converted_rows.h"
 #include "delivery/event_time.h"
 #include "delivery/path_template.h"
 #include "delivery/row_converter.h"
+#include "delivery/stream_pages.h"
 #include "delivery/task_config.h"
 #include "delivery/task_state.h"
 #include "delivery/time_zone.h"
@@ -410,6 +412,67 @@ TEST(TaskState, FileEntriesWrittenAndReadAsNlohmannDoes) {
   for (const char* bad : {"", "[1]", "{\"key\":", R"({"key":1})", R"({"rows":"3"})"}) {
     EXPECT_EQ(ParseFileEntry(bad).status().code(), StatusCode::kCorruption) << bad;
   }
+}
+
+// Pages read ahead on the reader's thread come in sequence order, each record once, up to the
+// page holding the first record at or past `to`; then an empty page, as often as asked. A
+// reader dropped halfway stops.
+class StreamPagesTest : public testing::StoreTest {
+ protected:
+  // 2,500 rows written with the stream on; returns their records' sequences.
+  std::vector<uint64_t> WriteRows() {
+    CreateSample();
+    for (int i = 0; i < 2500; ++i) {
+      Status put = Put(testing::Key(i, "k"), {{"v", Value::Integer(i), NowMs()}});
+      EXPECT_TRUE(put.ok()) << put.ToString();
+    }
+    auto all = store_->ReadStream("sampleTable", 0, 5000);
+    EXPECT_TRUE(all.ok());
+    std::vector<uint64_t> sequences;
+    for (const auto& r : all->records) sequences.push_back(r.sequence);
+    EXPECT_EQ(sequences.size(), 2500u);
+    return sequences;
+  }
+  // Every record StreamPages gives until its empty page.
+  std::vector<uint64_t> ReadAll(StreamPages& pages) {
+    std::vector<uint64_t> got;
+    while (true) {
+      auto page = pages.Next();
+      EXPECT_TRUE(page.ok()) << page.status().ToString();
+      if (!page.ok() || (*page)->records.empty()) return got;
+      EXPECT_LE((*page)->records.size(), StreamPages::kPageRecords);
+      for (const auto& r : (*page)->records) got.push_back(r.sequence);
+    }
+  }
+};
+
+TEST_F(StreamPagesTest, ReadsAheadInOrderUpToTheEnd) {
+  const std::vector<uint64_t> sequences = WriteRows();
+  {
+    StreamPages pages(store_.get(), "sampleTable", sequences.front(), UINT64_MAX);
+    EXPECT_EQ(ReadAll(pages), sequences);
+    for (int i = 0; i < 3; ++i) {
+      auto end = pages.Next();
+      ASSERT_TRUE(end.ok());
+      EXPECT_TRUE((*end)->records.empty());
+    }
+  }
+  {
+    // Up to the 1,235th record: its page (the second) is the last.
+    StreamPages pages(store_.get(), "sampleTable", sequences.front(), sequences[1234]);
+    const std::vector<uint64_t> got = ReadAll(pages);
+    EXPECT_EQ(got, std::vector<uint64_t>(sequences.begin(), sequences.begin() + 2000));
+  }
+  {
+    // From the middle, dropped after a page while the reader is ahead.
+    StreamPages pages(store_.get(), "sampleTable", sequences[700], UINT64_MAX);
+    auto first = pages.Next();
+    ASSERT_TRUE(first.ok());
+    ASSERT_FALSE((*first)->records.empty());
+    EXPECT_EQ((*first)->records.front().sequence, sequences[700]);
+  }
+  StreamPages none(store_.get(), "no_such_table", 0, UINT64_MAX);
+  EXPECT_FALSE(none.Next().ok());
 }
 
 }  // namespace
