@@ -117,7 +117,12 @@ struct ChangeRecord {
 struct StreamReadResult {
   std::vector<ChangeRecord> records;
   uint64_t next_sequence = 0;  // pass as `from` to continue
+  // The read stopped at kStreamPageBytes before its limit: more records may follow.
+  bool truncated = false;
 };
+// A stream read returns fewer records than asked once they hold this many bytes (at least one
+// record), so that a page of rows of megabytes is not a thousand of them in memory.
+inline constexpr size_t kStreamPageBytes = 2 << 20;
 
 // A run of scanned rows kept in their stored form, decoded one at a time where they are used.
 // Filling one is a copy of bytes per row, so a scanning thread can hand rows to a converting
@@ -286,8 +291,8 @@ class TableStore {
   };
   virtual Result<Checkpoint> CreateCheckpoint(const std::string& name) = 0;
   virtual Status DropCheckpoint(const std::string& name) = 0;
-  // Records of `table` with sequence >= from, oldest first, at most `limit` (0: 1000). Needs the
-  // stream enabled or a change-log hold.
+  // Records of `table` with sequence >= from, oldest first, at most `limit` (0: 1000) and fewer
+  // past kStreamPageBytes (then `truncated`). Needs the stream enabled or a change-log hold.
   virtual Result<StreamReadResult> ReadStream(const std::string& table, uint64_t from,
                                               int32_t limit = 0) = 0;
   // The sequence of the newest committed change record.

@@ -23,9 +23,17 @@ Status NotOverTheWire(const char* what) {
       what));
 }
 
-// Rows staged in memory, then written in BatchWriteRow requests (at most 200 rows each) from a
-// few threads. Each row is atomic; the load is not: a refused row stops the requests not yet
-// sent, and the error says how many rows were written.
+// About what a row takes in a request.
+size_t RequestBytes(const PutRowRequest& row) {
+  size_t bytes = row.primary_key.size() * 16;
+  for (const auto& c : row.cells) bytes += c.name.size() + c.value.bytes().size() + 24;
+  return bytes;
+}
+
+// Rows staged in memory, then written in BatchWriteRow requests (at most 200 rows, and 3 MiB
+// unless one row is larger: a server takes requests of 4 MB or so) from a few threads. Each
+// row is atomic; the load is not: a refused row stops the requests not yet sent, and the error
+// says how many rows were written.
 class RemoteBulkLoader : public BulkLoader {
  public:
   RemoteBulkLoader(TableStore* store, std::string table)
@@ -34,8 +42,7 @@ class RemoteBulkLoader : public BulkLoader {
   // Batches go out in parallel, so of rows with the same key only the last is sent: the
   // outcome of sequential puts. Rows with an AUTO_INCREMENT placeholder are all new rows.
   Status Put(PutRowRequest row) override {
-    bytes_ += row.primary_key.size() * 16;
-    for (const auto& c : row.cells) bytes_ += c.name.size() + c.value.bytes().size() + 24;
+    bytes_ += RequestBytes(row);
     row.table = table_;
     bool placeholder = false;
     for (const auto& k : row.primary_key) {
@@ -56,9 +63,9 @@ class RemoteBulkLoader : public BulkLoader {
   uint64_t staged_bytes() const override { return bytes_; }
 
   Status Commit() override {
-    constexpr size_t kBatch = 200;
     constexpr int kThreads = 4;
-    size_t batches = (rows_.size() + kBatch - 1) / kBatch;
+    const std::vector<size_t> starts = BatchStarts();
+    const size_t batches = starts.size();
     std::atomic<size_t> next{0};
     std::atomic<int64_t> written{0};
     std::mutex mu;
@@ -72,7 +79,7 @@ class RemoteBulkLoader : public BulkLoader {
         }
         std::vector<BatchWriteItem> items;
         std::vector<size_t> sent;
-        size_t first = b * kBatch, last = std::min(rows_.size(), first + kBatch);
+        size_t first = starts[b], last = b + 1 < batches ? starts[b + 1] : rows_.size();
         for (size_t i = first; i < last; ++i) {
           if (superseded_[i]) {
             ++written;
@@ -109,6 +116,23 @@ class RemoteBulkLoader : public BulkLoader {
   }
 
  private:
+  // Where each request's rows start.
+  std::vector<size_t> BatchStarts() const {
+    constexpr size_t kBatchRows = 200, kBatchBytes = 3 << 20;
+    std::vector<size_t> starts;
+    size_t rows = 0, bytes = 0;
+    for (size_t i = 0; i < rows_.size(); ++i) {
+      const size_t row = superseded_[i] ? 0 : RequestBytes(rows_[i]);
+      if (starts.empty() || rows == kBatchRows || (rows > 0 && bytes + row > kBatchBytes)) {
+        starts.push_back(i);
+        rows = bytes = 0;
+      }
+      ++rows;
+      bytes += row;
+    }
+    return starts;
+  }
+
   TableStore* store_;
   std::string table_;
   std::vector<PutRowRequest> rows_;
@@ -380,7 +404,12 @@ Result<StreamReadResult> RemoteStore::ReadStream(const std::string& table, uint6
   }
   StreamReadResult out;
   out.next_sequence = from;
+  size_t bytes = 0;  // of the records' values
   while (out.records.size() < want && !iterator.empty()) {
+    if (bytes >= kStreamPageBytes) {
+      out.truncated = true;
+      break;
+    }
     wire::GetStreamRecordRequest w;
     w.set_shard_iterator(iterator);
     w.set_limit(static_cast<int32_t>(std::min<size_t>(1000, want - out.records.size())));
@@ -391,6 +420,7 @@ Result<StreamReadResult> RemoteStore::ReadStream(const std::string& table, uint6
     for (const auto& rec : reply.stream_records()) {
       TL_ASSIGN_OR_RETURN(ChangeRecord change, ChangeFromWire(table, rec));
       if (change.sequence < from) continue;
+      for (const auto& c : change.columns) bytes += c.name.size() + c.value.bytes().size();
       out.next_sequence = change.sequence + 1;
       out.records.push_back(std::move(change));
     }

@@ -156,7 +156,7 @@ Status GetShardIterator(const StreamContext& c, const wire::GetShardIteratorRequ
         break;
       }
       p.sequence = page.next_sequence;
-      if (page.records.size() < static_cast<size_t>(kMaxLimit)) break;
+      if (page.records.size() < static_cast<size_t>(kMaxLimit) && !page.truncated) break;
     }
   }
   out->set_shard_iterator(EncodeIterator(p));
@@ -188,7 +188,7 @@ Status GetStreamRecord(const StreamContext& c, const wire::GetStreamRecordReques
   p.sequence = std::max(p.sequence, page.next_sequence);
   p.issued_us = now;
   out->set_next_shard_iterator(EncodeIterator(p));
-  out->set_may_more_record(page.records.size() == static_cast<size_t>(limit));
+  out->set_may_more_record(page.records.size() == static_cast<size_t>(limit) || page.truncated);
   SetConsumed(std::max<int>(1, page.records.size() / 100), 0, out->mutable_consumed());
   return Status::OK();
 }

@@ -61,9 +61,15 @@ Result<StreamReadResult> TableStoreImpl::ReadStream(const std::string& table, ui
   // 256 MiB of it).
   ro.fill_cache = false;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, stream_cf_));
+  size_t bytes = 0;  // of the records read, as stored
   for (it->Seek(store::StreamKey(t->id, from)); it->Valid() && it->key().starts_with(prefix) &&
                                                 static_cast<int32_t>(result.records.size()) < limit;
        it->Next()) {
+    if (bytes >= kStreamPageBytes) {
+      result.truncated = true;
+      break;
+    }
+    bytes += it->value().size();
     ChangeRecord rec;
     if (!store::StreamKeySequence(ToView(it->key()), &rec.sequence)) {
       return Status::Corruption(

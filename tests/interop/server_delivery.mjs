@@ -126,6 +126,35 @@ await runAgainst(serve, dir, async () => {
   await user.refused('GetStreamRecord', RawClient.encode('GetStreamRecord', { shard_iterator: 'bm9wZQ==' }),
     400, 'OTSParameterInvalid', 'shard iterator');
 
+  // Records of a megabyte: a reply stops at 2 MiB of records (a thousand would hold a gigabyte)
+  // and says more may follow; read on, every record comes once.
+  await sdk.createTable({
+    tableMeta: { tableName: 'wideTable', primaryKey: [{ name: 'id', type: 'INTEGER' }] },
+    reservedThroughput: { capacityUnit: { read: 0, write: 0 } }, tableOptions: { timeToLive: -1, maxVersions: 1 },
+    streamSpecification: { enableStream: true, expirationTime: 24 },
+  });
+  for (let i = 0; i < 5; i++) {
+    await sdk.putRow({ tableName: 'wideTable', condition: new TableStore.Condition(TableStore.RowExistenceExpectation.IGNORE, null),
+      primaryKey: [{ id: Long.fromNumber(i) }], attributeColumns: [{ blob: String(i).repeat(1 << 20) }] });
+  }
+  {
+    const { streams } = await user.ok('ListStream', 'ListStream', { table_name: 'wideTable' });
+    const { shards } = await user.ok('DescribeStream', 'DescribeStream', { stream_id: streams[0].stream_id });
+    let { shard_iterator: it } = await user.ok('GetShardIterator', 'GetShardIterator',
+      { stream_id: streams[0].stream_id, shard_id: shards[0].shard_id });
+    const keys = [];
+    for (let call = 0; call < 10 && keys.length < 5; call++) {
+      const r = await user.ok('GetStreamRecord', 'GetStreamRecord', { shard_iterator: it, limit: 100 });
+      if (call === 0) {
+        assert.equal(r.stream_records.length, 2, 'a reply stops past 2 MiB of records');
+        assert.equal(r.may_more_record, true);
+      }
+      for (const rec of r.stream_records) keys.push(firstKey(Buffer.from(rec.record)));
+      it = r.next_shard_iterator;
+    }
+    assert.deepEqual(keys, [0, 1, 2, 3, 4]);
+  }
+
   // The seed's name breaks its own 3-16 rule; a valid one is created and run by the server.
   await user.refused('CreateDeliveryTask', RawClient.encode('CreateDeliveryTask', seedTask('sampledeliverytask')),
     400, 'OTSParameterInvalid', '3 to 16 characters');

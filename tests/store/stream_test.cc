@@ -66,6 +66,29 @@ TEST_F(StreamTest, ReadsFromASequenceWithLimit) {
   for (int i = 0; i < 25; ++i) EXPECT_EQ(seen[i], i);
 }
 
+// Records of a megabyte: a read stops once it holds kStreamPageBytes of them (a thousand would
+// be a gigabyte in memory) and says so; read on, each comes once.
+TEST_F(StreamTest, AReadStopsAtItsSizeBound) {
+  CreateSample();
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(Put(Key(i, "k"), {{"v", Value::String(std::string(1 << 20, 'a' + i))}}).ok());
+  }
+  uint64_t from = 0;
+  std::vector<size_t> pages;
+  std::vector<int64_t> seen;
+  while (true) {
+    auto res = store_->ReadStream("sampleTable", from, 1000);
+    ASSERT_TRUE(res.ok());
+    if (res->records.empty()) break;
+    EXPECT_EQ(res->truncated, res->records.size() == 2) << res->records.size();
+    pages.push_back(res->records.size());
+    for (const auto& r : res->records) seen.push_back(r.primary_key[0].value.integer());
+    from = res->next_sequence;
+  }
+  EXPECT_EQ(pages, (std::vector<size_t>{2, 2, 1}));
+  EXPECT_EQ(seen, (std::vector<int64_t>{0, 1, 2, 3, 4}));
+}
+
 TEST_F(StreamTest, TablesHaveSeparateStreamsAndTablesWithoutStreamRecordNothing) {
   CreateSample("one");
   CreateSample("two");
