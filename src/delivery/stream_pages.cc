@@ -26,7 +26,7 @@ void StreamPages::Loop(uint64_t from, uint64_t to) {
     Result<StreamReadResult> page = store_->ReadStream(table_, from, kPageRecords);
     // The last page: an error, the stream's end, or a record at or past `to`.
     const bool last = !page.ok() || page->records.empty() || page->records.back().sequence >= to;
-    if (page.ok() && !page->records.empty()) from = page->records.back().sequence + 1;
+    if (page.ok()) from = page->next_sequence;
     std::unique_lock lock(mu_);
     cv_.wait(lock, [&] { return ready_.size() < kAhead || stopping_; });
     if (stopping_) return;

@@ -61,15 +61,16 @@ Result<StreamReadResult> TableStoreImpl::ReadStream(const std::string& table, ui
   // 256 MiB of it).
   ro.fill_cache = false;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, stream_cf_));
-  size_t bytes = 0;  // of the records read, as stored
+  size_t bytes = 0;  // of the records returned, as stored
   for (it->Seek(store::StreamKey(t->id, from)); it->Valid() && it->key().starts_with(prefix) &&
                                                 static_cast<int32_t>(result.records.size()) < limit;
        it->Next()) {
+    // Counted of the records returned only: a read that skips expired records is never empty
+    // before the stream's end.
     if (bytes >= kStreamPageBytes) {
       result.truncated = true;
       break;
     }
-    bytes += it->value().size();
     ChangeRecord rec;
     if (!store::StreamKeySequence(ToView(it->key()), &rec.sequence)) {
       return Status::Corruption(
@@ -78,6 +79,7 @@ Result<StreamReadResult> TableStoreImpl::ReadStream(const std::string& table, ui
     result.next_sequence = rec.sequence + 1;
     TL_RETURN_IF_ERROR(store::DecodeChange(t->desc.meta.primary_key, ToView(it->value()), &rec));
     if (rec.commit_time_us < oldest_us) continue;  // expired, not yet compacted away
+    bytes += it->value().size();
     rec.table = table;
     result.records.push_back(std::move(rec));
   }
