@@ -214,9 +214,13 @@ class BulkLoader {
   virtual uint64_t rows() const = 0;
   virtual uint64_t staged_bytes() const = 0;
   // Writes every staged row, and its change record when the table keeps a change log, in one
-  // atomic commit. Refuses without writing when the folder's file system lacks room for its
-  // write-ahead log record.
+  // atomic commit. Refuses without writing when the folder's file system lacks room for the
+  // load's files or the commit's log and manifest records.
   virtual Status Commit() = 0;
+  // Rows written before Commit: a loader that cannot hold a whole load (over the wire, where a
+  // load is not atomic) sends what it staged once that outgrows its memory. 0 for the store's
+  // own, which writes nothing before Commit.
+  virtual uint64_t rows_written() const { return 0; }
 };
 
 class TableStore {

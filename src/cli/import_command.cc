@@ -691,11 +691,19 @@ Status BulkLoad(TableStore& store, const std::string& table, const std::string& 
                                progress.Update(bytes, loader->rows());
                                return Status::OK();
                              });
-  if (!parsed.ok()) return Status(parsed.code(), parsed.message() + "; nothing was written");
+  // What a failed load left behind: nothing, but over the wire the rows sent before.
+  auto failed = [&](const Status& s) {
+    const uint64_t written = loader->rows_written();
+    return Status(s.code(),
+                  s.message() + (written == 0 ? std::string("; nothing was written")
+                                              : fmt::format("; {} of {} rows were written (over "
+                                                            "the wire a load is not atomic)",
+                                                            written, loader->rows())));
+  };
+  if (!parsed.ok()) return failed(parsed);
   uint64_t rows = loader->rows();
   Status committed = loader->Commit();
-  if (!committed.ok())
-    return Status(committed.code(), committed.message() + "; nothing was written");
+  if (!committed.ok()) return failed(committed);
   progress.Finish(rows, "rows");
   return Status::OK();
 }

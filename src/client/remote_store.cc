@@ -31,9 +31,11 @@ size_t RequestBytes(const PutRowRequest& row) {
 }
 
 // Rows staged in memory, then written in BatchWriteRow requests (at most 200 rows, and 3 MiB
-// unless one row is larger: a server takes requests of 4 MB or so) from a few threads. Each
-// row is atomic; the load is not: a refused row stops the requests not yet sent, and the error
-// says how many rows were written.
+// unless one row is larger: a server takes requests of 4 MB or so) from a few threads: at
+// Commit, or as soon as 16 MiB of them are staged, so that a load far larger than memory goes
+// through (bad input found later then leaves the rows sent before it written). Each row is
+// atomic; the load is not: a refused row stops the requests not yet sent, and the error says
+// how many rows were written.
 class RemoteBulkLoader : public BulkLoader {
  public:
   RemoteBulkLoader(TableStore* store, std::string table)
@@ -57,12 +59,18 @@ class RemoteBulkLoader : public BulkLoader {
     }
     rows_.push_back(std::move(row));
     superseded_.push_back(false);
-    return Status::OK();
+    return bytes_ >= kSendBytes ? Send() : Status::OK();
   }
-  uint64_t rows() const override { return rows_.size(); }
+  uint64_t rows() const override { return sent_ + rows_.size(); }
   uint64_t staged_bytes() const override { return bytes_; }
+  uint64_t rows_written() const override { return written_; }
+  Status Commit() override { return Send(); }
 
-  Status Commit() override {
+ private:
+  static constexpr size_t kSendBytes = 16 << 20;
+
+  // Writes the staged rows, then stages anew.
+  Status Send() {
     constexpr int kThreads = 4;
     const std::vector<size_t> starts = BatchStarts();
     const size_t batches = starts.size();
@@ -108,14 +116,20 @@ class RemoteBulkLoader : public BulkLoader {
       threads.emplace_back(work);
     }
     for (auto& t : threads) t.join();
-    if (failure.ok()) return Status::OK();
-    return Status(failure.code(),
-                  fmt::format("row {} of the load was refused: {} ({} of {} rows were written: "
-                              "over the wire a load is not atomic)",
-                              failed_row + 1, failure.message(), written.load(), rows_.size()));
+    written_ += static_cast<uint64_t>(written.load());
+    if (failure.ok()) {
+      sent_ += rows_.size();
+      rows_.clear();
+      superseded_.clear();
+      last_.clear();
+      bytes_ = 0;
+      return Status::OK();
+    }
+    // The caller says how many rows were written (rows_written).
+    return Status(failure.code(), fmt::format("row {} of the load was refused: {}",
+                                              sent_ + failed_row + 1, failure.message()));
   }
 
- private:
   // Where each request's rows start.
   std::vector<size_t> BatchStarts() const {
     constexpr size_t kBatchRows = 200, kBatchBytes = 3 << 20;
@@ -139,6 +153,8 @@ class RemoteBulkLoader : public BulkLoader {
   std::vector<bool> superseded_;
   std::unordered_map<std::string, size_t> last_;  // encoded key -> its last row
   uint64_t bytes_ = 0;
+  uint64_t sent_ = 0;     // rows given to requests before the staged ones
+  uint64_t written_ = 0;  // of those, rows written (or superseded by a later row)
 };
 
 class RemoteStore : public TableStore {

@@ -107,7 +107,7 @@ await runAgainst(serve, dir, async () => {
     fails(['put', 'ev'], /stdin line 2: .*nothing was written/, { input: bad });
     assertEq(ok(['get', 'ev', '{"id":5000,"who":"x"}']).out, '', 'nothing written');
     const big = [JSON.stringify({ id: 6000, who: 'ok' }), JSON.stringify({ id: 6001, who: 'w'.repeat(2000) })].join('\n');
-    fails(['put', 'ev'], /row 2 of the load was refused: .*1 of 2 rows were written: over the wire a load is not atomic/, { input: big });
+    fails(['put', 'ev'], /row 2 of the load was refused: .*; 1 of 2 rows were written \(over the wire a load is not atomic\)$/m, { input: big });
     const csv = 'id,who,score\n7000,csv,1\n7001,csv,2\n';
     fs.writeFileSync(path.join(dir, 'rows.csv'), csv);
     ok(['import', 'ev', path.join(dir, 'rows.csv'), '--format', 'csv']);
@@ -125,6 +125,19 @@ await runAgainst(serve, dir, async () => {
     assertEq(records.map((r) => r.primary_key.id).sort(), [0, 1, 2, 3, 4, 5, 6, 7], 'every record once');
     for (const r of records) assertEq(r.columns[0].value, String(r.primary_key.id).repeat(1500000), 'values whole');
     ok(['table', 'drop', 'wide']);
+  });
+
+  await test('a load larger than the client holds is sent as it goes; a bad line then says what was written', async () => {
+    ok(['table', 'create', 'big', '--pk', 'id:INTEGER']);
+    const input = [];
+    for (let i = 0; i < 150000; i++) input.push(JSON.stringify({ id: i, pad: 'p'.repeat(100) }));
+    input.push('{"id":"bad"}');
+    const r = fails(['put', 'big'], /stdin line 150001: .*; \d+ of 150000 rows were written \(over the wire a load is not atomic\)$/m,
+      { input: input.join('\n') + '\n' });
+    const written = Number(r.err.match(/; (\d+) of 150000/)[1]);
+    assert.ok(written > 0, 'rows went out before the end of the input');
+    assertEq(lines(ok(['range', 'big', '--columns', 'id']).out).length, written, 'the rows said written');
+    ok(['table', 'drop', 'big']);
   });
 
   await test('delivery: create, describe, files, update, delete through the server', async () => {
