@@ -151,8 +151,17 @@ class CsvParser : public RowParser {
       }
       c.type = known->second;
       // A name no row could write is the header's fault, told once (at the header's line).
-      TL_RETURN_IF_ERROR(
-          store::ValidateName(fmt::format("header column {}:", columns_.size() + 1), c.name));
+      Status named =
+          store::ValidateName(fmt::format("header column {}:", columns_.size() + 1), c.name);
+      if (!named.ok() && fields_.size() == 1) {
+        for (const char* separator : {";", "\t", "|"}) {
+          if (c.name.find(separator[0]) == std::string::npos) continue;
+          return Status::InvalidArgument(
+              fmt::format("{} (the header is one field: fields are separated by ',', not '{}')",
+                          named.message(), separator[0] == '\t' ? "\\t" : separator));
+        }
+      }
+      TL_RETURN_IF_ERROR(named);
       for (const auto& pk : meta_.primary_key) {
         if (pk.name == c.name && c.type == Type::kInferred) c.type = KeyType(pk.type);
       }

@@ -106,6 +106,7 @@ TEST_F(BadInputTest, OptionsAndValuesAreCheckedWithClearMessages) {
   std::ofstream(dir_ / "digit.csv") << "k,1v\na,1\n";
   std::ofstream(dir_ / "latin1.csv") << "k,v\na,1\nb,caf\xe9\n";  // a spreadsheet's Latin-1
   std::ofstream(dir_ / "header-only.csv") << "\r\n\nk,,v\n";      // blank lines, then the header
+  std::ofstream(dir_ / "semicolons.csv") << "k;v\na;1\n";         // a spreadsheet's other export
   std::string long_name(100000, 'c');
   ExpectAllRefused({
       {{"range", "n", "--limit", "0"}, "", "--limit takes at least 1"},
@@ -123,6 +124,9 @@ TEST_F(BadInputTest, OptionsAndValuesAreCheckedWithClearMessages) {
        "",
        "line 3: table 'p': column 'v' is a STRING, but its value is not valid UTF-8"},
       {{"import", "p", "header-only.csv", "--format", "csv"}, "", "line 3: header column 2"},
+      {{"import", "p", "semicolons.csv", "--format", "csv"},
+       "",
+       "the header is one field: fields are separated by ',', not ';'"},
       {{"put", "p", R"({"k":"a","v":1,"v":2})"}, "", "the key 'v' appears twice"},
       {{"put", "p", R"({"k":"a","v":[1,2]})"}, "", "an array holds versions"},
       {{"put", "p"}, "{\"k\":\"a\",\"v\":\"\xff\"}\n", "ill-formed UTF-8"},
