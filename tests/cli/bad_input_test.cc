@@ -350,6 +350,13 @@ TEST_F(BadInputTest, DeliveryChecksSummariesAndDroppedTables) {
 namespace tablelake::testing {
 namespace {
 
+// `n` JSON lines of table t(k STRING): keys key0, key1, ..., each with 60 bytes of 'x'.
+std::string CompressibleRows(int n) {
+  return Lines(n, [](int i) {
+    return "{\"k\":\"key" + std::to_string(i) + "\",\"v\":\"" + std::string(60, 'x') + "\"}";
+  });
+}
+
 // A tmpfs of `megabytes` at dir/small for the test's life, or false where none can be mounted
 // (not root; CI runs as root).
 class SmallDisk {
@@ -375,9 +382,7 @@ TEST_F(CliTest, AFullDiskGivesOneLineWritesNothingAndTheStoreStillOpens) {
   SmallDisk disk(dir_, 8);
   if (!disk) GTEST_SKIP() << "cannot mount a tmpfs here (not root?)";
   Ok({"--data", "small/d", "table", "create", "t", "--pk", "k:STRING"});
-  std::string rows = Lines(100000, [](int i) {
-    return "{\"k\":\"key" + std::to_string(i) + "\",\"v\":\"" + std::string(60, 'x') + "\"}";
-  });
+  std::string rows = CompressibleRows(100000);
   CmdResult load = Tl({"--data", "small/d", "put", "t"}, rows);
   ExpectError(load, "no space left on device");
   EXPECT_NE(load.err.find("nothing was written"), std::string::npos) << load.err;
@@ -418,10 +423,8 @@ TEST_F(CliTest, ALoadNeedsRoomForItsFilesNotForItsRowsUncompressed) {
   SmallDisk disk(dir_, 30);
   if (!disk) GTEST_SKIP() << "cannot mount a tmpfs here (not root?)";
   Ok({"--data", "small/d", "table", "create", "t", "--pk", "k:STRING"});
-  std::string rows = Lines(200000, [](int i) {
-    return "{\"k\":\"key" + std::to_string(i) + "\",\"v\":\"" + std::string(60, 'x') + "\"}";
-  });
-  CmdResult load = Tl({"--data", "small/d", "put", "t", "--memory-mb", "4"}, rows);
+  CmdResult load =
+      Tl({"--data", "small/d", "put", "t", "--memory-mb", "4"}, CompressibleRows(200000));
   ASSERT_EQ(load.exit_code, 0) << load.err;
   CmdResult range = Tl({"--data", "small/d", "range", "t", "--columns", "k"});
   ASSERT_EQ(range.exit_code, 0) << range.err;
