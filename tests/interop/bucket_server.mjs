@@ -31,6 +31,9 @@ const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) =>
 const protocol = args.protocol || 's3';
 const accessKey = args.key || 'AKIDTEST';
 const secret = process.env.BUCKET_SERVER_SECRET || 'secret';
+// A folder of our own making is removed when the server stops (SIGTERM, SIGINT): a suite
+// starts dozens of these servers.
+const ownDir = !args.dir;
 const dir = args.dir || fs.mkdtempSync(path.join(os.tmpdir(), 'bucket-server-'));
 const buckets = (args.buckets || 'bucket').split(',').filter(Boolean);
 const faultRate = Number(args['fault-rate'] || 0);
@@ -248,10 +251,13 @@ function track(req, query, replyBody) {
   }
 }
 
-process.on('SIGTERM', () => {
+function stop() {
   if (faultRate > 0) process.stderr.write(`bucket_server faults injected: ${JSON.stringify(faults)}\n`);
+  if (ownDir) fs.rmSync(dir, { recursive: true, force: true });
   process.exit(0);
-});
+}
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
 front.listen(Number(args.port || 0), '127.0.0.1', () => {
   process.stdout.write(JSON.stringify({ port: front.address().port, dir }) + '\n');
 });
