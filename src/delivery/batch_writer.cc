@@ -36,7 +36,7 @@ Status BatchWriter::Add(const PrimaryKey& key, const std::vector<Cell>& cells,
   }
   RowConverter& converter = stager_.converter();
   return Place(
-      time_ms, converter.row_bytes(),
+      partitions_.Id(time_ms), converter.row_bytes(),
       [&](parquet::RowAppender* out) { return converter.Write(out); },
       [&]() -> std::string_view {
         encoded_.clear();
@@ -47,8 +47,23 @@ Status BatchWriter::Add(const PrimaryKey& key, const std::vector<Cell>& cells,
 
 Result<size_t> BatchWriter::AddConverted(const ConvertedBatch& batch, size_t from) {
   const RowConverter& converter = stager_.converter();
+  // Rows of hundreds of partitions each land in a different buffer: the partition of the row
+  // kAhead rows on is found, and where it will be written fetched into the cache, while this
+  // one is written.
+  constexpr size_t kAhead = 8;
+  uint32_t ahead[kAhead];
+  auto look_ahead = [&](size_t i) {
+    if (i >= batch.rows.size()) return;
+    const ConvertedBatch::Entry& e = batch.rows[i];
+    const uint32_t id = e.dirty >= 0 ? PartitionBuffer::kNoId : partitions_.Id(e.time_ms);
+    ahead[i % kAhead] = id;
+    buffers_.Prefetch(id);
+  };
+  for (size_t i = from; i < from + kAhead; ++i) look_ahead(i);
   for (size_t i = from; i < batch.rows.size(); ++i) {
     const ConvertedBatch::Entry& e = batch.rows[i];
+    const uint32_t id = ahead[i % kAhead];
+    look_ahead(i + kAhead);
     if (e.dirty >= 0) {
       TL_RETURN_IF_ERROR(AddDirty(batch.dirty[static_cast<size_t>(e.dirty)]));
       continue;
@@ -56,7 +71,7 @@ Result<size_t> BatchWriter::AddConverted(const ConvertedBatch& batch, size_t fro
     ++rows_;
     const std::string_view record = batch.record(i);
     TL_RETURN_IF_ERROR(Place(
-        e.time_ms, e.row_bytes,
+        id, e.row_bytes,
         [&](parquet::RowAppender* out) { return converter.AppendEncoded(record, out); },
         [&] { return record; }));
     if (!carried_.empty()) return i;
@@ -78,9 +93,8 @@ Status BatchWriter::AddEncodedGroup(const RowGroupBlock& block) {
 }
 
 template <typename Write, typename Encoded>
-Status BatchWriter::Place(int64_t time_ms, size_t row_bytes, const Write& write,
+Status BatchWriter::Place(uint32_t id, size_t row_bytes, const Write& write,
                           const Encoded& encoded) {
-  const uint32_t id = partitions_.Id(time_ms);
   const std::string& partition = partitions_.Name(id);
   bool whole;
   if (parquet::RowAppender* out = files_.OpenFor(partition, row_bytes, &whole)) {
@@ -96,7 +110,8 @@ Status BatchWriter::Place(int64_t time_ms, size_t row_bytes, const Write& write,
       return Status::OK();
     }
   }
-  if (partition == stream_from_ && files_.open_count() < kMaxStreaming &&
+  // (stream_from_ is mostly empty: a row then never reads its partition's name.)
+  if (!stream_from_.empty() && partition == stream_from_ && files_.open_count() < kMaxStreaming &&
       !buffers_.Has(partition)) {
     TL_ASSIGN_OR_RETURN(parquet::RowAppender * out, files_.For(partition, row_bytes, true));
     return write(out);

@@ -107,10 +107,10 @@ class BatchWriter {
   const std::vector<PublishedFile>& published() const { return files_.published(); }
 
  private:
-  // Places a clean row of partition time `time_ms`: into its open file by `write(appender)`,
-  // else into its buffer as `encoded()`.
+  // Places a clean row of partition `id` (partitions_): into its open file by
+  // `write(appender)`, else into its buffer as `encoded()`.
   template <typename Write, typename Encoded>
-  Status Place(int64_t time_ms, size_t row_bytes, const Write& write, const Encoded& encoded);
+  Status Place(uint32_t id, size_t row_bytes, const Write& write, const Encoded& encoded);
   // Writes a buffer's rows and gives its memory back; `keep_open`: its file stays open and the
   // partition's next rows stream into it.
   Status WriteBuffer(std::string partition, bool keep_open);

@@ -1,7 +1,7 @@
 // Memory for grouped rows (partition_buffers.h). Buffers fill to the memory budget, spill, and
 // fill again; from malloc, every refill faults its pages in anew, 4 KiB at a time, which cost a
 // many-partition scan a fifth of its time on a virtual machine. Here chunks are carved from slabs
-// of 2 MiB (huge pages where the kernel offers them for the asking), and slabs are kept for the
+// of 2 MiB (huge pages where the system gives them), and slabs are kept for the
 // next buffers while delivery runs.
 #pragma once
 

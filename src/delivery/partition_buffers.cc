@@ -33,28 +33,57 @@ Result<bool> RecordReader::Next(std::string_view* row, size_t* row_bytes) {
 }
 
 PartitionBuffers::Entry* PartitionBuffers::Find(const std::string& partition, uint32_t id) {
-  if (id != PartitionBuffer::kNoId && id < by_id_.size() && by_id_[id] != nullptr) {
-    return by_id_[id];
+  if (id != PartitionBuffer::kNoId && id < slots_.size() && slots_[id].entry != nullptr) {
+    return slots_[id].entry;
   }
   auto [it, added] = buffers_.try_emplace(partition);
   Entry* e = &*it;
   if (added) bytes_ += Footprint(partition, e->second);
   if (id != PartitionBuffer::kNoId) {
-    if (id >= by_id_.size()) by_id_.resize(id + 1, nullptr);
-    by_id_[id] = e;
+    if (id >= slots_.size()) {
+      // Slots move: the last Add's is found again by number.
+      const uint32_t last = last_slot_ == nullptr ? 0 : last_slot_ - slots_.data();
+      slots_.resize(std::max<size_t>(id + 1, 2 * slots_.size()));
+      if (last_slot_ != nullptr) last_slot_ = &slots_[last];
+    }
+    slots_[id].entry = e;
     e->second.id = id;
   }
   return e;
 }
 
-bool PartitionBuffers::Add(const std::string& partition, std::string_view encoded, size_t row_bytes,
-                           uint32_t id) {
+char* PartitionBuffers::WriteRecord(char* out, std::string_view encoded, size_t row_bytes) {
+  out = EncodeVarint64(out, row_bytes);
+  out = EncodeVarint64(out, encoded.size());
+  std::memcpy(out, encoded.data(), encoded.size());
+  return out + encoded.size();
+}
+
+void PartitionBuffers::Sync(const Slot& s) const {
+  PartitionBuffer& b = s.entry->second;
+  b.rows = s.rows;
+  b.row_bytes = s.row_bytes;
+  b.size = s.size;
+  if (!b.chunks.empty())
+    b.chunks.back().size = static_cast<size_t>(s.cursor - b.chunks.back().data);
+}
+
+void PartitionBuffers::SyncAll() const {
+  for (const Slot& s : slots_) {
+    if (s.entry != nullptr) Sync(s);
+  }
+}
+
+bool PartitionBuffers::AddSlow(const std::string& partition, std::string_view encoded,
+                               size_t row_bytes, uint32_t id) {
   // Consecutive rows mostly share a partition: skip the lookup then.
   if (last_ == nullptr ||
       (id != PartitionBuffer::kNoId ? last_->second.id != id : last_->first != partition)) {
     last_ = Find(partition, id);
   }
   PartitionBuffer& b = last_->second;
+  Slot* slot = b.id == PartitionBuffer::kNoId ? nullptr : &slots_[b.id];
+  if (slot != nullptr) Sync(*slot);
   size_t n = RecordSize(encoded, row_bytes);
   if (b.chunks.empty() || b.chunks.back().size + n > b.chunks.back().capacity) {
     size_t last = b.chunks.empty() ? 0 : b.chunks.back().capacity;
@@ -66,13 +95,15 @@ bool PartitionBuffers::Add(const std::string& partition, std::string_view encode
     bytes_ += Footprint(partition, b) - before;
   }
   Chunk& c = b.chunks.back();
-  char* p = EncodeVarint64(c.data + c.size, row_bytes);
-  p = EncodeVarint64(p, encoded.size());
-  std::memcpy(p, encoded.data(), encoded.size());
+  WriteRecord(c.data + c.size, encoded, row_bytes);
   c.size += n;
   b.size += static_cast<int64_t>(n);
   ++b.rows;
   b.row_bytes += static_cast<int64_t>(row_bytes);
+  last_slot_ = slot;
+  if (slot != nullptr) {
+    *slot = {c.data + c.size, c.data + c.capacity, last_, b.rows, b.row_bytes, b.size};
+  }
   if (bytes_ > charged_) Charge();
   return !over_;
 }
@@ -92,7 +123,12 @@ PartitionBuffer PartitionBuffers::Take(const std::string& partition) {
   auto it = buffers_.find(partition);
   if (it == buffers_.end()) return {};
   if (&*it == last_) last_ = nullptr;
-  if (it->second.id != PartitionBuffer::kNoId) by_id_[it->second.id] = nullptr;
+  if (it->second.id != PartitionBuffer::kNoId) {
+    Slot& s = slots_[it->second.id];
+    Sync(s);
+    if (&s == last_slot_) last_slot_ = nullptr;
+    s = Slot();
+  }
   bytes_ -= Footprint(it->first, it->second);
   PartitionBuffer b = std::move(it->second);
   buffers_.erase(it);
@@ -112,7 +148,8 @@ void PartitionBuffers::Release(PartitionBuffer* b) {
 void PartitionBuffers::Clear() {
   buffers_.clear();
   arena_.Reset();
-  by_id_.clear();
+  slots_.clear();
+  last_slot_ = nullptr;
   last_ = nullptr;
   budget_->Give(charged_);
   bytes_ = charged_ = 0;
@@ -120,6 +157,7 @@ void PartitionBuffers::Clear() {
 }
 
 std::string PartitionBuffers::Largest() const {
+  SyncAll();
   auto it = std::max_element(buffers_.begin(), buffers_.end(), [](const auto& a, const auto& b) {
     return a.second.size < b.second.size;
   });
@@ -127,6 +165,7 @@ std::string PartitionBuffers::Largest() const {
 }
 
 std::vector<const PartitionBuffers::Entry*> PartitionBuffers::Sorted() const {
+  SyncAll();
   std::vector<const Entry*> out;
   out.reserve(buffers_.size());
   for (const auto& e : buffers_) out.push_back(&e);

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 
 #include "common/crypto.h"
@@ -413,6 +414,70 @@ TEST(SpillRuns, LargeBuffersGoAsEncodedRowGroups) {
   EXPECT_EQ(block.status().code(), StatusCode::kCorruption);
   EXPECT_NE(block.status().message().find(path), std::string::npos) << block.status().ToString();
   fs::remove_all(dir);
+}
+
+// Rows of numbered partitions are written through slots whose counts reach the buffers only when
+// a buffer is read: every reader must see every row, in order, counted.
+TEST(PartitionBuffersTest, NumberedPartitionsKeepEveryRowInOrderAndCounted) {
+  delivery::MemoryBudget budget(64 << 20);
+  delivery::PartitionBuffers buffers(&budget);
+  const std::vector<std::string> names = {"p/0", "p/1", "p/2", "p/3"};
+  std::map<std::string, std::vector<std::string>> want;
+  std::map<std::string, int64_t> want_row_bytes;
+  std::mt19937 random(7);
+  auto add = [&](uint32_t id, int i) {
+    // Sizes from a byte to past the largest chunk (300 KiB), so that chunks fill and grow.
+    const size_t size = i % 97 == 0 ? (300 << 10) : 1 + random() % 200;
+    std::string row = names[id] + "#" + std::to_string(i) + std::string(size, 'x');
+    buffers.Add(names[id], row, row.size() + id, id);
+    want[names[id]].push_back(row);
+    want_row_bytes[names[id]] += static_cast<int64_t>(row.size() + id);
+    EXPECT_EQ(buffers.last_row_bytes(), want_row_bytes[names[id]]);
+  };
+  auto rows_of = [](const delivery::PartitionBuffer& b) {
+    std::vector<std::string> rows;
+    EXPECT_TRUE(delivery::ForEachRecord(b, [&](std::string_view row, size_t) {
+                  rows.emplace_back(row);
+                  return Status::OK();
+                }).ok());
+    return rows;
+  };
+  auto check = [&](const std::string& name, const delivery::PartitionBuffer& b) {
+    EXPECT_EQ(b.rows, static_cast<int64_t>(want[name].size())) << name;
+    EXPECT_EQ(b.row_bytes, want_row_bytes[name]) << name;
+    int64_t size = 0;
+    for (const auto& c : b.chunks) size += static_cast<int64_t>(c.size);
+    EXPECT_EQ(b.size, size) << name;
+    EXPECT_EQ(rows_of(b), want[name]) << name;
+  };
+  for (int i = 0; i < 3000; ++i) add(random() % 3, i);  // interleaved, as rows arrive
+
+  // Take one, keep adding to its number: a new buffer from the next row on.
+  delivery::PartitionBuffer taken = buffers.Take("p/1");
+  check("p/1", taken);
+  buffers.Release(&taken);
+  want["p/1"].clear();
+  want_row_bytes["p/1"] = 0;
+  for (int i = 3000; i < 4000; ++i) add(static_cast<uint32_t>(1 + random() % 3), i);
+
+  auto sorted = buffers.Sorted();
+  ASSERT_EQ(sorted.size(), 4u);
+  for (const auto* e : sorted) check(e->first, e->second);
+  std::string largest;
+  size_t most = 0;
+  for (const auto& [name, rows] : want) {
+    size_t bytes = 0;
+    for (const auto& r : rows) bytes += r.size();
+    if (bytes > most) most = bytes, largest = name;
+  }
+  EXPECT_EQ(buffers.Largest(), largest);
+
+  buffers.Clear();  // as after a spill: the numbers start over with empty buffers
+  want.clear();
+  want_row_bytes.clear();
+  for (int i = 0; i < 100; ++i) add(3, i);
+  ASSERT_EQ(buffers.Sorted().size(), 1u);
+  check("p/3", buffers.Sorted()[0]->second);
 }
 
 TEST(DeliveryOptionsTest, ABudgetTooSmallOrBadRangesAreRefused) {
