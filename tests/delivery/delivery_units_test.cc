@@ -158,6 +158,41 @@ int64_t Ms(EventTimeFormat f, const std::string& s) {
   return r.ok() ? *r : -1;
 }
 
+// Each layout read field by field, exactly: what its Go layout accepts and nothing more.
+TEST(EventTime, LayoutsAreReadExactly) {
+  EXPECT_EQ(Ms(EventTimeFormat::kRfc3339, "2026-11-24t00:00:00z"), kMs20261124);
+  EXPECT_EQ(Ms(EventTimeFormat::kRfc3339, "2026-11-23T23:00:00.999999999-01:00"),
+            kMs20261124 + 999);
+  EXPECT_EQ(Ms(EventTimeFormat::kRfc822, "24 Nov 26 08:00 +0800"), kMs20261124);
+  EXPECT_EQ(Ms(EventTimeFormat::kRfc850, "Monday, 23-Nov-26 16:00:00 PST"), kMs20261124);
+  EXPECT_EQ(Ms(EventTimeFormat::kUnix, "-86400"), -86400000);
+  const std::vector<std::pair<EventTimeFormat, const char*>> bad = {
+      {EventTimeFormat::kRfc3339, "2026-11-24T00:00:00.1234567890Z"},  // ten digits
+      {EventTimeFormat::kRfc3339, "2026-11-24T00:00:00."},
+      {EventTimeFormat::kRfc3339, "2026-11-24T00:00:00+0800"},
+      {EventTimeFormat::kRfc3339, "2026-11-24T00:00:00Z "},
+      {EventTimeFormat::kRfc3339, "2026-11-24 00:00:00Z"},
+      {EventTimeFormat::kRfc3339, "２026-11-24T00:00:00Z"},  // a full-width digit
+      {EventTimeFormat::kRfc1123, "Tue, 24 Nov 2026 00:00:00"},
+      {EventTimeFormat::kRfc1123, "Tue, 24 Nov 2026 00:00:00 G\tMT"},
+      {EventTimeFormat::kRfc1123, "TUE, 24 Nov 2026 00:00:00 GMT"},
+      {EventTimeFormat::kRfc850, "Xday, 24-Nov-26 00:00:00 UTC"},
+      {EventTimeFormat::kRfc850, "Tuesdays, 24-Nov-26 00:00:00 UTC"},
+      {EventTimeFormat::kRfc822, "24 nov 26 00:00 UTC"},
+      {EventTimeFormat::kRfc822, "24 Nov 26 00:00 +08:0"},
+      {EventTimeFormat::kUnix, "1234567890123"},  // thirteen digits
+      {EventTimeFormat::kUnix, "+1795478400"},
+      {EventTimeFormat::kUnix, "-"},
+  };
+  for (const auto& [f, text] : bad) {
+    EXPECT_FALSE(ParseEventTime(Value::String(text), f).ok()) << text;
+  }
+  auto zone = ParseEventTime(Value::String("24 Nov 26 00:00 XYZ"), EventTimeFormat::kRfc822);
+  ASSERT_FALSE(zone.ok());
+  EXPECT_EQ(zone.status().message(),
+            "event time '24 Nov 26 00:00 XYZ' is not RFC822: unknown zone 'XYZ'");
+}
+
 TEST(EventTime, GoLayouts) {
   EXPECT_EQ(Ms(EventTimeFormat::kRfc3339, "2026-11-24T00:00:00Z"), kMs20261124);
   EXPECT_EQ(Ms(EventTimeFormat::kRfc3339, "2026-11-24T08:00:00.5+08:00"), kMs20261124 + 500);
