@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
-#include <regex>
+#include <string_view>
 
 #include "common/coding.h"
 #include "common/printable.h"
@@ -33,22 +33,42 @@ constexpr Misfit kFits = std::nullopt;
 // The largest magnitude below which every integer is a double exactly.
 constexpr int64_t kExactDoubleIntegers = int64_t{1} << 53;
 
+bool IsSpace(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// The ASCII digits at the front of `*s`, taken off it.
+std::string_view TakeDigits(std::string_view* s) {
+  size_t n = 0;
+  while (n < s->size() && IsDigit((*s)[n])) ++n;
+  std::string_view digits = s->substr(0, n);
+  s->remove_prefix(n);
+  return digits;
+}
+
 // "-123.45" at scale s -> unscaled -12345; more fractional digits than the scale, or more
-// digits than the precision, do not fit.
+// digits than the precision, do not fit. Read by hand, as [+-]?digits[.digits] between spaces:
+// std::regex cost 0.7 us a row.
 bool ParseDecimal(const std::string& text, int precision, int scale, __int128* out) {
-  static const std::regex re(R"(^\s*([+-]?)(\d*)(?:\.(\d*))?\s*$)");
-  std::smatch m;
-  if (!std::regex_match(text, m, re) || (m[2].length() == 0 && m[3].length() == 0)) return false;
-  std::string whole = m[2].str(), frac = m[3].str();
-  while (frac.size() > static_cast<size_t>(scale) && frac.back() == '0') frac.pop_back();
+  std::string_view s = text;
+  while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
+  while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
+  const bool negative = !s.empty() && s.front() == '-';
+  if (!s.empty() && (s.front() == '+' || s.front() == '-')) s.remove_prefix(1);
+  std::string_view whole = TakeDigits(&s), frac;
+  if (!s.empty() && s.front() == '.') {
+    s.remove_prefix(1);
+    frac = TakeDigits(&s);
+  }
+  if (!s.empty() || (whole.empty() && frac.empty())) return false;
+  while (frac.size() > static_cast<size_t>(scale) && frac.back() == '0') frac.remove_suffix(1);
   if (frac.size() > static_cast<size_t>(scale)) return false;
-  frac.append(scale - frac.size(), '0');
-  whole.erase(0, std::min(whole.find_first_not_of('0'), whole.size()));
-  std::string digits = whole + frac;
+  while (!whole.empty() && whole.front() == '0') whole.remove_prefix(1);
   if (whole.size() + scale > static_cast<size_t>(precision)) return false;
   __int128 v = 0;
-  for (char c : digits) v = v * 10 + (c - '0');
-  *out = m[1] == "-" ? -v : v;
+  for (char c : whole) v = v * 10 + (c - '0');
+  for (char c : frac) v = v * 10 + (c - '0');
+  for (size_t i = frac.size(); i < static_cast<size_t>(scale); ++i) v *= 10;
+  *out = negative ? -v : v;
   return true;
 }
 
@@ -67,17 +87,24 @@ __int128 Pow10(int n) {
   return v;
 }
 
-// A DATE from "YYYY-MM-DD".
-bool ParseDate(const std::string& s, int64_t* days) {
-  static const std::regex re(R"(^(-?\d{4,6})-(\d{2})-(\d{2})$)");
-  std::smatch m;
-  if (!std::regex_match(s, m, re)) return false;
-  int month = std::stoi(m[2]), day = std::stoi(m[3]);
+// A DATE from "YYYY-MM-DD" (a year of 4 to 6 digits, maybe negative).
+bool ParseDate(const std::string& text, int64_t* days) {
+  std::string_view s = text;
+  const bool negative = !s.empty() && s.front() == '-';
+  if (negative) s.remove_prefix(1);
+  std::string_view year = TakeDigits(&s);
+  if (year.size() < 4 || year.size() > 6 || s.size() != 6 || s[0] != '-' || s[3] != '-' ||
+      !IsDigit(s[1]) || !IsDigit(s[2]) || !IsDigit(s[4]) || !IsDigit(s[5])) {
+    return false;
+  }
+  int64_t y = 0;
+  for (char c : year) y = y * 10 + (c - '0');
+  const int month = (s[1] - '0') * 10 + (s[2] - '0'), day = (s[4] - '0') * 10 + (s[5] - '0');
   if (month < 1 || month > 12 || day < 1 || day > 31) return false;
-  *days = DaysFromCivil(std::stoll(m[1]), month, day);
-  int64_t y;
+  *days = DaysFromCivil(negative ? -y : y, month, day);
+  int64_t civil_year;
   int mm, dd;
-  CivilFromDays(*days, &y, &mm, &dd);
+  CivilFromDays(*days, &civil_year, &mm, &dd);
   return mm == month && dd == day;  // rejects 2026-02-30
 }
 
