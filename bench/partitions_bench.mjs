@@ -9,6 +9,9 @@
 // same rows from its own table to hourly partitions (the COPY alone is timed); each the best of
 // two rounds, the two deliveries taking turns. Prints rows/s,
 // MB/s of Parquet written, files and bytes.
+// Beside them, the file system's floor (partition_files_floor, built beside the binary): the
+// same number of hourly folders, each given one file of the hourly run's average size the way an
+// atomic publisher must (temporary name, write, rename), on every core, and nothing else.
 //   W. ROWS_W rows (default 400) of 1.9 MB string values (a 760 MB table) delivered with ZSTD into
 //      one partition: the peak RSS against the memory budget (256 MiB) + 64 MiB, beside DuckDB
 //      copying the same rows to one ZSTD Parquet file.
@@ -77,6 +80,20 @@ function writeRows(file, rows, hours) {
   if (chunk.length) fs.writeSync(fd, chunk.join('\n') + '\n');
   fs.closeSync(fd);
   return used.size;
+}
+
+// What making `files` hourly folders with a file of `bytes` each costs this file system alone:
+// the best of two rounds, each into new folders; null when the tool was not built.
+function fileSystemFloor(dir, files, bytes) {
+  const tool = path.join(path.dirname(bin), 'partition_files_floor');
+  if (!fs.existsSync(tool)) return null;
+  let best = null;
+  for (let round = 0; round < 2; round++) {
+    const out = JSON.parse(execFileSync(tool, [path.join(dir, `floor${round}`), String(files), String(bytes)],
+      { encoding: 'utf8' }));
+    if (!best || out.seconds < best.secs) best = { secs: out.seconds, threads: out.threads };
+  }
+  return best;
 }
 
 const row = (label, r, rows, note = '') => console.log(
@@ -182,13 +199,21 @@ try {
       duck = best(duck, { secs: Number(process.hrtime.bigint() - start) / 1e9, ...parquetFiles(out) });
     }
 
+    const floor = fileSystemFloor(dir, hourly.files, Math.round(hourly.bytes / hourly.files));
+
     console.log(`\nscenario ${s.name}: ${s.rows} rows over ${partitions} hourly partitions`);
     row('Tablelake BaseTask, one partition (whole command)', single, s.rows);
     row('Tablelake BaseTask, hourly partitions (whole command)', hourly, s.rows,
       `${(hourly.secs / single.secs).toFixed(2)}x the one-partition time, ` +
-      `${(hourly.files / partitions).toFixed(2)} files per partition`);
+      `${(hourly.files / partitions).toFixed(2)} files per partition` +
+      (floor ? `, ${(hourly.secs / floor.secs).toFixed(2)}x the file system's floor` : ''));
     row(`DuckDB COPY ... PARTITION_BY (${threads} threads, the COPY alone)`, duck, s.rows,
       `Tablelake takes ${(hourly.secs / duck.secs).toFixed(2)}x its time`);
+    if (floor) {
+      console.log(`${`File system floor: ${hourly.files} folders and files, ${floor.threads} threads`.padEnd(58)} ` +
+        `${floor.secs.toFixed(2).padStart(7)} s  (mkdir, create, write, rename; no rows: ` +
+        `${(floor.secs / single.secs).toFixed(2)}x the one-partition delivery)`);
+    }
     fs.rmSync(dir, { recursive: true, force: true });
   }
   if (wideRows > 0) await wideScenario(wideRows);
