@@ -2,33 +2,21 @@
 
 #include <string_view>
 
+#include "common/text_scanner.h"
 #include "fmt/format.h"
 
 namespace tablelake::delivery {
 namespace {
 
-// Takes a run of ASCII digits of `min` to `max` characters off the front of `*s`.
-bool TakeDigits(std::string_view* s, size_t min, size_t max = std::string_view::npos) {
-  size_t n = 0;
-  while (n < s->size() && n < max && (*s)[n] >= '0' && (*s)[n] <= '9') ++n;
-  if (n < min) return false;
-  s->remove_prefix(n);
-  return true;
-}
-
-bool Take(std::string_view* s, std::string_view text) {
-  if (s->substr(0, text.size()) != text) return false;
-  s->remove_prefix(text.size());
-  return true;
-}
-
-// "base<digits>s<digits>-" off the front of `*s`.
-bool TakeBaseStem(std::string_view* s) {
-  return Take(s, "base") && TakeDigits(s, 1) && Take(s, "s") && TakeDigits(s, 1) && Take(s, "-");
+// "base<digits>s<digits>-".
+bool TakeBaseStem(TextScanner* in) {
+  return in->Text("base") && in->DigitRun(1) && in->Text("s") && in->DigitRun(1) && in->Text("-");
 }
 
 // A file name's end after its stem: any characters but line breaks (what a name can hold).
-bool AnyTail(std::string_view s) { return s.find_first_of("\r\n") == std::string_view::npos; }
+bool AnyTail(const TextScanner& in) {
+  return in.rest().find_first_of("\r\n") == std::string_view::npos;
+}
 
 }  // namespace
 
@@ -60,25 +48,25 @@ FileMatcher StemFiles(const std::string& stem) {
 // partitions, and std::regex took microseconds each.
 FileMatcher AttemptFiles(const DeliveryTaskDescription& t, int64_t attempt) {
   return [prefix = fmt::format("{}-{}-base{}s", t.table, t.name, attempt)](const std::string& f) {
-    std::string_view s = f;
-    return Take(&s, prefix) && TakeDigits(&s, 1) && Take(&s, "-") && AnyTail(s);
+    TextScanner in(f);
+    return in.Text(prefix) && in.DigitRun(1) && in.Text("-") && AnyTail(in);
   };
 }
 
 FileMatcher AnyBaseFile(const DeliveryTaskDescription& t) {
   return [prefix = fmt::format("{}-{}-", t.table, t.name)](const std::string& f) {
-    std::string_view s = f;
-    return Take(&s, prefix) && TakeBaseStem(&s) && AnyTail(s);
+    TextScanner in(f);
+    return in.Text(prefix) && TakeBaseStem(&in) && AnyTail(in);
   };
 }
 
 FileMatcher AnyTaskFile(const DeliveryTaskDescription& t) {
   return [prefix = fmt::format("{}-{}-", t.table, t.name)](const std::string& f) {
-    std::string_view s = f;
-    if (!Take(&s, prefix)) return false;
-    std::string_view inc = s;
-    return (TakeBaseStem(&s) && AnyTail(s)) ||
-           (Take(&inc, "inc") && TakeDigits(&inc, 20, 20) && Take(&inc, "-") && AnyTail(inc));
+    TextScanner in(f);
+    if (!in.Text(prefix)) return false;
+    TextScanner inc = in;
+    return (TakeBaseStem(&in) && AnyTail(in)) ||
+           (inc.Text("inc") && inc.DigitRun(20, 20) && inc.Text("-") && AnyTail(inc));
   };
 }
 
