@@ -34,9 +34,11 @@ constexpr Misfit kFits = std::nullopt;
 // The largest magnitude below which every integer is a double exactly.
 constexpr int64_t kExactDoubleIntegers = int64_t{1} << 53;
 
-// "-123.45" at scale s -> unscaled -12345; more fractional digits than the scale, or more
-// digits than the precision, do not fit: [+-]digits[.digits] between spaces.
-bool ParseDecimal(const std::string& text, int precision, int scale, __int128* out) {
+// "-123.45" at scale s -> unscaled -12345 ([+-]digits[.digits] between spaces): why the text is
+// not a DECIMAL(precision, scale) value, or "" when it is one. Trailing zeros past the scale are
+// dropped; any other digit past it, or more digits before the point than precision - scale, do
+// not fit.
+std::string ParseDecimal(const std::string& text, int precision, int scale, __int128* out) {
   TextScanner in(text);
   in.TrimSpaces();
   char sign = '+';
@@ -44,17 +46,21 @@ bool ParseDecimal(const std::string& text, int precision, int scale, __int128* o
   std::string_view whole, frac;
   in.DigitRun(0, std::string_view::npos, &whole);
   if (in.Text(".")) in.DigitRun(0, std::string_view::npos, &frac);
-  if (!in.done() || (whole.empty() && frac.empty())) return false;
+  if (!in.done() || (whole.empty() && frac.empty())) return "not decimal text";
   while (frac.size() > static_cast<size_t>(scale) && frac.back() == '0') frac.remove_suffix(1);
-  if (frac.size() > static_cast<size_t>(scale)) return false;
+  if (frac.size() > static_cast<size_t>(scale)) {
+    return fmt::format("does not fit: more than {} digits after the point", scale);
+  }
   while (!whole.empty() && whole.front() == '0') whole.remove_prefix(1);
-  if (whole.size() + scale > static_cast<size_t>(precision)) return false;
+  if (whole.size() + scale > static_cast<size_t>(precision)) {
+    return fmt::format("does not fit: more than {} digits before the point", precision - scale);
+  }
   __int128 v = 0;
   for (char c : whole) v = v * 10 + (c - '0');
   for (char c : frac) v = v * 10 + (c - '0');
   for (size_t i = frac.size(); i < static_cast<size_t>(scale); ++i) v *= 10;
   *out = sign == '-' ? -v : v;
-  return true;
+  return "";
 }
 
 void StageDecimal(__int128 v, const parquet::ColumnSpec& t, Staged* out) {
@@ -222,10 +228,10 @@ Misfit ConvertValue(const Value& v, const parquet::ColumnSpec& t, Staged* out) {
       return kFits;
     }
     case ColumnType::kDecimal: {
-      __int128 unscaled;
+      __int128 unscaled = 0;
       if (vt == ValueType::kString) {
-        if (!ParseDecimal(v.bytes(), t.precision, t.scale, &unscaled))
-          return Mismatch(v, t, "does not fit");
+        std::string why = ParseDecimal(v.bytes(), t.precision, t.scale, &unscaled);
+        if (!why.empty()) return Mismatch(v, t, why);
       } else if (vt == ValueType::kInteger) {
         unscaled = static_cast<__int128>(v.integer()) * Pow10(t.scale);
         if (unscaled >= Pow10(t.precision) || unscaled <= -Pow10(t.precision)) {

@@ -364,9 +364,19 @@ TEST(RowConverter, TypeMapping) {
   EXPECT_FALSE(Convert(Value::String("2026-02-30"), spec(T::kDate), &s).ok());
   ASSERT_TRUE(Convert(Value::String("-12.5"), spec(T::kDecimal, 5, 2), &s).ok());
   EXPECT_EQ(s.integer, -1250);
-  EXPECT_FALSE(
-      Convert(Value::String("1234.5"), spec(T::kDecimal, 5, 2), &s).ok());  // 4 + 2 digits > 5
-  EXPECT_FALSE(Convert(Value::String("1.234"), spec(T::kDecimal, 5, 2), &s).ok());  // scale 3 > 2
+  // The reason says which way a decimal text misses its type.
+  auto decimal_misfit = [&](const char* text) {
+    Status st = Convert(Value::String(text), spec(T::kDecimal, 5, 2), &s);
+    EXPECT_FALSE(st.ok()) << text;
+    return st.message();
+  };
+  EXPECT_NE(decimal_misfit("1234.5").find("does not fit: more than 3 digits before the point"),
+            std::string::npos);
+  EXPECT_NE(decimal_misfit("1.234").find("does not fit: more than 2 digits after the point"),
+            std::string::npos);
+  EXPECT_NE(decimal_misfit("1e3").find("not decimal text"), std::string::npos);
+  ASSERT_TRUE(Convert(Value::String(" +001.200 "), spec(T::kDecimal, 5, 2), &s).ok());
+  EXPECT_EQ(s.integer, 120);
   ASSERT_TRUE(Convert(Value::Integer(7), spec(T::kDecimal, 30, 10), &s).ok());
   EXPECT_EQ(s.value().size(), 13u);  // FIXED_LEN_BYTE_ARRAY of a 30-digit decimal
   ASSERT_TRUE(Convert(Value::String("2026-11-24T00:00:00Z"), spec(T::kTimestampMicros), &s).ok());
