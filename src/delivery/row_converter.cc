@@ -78,22 +78,24 @@ __int128 Pow10(int n) {
   return v;
 }
 
-// A DATE from "YYYY-MM-DD" (a year of 4 to 6 digits, maybe negative).
-bool ParseDate(const std::string& text, int64_t* days) {
+// A DATE from "YYYY-MM-DD" (a year of 4 to 6 digits, maybe negative): why the text is not one,
+// or "" when it is.
+std::string ParseDate(const std::string& text, int64_t* days) {
   TextScanner in(text);
   const bool negative = in.Text("-");
   std::string_view year;
   int month, day;
   if (!in.DigitRun(4, 6, &year) || !in.Text("-") || !in.Digits(2, &month) || !in.Text("-") ||
-      !in.Digits(2, &day) || !in.done() || month < 1 || month > 12 || day < 1 || day > 31) {
-    return false;
+      !in.Digits(2, &day) || !in.done()) {
+    return "not a YYYY-MM-DD date";
   }
+  if (month < 1 || month > 12 || day < 1 || day > 31) return "no such day";
   const int64_t y = TextScanner::Value(year);
   *days = DaysFromCivil(negative ? -y : y, month, day);
   int64_t civil_year;
   int mm, dd;
   CivilFromDays(*days, &civil_year, &mm, &dd);
-  return mm == month && dd == day;  // rejects 2026-02-30
+  return mm == month && dd == day ? "" : "no such day";  // 2026-02-30
 }
 
 Misfit ConvertNested(const Value& v, const parquet::ColumnSpec& t, Staged* out) {
@@ -192,8 +194,9 @@ Misfit ConvertValue(const Value& v, const parquet::ColumnSpec& t, Staged* out) {
       return kFits;
     case ColumnType::kDate: {
       if (vt == ValueType::kString) {
-        int64_t days;
-        if (!ParseDate(v.bytes(), &days)) return Mismatch(v, t, "not a YYYY-MM-DD date");
+        int64_t days = 0;
+        std::string why = ParseDate(v.bytes(), &days);
+        if (!why.empty()) return Mismatch(v, t, why);
         out->integer = days;
         return kFits;
       }
