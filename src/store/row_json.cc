@@ -338,30 +338,76 @@ nlohmann::ordered_json RowToJson(const Row& row, bool with_versions) {
   return ordered;
 }
 
+namespace {
+
+// A plain value as ValueFromJson reads it; nothing for what only the slow path decides.
+std::optional<ValueView> PlainValue(simdjson::dom::element e) {
+  switch (e.type()) {
+    case simdjson::dom::element_type::INT64:
+      return ValueView::Integer(int64_t(e));
+    case simdjson::dom::element_type::DOUBLE: {
+      double d = double(e);
+      // "-0" is INTEGER 0 to nlohmann, "-0.0" DOUBLE -0: the text tells, not the value.
+      if (d == 0 && std::signbit(d)) return std::nullopt;
+      return ValueView::Double(d);
+    }
+    case simdjson::dom::element_type::STRING:
+      return ValueView::String(std::string_view(e));
+    case simdjson::dom::element_type::BOOL:
+      return ValueView::Boolean(bool(e));
+    default:  // beyond int64, null, objects and arrays
+      return std::nullopt;
+  }
+}
+
+// An element of a collection: a plain value or null, or false.
+bool PlainEntry(simdjson::dom::element e, std::optional<ValueView>* out) {
+  if (e.is_null()) {
+    out->reset();
+    return true;
+  }
+  *out = PlainValue(e);
+  return out->has_value();
+}
+
+}  // namespace
+
+struct PlainJsonCollection::Impl {
+  simdjson::dom::parser parser;
+};
+
+PlainJsonCollection::PlainJsonCollection() : impl_(std::make_unique<Impl>()) {}
+PlainJsonCollection::~PlainJsonCollection() = default;
+
+bool PlainJsonCollection::ReadArray(std::string_view text, std::vector<Entry>* out) {
+  simdjson::dom::array array;
+  if (impl_->parser.parse(text.data(), text.size()).get_array().get(array)) return false;
+  out->clear();
+  for (simdjson::dom::element e : array) {
+    out->emplace_back();
+    if (!PlainEntry(e, &out->back().value)) return false;
+  }
+  return true;
+}
+
+bool PlainJsonCollection::ReadObject(std::string_view text, std::vector<Entry>* out) {
+  simdjson::dom::object object;
+  if (impl_->parser.parse(text.data(), text.size()).get_object().get(object)) return false;
+  out->clear();
+  for (auto field : object) {
+    if (!out->empty() && !(out->back().key < field.key)) return false;
+    out->push_back({field.key, std::nullopt});
+    if (!PlainEntry(field.value, &out->back().value)) return false;
+  }
+  return true;
+}
+
 struct JsonLineParser::Fast {
   simdjson::dom::parser parser;
   std::vector<std::pair<std::string_view, simdjson::dom::element>> fields;
   RowView row;
 
-  // A plain value as ValueFromJson reads it; nothing for what only the slow path decides.
-  static std::optional<ValueView> Plain(simdjson::dom::element e) {
-    switch (e.type()) {
-      case simdjson::dom::element_type::INT64:
-        return ValueView::Integer(int64_t(e));
-      case simdjson::dom::element_type::DOUBLE: {
-        double d = double(e);
-        // "-0" is INTEGER 0 to nlohmann, "-0.0" DOUBLE -0: the text tells, not the value.
-        if (d == 0 && std::signbit(d)) return std::nullopt;
-        return ValueView::Double(d);
-      }
-      case simdjson::dom::element_type::STRING:
-        return ValueView::String(std::string_view(e));
-      case simdjson::dom::element_type::BOOL:
-        return ValueView::Boolean(bool(e));
-      default:  // beyond int64, null, objects and arrays
-        return std::nullopt;
-    }
-  }
+  static std::optional<ValueView> Plain(simdjson::dom::element e) { return PlainValue(e); }
 
   // Views into the parser, valid until its next parse.
   const RowView* Row(const TableMeta& meta, std::string_view line, bool padded) {

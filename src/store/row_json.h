@@ -75,6 +75,28 @@ class JsonLineParser {
   std::unique_ptr<Fast> fast_;
 };
 
+// JSON arrays and objects of plain values and nulls (what the strings of LIST and MAP columns
+// mostly hold), read fast by simdjson as ValueFromJson reads each value. A Read says false for
+// any text whose reading it cannot match exactly - not JSON, an integer beyond int64, -0, a
+// nested array or object, an object whose keys do not increase (a plain parse sorts them and
+// keeps the last of a repeated one) - and the caller reads that text the slow way. One per thread.
+class PlainJsonCollection {
+ public:
+  PlainJsonCollection();
+  ~PlainJsonCollection();
+  struct Entry {
+    std::string_view key;            // an object member's; empty for an array element
+    std::optional<ValueView> value;  // nullopt for a JSON null
+  };
+  // Views into this reader, valid until its next Read.
+  bool ReadArray(std::string_view text, std::vector<Entry>* out);
+  bool ReadObject(std::string_view text, std::vector<Entry>* out);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 // The row as one object: key columns first, then each attribute's newest value, or all its
 // versions as an array when `with_versions`.
 nlohmann::ordered_json RowToJson(const Row& row, bool with_versions = false);

@@ -163,5 +163,38 @@ TEST(RowJson, JsonLinesParseAsTheGeneralPathDoes) {
   }
 }
 
+// A plain collection reads as a plain parse reads it; anything a plain parse would read
+// differently is left to it.
+TEST(PlainJsonCollection, ReadsPlainCollectionsAndLeavesTheRest) {
+  PlainJsonCollection reader;
+  std::vector<PlainJsonCollection::Entry> got;
+  ASSERT_TRUE(reader.ReadArray(" [1, -2.5, \"a\\u00e9\", true, null, 9223372036854775807] ", &got));
+  ASSERT_EQ(got.size(), 6u);
+  EXPECT_EQ(got[0].value->ToValue(), Value::Integer(1));
+  EXPECT_EQ(got[1].value->ToValue(), Value::Double(-2.5));
+  EXPECT_EQ(got[2].value->ToValue(), Value::String("a\xc3\xa9"));
+  EXPECT_EQ(got[3].value->ToValue(), Value::Boolean(true));
+  EXPECT_FALSE(got[4].value.has_value());
+  EXPECT_EQ(got[5].value->ToValue(), Value::Integer(INT64_MAX));
+  ASSERT_TRUE(reader.ReadArray("[]", &got));
+  EXPECT_TRUE(got.empty());
+  ASSERT_TRUE(reader.ReadObject(R"({"":1,"A":2,"a":null})", &got));
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[1].key, "A");
+  EXPECT_EQ(got[1].value->ToValue(), Value::Integer(2));
+  // "-0" is INTEGER 0 to a plain parse, "-0.0" DOUBLE -0 (its sign only the text tells).
+  if (reader.ReadArray("[-0]", &got)) {
+    EXPECT_EQ(got[0].value->ToValue(), Value::Integer(0));
+  }
+  for (const char* text : {"[9223372036854775808]", "[-0.0]", "[[1]]", "[{\"a\":1}]", "[1e400]",
+                           "[1,", "", "{}", "[1] x"}) {
+    EXPECT_FALSE(reader.ReadArray(text, &got)) << text;
+  }
+  // nlohmann sorts an object's keys and keeps the last of a repeated one: not plain here.
+  for (const char* text : {R"({"b":1,"a":2})", R"({"a":1,"a":2})", R"({"a":{"$int":"5"}})", "[]"}) {
+    EXPECT_FALSE(reader.ReadObject(text, &got)) << text;
+  }
+}
+
 }  // namespace
 }  // namespace tablelake::store
