@@ -34,15 +34,9 @@ bool ZoneOffset(std::string_view zone, int64_t* seconds) {
       return true;
     }
   }
-  // [+-]hh:?mm
-  TextScanner in(zone);
-  char sign;
-  int hours, minutes;
-  if (!in.OneOf("+-", &sign) || !in.Digits(2, &hours)) return false;
-  in.Text(":");
-  if (!in.Digits(2, &minutes) || !in.done()) return false;
-  *seconds = (hours * 3600 + minutes * 60) * (sign == '-' ? -1 : 1);
-  return true;
+  std::optional<UtcOffset> offset = ParseUtcOffset(zone);
+  if (offset) *seconds = offset->seconds();
+  return offset.has_value();
 }
 
 Status Bad(const std::string& text, EventTimeFormat f, const std::string& why = "") {

@@ -3,8 +3,9 @@
 #include <algorithm>
 #include <cctype>
 #include <fstream>
-#include <regex>
+#include <string_view>
 
+#include "common/text_scanner.h"
 #include "fmt/format.h"
 
 namespace tablelake::delivery {
@@ -43,19 +44,29 @@ void CivilFromDays(int64_t z, int64_t* y, int* m, int* d) {
   *y = yoe + era * 400 + (*m <= 2);
 }
 
+std::optional<UtcOffset> ParseUtcOffset(std::string_view text) {
+  TextScanner in(text);
+  char sign;
+  UtcOffset offset;
+  if (!in.OneOf("+-", &sign) || !in.Digits(2, &offset.hours)) return std::nullopt;
+  in.Text(":");
+  if (!in.Digits(2, &offset.minutes) || !in.done()) return std::nullopt;
+  offset.east = sign == '+';
+  return offset;
+}
+
 Result<TimeZone> TimeZone::Parse(const std::string& name) {
   std::string upper = name;
   for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   if (name.empty() || upper == "UTC" || upper == "Z" || upper == "GMT") return Utc();
-  static const std::regex kOffset(R"(^(?:UTC|GMT)?([+-])(\d{2}):?(\d{2})$)");
-  std::smatch m;
-  if (std::regex_match(upper, m, kOffset)) {
-    int hours = std::stoi(m[2]), minutes = std::stoi(m[3]);
-    if (hours > 14 || minutes > 59) {
+  std::string_view offset_text = upper;
+  if (offset_text.starts_with("UTC") || offset_text.starts_with("GMT"))
+    offset_text.remove_prefix(3);
+  if (std::optional<UtcOffset> offset = ParseUtcOffset(offset_text)) {
+    if (offset->hours > 14 || offset->minutes > 59) {
       return Status::InvalidArgument(fmt::format("time zone '{}': offset out of range", name));
     }
-    int64_t offset = (hours * 3600 + minutes * 60) * (m[1] == "-" ? -1 : 1);
-    return TimeZone(name, offset);
+    return TimeZone(name, offset->seconds());
   }
   if (name.find("..") != std::string::npos || name.front() == '/') {
     return Status::InvalidArgument(fmt::format("time zone '{}' is not a zone name", name));

@@ -4,7 +4,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tablelake/status.h"
@@ -40,6 +42,14 @@ struct CivilTime {
 // The local civil time of `utc_ms` in `zone`.
 CivilTime ToCivil(int64_t utc_ms, const TimeZone& zone);
 // Days since 1970-01-01 of a proleptic Gregorian date, and back.
+// A UTC offset "+hh:mm" or "+hhmm" (or '-'), as written: its range is the caller's to check.
+struct UtcOffset {
+  bool east = true;
+  int hours = 0, minutes = 0;
+  int64_t seconds() const { return (hours * 3600 + minutes * 60) * (east ? 1 : -1); }
+};
+std::optional<UtcOffset> ParseUtcOffset(std::string_view text);
+
 int64_t DaysFromCivil(int64_t y, int m, int d);
 void CivilFromDays(int64_t days, int64_t* y, int* m, int* d);
 

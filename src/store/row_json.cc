@@ -407,8 +407,6 @@ struct JsonLineParser::Fast {
   std::vector<std::pair<std::string_view, simdjson::dom::element>> fields;
   RowView row;
 
-  static std::optional<ValueView> Plain(simdjson::dom::element e) { return PlainValue(e); }
-
   // Views into the parser, valid until its next parse.
   const RowView* Row(const TableMeta& meta, std::string_view line, bool padded) {
     simdjson::dom::object obj;
@@ -419,7 +417,7 @@ struct JsonLineParser::Fast {
     row.primary_key.clear();
     for (size_t k = 0; k < layout.keys.size(); ++k) {
       const PrimaryKeySchema& sc = meta.primary_key[k];
-      auto v = Plain(fields[layout.keys[k]].second);
+      auto v = PlainValue(fields[layout.keys[k]].second);
       if (!v || !((sc.type == PrimaryKeyType::kInteger && v->type() == ValueType::kInteger) ||
                   (sc.type == PrimaryKeyType::kString && v->type() == ValueType::kString))) {
         return nullptr;
@@ -428,7 +426,7 @@ struct JsonLineParser::Fast {
     }
     row.cells.clear();
     for (size_t i : layout.cells) {
-      auto v = Plain(fields[i].second);
+      auto v = PlainValue(fields[i].second);
       if (!v) return nullptr;
       row.cells.push_back({fields[i].first, *v});
     }
