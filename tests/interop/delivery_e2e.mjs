@@ -43,6 +43,9 @@ for (let i = 0; i < 2000; i++) {
   rows.push({
     PK1: i % 50, PK2: `k${i}`, Col1: i + 0.5, n: i * 7, flag: i % 3 === 0, price: `${i}.${String(i % 100).padStart(2, '0')}`,
     day: 20000 + (i % 40), ts: 1795478400000 + i * 1000, tags: JSON.stringify([i, i + 1]),
+    // Keys in order (read by the plain fast path), and out of order every 7th row (the general
+    // path, which sorts them): the same map either way.
+    attrs: i % 7 === 0 ? `{"b":${i + 1},"a":${i}}` : `{"a":${i},"b":${i + 1}}`,
     ...(i % 10 === 0 ? {} : { note: `note ${i} é` }),
   });
 }
@@ -52,7 +55,8 @@ tl(['put', 'sampleTable', JSON.stringify({ PK1: 999, PK2: 'dirty1', Col1: 'text'
 tl(['put', 'sampleTable', JSON.stringify({ PK1: 999, PK2: 'dirty2', Col1: 1.5, price: '123456789.123' })]);
 
 const schema = 'PK1:PK1:INT64,PK2:PK2:UTF8,Col1:Col1:DOUBLE,n:n:INT32:DELTA_BINARY_PACKED,flag:flag:BOOL,' +
-  'price:price:DECIMAL(10,2),day:day:DATE,ts:ts:TIMESTAMP_MILLIS,tags:tags:LIST(INT64),note:note:UTF8:PLAIN_DICTIONARY';
+  'price:price:DECIMAL(10,2),day:day:DATE,ts:ts:TIMESTAMP_MILLIS,tags:tags:LIST(INT64),attrs:attrs:MAP(INT64),' +
+  'note:note:UTF8:PLAIN_DICTIONARY';
 
 await test('BaseTask delivers every row once into hive partitions', async () => {
   tl(['delivery', 'create', '--table', 'sampleTable', '--name', 'sample-base', '--type', 'base', ...bucket('b1'),
@@ -61,7 +65,8 @@ await test('BaseTask delivers every row once into hive partitions', async () => 
   const d = describe('sampleTable', 'sample-base');
   assertEq([d.status.phase, d.status.finished, d.status.rows_delivered, d.status.dirty_rows], ['INCR', true, 2000, 2], 'status');
   const got = await query(`SELECT PK1, PK2, Col1, n, flag, CAST(price AS VARCHAR) AS price, CAST(day AS VARCHAR) AS day,
-      epoch_ms(ts) AS ts, tags, note, year, month FROM read_parquet('${lake}/b1/sample/**/*.parquet', hive_partitioning=true)
+      epoch_ms(ts) AS ts, tags, CAST(attrs AS VARCHAR) AS attrs, note, year, month
+      FROM read_parquet('${lake}/b1/sample/**/*.parquet', hive_partitioning=true)
       ORDER BY PK1, PK2`);
   const want = rows.map((r) => ({ ...r })).sort((a, b) => a.PK1 - b.PK1 || (a.PK2 < b.PK2 ? -1 : a.PK2 > b.PK2 ? 1 : 0));
   assertEq(got.length, want.length, 'row count');
@@ -71,7 +76,8 @@ await test('BaseTask delivers every row once into hive partitions', async () => 
     const date = new Date((w.day) * 86400000).toISOString().slice(0, 10);
     const expect = {
       PK1: String(w.PK1), PK2: w.PK2, Col1: w.Col1, n: w.n, flag: w.flag, price: w.price, day: date, ts: String(w.ts),
-      tags: [String(JSON.parse(w.tags)[0]), String(JSON.parse(w.tags)[1])], note: w.note ?? null,
+      tags: [String(JSON.parse(w.tags)[0]), String(JSON.parse(w.tags)[1])],
+      attrs: `{a=${JSON.parse(w.attrs).a}, b=${JSON.parse(w.attrs).b}}`, note: w.note ?? null,
       year: String(now.getUTCFullYear()), month: String(now.getUTCMonth() + 1).padStart(2, '0'),
     };
     assertEq(g, expect, `row ${i}`);
