@@ -192,25 +192,40 @@ class BulkLoader {
   // key replaces an earlier one, as sequential PutRows do. A refused row leaves the loader as
   // it was, so the caller may report it and stop.
   virtual Status Put(PutRowRequest row) = 0;
-  // A row made ready to stage. Prepare may run on several threads at once, so that a load
-  // checks and encodes rows on more cores than the one staging them; Stage takes prepared rows
-  // in the order they are to apply. Put(row) is Stage(Prepare(row)).
-  struct PreparedRow {
-    // The row as given, for loaders that keep it so (absent otherwise: a prepared row is moved
-    // several times between threads, an empty request at every move).
-    std::optional<PutRowRequest> request;
-    std::string key, value, change;  // its stored form, for loaders that encode it
-    int64_t auto_increment = 0;
+  // Rows made ready to stage, many in one object (a load hands rows between threads by the
+  // thousand, not an allocation per row). Prepare may run on several threads at once, each
+  // into its own PreparedRows; Stage takes them in the order they are to apply. Put(row) is
+  // Prepare(row, &rows) then Stage(rows).
+  struct PreparedRows {
+    // Loaders that keep rows as given (over the wire): the rows.
+    std::vector<PutRowRequest> requests;
+    // Loaders that encode rows (the store's own): each row's stored key, value and change
+    // record (empty unless the table keeps a change log), back to back in `bytes`.
+    struct Encoded {
+      uint32_t key_bytes = 0, value_bytes = 0, change_bytes = 0;
+      int64_t auto_increment = 0;
+    };
+    std::string bytes;
+    std::vector<Encoded> encoded;
+    // The write time of the rows' unversioned cells, in milliseconds: taken by the first
+    // Prepare into them (the clock is read once per batch, not once per row).
+    int64_t time_ms = 0;
+    size_t size() const { return requests.size() + encoded.size(); }
   };
-  virtual Result<PreparedRow> Prepare(PutRowRequest row) const {
-    return PreparedRow{std::move(row), {}, {}, {}, 0};
+  // Prepares `row` into `*out`; a refused row leaves `*out` as it was.
+  virtual Status Prepare(PutRowRequest row, PreparedRows* out) const {
+    out->requests.push_back(std::move(row));
+    return Status::OK();
   }
   // The same for a row of views, checked alike: a loader that encodes rows does so without
   // copying its values first. (This one copies it into a request, whose table the loader sets.)
-  virtual Result<PreparedRow> Prepare(const RowView& row) const {
-    return Prepare(row.ToPutRow({}));
+  virtual Status Prepare(const RowView& row, PreparedRows* out) const {
+    return Prepare(row.ToPutRow({}), out);
   }
-  virtual Status Stage(PreparedRow row) { return Put(std::move(*row.request)); }
+  virtual Status Stage(PreparedRows rows) {
+    for (auto& row : rows.requests) TL_RETURN_IF_ERROR(Put(std::move(row)));
+    return Status::OK();
+  }
   virtual uint64_t rows() const = 0;
   virtual uint64_t staged_bytes() const = 0;
   // Writes every staged row, and its change record when the table keeps a change log, in one

@@ -313,17 +313,13 @@ class CsvParser : public RowParser {
 };
 
 // Turns a parsed row into what the loader stages (BulkLoader::Prepare), on a parsing thread.
-using Preparer = std::function<Result<BulkLoader::PreparedRow>(RowParser::Parsed&)>;
+using Preparer = std::function<Status(RowParser::Parsed&, BulkLoader::PreparedRows*)>;
 
-// Lines parsed and prepared ahead, in batches: a batch's rows (with their line numbers and the
-// input bytes read through them), then the error that stopped the parse, if any.
+// Lines parsed and prepared ahead, in batches: a batch's rows and the input bytes read through
+// its last line, then the error that stopped the parse, if any.
 struct ParsedBatch {
-  struct Line {
-    uint64_t number;
-    uint64_t bytes;
-    BulkLoader::PreparedRow row;
-  };
-  std::vector<Line> lines;
+  BulkLoader::PreparedRows rows;
+  uint64_t bytes = 0;
   Status error;  // a line that does not parse, or a read error: the last word of the input
   bool end = false;
 };
@@ -578,7 +574,8 @@ class ParseAhead {
 
   // Takes the batches read, oldest first, until the input or the reader ends.
   static void Parse(State& s, RowParser* parser) {
-    bool header_read = false;  // CSV: this thread's parser has read the header
+    bool header_read = false;            // CSV: this thread's parser has read the header
+    double stored_per_input_byte = 1.0;  // of the last batch: room for the next one's rows
     while (true) {
       std::shared_ptr<Batch> b;
       bool header_known;  // read under `mu`: the header is set before this batch, if ever
@@ -607,7 +604,7 @@ class ParseAhead {
             b->lines.clear();
           }
         }
-        ParseBatch(s, parser, b.get());
+        ParseBatch(s, parser, b.get(), &stored_per_input_byte);
       }
       std::lock_guard lock(s.mu);
       b->parsed = true;
@@ -620,21 +617,24 @@ class ParseAhead {
     return header.status().WithContext(fmt::format("{} line {}", s.name, s.header_line));
   }
 
-  static void ParseBatch(State& s, RowParser* parser, Batch* b) {
-    b->out.lines.reserve(b->lines.size());
+  // `*stored_per_input_byte`: what the rows of the last batch took in stored form per byte of
+  // their input, then of this one. The batch's buffer is reserved by it, a little over: staged
+  // rows are held in it, and a buffer that outgrows its room doubles.
+  static void ParseBatch(State& s, RowParser* parser, Batch* b, double* stored_per_input_byte) {
+    const double input = static_cast<double>(b->input.size());
+    b->out.rows.bytes.reserve(static_cast<size_t>(input * *stored_per_input_byte * 1.05) + 4096);
     for (auto& l : b->lines) {
       auto row = parser->Parse(l.text);
-      const bool holds_row = row.ok() && (row->view != nullptr || row->row);
-      Result<BulkLoader::PreparedRow> prepared = BulkLoader::PreparedRow();
-      if (holds_row) prepared = s.prepare(*row);
-      Status bad = row.ok() ? prepared.status() : row.status();
+      Status bad = row.status();
+      if (bad.ok() && (row->view != nullptr || row->row)) bad = s.prepare(*row, &b->out.rows);
       if (!bad.ok()) {
         b->out.error = bad.WithContext(fmt::format("{} line {}", s.name, l.number));
         b->out.end = true;
         break;
       }
-      if (holds_row) b->out.lines.push_back({l.number, l.bytes, std::move(*prepared)});
+      b->out.bytes = l.bytes;
     }
+    if (input > 0) *stored_per_input_byte = static_cast<double>(b->out.rows.bytes.size()) / input;
     b->lines = {};
     b->input = {};
   }
@@ -642,9 +642,9 @@ class ParseAhead {
   std::shared_ptr<State> state_;
 };
 
-// Calls `fn(line_number, bytes_read, row)` for each row of the input, the parsing and
-// `prepare` a few batches ahead on the other cores. An error of `fn` is the loader's (staging
-// checks nothing of the row: Prepare did), so it is told without a line.
+// Calls `fn(rows, bytes_read)` for each batch of rows of the input, in input order, the parsing
+// and `prepare` a few batches ahead on the other cores. An error of `fn` is the loader's
+// (staging checks nothing of the rows: Prepare did), so it is told without a line.
 template <typename Fn>
 Status ForEachRow(const TableMeta& meta, const std::string& format, Preparer prepare,
                   std::unique_ptr<std::istream> owned, std::istream* in, const std::string& name,
@@ -660,7 +660,7 @@ Status ForEachRow(const TableMeta& meta, const std::string& format, Preparer pre
                     format == "csv");
   while (true) {
     ParsedBatch b = parsed.Next();
-    for (auto& l : b.lines) TL_RETURN_IF_ERROR(fn(l.number, l.bytes, l.row));
+    if (b.rows.size() > 0) TL_RETURN_IF_ERROR(fn(std::move(b.rows), b.bytes));
     TL_RETURN_IF_ERROR(b.error);
     if (b.end) return Status::OK();
   }
@@ -688,15 +688,17 @@ Status BulkLoad(TableStore& store, const std::string& table, const std::string& 
   std::istream* in = path == "-" ? &std::cin : file.get();
   std::string name = path == "-" ? "stdin" : path;
   // Rows are checked and encoded on the parsing thread; this one stages them, in input order.
-  Preparer prepare = [&](RowParser::Parsed& parsed) {
-    if (parsed.view != nullptr) return loader->Prepare(*parsed.view);
+  Preparer prepare = [&](RowParser::Parsed& parsed, BulkLoader::PreparedRows* out) {
+    if (parsed.view != nullptr) return loader->Prepare(*parsed.view, out);
     store::JsonRow& row = *parsed.row;
-    return loader->Prepare(PutRowRequest{
-        table, std::move(row.primary_key), std::move(row.cells), {}, ReturnType::kNone});
+    return loader->Prepare(
+        PutRowRequest{
+            table, std::move(row.primary_key), std::move(row.cells), {}, ReturnType::kNone},
+        out);
   };
   Status parsed = ForEachRow(d.meta, format, std::move(prepare), std::move(file), in, name,
-                             [&](uint64_t, uint64_t bytes, BulkLoader::PreparedRow& row) -> Status {
-                               TL_RETURN_IF_ERROR(loader->Stage(std::move(row)));
+                             [&](BulkLoader::PreparedRows rows, uint64_t bytes) -> Status {
+                               TL_RETURN_IF_ERROR(loader->Stage(std::move(rows)));
                                progress.Update(bytes, loader->rows());
                                return Status::OK();
                              });

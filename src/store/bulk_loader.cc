@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <deque>
 #include <functional>
 #include <iterator>
 #include <limits>
@@ -53,29 +54,28 @@ uint64_t PrefixAt(std::string_view key, size_t at) {
   return v;
 }
 
-// Rows in their stored form, packed into 1 MiB blocks (a row costs no allocation of its own,
-// and the bytes are never copied as they grow).
+// Rows in their stored form, in the buffers their prepared batches were encoded into (a row
+// costs no allocation of its own, and its bytes are not copied again).
 class StagedRows {
  public:
-  // Blocks are a sixteenth of the memory they may use, at most 1 MiB.
-  explicit StagedRows(int64_t budget)
-      : block_bytes_(static_cast<size_t>(std::clamp<int64_t>(budget / 16, 4 << 10, 1 << 20))) {}
-  void Add(std::string_view key, std::string_view value) {
-    size_t size = key.size() + value.size();
-    if (blocks_.empty() || used_ + size > block_size_) NewBlock(size);
-    char* at = blocks_.back().get() + used_;
-    std::memcpy(at, key.data(), key.size());
-    std::memcpy(at + key.size(), value.data(), value.size());
-    used_ += size;
-    rows_.push_back({0, 0, at, static_cast<uint32_t>(key.size()),
-                     static_cast<uint32_t>(value.size()), rows_.size()});
-    if (rows_.size() == 1) first_key_ = key;
-    common_ = rows_.size() == 1 ? key.size() : SharedBytes(key, first_key_, common_);
+  // Takes the encoded rows of `rows` (their change records are the caller's to copy).
+  void Add(BulkLoader::PreparedRows&& rows) {
+    buffers_.push_back(std::move(rows.bytes));  // a deque: the bytes never move again
+    const std::string& bytes = buffers_.back();
+    allocated_ += static_cast<int64_t>(bytes.capacity());
+    const char* at = bytes.data();
+    for (const auto& row : rows.encoded) {
+      const std::string_view key(at, row.key_bytes);
+      rows_.push_back({0, 0, at, row.key_bytes, row.value_bytes, rows_.size()});
+      if (rows_.size() == 1) first_key_ = key;
+      common_ = rows_.size() == 1 ? key.size() : SharedBytes(key, first_key_, common_);
+      at += size_t{row.key_bytes} + row.value_bytes + row.change_bytes;
+    }
   }
   bool empty() const { return rows_.empty(); }
   // What they hold in memory.
   int64_t footprint() const {
-    return allocated_ + static_cast<int64_t>(rows_.size() * sizeof(Row));
+    return allocated_ + static_cast<int64_t>(rows_.capacity() * sizeof(Row));
   }
   // Sorts by key, keeping of equal keys the one added last (a later put replaces an earlier),
   // and calls fn(key, value) for each, in key order.
@@ -124,8 +124,7 @@ class StagedRows {
   size_t common() const { return common_; }
   void Clear() {
     rows_ = {};
-    blocks_.clear();
-    used_ = 0;
+    buffers_.clear();
     allocated_ = 0;
   }
 
@@ -144,20 +143,10 @@ class StagedRows {
     }
     std::string_view Value() const { return {data + key_size, value_size}; }
   };
-  void NewBlock(size_t at_least) {
-    block_size_ = std::max(block_bytes_, at_least);
-    // new char[], not make_unique: the block is written before it is read, zeroing it is waste.
-    blocks_.push_back(std::unique_ptr<char[]>(new char[block_size_]));
-    allocated_ += static_cast<int64_t>(block_size_);
-    used_ = 0;
-  }
-  size_t block_bytes_;
   std::vector<Row> rows_;
   std::string first_key_;
   size_t common_ = 0;  // bytes every key staged starts with (those of first_key_)
-  std::vector<std::unique_ptr<char[]>> blocks_;
-  size_t block_size_ = 0;  // of the last block
-  size_t used_ = 0;        // of the last block
+  std::deque<std::string> buffers_;
   int64_t allocated_ = 0;
 };
 
@@ -256,7 +245,6 @@ class BulkLoaderImpl : public BulkLoader {
         table_(std::move(table)),
         folder_(std::move(folder)),
         run_bytes_(std::max<int64_t>(1, store->options_.bulk_load_run_bytes)),
-        staged_(run_bytes_ / 2),
         changes_(folder_ + "/changes", run_bytes_ / 4) {}
   ~BulkLoaderImpl() override {
     (void)WaitForRun();
@@ -265,14 +253,15 @@ class BulkLoaderImpl : public BulkLoader {
     std::filesystem::remove_all(folder_, ec);
   }
 
+  // Rows put one at a time are staged a batch at a time (as a parsing thread prepares them).
   Status Put(PutRowRequest row) override {
-    TL_ASSIGN_OR_RETURN(PreparedRow prepared, Prepare(std::move(row)));
-    return Stage(std::move(prepared));
+    TL_RETURN_IF_ERROR(Prepare(std::move(row), &put_));
+    return put_.bytes.size() >= kPutBatchBytes ? StagePut() : Status::OK();
   }
 
   // Only the store's thread-safe write steps (check, merge, encode): no state of the loader. The
   // table as it was when the load began; Commit refuses if it was dropped since.
-  Result<PreparedRow> Prepare(PutRowRequest row) const override {
+  Status Prepare(PutRowRequest row, PreparedRows* out) const override {
     if (row.table != table_->desc.meta.name) {
       return Status::InvalidArgument(fmt::format("a bulk load into table '{}' got a row of '{}'",
                                                  table_->desc.meta.name, row.table));
@@ -280,30 +269,45 @@ class BulkLoaderImpl : public BulkLoader {
     if (row.condition.row_existence != RowExistence::kIgnore || row.condition.column_condition) {
       return Status::InvalidArgument("a bulk load writes rows blind: no row condition");
     }
-    return store_->EncodeBlindPut(*table_, std::move(row));
+    return store_->EncodeBlindPut(*table_, std::move(row), out);
   }
-  Result<PreparedRow> Prepare(const RowView& row) const override {
-    return store_->EncodeBlindPut(*table_, row);
+  Status Prepare(const RowView& row, PreparedRows* out) const override {
+    return store_->EncodeBlindPut(*table_, row, out);
   }
 
-  Status Stage(PreparedRow row) override {
-    staged_.Add(row.key, row.value);
+  Status Stage(PreparedRows rows) override {
+    if (!rows.requests.empty()) {
+      return Status::InvalidArgument("bulk load: rows prepared by another kind of loader");
+    }
+    TL_RETURN_IF_ERROR(StagePut());  // rows put before these apply before them
     Status s;
-    if (!row.change.empty()) s = changes_.Add(std::move(row.change));
-    auto_increment_ = std::max(auto_increment_, row.auto_increment);
-    ++rows_;
+    if (KeepsStream(*table_)) {
+      const char* at = rows.bytes.data();
+      for (const auto& row : rows.encoded) {
+        at += size_t{row.key_bytes} + row.value_bytes;
+        if (s.ok()) s = changes_.Add(std::string(at, row.change_bytes));
+        at += row.change_bytes;
+      }
+    }
+    for (const auto& row : rows.encoded) {
+      auto_increment_ = std::max(auto_increment_, row.auto_increment);
+    }
+    rows_ += rows.encoded.size();
+    staged_.Add(std::move(rows));
     if (s.ok() && staged_.footprint() >= run_bytes_ / 2) s = HandOffRun();
     if (s.ok()) return s;
     return s.WithContext(fmt::format("table '{}': bulk load", table_->desc.meta.name));
   }
 
-  uint64_t rows() const override { return rows_; }
+  uint64_t rows() const override { return rows_ + put_.encoded.size(); }
   uint64_t staged_bytes() const override {
     return static_cast<uint64_t>(staged_.footprint() + writing_bytes_ + run_file_bytes_ +
-                                 changes_.bytes());
+                                 changes_.bytes()) +
+           put_.bytes.capacity();
   }
 
   Status Commit() override {
+    TL_RETURN_IF_ERROR(StagePut());
     if (rows_ == 0) return Status::OK();
     const bool no_runs = runs_.empty() && !run_thread_.joinable();
     bool ingest = !no_runs || changes_.spilled() || staged_.footprint() > kWriteBatchBytes;
@@ -331,6 +335,11 @@ class BulkLoaderImpl : public BulkLoader {
   }
 
  private:
+  Status StagePut() {
+    if (put_.encoded.empty()) return Status::OK();
+    return Stage(std::exchange(put_, PreparedRows()));
+  }
+
   // The table's files: the staged rows sorted (`no_runs`), or the runs merged.
   Status WriteFiles(bool no_runs, std::vector<std::string>* data_files) {
     if (no_runs) {
@@ -396,7 +405,7 @@ class BulkLoaderImpl : public BulkLoader {
     writing_path_ = fmt::format("{}/run-{:06d}.run", folder_, runs_.size());
     writing_bytes_ = staged_.footprint();
     writing_ = std::make_unique<StagedRows>(std::move(staged_));
-    staged_ = StagedRows(run_bytes_ / 2);
+    staged_ = StagedRows();
     run_thread_ = std::thread([this] {
       pthread_setname_np(pthread_self(), "tl-run");  // names it in top -H and perf
       writing_status_ = WriteRun(*writing_, writing_path_);
@@ -758,6 +767,8 @@ class BulkLoaderImpl : public BulkLoader {
   std::vector<Run> runs_;
   int64_t run_file_bytes_ = 0;
   ChangeLog changes_;
+  static constexpr size_t kPutBatchBytes = 256 << 10;
+  PreparedRows put_;  // rows Put and not yet staged
   int64_t auto_increment_ = 0;
   uint64_t rows_ = 0;
 };

@@ -210,8 +210,9 @@ class TableStoreImpl : public TableStore {
   Result<int64_t> FillAutoIncrement(const TableInfo& t, const PutRowRequest& r, PrimaryKey* pk);
   // A blind put (no condition, nothing returned) in its stored form, by PutRow's checks and steps
   // without a read or a PendingWrite: the bulk loader's rows, on its parsing threads.
-  Result<BulkLoader::PreparedRow> EncodeBlindPut(const TableInfo& t, PutRowRequest r);
-  Result<BulkLoader::PreparedRow> EncodeBlindPut(const TableInfo& t, const RowView& r);
+  // Appends the row's stored form to `*out`; a refused row appends nothing.
+  Status EncodeBlindPut(const TableInfo& t, PutRowRequest r, BulkLoader::PreparedRows* out);
+  Status EncodeBlindPut(const TableInfo& t, const RowView& r, BulkLoader::PreparedRows* out);
   Result<PendingWrite> ResolveUpdate(const UpdateRowRequest& r);
   Result<PendingWrite> ResolveDelete(const DeleteRowRequest& r);
   Result<PendingWrite> ResolveItem(const BatchWriteItem& item);

@@ -135,25 +135,48 @@ Result<PendingWrite> TableStoreImpl::ResolvePut(const PutRowRequest& r) {
   return w;
 }
 
-Result<BulkLoader::PreparedRow> TableStoreImpl::EncodeBlindPut(const TableInfo& t,
-                                                               PutRowRequest r) {
+namespace {
+
+// The write time of a batch's unversioned cells: the clock's when its first row is prepared.
+int64_t BatchTime(const Clock& clock, BulkLoader::PreparedRows* rows) {
+  if (rows->time_ms == 0) rows->time_ms = clock.NowMillis();
+  return rows->time_ms;
+}
+
+// Records the row whose key, value and change record (`change_bytes` of it) were appended to
+// `rows->bytes` from `start` on, the key `key_bytes` long.
+void AddEncoded(size_t start, size_t key_bytes, size_t change_bytes, int64_t auto_increment,
+                BulkLoader::PreparedRows* rows) {
+  const size_t row_bytes = rows->bytes.size() - start;
+  rows->encoded.push_back({static_cast<uint32_t>(key_bytes),
+                           static_cast<uint32_t>(row_bytes - key_bytes - change_bytes),
+                           static_cast<uint32_t>(change_bytes), auto_increment});
+}
+
+}  // namespace
+
+Status TableStoreImpl::EncodeBlindPut(const TableInfo& t, PutRowRequest r,
+                                      BulkLoader::PreparedRows* out) {
   TL_RETURN_IF_ERROR(CheckWritable());
   TL_RETURN_IF_ERROR(store::ValidatePrimaryKey(r.table, t.desc.meta.primary_key, r.primary_key,
                                                store::KeyUse::kInsert));
-  const int64_t now_ms = NowMillis();
+  const int64_t now_ms = BatchTime(*options_.clock, out);
   TL_RETURN_IF_ERROR(ValidatePutCells(t, r.table, r.cells, now_ms));
-  BulkLoader::PreparedRow out;
-  TL_ASSIGN_OR_RETURN(out.auto_increment, FillAutoIncrement(t, r, &r.primary_key));
-  out.key = DataKey(t, r.primary_key);
+  TL_ASSIGN_OR_RETURN(int64_t auto_increment, FillAutoIncrement(t, r, &r.primary_key));
+  const std::string key = DataKey(t, r.primary_key);
   std::vector<Cell>& cells = r.cells;
   MergePutCells(now_ms, &cells);
+  std::string change;
   if (KeepsStream(t)) {
-    out.change =
-        store::EncodeChange(0, ChangeOp::kPut, store::RowKeyPart(out.key), PutColumns(cells), {});
+    change = store::EncodeChange(0, ChangeOp::kPut, store::RowKeyPart(key), PutColumns(cells), {});
   }
   store::ApplyRetention(t.desc.options, now_ms, &cells);
-  store::EncodeCells(cells, &out.value);
-  return out;
+  const size_t start = out->bytes.size();
+  out->bytes.append(key);
+  store::EncodeCells(cells, &out->bytes);
+  out->bytes.append(change);
+  AddEncoded(start, key.size(), change.size(), auto_increment, out);
+  return Status::OK();
 }
 
 namespace {
@@ -194,24 +217,28 @@ bool IsPlainPut(const TableInfo& t, const RowView& r) {
 
 }  // namespace
 
-Result<BulkLoader::PreparedRow> TableStoreImpl::EncodeBlindPut(const TableInfo& t,
-                                                               const RowView& r) {
+Status TableStoreImpl::EncodeBlindPut(const TableInfo& t, const RowView& r,
+                                      BulkLoader::PreparedRows* out) {
   TL_RETURN_IF_ERROR(CheckWritable());
   // Anything else - an AUTO_INCREMENT key, cells to merge, a row to refuse - as a request, with
   // that path's checks and messages.
-  if (!IsPlainPut(t, r)) return EncodeBlindPut(t, r.ToPutRow(t.desc.meta.name));
-  BulkLoader::PreparedRow out;
-  size_t key_bytes = store::kTablePrefixBytes;
-  for (const ColumnView& c : r.primary_key) key_bytes += 10 + c.value.bytes().size();
-  out.key.reserve(key_bytes);  // one allocation (escaped zero bytes aside)
-  out.key = store::TablePrefix(t.id);
-  store::AppendPrimaryKey(r.primary_key, &out.key);
-  const int64_t now_ms = NowMillis();
+  if (!IsPlainPut(t, r)) return EncodeBlindPut(t, r.ToPutRow(t.desc.meta.name), out);
+  const int64_t now_ms = BatchTime(*options_.clock, out);
+  const size_t start = out->bytes.size();
+  out->bytes.append(store::TablePrefix(t.id));
+  store::AppendPrimaryKey(r.primary_key, &out->bytes);
+  const size_t key_bytes = out->bytes.size() - start;
+  store::EncodeCells(r.cells, now_ms, &out->bytes);
+  size_t change_bytes = 0;
   if (KeepsStream(t)) {
-    out.change = store::EncodePutChange(0, store::RowKeyPart(out.key), r.cells, now_ms);
+    const std::string change = store::EncodePutChange(
+        0, store::RowKeyPart(std::string_view(out->bytes).substr(start, key_bytes)), r.cells,
+        now_ms);
+    out->bytes.append(change);
+    change_bytes = change.size();
   }
-  store::EncodeCells(r.cells, now_ms, &out.value);
-  return out;
+  AddEncoded(start, key_bytes, change_bytes, 0, out);
+  return Status::OK();
 }
 
 Result<PendingWrite> TableStoreImpl::ResolveUpdate(const UpdateRowRequest& r) {
