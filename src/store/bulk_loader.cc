@@ -34,7 +34,7 @@ namespace store {
 
 namespace {
 
-constexpr int64_t kIngestFileBytes = 256 << 20;  // merged SST files are cut at about this size
+constexpr int64_t kIngestFileBytes = 64 << 20;  // merged SST files are cut at about this size
 
 rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
 
