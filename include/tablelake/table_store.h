@@ -124,6 +124,18 @@ struct StreamReadResult {
 // record), so that a page of rows of megabytes is not a thousand of them in memory.
 inline constexpr size_t kStreamPageBytes = 2 << 20;
 
+// A row decoded as views (RowBatch::DecodeRowViews), with Row's order: valid while the batch
+// holds the row and until the next decode into the same RowViews.
+struct RowViews {
+  std::vector<ColumnView> primary_key;
+  std::vector<CellView> cells;
+  // A row that views of its stored form cannot show as a read sees it (retention to apply, a key
+  // string with an escaped zero byte), decoded whole: the views are of it.
+  Row whole;
+  // Views of `whole`.
+  void ViewWhole();
+};
+
 // A run of scanned rows kept in their stored form, decoded one at a time where they are used.
 // Filling one is a copy of bytes per row, so a scanning thread can hand rows to a converting
 // thread without sharing decoded rows, whose scattered heap cells make cores trade cache lines.
@@ -135,12 +147,17 @@ class RowBatch {
     virtual ~Decoder() = default;
     // Decodes into `*row`, reusing its buffers. False: the row is hidden (every cell expired).
     virtual Result<bool> Decode(std::string_view key, std::string_view value, Row* row) const = 0;
+    // The same as views, into the stored form where it can (no value copied).
+    virtual Result<bool> DecodeViews(std::string_view key, std::string_view value,
+                                     RowViews* row) const;
   };
 
   size_t size() const { return starts_.size(); }
   size_t bytes() const { return bytes_.size(); }
   // Decodes row `i` into `*row` (see Decoder::Decode).
   Result<bool> DecodeRow(size_t i, Row* row) const;
+  // The same as views (see Decoder::DecodeViews).
+  Result<bool> DecodeRowViews(size_t i, RowViews* row) const;
 
   // For iterators: empties the batch for rows that `decoder` decodes, then adds them.
   void Reset(std::shared_ptr<const Decoder> decoder);

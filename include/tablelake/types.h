@@ -150,6 +150,13 @@ struct Cell {
   }
 };
 
+// A Cell as views into the bytes it was decoded from (a scan's row, valid while they are).
+struct CellView {
+  std::string_view name;
+  ValueView value;
+  int64_t timestamp = kNoTimestamp;
+};
+
 // A row as read: primary key plus cells, ordered by column name, newest version first.
 struct Row {
   PrimaryKey primary_key;

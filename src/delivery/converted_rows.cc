@@ -21,13 +21,13 @@ void ConvertedBatch::Clear() {
   last = false;
 }
 
-DirtyReason RowStager::Stage(const PrimaryKey& key, const std::vector<Cell>& cells,
-                             int64_t write_ms, const RowConverter::Change& change,
-                             int64_t* time_ms) {
+template <typename Key, typename Cells>
+DirtyReason RowStager::Stage(const Key& key, const Cells& cells, int64_t write_ms,
+                             const RowConverter::Change& change, int64_t* time_ms) {
   *time_ms = write_ms;
   if (!event_column_.empty()) {
-    const Value* v = EventValue(key, cells);
-    if (v == nullptr) return {fmt::format("event time column '{}' is missing", event_column_)};
+    const std::optional<ValueView> v = EventValue(key, cells);
+    if (!v) return {fmt::format("event time column '{}' is missing", event_column_)};
     auto t = ParseEventTime(*v, event_format_);
     if (!t.ok()) return {t.status().message()};
     *time_ms = *t;
@@ -35,30 +35,36 @@ DirtyReason RowStager::Stage(const PrimaryKey& key, const std::vector<Cell>& cel
   return converter_.Stage(key, cells, change);
 }
 
-const Value* RowStager::EventValue(const PrimaryKey& key, const std::vector<Cell>& cells) {
+template <typename Key, typename Cells>
+std::optional<ValueView> RowStager::EventValue(const Key& key, const Cells& cells) {
   // Rows of a table share their layout: the column is where it was in the last row.
   if (event_in_key_ && event_hint_ < key.size() && key[event_hint_].name == event_column_) {
-    return &key[event_hint_].value;
+    return ViewOf(key[event_hint_].value);
   }
   if (!event_in_key_ && event_hint_ < cells.size() && cells[event_hint_].name == event_column_) {
-    return &cells[event_hint_].value;
+    return ViewOf(cells[event_hint_].value);
   }
   for (size_t i = 0; i < key.size(); ++i) {
     if (key[i].name == event_column_) {
       event_in_key_ = true;
       event_hint_ = i;
-      return &key[i].value;
+      return ViewOf(key[i].value);
     }
   }
   for (size_t i = 0; i < cells.size(); ++i) {
     if (cells[i].name == event_column_) {
       event_in_key_ = false;
       event_hint_ = i;
-      return &cells[i].value;
+      return ViewOf(cells[i].value);
     }
   }
-  return nullptr;
+  return std::nullopt;
 }
+
+template DirtyReason RowStager::Stage(const PrimaryKey&, const std::vector<Cell>&, int64_t,
+                                      const RowConverter::Change&, int64_t*);
+template DirtyReason RowStager::Stage(const std::vector<ColumnView>&, const std::vector<CellView>&,
+                                      int64_t, const RowConverter::Change&, int64_t*);
 
 void RowStager::Convert(const Row& row, uint32_t source, int64_t write_ms,
                         const RowConverter::Change& change, ConvertedBatch* batch) {
@@ -72,12 +78,6 @@ void RowStager::Convert(const Row& row, uint32_t source, int64_t write_ms,
   }
   converter_.Encode(&batch->records);
   batch->rows.push_back({batch->records.size(), converter_.row_bytes(), time_ms, source, -1});
-}
-
-int64_t SnapshotWriteMs(const Row& row, int64_t snapshot_ms) {
-  int64_t write_ms = row.cells.empty() ? snapshot_ms : 0;
-  for (const auto& c : row.cells) write_ms = std::max(write_ms, c.timestamp);
-  return write_ms;
 }
 
 }  // namespace tablelake::delivery

@@ -5,6 +5,8 @@
 // step the ranges share, is a copy of bytes per row.
 #pragma once
 
+#include <algorithm>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -66,7 +68,9 @@ class RowStager {
 
   // Stages the row in converter(), or says why it is dirty. `*time_ms` becomes the time that
   // partitions it: its event time when the task has an event time column, else `write_ms`.
-  DirtyReason Stage(const PrimaryKey& key, const std::vector<Cell>& cells, int64_t write_ms,
+  // Key and Cells as RowConverter::Stage takes them.
+  template <typename Key, typename Cells>
+  DirtyReason Stage(const Key& key, const Cells& cells, int64_t write_ms,
                     const RowConverter::Change& change, int64_t* time_ms);
   // Stages the row (batch->stored's row `source`) and adds it to `batch`: its record, or the
   // row itself if it is dirty.
@@ -75,8 +79,9 @@ class RowStager {
   RowConverter& converter() { return converter_; }
 
  private:
-  // The event time column's value in the row, or nullptr.
-  const Value* EventValue(const PrimaryKey& key, const std::vector<Cell>& cells);
+  // The event time column's value in the row, if it has one.
+  template <typename Key, typename Cells>
+  std::optional<ValueView> EventValue(const Key& key, const Cells& cells);
 
   // Copies, not the task's config: each range's thread reads them for every row.
   const std::string event_column_;
@@ -87,6 +92,14 @@ class RowStager {
 };
 
 // A snapshot row's write time: its newest cell's version, or the snapshot's for a key-only row.
-int64_t SnapshotWriteMs(const Row& row, int64_t snapshot_ms);
+template <typename Cells>
+int64_t SnapshotWriteMs(const Cells& cells, int64_t snapshot_ms) {
+  int64_t write_ms = cells.empty() ? snapshot_ms : 0;
+  for (const auto& c : cells) write_ms = std::max(write_ms, c.timestamp);
+  return write_ms;
+}
+inline int64_t SnapshotWriteMs(const Row& row, int64_t snapshot_ms) {
+  return SnapshotWriteMs(row.cells, snapshot_ms);
+}
 
 }  // namespace tablelake::delivery

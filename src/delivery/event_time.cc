@@ -39,7 +39,7 @@ bool ZoneOffset(std::string_view zone, int64_t* seconds) {
   return offset.has_value();
 }
 
-Status Bad(const std::string& text, EventTimeFormat f, const std::string& why = "") {
+Status Bad(std::string_view text, EventTimeFormat f, const std::string& why = "") {
   return Status::InvalidArgument(fmt::format("event time '{}' is not {}{}{}", text,
                                              EventTimeFormatName(f), why.empty() ? "" : ": ", why));
 }
@@ -66,9 +66,8 @@ Result<int64_t> UnixMs(int64_t seconds, const Text& text) {
 }
 
 // Builds the instant, checking the fields' ranges.
-Result<int64_t> Compose(const std::string& text, EventTimeFormat f, int64_t year, int month,
-                        int day, int hour, int minute, int second, int64_t nanos,
-                        std::string_view zone) {
+Result<int64_t> Compose(std::string_view text, EventTimeFormat f, int64_t year, int month, int day,
+                        int hour, int minute, int second, int64_t nanos, std::string_view zone) {
   int64_t offset;
   if (!ZoneOffset(zone, &offset)) return Bad(text, f, fmt::format("unknown zone '{}'", zone));
   static const int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -79,7 +78,9 @@ Result<int64_t> Compose(const std::string& text, EventTimeFormat f, int64_t year
   }
   const int64_t seconds =
       DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset;
-  if (seconds < kFirstSeconds || seconds > kLastSeconds) return OutOfRange("'" + text + "'", false);
+  if (seconds < kFirstSeconds || seconds > kLastSeconds) {
+    return OutOfRange(fmt::format("'{}'", text), false);
+  }
   return seconds * 1000 + nanos / 1000000;
 }
 
@@ -87,7 +88,7 @@ int64_t TwoDigitYear(int yy) { return yy >= 69 ? 1900 + yy : 2000 + yy; }
 
 }  // namespace
 
-Result<int64_t> ParseEventTime(const Value& value, EventTimeFormat f) {
+Result<int64_t> ParseEventTime(const ValueView& value, EventTimeFormat f) {
   if (f == EventTimeFormat::kUnix) {
     if (value.type() == ValueType::kInteger) {
       return UnixMs(value.integer(), [&] { return std::to_string(value.integer()); });
@@ -98,18 +99,20 @@ Result<int64_t> ParseEventTime(const Value& value, EventTimeFormat f) {
       std::string_view digits;
       if (in.DigitRun(1, 12, &digits) && in.done()) {
         const int64_t seconds = TextScanner::Value(digits);
-        return UnixMs(negative ? -seconds : seconds, [&] { return "'" + value.bytes() + "'"; });
+        return UnixMs(negative ? -seconds : seconds,
+                      [&] { return fmt::format("'{}'", value.bytes()); });
       }
       return Bad(value.bytes(), f, "not whole seconds");
     }
     return Status::InvalidArgument(
-        fmt::format("event time {} is not Unix seconds", value.DebugString()));
+        fmt::format("event time {} is not Unix seconds", value.ToValue().DebugString()));
   }
   if (value.type() != ValueType::kString) {
     return Status::InvalidArgument(fmt::format("event time {} is not an {} string",
-                                               value.DebugString(), EventTimeFormatName(f)));
+                                               value.ToValue().DebugString(),
+                                               EventTimeFormatName(f)));
   }
-  const std::string& s = value.bytes();
+  const std::string_view s = value.bytes();
   TextScanner in(s);
   int64_t year = 0;
   int month = 0, day = 0, hour = 0, minute = 0, second = 0;

@@ -19,6 +19,9 @@
 namespace tablelake::delivery {
 
 // Milliseconds since the epoch, or an error saying why the value does not parse.
-Result<int64_t> ParseEventTime(const Value& value, EventTimeFormat format);
+Result<int64_t> ParseEventTime(const ValueView& value, EventTimeFormat format);
+inline Result<int64_t> ParseEventTime(const Value& value, EventTimeFormat format) {
+  return ParseEventTime(value.view(), format);
+}
 
 }  // namespace tablelake::delivery

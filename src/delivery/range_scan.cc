@@ -73,6 +73,7 @@ void RangeScan::Loop(Source* source) {
   std::vector<ConvertedBatch::Dirty> pending;
   RowIterator* it = source->range.rows.get();
   Row row;
+  RowViews views;
   while (true) {
     ConvertedBatch* out;
     {
@@ -94,7 +95,7 @@ void RangeScan::Loop(Source* source) {
     }
     int64_t rows = 0;
     if (s.ok() && encoder) {
-      s = Encode(stager, *encoder, &pending, &row, out);
+      s = Encode(stager, *encoder, &pending, &views, &row, out);
       rows = static_cast<int64_t>(out->stored.size());
     } else {
       for (size_t i = 0; s.ok() && i < out->stored.size(); ++i) {
@@ -127,19 +128,21 @@ void RangeScan::Loop(Source* source) {
 }
 
 Status RangeScan::Encode(RowStager& stager, RowGroupEncoder& encoder,
-                         std::vector<ConvertedBatch::Dirty>* pending, Row* decoded,
+                         std::vector<ConvertedBatch::Dirty>* pending, RowViews* views, Row* decoded,
                          ConvertedBatch* out) {
-  Row& row = *decoded;
+  // Rows are staged from views of their stored form; a dirty row is decoded whole to be kept.
+  RowViews& row = *views;
   std::vector<RowGroupBlock> ended;
   for (size_t i = 0; i < out->stored.size(); ++i) {
-    TL_ASSIGN_OR_RETURN(bool visible, out->stored.DecodeRow(i, &row));
+    TL_ASSIGN_OR_RETURN(bool visible, out->stored.DecodeRowViews(i, &row));
     if (!visible) continue;
-    const int64_t write_ms = SnapshotWriteMs(row, snapshot_.time_ms);
+    const int64_t write_ms = SnapshotWriteMs(row.cells, snapshot_.time_ms);
     int64_t time_ms;
     DirtyReason dirty = stager.Stage(row.primary_key, row.cells, write_ms,
                                      {"PUT", snapshot_.sequence, write_ms * 1000}, &time_ms);
     if (!dirty.empty()) {
-      pending->push_back({row, std::move(dirty.text), write_ms});
+      TL_RETURN_IF_ERROR(out->stored.DecodeRow(i, decoded).status());
+      pending->push_back({*decoded, std::move(dirty.text), write_ms});
       continue;
     }
     TL_RETURN_IF_ERROR(encoder.Add(stager.converter(), &ended));

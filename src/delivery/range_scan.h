@@ -69,10 +69,11 @@ class RangeScan {
   struct Source;
   void Loop(Source* source);
   // Encoding mode: converts and encodes the rows of `out` (see ConvertedBatch::Group), each
-  // decoded into `*decoded` (its buffers reused); dirty rows past the last group's end wait in
-  // `*pending` for the group they come before.
+  // decoded as views into `*views` (a dirty one whole into `*decoded`; their buffers reused);
+  // dirty rows past the last group's end wait in `*pending` for the group they come before.
   Status Encode(RowStager& stager, RowGroupEncoder& encoder,
-                std::vector<ConvertedBatch::Dirty>* pending, Row* decoded, ConvertedBatch* out);
+                std::vector<ConvertedBatch::Dirty>* pending, RowViews* views, Row* decoded,
+                ConvertedBatch* out);
 
   const DeliveryTaskConfig& config_;
   const ResolvedTask& resolved_;

@@ -22,10 +22,10 @@ namespace {
 using parquet::ColumnType;
 using Staged = RowConverter::Staged;
 
-Misfit Mismatch(const Value& v, const parquet::ColumnSpec& t, const std::string& why = "") {
+Misfit Mismatch(const ValueView& v, const parquet::ColumnSpec& t, const std::string& why = "") {
   std::string type = parquet::ColumnTypeName(t.type);
   if (t.type == ColumnType::kDecimal) type += fmt::format("({},{})", t.precision, t.scale);
-  return fmt::format("cannot write {} as {}{}{}", Printable(v.DebugString(), 200), type,
+  return fmt::format("cannot write {} as {}{}{}", Printable(v.ToValue().DebugString(), 200), type,
                      why.empty() ? "" : ": ", why);
 }
 
@@ -38,7 +38,7 @@ constexpr int64_t kExactDoubleIntegers = int64_t{1} << 53;
 // not a DECIMAL(precision, scale) value, or "" when it is one. Trailing zeros past the scale are
 // dropped; any other digit past it, or more digits before the point than precision - scale, do
 // not fit.
-std::string ParseDecimal(const std::string& text, int precision, int scale, __int128* out) {
+std::string ParseDecimal(std::string_view text, int precision, int scale, __int128* out) {
   TextScanner in(text);
   in.TrimSpaces();
   char sign = '+';
@@ -80,7 +80,7 @@ __int128 Pow10(int n) {
 
 // A DATE from "YYYY-MM-DD" (a year of 4 to 6 digits, maybe negative): why the text is not one,
 // or "" when it is.
-std::string ParseDate(const std::string& text, int64_t* days) {
+std::string ParseDate(std::string_view text, int64_t* days) {
   TextScanner in(text);
   const bool negative = in.Text("-");
   std::string_view year;
@@ -99,7 +99,7 @@ std::string ParseDate(const std::string& text, int64_t* days) {
 }
 
 // Stages one element of a LIST or MAP: null, or `value` converted to `element`.
-Misfit StageElement(const Value* value, const parquet::ColumnSpec& element, Staged* e) {
+Misfit StageElement(const ValueView* value, const parquet::ColumnSpec& element, Staged* e) {
   if (value == nullptr) {
     e->null = true;
     return kFits;
@@ -114,7 +114,8 @@ Misfit StageElement(const Value* value, const parquet::ColumnSpec& element, Stag
 
 // A LIST or MAP whose JSON is plain (store::PlainJsonCollection), read by simdjson: a third of
 // the time of delivering a LIST column went to nlohmann's parser. False: read it the slow way.
-bool ConvertPlainNested(const Value& v, const parquet::ColumnSpec& t, Staged* out, Misfit* misfit) {
+bool ConvertPlainNested(const ValueView& v, const parquet::ColumnSpec& t, Staged* out,
+                        Misfit* misfit) {
   thread_local store::PlainJsonCollection reader;
   thread_local std::vector<store::PlainJsonCollection::Entry> entries;
   const bool list = t.type == ColumnType::kList;
@@ -127,9 +128,8 @@ bool ConvertPlainNested(const Value& v, const parquet::ColumnSpec& t, Staged* ou
   for (const auto& entry : entries) {
     if (!list) out->keys.emplace_back(entry.key);
     out->entries.emplace_back();
-    std::optional<Value> value;
-    if (entry.value) value = entry.value->ToValue();
-    if ((*misfit = StageElement(value ? &*value : nullptr, element, &out->entries.back()))) {
+    const ValueView* value = entry.value ? &*entry.value : nullptr;
+    if ((*misfit = StageElement(value, element, &out->entries.back()))) {
       return true;
     }
   }
@@ -137,7 +137,7 @@ bool ConvertPlainNested(const Value& v, const parquet::ColumnSpec& t, Staged* ou
   return true;
 }
 
-Misfit ConvertNested(const Value& v, const parquet::ColumnSpec& t, Staged* out) {
+Misfit ConvertNested(const ValueView& v, const parquet::ColumnSpec& t, Staged* out) {
   if (v.type() != ValueType::kString)
     return Mismatch(v, t, "a LIST or MAP is read from a JSON string");
   Misfit misfit = kFits;
@@ -148,7 +148,8 @@ Misfit ConvertNested(const Value& v, const parquet::ColumnSpec& t, Staged* out) 
     if (x.is_null()) return StageElement(nullptr, element, e);
     auto ev = store::ValueFromJson(x, t.name);
     if (!ev.ok()) return Mismatch(v, t, ev.status().message());
-    return StageElement(&*ev, element, e);
+    const ValueView view = ev->view();
+    return StageElement(&view, element, e);
   };
   out->entries.clear();
   out->keys.clear();
@@ -172,7 +173,7 @@ Misfit ConvertNested(const Value& v, const parquet::ColumnSpec& t, Staged* out) 
 
 }  // namespace
 
-Misfit ConvertValue(const Value& v, const parquet::ColumnSpec& t, Staged* out) {
+Misfit ConvertValue(const ValueView& v, const parquet::ColumnSpec& t, Staged* out) {
   out->null = false;
   out->owned = false;
   ValueType vt = v.type();
@@ -342,8 +343,8 @@ RowConverter::RowConverter(const ResolvedTask& task)
   }
 }
 
-DirtyReason RowConverter::Stage(const PrimaryKey& key, const std::vector<Cell>& cells,
-                                const Change& change) {
+template <typename Key, typename Cells>
+DirtyReason RowConverter::Stage(const Key& key, const Cells& cells, const Change& change) {
   for (size_t i = 0; i < task_.columns.size(); ++i) {
     const ResolvedColumn& c = task_.columns[i];
     Staged& st = staged_[i];
@@ -363,22 +364,22 @@ DirtyReason RowConverter::Stage(const PrimaryKey& key, const std::vector<Cell>& 
         st.integer = change.commit_time_us;
         continue;
     }
-    const Value* v = nullptr;
+    std::optional<ValueView> v;
     if (c.key_index >= 0) {
-      v = &key[c.key_index].value;
+      v = ViewOf(key[c.key_index].value);
     } else if (size_t h = hints_[i];
                h < cells.size() && SameBytes(cells[h].name, c.column.source)) {
-      v = &cells[h].value;  // rows of a table mostly share their layout
+      v = ViewOf(cells[h].value);  // rows of a table mostly share their layout
     } else {
       auto it = std::lower_bound(
           cells.begin(), cells.end(), c.column.source,
-          [](const Cell& cell, const std::string& name) { return cell.name < name; });
+          [](const auto& cell, const std::string& name) { return cell.name < name; });
       if (it != cells.end() && it->name == c.column.source) {
-        v = &it->value;
+        v = ViewOf(it->value);
         hints_[i] = static_cast<size_t>(it - cells.begin());
       }
     }
-    if (v == nullptr) {
+    if (!v) {
       staged_[i].null = true;  // a missing column is null, not dirty
       continue;
     }
@@ -396,6 +397,11 @@ DirtyReason RowConverter::Stage(const PrimaryKey& key, const std::vector<Cell>& 
   }
   return {};
 }
+
+template DirtyReason RowConverter::Stage(const PrimaryKey&, const std::vector<Cell>&,
+                                         const Change&);
+template DirtyReason RowConverter::Stage(const std::vector<ColumnView>&,
+                                         const std::vector<CellView>&, const Change&);
 
 Status RowConverter::Write(parquet::RowAppender* out) {
   for (size_t i = 0; i < task_.columns.size(); ++i) {

@@ -20,6 +20,10 @@ struct DirtyReason {
   bool empty() const { return text.empty(); }
 };
 
+// A value of a Row or of views of one, as a view.
+inline ValueView ViewOf(const Value& v) { return v.view(); }
+inline ValueView ViewOf(ValueView v) { return v; }
+
 // Whether a value fits its column: nullopt when it does, else why not.
 using Misfit = std::optional<std::string>;
 
@@ -36,8 +40,10 @@ class RowConverter {
 
   // Converts the row (primary key, newest version of each column, sorted by name) into the
   // task's columns, or says why it is dirty. The staged row refers to `key` and `cells`, which
-  // must outlive the Write that follows.
-  DirtyReason Stage(const PrimaryKey& key, const std::vector<Cell>& cells, const Change& change);
+  // must outlive the Write that follows. Key and Cells: a Row's (PrimaryKey, std::vector<Cell>)
+  // or views of one (std::vector<ColumnView>, std::vector<CellView>).
+  template <typename Key, typename Cells>
+  DirtyReason Stage(const Key& key, const Cells& cells, const Change& change);
   // Appends the staged row to `out`. Errors are the writer's own.
   Status Write(parquet::RowAppender* out);
   // Appends the staged row to `out` in a compact form (grouped rows wait in memory and in
@@ -75,7 +81,13 @@ class RowConverter {
   size_t row_bytes_ = 0;
 };
 
-// Converts one value for a target column (exposed for tests).
-Misfit ConvertValue(const Value& v, const parquet::ColumnSpec& target, RowConverter::Staged* out);
+// Converts one value for a target column (exposed for tests). A byte value is staged as a view
+// of `v`'s bytes, which must outlive the row's append.
+Misfit ConvertValue(const ValueView& v, const parquet::ColumnSpec& target,
+                    RowConverter::Staged* out);
+inline Misfit ConvertValue(const Value& v, const parquet::ColumnSpec& target,
+                           RowConverter::Staged* out) {
+  return ConvertValue(v.view(), target, out);
+}
 
 }  // namespace tablelake::delivery

@@ -163,6 +163,31 @@ Status DecodePrimaryKey(const std::vector<PrimaryKeySchema>& schema, std::string
   return Status::OK();
 }
 
+bool DecodePrimaryKeyViews(const std::vector<PrimaryKeySchema>& schema, std::string_view in,
+                           std::vector<ColumnView>* pk) {
+  pk->resize(schema.size());
+  for (size_t i = 0; i < schema.size(); ++i) {
+    const auto& sc = schema[i];
+    ColumnView& col = (*pk)[i];
+    if (in.empty() || in[0] != kValueMarker) return false;
+    in.remove_prefix(1);
+    col.name = sc.name;
+    if (sc.type == PrimaryKeyType::kInteger) {
+      if (in.size() < 8) return false;
+      col.value =
+          ValueView::Integer(static_cast<int64_t>(DecodeBigEndian64(in.data()) ^ (1ULL << 63)));
+      in.remove_prefix(8);
+      continue;
+    }
+    const size_t zero = in.find('\0');
+    if (zero == std::string_view::npos || zero + 1 >= in.size() || in[zero + 1] != 1) return false;
+    col.value = sc.type == PrimaryKeyType::kString ? ValueView::String(in.substr(0, zero))
+                                                   : ValueView::Binary(in.substr(0, zero));
+    in.remove_prefix(zero + 2);
+  }
+  return in.empty();
+}
+
 std::string PrefixSuccessor(std::string prefix) {
   while (!prefix.empty()) {
     auto& last = prefix.back();

@@ -40,6 +40,10 @@ void AppendPrimaryKey(const std::vector<ColumnView>& pk, std::string* out);
 // Decodes the key part (after the table prefix) of a row key.
 Status DecodePrimaryKey(const std::vector<PrimaryKeySchema>& schema, std::string_view in,
                         PrimaryKey* pk);
+// DecodePrimaryKey as views into `in` (names: the schema's). False where a string holds an
+// escaped zero byte, which a view cannot show, or the key does not decode: DecodePrimaryKey then.
+bool DecodePrimaryKeyViews(const std::vector<PrimaryKeySchema>& schema, std::string_view in,
+                           std::vector<ColumnView>* pk);
 
 // Smallest key strictly greater than every key starting with `prefix`; empty if none exists.
 std::string PrefixSuccessor(std::string prefix);

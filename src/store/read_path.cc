@@ -155,6 +155,27 @@ Result<bool> RowBatch::DecodeRow(size_t i, Row* row) const {
                           bytes.substr(starts_[i].value, end - starts_[i].value), row);
 }
 
+Result<bool> RowBatch::DecodeRowViews(size_t i, RowViews* row) const {
+  size_t end = i + 1 < starts_.size() ? starts_[i + 1].key : bytes_.size();
+  std::string_view bytes(bytes_);
+  return decoder_->DecodeViews(bytes.substr(starts_[i].key, starts_[i].value - starts_[i].key),
+                               bytes.substr(starts_[i].value, end - starts_[i].value), row);
+}
+
+Result<bool> RowBatch::Decoder::DecodeViews(std::string_view key, std::string_view value,
+                                            RowViews* row) const {
+  TL_ASSIGN_OR_RETURN(bool visible, Decode(key, value, &row->whole));
+  if (visible) row->ViewWhole();
+  return visible;
+}
+
+void RowViews::ViewWhole() {
+  primary_key.clear();
+  for (const auto& c : whole.primary_key) primary_key.push_back({c.name, c.value.view()});
+  cells.clear();
+  for (const auto& c : whole.cells) cells.push_back({c.name, c.value.view(), c.timestamp});
+}
+
 void RowBatch::Reset(std::shared_ptr<const Decoder> decoder) {
   decoder_ = std::move(decoder);
   bytes_.clear();
@@ -188,6 +209,20 @@ class TableRowDecoder : public RowBatch::Decoder {
     TL_RETURN_IF_ERROR(store::DecodePrimaryKey(table_->desc.meta.primary_key,
                                                store::RowKeyPart(key), &row->primary_key));
     return true;
+  }
+
+  // Views where the stored form is what a read sees (one version per column, no TTL, no escaped
+  // key byte), else the row decoded whole.
+  Result<bool> DecodeViews(std::string_view key, std::string_view value,
+                           RowViews* row) const override {
+    uint64_t versions = 0;
+    if (store::DecodeCellViews(value, &row->cells, &versions) &&
+        !store::RetentionMayDrop(table_->desc.options, versions) &&
+        store::DecodePrimaryKeyViews(table_->desc.meta.primary_key, store::RowKeyPart(key),
+                                     &row->primary_key)) {
+      return true;
+    }
+    return Decoder::DecodeViews(key, value, row);
   }
 
  private:

@@ -76,6 +76,43 @@ inline __attribute__((always_inline)) bool ParseValue(std::string_view* in, Valu
   return false;
 }
 
+// ParseValue as a view of `*in`: false also for the types only keys take (INF_MIN, ...).
+inline __attribute__((always_inline)) bool ParseValueView(std::string_view* in, ValueView* v) {
+  uint8_t type;
+  if (!GetByte(in, &type)) return false;
+  switch (static_cast<ValueType>(type)) {
+    case ValueType::kInteger:
+    case ValueType::kDouble: {
+      uint64_t x;
+      if (!GetFixed64(in, &x)) return false;
+      if (type == static_cast<uint8_t>(ValueType::kInteger)) {
+        *v = ValueView::Integer(static_cast<int64_t>(x));
+      } else {
+        double d;
+        std::memcpy(&d, &x, 8);
+        *v = ValueView::Double(d);
+      }
+      return true;
+    }
+    case ValueType::kBoolean: {
+      uint8_t b;
+      if (!GetByte(in, &b)) return false;
+      *v = ValueView::Boolean(b != 0);
+      return true;
+    }
+    case ValueType::kString:
+    case ValueType::kBinary: {
+      std::string_view s;
+      if (!GetLengthPrefixed(in, &s)) return false;
+      *v = type == static_cast<uint8_t>(ValueType::kString) ? ValueView::String(s)
+                                                            : ValueView::Binary(s);
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 bool GetValue(std::string_view* in, Value* v) { return ParseValue(in, v); }
@@ -177,6 +214,34 @@ Status DecodeCells(std::string_view in, std::vector<Cell>* cells, uint64_t* max_
   if (max_versions != nullptr) *max_versions = most;
   if (!in.empty()) return Status::Corruption("trailing bytes in row value");
   return Status::OK();
+}
+
+bool DecodeCellViews(std::string_view in, std::vector<CellView>* cells, uint64_t* max_versions) {
+  uint8_t format;
+  uint64_t groups;
+  if (!GetByte(&in, &format) || format != kRowFormat || !GetVarint64(&in, &groups) ||
+      groups > in.size()) {
+    return false;
+  }
+  cells->clear();
+  uint64_t most = 0;
+  for (uint64_t g = 0; g < groups; ++g) {
+    std::string_view name;
+    uint64_t versions;
+    if (!GetLengthPrefixed(&in, &name) || !GetVarint64(&in, &versions) || versions > in.size()) {
+      return false;
+    }
+    most = std::max(most, versions);
+    for (uint64_t v = 0; v < versions; ++v) {
+      CellView& cell = cells->emplace_back();
+      uint64_t ts;
+      if (!GetVarint64(&in, &ts) || !ParseValueView(&in, &cell.value)) return false;
+      cell.name = name;
+      cell.timestamp = static_cast<int64_t>(ts);
+    }
+  }
+  *max_versions = most;
+  return in.empty();
 }
 
 }  // namespace tablelake::store

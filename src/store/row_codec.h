@@ -25,6 +25,10 @@ void EncodeCells(const std::vector<ColumnView>& cells, int64_t timestamp, std::s
 // `max_versions`, when given, receives the most versions any column has (0 for none).
 Status DecodeCells(std::string_view in, std::vector<Cell>* cells, uint64_t* max_versions = nullptr);
 
+// DecodeCells as views into `in`, no value copied. False (`*cells` then unspecified) where
+// views cannot hold what is stored or it does not decode: DecodeCells says which.
+bool DecodeCellViews(std::string_view in, std::vector<CellView>* cells, uint64_t* max_versions);
+
 // Orders cells by column name, newest version first.
 void SortCells(std::vector<Cell>* cells);
 

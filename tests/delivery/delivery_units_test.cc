@@ -317,7 +317,7 @@ TEST(RowStager, EventTimeFromKeyOrCellsWhereverTheyAre) {
       EXPECT_EQ(time_ms, 7000) << column;
     }
     if (name == "ts") {
-      DirtyReason missing = stager.Stage(key, {{"a", Value::Integer(1)}}, 1, {}, &time_ms);
+      DirtyReason missing = stager.Stage(key, std::vector<Cell>{{"a", Value::Integer(1)}}, 1, {}, &time_ms);
       EXPECT_NE(missing.text.find("event time column 'ts' is missing"), std::string::npos)
           << missing.text;
     }

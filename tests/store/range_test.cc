@@ -195,8 +195,18 @@ TEST_F(RangeTest, RowIteratorSeesLatestVersions) {
   EXPECT_EQ(n, 12);
 }
 
+// The row that `views` show.
+Row RowOf(const RowViews& views) {
+  Row row;
+  for (const auto& c : views.primary_key)
+    row.primary_key.push_back({std::string(c.name), c.value.ToValue()});
+  for (const auto& c : views.cells)
+    row.cells.push_back({std::string(c.name), c.value.ToValue(), c.timestamp});
+  return row;
+}
+
 // Reads the rest of `it` through NextBatch, `batch_rows` (or `batch_bytes`) at a time, decoding
-// every row.
+// every row, also as views (which must show the same row).
 std::vector<Row> DrainInBatches(RowIterator* it, size_t batch_rows, size_t batch_bytes = 1 << 20) {
   std::vector<Row> rows;
   RowBatch batch;
@@ -211,6 +221,10 @@ std::vector<Row> DrainInBatches(RowIterator* it, size_t batch_rows, size_t batch
       Row row;
       auto visible = batch.DecodeRow(i, &row);
       EXPECT_TRUE(visible.ok()) << visible.status().ToString();
+      RowViews views;
+      auto seen = batch.DecodeRowViews(i, &views);
+      EXPECT_TRUE(seen.ok() && visible.ok() && *seen == *visible);
+      if (seen.ok() && *seen) EXPECT_EQ(RowOf(views), row);
       if (visible.ok() && *visible) rows.push_back(std::move(row));
     }
   }
@@ -255,6 +269,31 @@ TEST_F(RangeTest, NextBatchAfterNextAndHiddenRows) {
   ASSERT_EQ(rest.size(), 4u);
   EXPECT_EQ(rest.front().primary_key, Key(6, "x"));
   EXPECT_EQ(rest.back().primary_key, Key(9, "x"));
+}
+
+TEST_F(RangeTest, RowViewsShowWhatRowsDo) {
+  // Views of the stored form where they can show the row (one version, no TTL, no escaped key
+  // byte), the row decoded whole where they cannot: the same rows either way.
+  CreateSample("versions", {.max_versions = 3});
+  const std::string nul("a\0b", 3);
+  const std::vector<Cell> every_type = {
+      {"b", Value::Boolean(true)}, {"d", Value::Double(-0.5)}, {"e", Value::String("")},
+      {"i", Value::Integer(-7)},   {"n", Value::Binary(nul)},  {"s", Value::String("caf\xc3\xa9")}};
+  ASSERT_TRUE(Put(Key(1, "plain"), every_type, {}, "versions").ok());
+  ASSERT_TRUE(Put(Key(2, nul), every_type, {}, "versions").ok());  // an escaped key byte
+  ASSERT_TRUE(Put(Key(3, ""), {}, {}, "versions").ok());           // no cells
+  for (int v = 0; v < 3; ++v) {
+    clock_->AdvanceSeconds(1);
+    ASSERT_TRUE(Put(Key(4, "three"), {{"v", Value::Integer(v)}}, {}, "versions").ok());
+  }
+  auto one = store_->NewRowIterator("versions", Min(), Max(), {});
+  auto bulk = store_->NewRowIterator("versions", Min(), Max(), {});
+  ASSERT_TRUE(one.ok() && bulk.ok());
+  std::vector<Row> expected;
+  for (; (*one)->Valid(); (*one)->Next()) expected.push_back((*one)->row());
+  ASSERT_EQ(expected.size(), 4u);
+  EXPECT_EQ(expected[1].primary_key, Key(2, nul));
+  EXPECT_EQ(DrainInBatches(bulk->get(), 2), expected);
 }
 
 TEST_F(RangeTest, RandomizedAgainstModel) {
