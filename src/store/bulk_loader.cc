@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <deque>
 #include <functional>
@@ -47,6 +48,11 @@ size_t SharedBytes(std::string_view a, std::string_view b, size_t most) {
 // Bytes [at, at + 8) of the key, big-endian (zero-padded): ordered as the key is among keys
 // that share their first `at` bytes.
 uint64_t PrefixAt(std::string_view key, size_t at) {
+  if (at + 8 <= key.size()) {
+    uint64_t v;
+    std::memcpy(&v, key.data() + at, 8);
+    return std::endian::native == std::endian::little ? __builtin_bswap64(v) : v;
+  }
   uint64_t v = 0;
   for (size_t i = at; i < at + 8; ++i) {
     v = (v << 8) | (i < key.size() ? static_cast<uint8_t>(key[i]) : 0);
