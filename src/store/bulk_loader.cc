@@ -287,15 +287,11 @@ class BulkLoaderImpl : public BulkLoader {
     }
     TL_RETURN_IF_ERROR(StagePut());  // rows put before these apply before them
     Status s;
-    if (KeepsStream(*table_)) {
-      const char* at = rows.bytes.data();
-      for (const auto& row : rows.encoded) {
-        at += size_t{row.key_bytes} + row.value_bytes;
-        if (s.ok()) s = changes_.Add(std::string(at, row.change_bytes));
-        at += row.change_bytes;
-      }
-    }
+    const char* at = rows.bytes.data();
     for (const auto& row : rows.encoded) {
+      at += size_t{row.key_bytes} + row.value_bytes;
+      if (s.ok() && row.change_bytes > 0) s = changes_.Add(std::string(at, row.change_bytes));
+      at += row.change_bytes;
       auto_increment_ = std::max(auto_increment_, row.auto_increment);
     }
     rows_ += rows.encoded.size();

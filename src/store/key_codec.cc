@@ -132,60 +132,70 @@ void AppendPrimaryKey(const std::vector<ColumnView>& pk, std::string* out) {
   }
 }
 
-Status DecodePrimaryKey(const std::vector<PrimaryKeySchema>& schema, std::string_view in,
-                        PrimaryKey* pk) {
-  // Fills the existing columns in place: scans decode one key per row into the same buffers.
-  pk->resize(schema.size());
+namespace {
+
+// Reads an encoded key: on_column(i, value) for each of the schema's columns, the value a view
+// of `in` or, for bytes with an escaped zero byte, of `*unescaped` (without it, such bytes end
+// the read with an error). Says what is wrong with a key that does not decode.
+template <typename OnColumn>
+Status ReadPrimaryKey(const std::vector<PrimaryKeySchema>& schema, std::string_view in,
+                      std::string* unescaped, OnColumn&& on_column) {
   for (size_t i = 0; i < schema.size(); ++i) {
     const auto& sc = schema[i];
-    PrimaryKeyColumn& col = (*pk)[i];
     if (in.empty() || in[0] != kValueMarker) return Status::Corruption("bad primary key marker");
     in.remove_prefix(1);
-    if (!SameBytes(col.name, sc.name)) col.name = sc.name;
     if (sc.type == PrimaryKeyType::kInteger) {
       if (in.size() < 8) return Status::Corruption("truncated INTEGER primary key");
-      col.value.SetInteger(static_cast<int64_t>(DecodeBigEndian64(in.data()) ^ (1ULL << 63)));
+      const int64_t v = static_cast<int64_t>(DecodeBigEndian64(in.data()) ^ (1ULL << 63));
       in.remove_prefix(8);
+      on_column(i, ValueView::Integer(v));
       continue;
     }
-    ValueType type = sc.type == PrimaryKeyType::kString ? ValueType::kString : ValueType::kBinary;
+    auto bytes = [&](std::string_view b) {
+      return sc.type == PrimaryKeyType::kString ? ValueView::String(b) : ValueView::Binary(b);
+    };
     size_t zero = in.find('\0');
     if (zero != std::string_view::npos && zero + 1 < in.size() && in[zero + 1] == 1) {
-      col.value.SetBytes(type, in.substr(0, zero));  // the common case: no escaped zero byte
+      const std::string_view b = in.substr(0, zero);  // the common case: no escaped zero byte
       in.remove_prefix(zero + 2);
+      on_column(i, bytes(b));
       continue;
     }
-    std::string s;
-    if (!GetEscaped(&in, &s)) return Status::Corruption("truncated primary key bytes");
-    col.value.SetBytes(type, s);
+    if (unescaped == nullptr) return Status::InvalidArgument("escaped primary key bytes");
+    unescaped->clear();
+    if (!GetEscaped(&in, unescaped)) return Status::Corruption("truncated primary key bytes");
+    on_column(i, bytes(*unescaped));
   }
   if (!in.empty()) return Status::Corruption("trailing bytes after primary key");
   return Status::OK();
 }
 
+}  // namespace
+
+Status DecodePrimaryKey(const std::vector<PrimaryKeySchema>& schema, std::string_view in,
+                        PrimaryKey* pk) {
+  // Fills the existing columns in place: scans decode one key per row into the same buffers.
+  pk->resize(schema.size());
+  std::string unescaped;
+  return ReadPrimaryKey(schema, in, &unescaped, [&](size_t i, ValueView v) {
+    PrimaryKeyColumn& col = (*pk)[i];
+    if (!SameBytes(col.name, schema[i].name)) col.name = schema[i].name;
+    if (v.type() == ValueType::kInteger) {
+      col.value.SetInteger(v.integer());
+    } else {
+      col.value.SetBytes(v.type(), v.bytes());
+    }
+  });
+}
+
 bool DecodePrimaryKeyViews(const std::vector<PrimaryKeySchema>& schema, std::string_view in,
                            std::vector<ColumnView>* pk) {
   pk->resize(schema.size());
-  for (size_t i = 0; i < schema.size(); ++i) {
-    const auto& sc = schema[i];
-    ColumnView& col = (*pk)[i];
-    if (in.empty() || in[0] != kValueMarker) return false;
-    in.remove_prefix(1);
-    col.name = sc.name;
-    if (sc.type == PrimaryKeyType::kInteger) {
-      if (in.size() < 8) return false;
-      col.value =
-          ValueView::Integer(static_cast<int64_t>(DecodeBigEndian64(in.data()) ^ (1ULL << 63)));
-      in.remove_prefix(8);
-      continue;
-    }
-    const size_t zero = in.find('\0');
-    if (zero == std::string_view::npos || zero + 1 >= in.size() || in[zero + 1] != 1) return false;
-    col.value = sc.type == PrimaryKeyType::kString ? ValueView::String(in.substr(0, zero))
-                                                   : ValueView::Binary(in.substr(0, zero));
-    in.remove_prefix(zero + 2);
-  }
-  return in.empty();
+  return ReadPrimaryKey(schema, in, nullptr,
+                        [&](size_t i, ValueView v) {
+                          (*pk)[i] = {schema[i].name, v};
+                        })
+      .ok();
 }
 
 std::string PrefixSuccessor(std::string prefix) {

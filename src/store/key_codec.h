@@ -41,7 +41,8 @@ void AppendPrimaryKey(const std::vector<ColumnView>& pk, std::string* out);
 Status DecodePrimaryKey(const std::vector<PrimaryKeySchema>& schema, std::string_view in,
                         PrimaryKey* pk);
 // DecodePrimaryKey as views into `in` (names: the schema's). False where a string holds an
-// escaped zero byte, which a view cannot show, or the key does not decode: DecodePrimaryKey then.
+// escaped zero byte, which no view of `in` shows, or the key does not decode: DecodePrimaryKey
+// then.
 bool DecodePrimaryKeyViews(const std::vector<PrimaryKeySchema>& schema, std::string_view in,
                            std::vector<ColumnView>* pk);
 

@@ -180,17 +180,21 @@ void EncodeCells(const std::vector<ColumnView>& cells, int64_t timestamp, std::s
   }
 }
 
-Status DecodeCells(std::string_view in, std::vector<Cell>* cells, uint64_t* max_versions) {
-  // Decodes over the vector's existing cells so that a reader scanning many rows reuses their
-  // buffers instead of allocating per cell.
+namespace {
+
+// Reads a row value: on_columns(column count) first, then for each stored version
+// on_cell(name, timestamp, &in), which reads its value from `in` (false: it cannot). Says what
+// is wrong with a value that does not decode.
+template <typename OnColumns, typename OnCell>
+Status ReadCells(std::string_view in, uint64_t* max_versions, OnColumns&& on_columns,
+                 OnCell&& on_cell) {
   uint8_t format;
   uint64_t groups;
   if (!GetByte(&in, &format) || format != kRowFormat || !GetVarint64(&in, &groups)) {
     return Status::Corruption("bad row value header");
   }
   if (groups > in.size()) return Status::Corruption("bad row column count");
-  cells->reserve(groups);
-  size_t n = 0;
+  on_columns(groups);
   uint64_t most = 0;
   for (uint64_t g = 0; g < groups; ++g) {
     std::string_view name;
@@ -199,49 +203,49 @@ Status DecodeCells(std::string_view in, std::vector<Cell>* cells, uint64_t* max_
       return Status::Corruption("truncated row column");
     }
     most = std::max(most, versions);
-    for (uint64_t v = 0; v < versions; ++v, ++n) {
-      if (n == cells->size()) cells->emplace_back();
-      Cell& cell = (*cells)[n];
+    for (uint64_t v = 0; v < versions; ++v) {
       uint64_t ts;
-      if (!GetVarint64(&in, &ts) || !ParseValue(&in, &cell.value)) {
+      if (!GetVarint64(&in, &ts) || !on_cell(name, static_cast<int64_t>(ts), &in)) {
         return Status::Corruption("truncated row cell");
       }
-      if (!SameBytes(cell.name, name)) cell.name.assign(name);  // scans repeat the same names
-      cell.timestamp = static_cast<int64_t>(ts);
     }
   }
-  cells->resize(n);
   if (max_versions != nullptr) *max_versions = most;
   if (!in.empty()) return Status::Corruption("trailing bytes in row value");
   return Status::OK();
 }
 
+}  // namespace
+
+Status DecodeCells(std::string_view in, std::vector<Cell>* cells, uint64_t* max_versions) {
+  // Decodes over the vector's existing cells so that a reader scanning many rows reuses their
+  // buffers instead of allocating per cell.
+  size_t n = 0;
+  Status s = ReadCells(
+      in, max_versions, [&](uint64_t columns) { cells->reserve(columns); },
+      [&](std::string_view name, int64_t ts, std::string_view* value) {
+        if (n == cells->size()) cells->emplace_back();
+        Cell& cell = (*cells)[n++];
+        if (!ParseValue(value, &cell.value)) return false;
+        if (!SameBytes(cell.name, name)) cell.name.assign(name);  // scans repeat the same names
+        cell.timestamp = ts;
+        return true;
+      });
+  cells->resize(n);
+  return s;
+}
+
 bool DecodeCellViews(std::string_view in, std::vector<CellView>* cells, uint64_t* max_versions) {
-  uint8_t format;
-  uint64_t groups;
-  if (!GetByte(&in, &format) || format != kRowFormat || !GetVarint64(&in, &groups) ||
-      groups > in.size()) {
-    return false;
-  }
   cells->clear();
-  uint64_t most = 0;
-  for (uint64_t g = 0; g < groups; ++g) {
-    std::string_view name;
-    uint64_t versions;
-    if (!GetLengthPrefixed(&in, &name) || !GetVarint64(&in, &versions) || versions > in.size()) {
-      return false;
-    }
-    most = std::max(most, versions);
-    for (uint64_t v = 0; v < versions; ++v) {
-      CellView& cell = cells->emplace_back();
-      uint64_t ts;
-      if (!GetVarint64(&in, &ts) || !ParseValueView(&in, &cell.value)) return false;
-      cell.name = name;
-      cell.timestamp = static_cast<int64_t>(ts);
-    }
-  }
-  *max_versions = most;
-  return in.empty();
+  return ReadCells(
+             in, max_versions, [](uint64_t) {},
+             [&](std::string_view name, int64_t ts, std::string_view* value) {
+               CellView& cell = cells->emplace_back();
+               cell.name = name;
+               cell.timestamp = ts;
+               return ParseValueView(value, &cell.value);
+             })
+      .ok();
 }
 
 }  // namespace tablelake::store
