@@ -263,6 +263,10 @@ await test('kill -9 twice during a scan of 3 parallel key ranges, then a re-run 
   }
   const got = await query(`SELECT count(*) AS n, count(DISTINCT id) AS ids, sum(id) AS s FROM read_parquet('${dir}/*.parquet')`);
   assertEq(got, [{ n: String(n), ids: String(n), s: String((n * (n - 1)) / 2) }], `after the kills (files published: ${published})`);
+  // Every value as loaded (the ranges stage rows from views of their stored bytes).
+  const wrong = await query(`SELECT count(*) AS n FROM read_parquet('${dir}/*.parquet')
+    WHERE v IS DISTINCT FROM 'value-' || id OR x IS DISTINCT FROM id + 0.25`);
+  assertEq(wrong, [{ n: '0' }], 'rows whose values differ from those loaded');
   const d = describe('big', 'bigpar');
   assertEq([d.status.rows_delivered, d.status.files_written, d.status.finished], [n, parquet().length, true], 'status');
   assertEq(fs.readdirSync(dir).filter((f) => f.startsWith('.')), [], 'temporaries left');
